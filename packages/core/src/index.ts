@@ -1,0 +1,5 @@
+export * from './types.js'
+export * from './errors.js'
+export * from './address.js'
+export type * from './store.js'
+export type * from './guard.js'

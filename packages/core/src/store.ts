@@ -1,0 +1,181 @@
+/**
+ * # The BounceStore contract
+ *
+ * A store keeps three kinds of state: the **suppression list** (addresses and whole domains that
+ * must not be mailed), the **event log** with a per-recipient summary (`RecipientState`), and the
+ * **retry queue**. Several app servers and MTAs may share one store (PostgreSQL, MySQL), so every
+ * member below states what is atomic and what is idempotent.
+ *
+ * ## Implementing a store
+ * 1. Keys arrive normalised: the guard calls `normalizeAddress` / `normalizeDomain` before any
+ *    store call, so a store compares keys byte for byte. Do not re-normalise.
+ * 2. Dates are `Date` objects in and out, millisecond precision at least.
+ * 3. "Not found" is never an error: it is `undefined`, an empty map or an empty page, as each
+ *    member says. Throw `BounceGuardError` with code `ESTORE` (driver error as `cause`) for real
+ *    failures, `ESTORE_UNAVAILABLE` when the backend cannot be reached, `ESTORE_CLOSED` after `close()`.
+ * 4. Run `runStoreConformance` from `@bounce-guard/store-conformance` in your store's tests. It
+ *    reads stored rows back through a second path you provide (plain SQL, a raw client), so a store
+ *    that only round-trips through a cache is caught.
+ */
+import type {
+  BounceEvent,
+  BounceReason,
+  RecipientState,
+  RetryJob,
+  Suppression,
+  SuppressionReason,
+  SuppressionScope,
+} from './types.js'
+
+/** Input of `suppress`. `createdAt` and `updatedAt` are set by the store from `at`. */
+export interface SuppressionInput {
+  key: string
+  scope: SuppressionScope
+  reason: SuppressionReason
+  source: Suppression['source']
+  /** When the decision was made. */
+  at: Date
+  expiresAt?: Date
+  escalated?: boolean
+  ruleId?: string
+  detail?: string
+}
+
+/** Filter of `listSuppressions`. Every field narrows; none = all. */
+export interface SuppressionFilter {
+  scope?: SuppressionScope
+  reason?: SuppressionReason
+  /** Only keys of this domain (address entries whose domain matches, and the domain entry itself). */
+  domain?: string
+  /** Only entries created at or after this time. */
+  since?: Date
+  /** Only entries created before this time. */
+  until?: Date
+  /** Include entries whose `expiresAt` has passed (as of `now`). @default false */
+  includeExpired?: boolean
+  /** The time that decides expiry. @default new Date() */
+  now?: Date
+}
+
+/** One page of `listSuppressions`. */
+export interface SuppressionPage {
+  items: Suppression[]
+  /** Pass back as `cursor` to get the next page; absent on the last page. */
+  nextCursor?: string
+}
+
+/** Result of `suppress`. */
+export interface SuppressResult {
+  /** True when the key was not suppressed before (or its old entry had expired). */
+  created: boolean
+  suppression: Suppression
+}
+
+/** Input of `stats`. */
+export interface StatsQuery {
+  /** Count events at or after this time. */
+  since: Date
+  /** Count events before this time. @default now */
+  until?: Date
+  groupBy: 'domain' | 'provider' | 'reason'
+}
+
+/** One row of `stats`. */
+export interface StatsRow {
+  /** The domain, provider (`unknown` when none) or reason (`delivered` for deliveries). */
+  key: string
+  /** Events of any type, excluding call-time refusals of our own suppression list. */
+  sent: number
+  delivered: number
+  hardBounces: number
+  softBounces: number
+  deferred: number
+  complaints: number
+  /** Bounces whose scope was `sender` (we are being refused). */
+  senderRejections: number
+  /** hardBounces / (delivered + hardBounces + softBounces); 0 when nothing was sent. */
+  bounceRate: number
+}
+
+/** The storage contract. See the module comment for how to implement it. */
+export interface BounceStore {
+  /**
+   * Look up many addresses in one round trip: the hot path at send time.
+   * Returns a map from each *suppressed* input address to the entry that suppresses it: its own
+   * address entry, else its domain's entry. Unsuppressed and expired entries are absent.
+   * @param addresses normalised addresses; duplicates allowed
+   * @param now decides expiry @default new Date()
+   */
+  findSuppressions(addresses: readonly string[], now?: Date): Promise<Map<string, Suppression>>
+
+  /**
+   * Idempotent upsert. A new key is created; an existing key keeps its `createdAt` and gets the
+   * new reason, source, expiry and `updatedAt`. An expired entry is replaced (`created: true`).
+   */
+  suppress(entry: SuppressionInput): Promise<SuppressResult>
+
+  /**
+   * Remove the entry for this key (address or domain). Returns true when one existed.
+   * Idempotent: a second call returns false.
+   */
+  unsuppress(key: string, scope?: SuppressionScope): Promise<boolean>
+
+  /**
+   * Page through the suppression list, ordered by `createdAt` then `key` ascending. Cursor
+   * pagination: entries added while paging after the cursor position appear in later pages; none
+   * is returned twice. An unknown or malformed cursor throws `EINVALID_OPTION`.
+   * @param limit page size @default 100
+   */
+  listSuppressions(filter?: SuppressionFilter, page?: { cursor?: string; limit?: number }): Promise<SuppressionPage>
+
+  /**
+   * Atomically append the event and update the recipient's `RecipientState` (counters, consecutive
+   * soft failures, first/last soft failure, last reason); no lost update under concurrent writers.
+   * A `delivered` event resets `consecutiveSoftFailures` and `firstSoftFailureAt`.
+   * An event whose `eventId` was recorded before is ignored, and the current state is returned with
+   * `duplicate: true`.
+   * Returns the state after the update.
+   */
+  recordEvent(event: BounceEvent): Promise<{ state: RecipientState; duplicate: boolean }>
+
+  /** The recipient's state, or `undefined` when no event was ever recorded for it. */
+  getRecipientState(recipient: string): Promise<RecipientState | undefined>
+
+  /**
+   * Events for one recipient, newest first.
+   * @param limit @default 100
+   */
+  listEvents(recipient: string, limit?: number): Promise<BounceEvent[]>
+
+  /** Insert a retry job, or replace the job with the same `id` (idempotent). */
+  scheduleRetry(job: RetryJob): Promise<void>
+
+  /**
+   * Claim up to `limit` jobs with `dueAt <= now` that are not leased (or whose lease expired),
+   * oldest `dueAt` first, and lease them until `now + leaseMs`. Safe with several workers: no job is
+   * claimed by two callers while its lease runs (row locks with SKIP LOCKED where available).
+   * A worker that dies simply lets the lease run out; the job is then claimable again.
+   */
+  claimDueRetries(now: Date, limit: number, leaseMs: number): Promise<RetryJob[]>
+
+  /** Remove a job after success or final give-up. Idempotent; unknown ids are ignored. */
+  completeRetry(id: string): Promise<void>
+
+  /**
+   * Release a claimed job after a failed attempt: set its next `dueAt`, attempts + 1, remaining
+   * recipients and last error; clear the lease. Unknown ids are ignored.
+   */
+  failRetry(id: string, update: { dueAt: Date; recipients?: string[]; error?: string }): Promise<void>
+
+  /** Count events grouped by domain, provider or reason, for bounce-rate reports. */
+  stats(query: StatsQuery): Promise<StatsRow[]>
+
+  /** Release connections. Later calls throw `ESTORE_CLOSED`. Idempotent. */
+  close(): Promise<void>
+}
+
+/** Reasons that count as sender-side refusals in `stats` (scope `sender`). */
+export type SenderSideReason = Extract<
+  BounceReason,
+  'blocked' | 'badreputation' | 'authfailure' | 'requireptr' | 'ratelimited' | 'toomanyconn' | 'speeding' | 'spamdetected' | 'policyviolation' | 'norelaying' | 'rejected' | 'securityerror'
+>
