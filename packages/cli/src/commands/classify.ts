@@ -1,0 +1,4 @@
+import type { Command } from 'commander'
+
+// Placeholder: the 'classify' command is being written (see the issue tracker).
+export function register(_program: Command): void {}

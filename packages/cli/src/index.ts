@@ -1,0 +1,1 @@
+export { createProgram, runCli, EXIT_CODES } from './program.js'
