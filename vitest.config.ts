@@ -12,6 +12,7 @@ export default defineConfig({
       '@bounce-guard/typeorm': src('typeorm'),
       '@bounce-guard/nodemailer': src('nodemailer'),
       '@bounce-guard/cli': src('cli'),
+      '@bounce-guard/webhooks': src('webhooks'),
     },
   },
   test: {
