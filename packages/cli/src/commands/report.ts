@@ -1,4 +1,161 @@
-import type { Command } from 'commander'
+/**
+ * `bounce-guard report`: what happened since a point in time, grouped by destination domain,
+ * provider or reason: sends, deliveries, hard and soft bounces, bounce rate, suppressions added,
+ * and the destinations that are refusing us (sender-side rejections). A table, or `--json`.
+ */
+import { domainOf, type BounceStore, type StatsRow, type Suppression, type SuppressionFilter } from '@bounce-guard/core'
+import { Option, type Command } from 'commander'
+import { action } from '../lib/errors.js'
+import { addDbOption, dbUrl } from '../lib/options.js'
+import { openStore } from '../lib/open-store.js'
+import { formatTable, percent } from '../lib/table.js'
+import { parsePointInTime } from '../lib/time.js'
 
-// Placeholder: the 'report' command is being written (see the issue tracker).
-export function register(_program: Command): void {}
+/** Grouping of `report`. */
+export type ReportGroupBy = 'domain' | 'provider' | 'reason'
+
+/** One row of the report: the store's counters plus the suppressions added for that key. */
+export interface ReportRow extends StatsRow {
+  /** Suppressions created in the window for this key (by domain and reason; not known by provider). */
+  suppressionsAdded?: number
+}
+
+/** A destination that refuses our mail because of us (reputation, blocklist, authentication, rate). */
+export interface RefusingDestination {
+  destination: string
+  senderRejections: number
+  sent: number
+}
+
+/** What `report --json` prints. */
+export interface Report {
+  since: string
+  until: string
+  groupBy: ReportGroupBy
+  rows: ReportRow[]
+  totals: Omit<ReportRow, 'key'>
+  suppressionsAdded: { total: number; addresses: number; domains: number; escalated: number }
+  refusing: RefusingDestination[]
+}
+
+function sum(rows: StatsRow[]): Omit<StatsRow, 'key'> {
+  const t = { sent: 0, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints: 0, senderRejections: 0, bounceRate: 0 }
+  for (const r of rows) {
+    t.sent += r.sent
+    t.delivered += r.delivered
+    t.hardBounces += r.hardBounces
+    t.softBounces += r.softBounces
+    t.deferred += r.deferred
+    t.complaints += r.complaints
+    t.senderRejections += r.senderRejections
+  }
+  const attempted = t.delivered + t.hardBounces + t.softBounces
+  t.bounceRate = attempted === 0 ? 0 : t.hardBounces / attempted
+  return t
+}
+
+async function suppressionsSince(store: BounceStore, filter: SuppressionFilter): Promise<Suppression[]> {
+  const out: Suppression[] = []
+  let cursor: string | undefined
+  do {
+    const page = await store.listSuppressions(filter, { limit: 1000, ...(cursor ? { cursor } : {}) })
+    out.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor)
+  return out
+}
+
+/** Build the report from a store (exported for reuse by the demo and tests). */
+export async function buildReport(store: BounceStore, options: { since: Date; until: Date; groupBy: ReportGroupBy }): Promise<Report> {
+  const { since, until, groupBy } = options
+  const stats = await store.stats({ since, until, groupBy })
+  const byDomain = groupBy === 'domain' ? stats : await store.stats({ since, until, groupBy: 'domain' })
+  const added = await suppressionsSince(store, { since, until, includeExpired: true, now: until })
+  const addedBy = new Map<string, number>()
+  for (const s of added) {
+    const k = groupBy === 'domain' ? (s.scope === 'domain' ? s.key : domainOf(s.key)) : groupBy === 'reason' ? s.reason : undefined
+    if (k !== undefined) addedBy.set(k, (addedBy.get(k) ?? 0) + 1)
+  }
+  const rows: ReportRow[] = stats.map((r) => (groupBy === 'provider' ? { ...r } : { ...r, suppressionsAdded: addedBy.get(r.key) ?? 0 }))
+  // Keys with suppressions but no events in the window (e.g. imported or added by hand).
+  if (groupBy !== 'provider') {
+    for (const [key, n] of addedBy) {
+      if (!rows.some((r) => r.key === key)) {
+        rows.push({ key, sent: 0, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints: 0, senderRejections: 0, bounceRate: 0, suppressionsAdded: n })
+      }
+    }
+  }
+  rows.sort((a, b) => b.sent - a.sent || a.key.localeCompare(b.key))
+  return {
+    since: since.toISOString(),
+    until: until.toISOString(),
+    groupBy,
+    rows,
+    totals: { ...sum(stats), suppressionsAdded: added.length },
+    suppressionsAdded: {
+      total: added.length,
+      addresses: added.filter((s) => s.scope === 'address').length,
+      domains: added.filter((s) => s.scope === 'domain').length,
+      escalated: added.filter((s) => s.escalated).length,
+    },
+    refusing: byDomain
+      .filter((r) => r.senderRejections > 0)
+      .map((r) => ({ destination: r.key, senderRejections: r.senderRejections, sent: r.sent }))
+      .sort((a, b) => b.senderRejections - a.senderRejections || a.destination.localeCompare(b.destination)),
+  }
+}
+
+/** The report as text tables. */
+export function formatReport(report: Report): string {
+  const label = report.groupBy.toUpperCase()
+  const rows: Array<ReportRow & { total?: boolean }> = [...report.rows, { key: 'TOTAL', ...report.totals, total: true }]
+  let out = `Bounce Guard report, ${report.since} to ${report.until}, by ${report.groupBy}\n\n`
+  out += formatTable(rows, [
+    { header: label, value: (r) => r.key },
+    { header: 'SENT', value: (r) => r.sent, align: 'right' },
+    { header: 'DELIVERED', value: (r) => r.delivered, align: 'right' },
+    { header: 'HARD', value: (r) => r.hardBounces, align: 'right' },
+    { header: 'SOFT', value: (r) => r.softBounces, align: 'right' },
+    { header: 'DEFERRED', value: (r) => r.deferred, align: 'right' },
+    { header: 'COMPLAINTS', value: (r) => r.complaints, align: 'right' },
+    { header: 'REFUSED US', value: (r) => r.senderRejections, align: 'right' },
+    { header: 'BOUNCE RATE', value: (r) => percent(r.bounceRate), align: 'right' },
+    ...(report.groupBy === 'provider' ? [] : [{ header: 'SUPPRESSED', value: (r: ReportRow) => r.suppressionsAdded ?? 0, align: 'right' as const }]),
+  ])
+  const s = report.suppressionsAdded
+  out += `\nSuppressions added: ${s.total} (${s.addresses} addresses, ${s.domains} domains, ${s.escalated} escalated from soft failures)\n`
+  if (report.refusing.length === 0) out += 'Destinations refusing us: none\n'
+  else {
+    out += '\nDestinations refusing us (sender-side rejections: reputation, blocklist, authentication, rate):\n'
+    out += formatTable(report.refusing, [
+      { header: 'DESTINATION', value: (r) => r.destination },
+      { header: 'REFUSALS', value: (r) => r.senderRejections, align: 'right' },
+      { header: 'OF SENT', value: (r) => r.sent, align: 'right' },
+    ])
+  }
+  return out
+}
+
+/** Register `report`. */
+export function register(program: Command): void {
+  addDbOption(program.command('report'))
+    .description('sends, deliveries, bounces, bounce rate, suppressions added and destinations refusing us')
+    .option('--since <when>', 'start of the window: a duration back from now (7d, 24h) or an ISO date', '7d')
+    .option('--until <when>', 'end of the window: a duration back from now or an ISO date (default: now)')
+    .addOption(new Option('--by <group>', 'group rows by').choices(['domain', 'provider', 'reason']).default('domain'))
+    .option('--json', 'print JSON instead of tables', false)
+    .action(
+      action(async (opts: { db?: string; since: string; until?: string; by: ReportGroupBy; json: boolean }) => {
+        const now = new Date()
+        const since = parsePointInTime('--since', opts.since, now)
+        const until = opts.until ? parsePointInTime('--until', opts.until, now) : now
+        const db = await openStore(dbUrl(opts))
+        try {
+          const report = await buildReport(db.store, { since, until, groupBy: opts.by })
+          process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+        } finally {
+          await db.close()
+        }
+      }),
+    )
+}
