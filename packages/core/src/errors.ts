@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   ENOT_FOUND: 'The requested record does not exist.',
   ECONFIG: 'A configuration file or value is invalid.',
   EDATABASE_URL: 'A database URL could not be understood.',
+  EWEBHOOK_PAYLOAD: 'A provider webhook body is malformed or not in the shape the provider documents.',
 } as const
 
 export type BounceGuardErrorCode = keyof typeof ERROR_CODES
