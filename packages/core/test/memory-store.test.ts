@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryBounceStore } from '@bounce-guard/core'
+import type { BounceStore } from '@bounce-guard/core'
+import { runStoreConformance } from '@bounce-guard/store-conformance'
+import type { StoreInspector } from '@bounce-guard/store-conformance'
+
+/** Reads MemoryBounceStore's internal maps directly: the second read path of the suite. */
+function inspectMemory(store: BounceStore): StoreInspector {
+  const data = (store as MemoryBounceStore).rawData()
+  return {
+    async rawSuppression(key, scope) {
+      return data.suppressions.get(`${scope}:${key}`)
+    },
+    async rawRecipientState(recipient) {
+      return data.states.get(recipient)
+    },
+    async rawEventCount(recipient) {
+      return data.events.filter((e) => e.recipient === recipient).length
+    },
+    async rawRetryJob(id) {
+      const row = data.retries.get(id)
+      return row ? { ...row.job, leasedUntil: row.leasedUntil ?? null } : undefined
+    },
+  }
+}
+
+runStoreConformance({
+  name: 'MemoryBounceStore',
+  createStore: async () => new MemoryBounceStore(),
+  inspect: inspectMemory,
+  capabilities: { concurrentWriters: true, skipLocked: true },
+})
+
+describe('MemoryBounceStore specifics', () => {
+  it('rejects an invalid date with EINVALID_OPTION instead of storing NaN', async () => {
+    const store = new MemoryBounceStore()
+    await expect(store.suppress({ key: 'a@b.example', scope: 'address', reason: 'manual', source: 'manual', at: new Date('nope') })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
+    await expect(store.recordEvent({ recipient: 'a@b.example', domain: 'b.example', type: 'delivered', source: 'smtp', at: new Date(NaN) })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
+    expect(store.rawData().events).toHaveLength(0)
+  })
+  it('rejects a non-positive page size', async () => {
+    const store = new MemoryBounceStore()
+    await expect(store.listSuppressions({}, { limit: 0 })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
+  })
+})
