@@ -81,7 +81,7 @@ export function toImportRow(values: Partial<Record<RowField, unknown>>, defaults
   if (!rawKey) return { ok: false, error: 'the key (address or domain) is empty' }
   const scopeText = str(values.scope)?.toLowerCase()
   if (scopeText !== undefined && scopeText !== 'address' && scopeText !== 'domain') return { ok: false, error: `scope must be "address" or "domain", not ${JSON.stringify(scopeText)}` }
-  const scope: SuppressionScope = (scopeText as SuppressionScope | undefined) ?? (rawKey.includes('@') ? 'address' : 'domain')
+  const scope: SuppressionScope = (scopeText as SuppressionScope | undefined) ?? (rawKey.includes('@') && !rawKey.startsWith('@') ? 'address' : 'domain')
   const key = scope === 'address' ? tryNormalizeAddress(rawKey) : normalizeDomain(rawKey.replace(/^@/, ''))
   if (!key || (scope === 'domain' && (key.includes('@') || !key.includes('.')))) {
     return { ok: false, error: `${JSON.stringify(rawKey.slice(0, 200))} is not a valid ${scope === 'address' ? 'e-mail address' : 'domain'}` }

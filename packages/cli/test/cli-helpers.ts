@@ -1,0 +1,57 @@
+// Shared by the CLI tests: spawn the real CLI, temp folders, and a throw-away PostgreSQL database.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url))
+const bin = join(repo, 'packages/cli/src/bin.ts')
+
+/** The PostgreSQL server the machines and CI provide. */
+export const PG_URL = process.env.BG_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** Run `bounce-guard <args>` as a real process, from `cwd` (default: the repository). */
+export function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> & { status: number } {
+  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], {
+    cwd: options.cwd ?? repo,
+    encoding: 'utf8',
+    input: options.input,
+    env: { ...process.env, ...options.env, BOUNCE_GUARD_DB: undefined, NODE_OPTIONS: '' },
+    timeout: 60_000,
+  })
+  if (r.error) throw r.error
+  return r as SpawnSyncReturns<string> & { status: number }
+}
+
+/** A fresh temp folder. */
+export function tmpDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/**
+ * A fresh database on the PostgreSQL server, dropped when the process exits. Unreachable server:
+ * throws when CI is set (the suite must fail loudly), else `{ ok: false, why }` so the test skips.
+ */
+export async function pgAvailable(): Promise<{ ok: boolean; url?: string; why?: string }> {
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
+  try {
+    await admin.connect()
+  } catch (err) {
+    const why = `PostgreSQL at ${PG_URL} is unreachable (${(err as Error).message})`
+    if (process.env.CI) throw new Error(`${why}; CI is set, so this is a failure`)
+    console.warn(`skipping PostgreSQL CLI tests: ${why}`)
+    return { ok: false, why }
+  }
+  const name = `bg_cli_${process.pid}_${Math.floor(Math.random() * 1e6)}`
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  process.once('beforeExit', () => {
+    const c = new pg.Client({ connectionString: PG_URL })
+    void c.connect().then(() => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).finally(() => c.end())
+  })
+  const u = new URL(PG_URL)
+  u.pathname = `/${name}`
+  return { ok: true, url: u.toString() }
+}
