@@ -1,0 +1,427 @@
+/**
+ * `withBounceGuard(transportOrOptions, options)`: a Nodemailer transport that asks the guard
+ * before sending, drops or rejects suppressed recipients, classifies and records every answer,
+ * and schedules retries for deferred recipients. It obeys Nodemailer's transport contract
+ * (`name`, `version`, `send`, optional `verify`/`close`/`isIdle`, the `log`/`error`/`idle`/`clear`
+ * events, `mailer` and `getSocket` handed down, `supportsAbortSignal`).
+ */
+import { EventEmitter } from 'node:events'
+import nodemailer from 'nodemailer'
+import type { MailMessage, SentMessageInfo, Transport } from 'nodemailer'
+import * as core from '@bounce-guard/core'
+import { BounceGuardError, tryNormalizeAddress } from '@bounce-guard/core'
+import type { BounceGuard, BounceGuardLogger, BounceStore, CheckResult } from '@bounce-guard/core'
+import type { BounceGuardSendDetails, OnStoreError, OnSuppressed, RecipientOutcome, WithBounceGuardOptions } from './options.js'
+import { recorderFor } from './outcome-recorder.js'
+import type { ItemState, OutcomeRecorder, RetryCarrier } from './outcome-recorder.js'
+import { RawCapture, buildRaw, encodeRetryPayload, payloadTooLarge } from './retry-payload.js'
+import { rewriteAddressHeaders } from './rewrite-headers.js'
+import { outcomesFromError, outcomesFromInfo } from './send-result.js'
+
+/** Key in `sendMail` data that marks a re-send by the retry worker (the wrapper passes it through). */
+export const RETRY_MARKER = 'bounceGuardRetry'
+
+/** @default 10 MiB */
+export const DEFAULT_MAX_RETRY_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+const NOOP_LOGGER: BounceGuardLogger = { debug() {}, info() {}, warn() {}, error() {} }
+
+type AnyTransport = Transport<any, any>
+type Callback = (err: Error | null, info?: any) => void
+interface MimeMessage {
+  getEnvelope(): { from: string | false; to: string[]; [k: string]: unknown }
+  setEnvelope(env: Record<string, unknown>): unknown
+  messageId(): string
+  processFunc(fn: (input: NodeJS.ReadableStream) => NodeJS.ReadableStream): void
+  build(cb: (err: Error | null, buf: Buffer) => void): void
+}
+
+/** Resolve a guard from the options (a `guard`, or a `store` wrapped with `createBounceGuard`). */
+export function resolveGuard(options: { guard?: BounceGuard; store?: BounceStore; logger?: BounceGuardLogger }, pkg = '@bounce-guard/nodemailer'): BounceGuard {
+  if (options.guard) return options.guard
+  if (options.store) {
+    const create = (core as unknown as { createBounceGuard?: (o: { store: BounceStore; logger?: BounceGuardLogger }) => BounceGuard }).createBounceGuard
+    if (typeof create !== 'function') {
+      throw new BounceGuardError('EINVALID_OPTION', `${pkg}: this version of @bounce-guard/core has no createBounceGuard; pass a guard`)
+    }
+    const o: { store: BounceStore; logger?: BounceGuardLogger } = { store: options.store }
+    if (options.logger) o.logger = options.logger
+    return create(o)
+  }
+  throw new BounceGuardError('EINVALID_OPTION', `${pkg}: pass a guard (createBounceGuard) or a store`)
+}
+
+function isTransport(x: unknown): x is AnyTransport {
+  return !!x && typeof x === 'object' && typeof (x as { send?: unknown }).send === 'function'
+}
+
+/** Build a bundled transport from options the way `nodemailer.createTransport` does. */
+function buildInner(options: unknown): { inner: AnyTransport; mailOptions: Record<string, unknown>; dkim: unknown } {
+  const tmp = nodemailer.createTransport(options as any) as unknown as { transporter: AnyTransport; options: Record<string, unknown>; dkim: unknown }
+  const inner = tmp.transporter
+  // The throwaway Mail subscribed to the inner transport's events; the real Mail subscribes to ours.
+  const em = inner as unknown as EventEmitter
+  if (typeof em.removeAllListeners === 'function') for (const ev of ['log', 'error', 'idle', 'clear']) em.removeAllListeners(ev)
+  return { inner, mailOptions: tmp.options, dkim: tmp.dkim }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = new Error('Message sending aborted', { cause: signal.reason }) as Error & { code: string }
+  err.name = 'AbortError'
+  err.code = 'EABORT'
+  return err
+}
+
+/** The wrapper transport returned by `withBounceGuard`. */
+export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implements Transport<T> {
+  /** `BounceGuard(<inner name>)`, shown in Nodemailer's logs. */
+  readonly name: string
+  /** The inner transport's version. */
+  readonly version: string
+  /** The wrapped transport. */
+  readonly inner: AnyTransport
+  /** The guard this transport reports to. */
+  readonly guard: BounceGuard
+  /** Present when the inner transport has it; forwarded as is. */
+  verify?: (...args: any[]) => any
+  /** Present when the inner transport has it; forwarded as is. */
+  close?: (...args: any[]) => any
+  /** Present when the inner transport has it; forwarded as is. */
+  isIdle?: (...args: any[]) => any
+
+  private readonly onSuppressed: OnSuppressed
+  private readonly onStoreError: OnStoreError
+  private readonly rewriteHeaders: boolean
+  private readonly retryPayload: 'raw' | 'none'
+  private readonly maxPayload: number
+  private readonly recordRefusals: boolean
+  private readonly logger: BounceGuardLogger
+  private readonly recorder: OutcomeRecorder
+  private readonly built?: { mailOptions: Record<string, unknown>; dkim: unknown }
+  private mailerRef: any
+
+  constructor(transportOrOptions: AnyTransport | Record<string, unknown> | string, options: WithBounceGuardOptions) {
+    super()
+    if (!options || typeof options !== 'object') throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: options are required')
+    const onSuppressed = options.onSuppressed ?? 'drop'
+    if (onSuppressed !== 'drop' && onSuppressed !== 'reject') {
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/nodemailer: onSuppressed must be "drop" or "reject", got ${JSON.stringify(onSuppressed)}`)
+    }
+    const onStoreError = options.onStoreError ?? 'fail-open'
+    if (onStoreError !== 'fail-open' && onStoreError !== 'fail-closed') {
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/nodemailer: onStoreError must be "fail-open" or "fail-closed", got ${JSON.stringify(onStoreError)}`)
+    }
+    const maxPayload = options.maxRetryPayloadBytes ?? DEFAULT_MAX_RETRY_PAYLOAD_BYTES
+    if (!Number.isFinite(maxPayload) || maxPayload < 0) {
+      throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: maxRetryPayloadBytes must be a non-negative number')
+    }
+    this.logger = options.logger ?? NOOP_LOGGER
+    this.guard = resolveGuard(options)
+    this.onSuppressed = onSuppressed
+    this.onStoreError = onStoreError
+    this.rewriteHeaders = options.rewriteHeaders === true
+    this.retryPayload = options.retryPayload === 'none' ? 'none' : 'raw'
+    this.maxPayload = maxPayload
+    this.recordRefusals = options.recordRefusals !== false
+    const ro: { logger: BounceGuardLogger; maxBuffered?: number; flushIntervalMs?: number } = { logger: this.logger }
+    if (options.maxBufferedOutcomes !== undefined) ro.maxBuffered = options.maxBufferedOutcomes
+    if (options.flushIntervalMs !== undefined) ro.flushIntervalMs = options.flushIntervalMs
+    this.recorder = recorderFor(this.guard, ro)
+
+    if (isTransport(transportOrOptions)) {
+      this.inner = transportOrOptions
+    } else if (transportOrOptions && (typeof transportOrOptions === 'object' || typeof transportOrOptions === 'string')) {
+      const b = buildInner(transportOrOptions)
+      this.inner = b.inner
+      this.built = { mailOptions: b.mailOptions, dkim: b.dkim }
+    } else {
+      throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: pass a Nodemailer transport or transport options')
+    }
+    this.name = `BounceGuard(${String(this.inner.name)})`
+    this.version = String(this.inner.version)
+
+    const inner = this.inner as any
+    if (typeof inner.verify === 'function') this.verify = (...args: any[]) => inner.verify(...args)
+    if (typeof inner.isIdle === 'function') this.isIdle = (...args: any[]) => inner.isIdle(...args)
+    if (typeof inner.close === 'function') {
+      this.close = (...args: any[]) => {
+        void this.recorder.flush()
+        return inner.close(...args)
+      }
+    }
+    if (typeof inner.on === 'function') {
+      for (const ev of ['log', 'error', 'idle', 'clear']) {
+        inner.on(ev, (...args: unknown[]) => {
+          if (ev === 'error' && this.listenerCount('error') === 0) {
+            this.logger.error({ err: args[0] }, '@bounce-guard/nodemailer: inner transport error')
+            return
+          }
+          this.emit(ev, ...args)
+        })
+      }
+    }
+  }
+
+  /** Forwarded from the inner transport: it cancels its own work on `mail.data.signal`. */
+  get supportsAbortSignal(): boolean | undefined {
+    return (this.inner as { supportsAbortSignal?: boolean }).supportsAbortSignal
+  }
+
+  /** The Mail object; Nodemailer assigns it and the setter hands it to the inner transport (OAuth2). */
+  get mailer(): any {
+    return this.mailerRef
+  }
+  set mailer(m: any) {
+    this.mailerRef = m
+    ;(this.inner as { mailer?: unknown }).mailer = m
+    // Built from options: make the Mail behave as if created with them (logger, DKIM, proxy).
+    if (this.built && m && typeof m === 'object' && m.options && Object.keys(m.options).length === 0) {
+      m.options = this.built.mailOptions
+      if (!m.dkim && this.built.dkim) m.dkim = this.built.dkim
+    }
+  }
+
+  /** The proxy socket handler; Nodemailer assigns it and the setter hands it to the inner transport. */
+  get getSocket(): any {
+    return (this.inner as { getSocket?: unknown }).getSocket
+  }
+  set getSocket(fn: any) {
+    ;(this.inner as { getSocket?: unknown }).getSocket = fn
+  }
+
+  /** Outcomes waiting in memory for the store (fail-open). */
+  get bufferedOutcomes(): number {
+    return this.recorder.pending
+  }
+
+  /** Try to write buffered outcomes now. */
+  flush(): Promise<void> {
+    return this.recorder.flush()
+  }
+
+  /** Nodemailer calls this with the compiled message. */
+  send(mail: MailMessage<T>, callback: (err: Error | null, info: T) => void): void {
+    let settled = false
+    const finish: Callback = (err, info) => {
+      if (settled) return
+      settled = true
+      callback(err, info as T)
+    }
+    const data = (mail.data ?? {}) as Record<string, unknown>
+    const message = mail.message as unknown as MimeMessage
+    if (data[RETRY_MARKER] || !message || typeof message.getEnvelope !== 'function') {
+      this.inner.send(mail as any, finish as any)
+      return
+    }
+    let env: ReturnType<MimeMessage['getEnvelope']>
+    try {
+      env = message.getEnvelope()
+    } catch {
+      this.inner.send(mail as any, finish as any)
+      return
+    }
+    const recipients = Array.isArray(env.to) ? env.to.slice() : []
+    if (recipients.length === 0) {
+      this.inner.send(mail as any, finish as any)
+      return
+    }
+    const signal = data.signal as AbortSignal | undefined
+    const hasSignal = !!signal && typeof signal.addEventListener === 'function'
+    const onAbort = () => finish(abortError(signal as AbortSignal))
+    if (hasSignal) {
+      if (signal.aborted) return void setImmediate(onAbort)
+      signal.addEventListener('abort', onAbort, { once: true })
+    }
+    const release = () => {
+      if (hasSignal) signal.removeEventListener('abort', onAbort)
+    }
+    this.run(mail, message, env, recipients, () => settled, release, finish).catch((err: unknown) => {
+      // A bug of ours must never swallow the send's own result: report it and fail the send.
+      release()
+      this.logger.error({ err }, '@bounce-guard/nodemailer: internal error')
+      finish(err instanceof Error ? err : new Error(String(err)))
+    })
+  }
+
+  private async run(
+    mail: MailMessage<T>,
+    message: MimeMessage,
+    env: ReturnType<MimeMessage['getEnvelope']>,
+    recipients: string[],
+    isSettled: () => boolean,
+    release: () => void,
+    finish: Callback,
+  ): Promise<void> {
+    const details: BounceGuardSendDetails = { suppressed: [], outcomes: [] }
+    let check: CheckResult | undefined
+    try {
+      check = await this.guard.check(recipients)
+    } catch (err) {
+      if (this.onStoreError === 'fail-closed') {
+        release()
+        const e = new BounceGuardError('ESTORE_UNAVAILABLE', '@bounce-guard/nodemailer: the suppression store cannot be reached and onStoreError is "fail-closed"; nothing was sent', {
+          cause: err,
+          details: { recipients },
+        })
+        ;(e as unknown as { bounceGuard: BounceGuardSendDetails }).bounceGuard = details
+        return finish(e)
+      }
+      this.logger.warn({ err }, '@bounce-guard/nodemailer: store unavailable, sending unchecked (fail-open)')
+      details.unchecked = true
+    }
+    if (isSettled()) return
+
+    const suppressed = check?.suppressed ?? []
+    const refusedRaw = new Set(suppressed.map((s) => s.recipient))
+    const refusedNorm = new Set(suppressed.map((s) => s.normalized))
+    details.suppressed = recipients.filter((r) => refusedRaw.has(r))
+    const allowed = recipients.filter((r) => !refusedRaw.has(r))
+
+    if (suppressed.length > 0) {
+      const items: ItemState[] = suppressed.map((s) => ({
+        outcome: { recipient: s.recipient, type: 'suppressed', source: 'call-time', at: this.guard.now(), reply: `suppressed: ${s.suppression.reason}`, ...this.messageFields(message, env) },
+        buffered: false,
+      }))
+      if (this.recordRefusals) await this.recorder.record(items)
+      for (const s of suppressed) {
+        const o: RecipientOutcome = { recipient: s.recipient, type: 'suppressed' }
+        const item = items.find((i) => i.outcome.recipient === s.recipient)
+        if (item?.result) o.decision = item.result.decision
+        if (item?.buffered) o.buffered = true
+        details.outcomes.push(o)
+      }
+      if (this.onSuppressed === 'reject' || allowed.length === 0) {
+        release()
+        const all = allowed.length === 0
+        const e = new BounceGuardError(
+          'ESUPPRESSED',
+          all
+            ? `@bounce-guard/nodemailer: every recipient is suppressed (${details.suppressed.join(', ')}); nothing was sent`
+            : `@bounce-guard/nodemailer: suppressed recipients (${details.suppressed.join(', ')}) and onSuppressed is "reject"; nothing was sent`,
+          { details: { suppressed: details.suppressed, allSuppressed: all } },
+        )
+        ;(e as unknown as { bounceGuard: BounceGuardSendDetails }).bounceGuard = details
+        return finish(e)
+      }
+      message.setEnvelope({ ...env, to: allowed })
+      if (this.rewriteHeaders && !rewriteAddressHeaders(message, refusedNorm)) {
+        this.logger.warn({}, '@bounce-guard/nodemailer: rewriteHeaders: message internals not recognised, headers unchanged')
+      }
+    }
+    if (isSettled()) return
+
+    const capture = this.retryPayload === 'raw' ? new RawCapture(this.maxPayload) : undefined
+    if (capture) message.processFunc(capture.processFunc as any)
+    release()
+    const { err, info } = await new Promise<{ err: Error | null; info: any }>((resolve) => {
+      try {
+        this.inner.send(mail as any, ((err: Error | null, info: any) => resolve({ err, info })) as any)
+      } catch (err) {
+        resolve({ err: err instanceof Error ? err : new Error(String(err)), info: undefined })
+      }
+    })
+    try {
+      await this.recordResult(message, env, allowed, err, info, capture, details)
+    } catch (e) {
+      this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
+    }
+    const target = err ?? info
+    if (target && typeof target === 'object') (target as { bounceGuard?: BounceGuardSendDetails }).bounceGuard = details
+    finish(err, info)
+  }
+
+  private messageFields(message: MimeMessage, env: { from: string | false }): { messageId?: string; sender?: string } {
+    const o: { messageId?: string; sender?: string } = {}
+    try {
+      o.messageId = message.messageId()
+    } catch {
+      /* no Message-ID */
+    }
+    if (typeof env.from === 'string' && env.from) o.sender = env.from
+    return o
+  }
+
+  private async recordResult(
+    message: MimeMessage,
+    env: ReturnType<MimeMessage['getEnvelope']>,
+    sent: string[],
+    err: Error | null,
+    info: any,
+    capture: RawCapture | undefined,
+    details: BounceGuardSendDetails,
+  ): Promise<void> {
+    const raw = err ? outcomesFromError(err, sent) : outcomesFromInfo(info, sent)
+    if (raw.length === 0) return
+    const at = this.guard.now()
+    const fields = this.messageFields(message, env)
+    if (info && typeof info.messageId === 'string') fields.messageId = info.messageId
+    let carrier: RetryCarrier | undefined
+    if (capture && raw.some((o) => o.type !== 'delivered')) {
+      carrier = { attempt: 1, at, remaining: 0, items: [] }
+      let buf = capture.take()
+      if (!buf && !capture.oversize) {
+        try {
+          buf = await buildRaw(message)
+        } catch (e) {
+          carrier.payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)', { cause: e })
+        }
+      }
+      if (capture.oversize || (buf && buf.length > this.maxPayload)) {
+        carrier.payloadError = payloadTooLarge(Math.max(capture.size, buf?.length ?? 0), this.maxPayload)
+        this.logger.error({ err: carrier.payloadError, messageId: fields.messageId }, carrier.payloadError.message)
+      } else if (buf) {
+        const extras: Record<string, unknown> = {}
+        for (const k of Object.keys(env)) if (k !== 'from' && k !== 'to') extras[k] = env[k]
+        const p: Parameters<typeof encodeRetryPayload>[0] = { from: env.from, raw: buf, envelopeExtras: extras }
+        if (fields.messageId) p.messageId = fields.messageId
+        carrier.payload = encodeRetryPayload(p)
+      }
+    }
+    const items: ItemState[] = raw.map((o) => {
+      const outcome: ItemState['outcome'] = { recipient: o.recipient, type: o.type, source: 'smtp', at, attempt: 1, ...fields }
+      if (o.reply !== undefined) outcome.reply = o.reply
+      if (o.classification) outcome.classification = o.classification
+      if (o.context) outcome.context = o.context
+      const item: ItemState = { outcome, buffered: false }
+      if (carrier) item.carrier = carrier
+      return item
+    })
+    await this.recorder.record(items)
+    for (const item of items) {
+      const o: RecipientOutcome = { recipient: item.outcome.recipient, type: item.outcome.type as RecipientOutcome['type'] }
+      if (typeof item.outcome.reply === 'string') o.reply = item.outcome.reply
+      const c = item.result?.event.classification ?? item.outcome.classification
+      if (c) o.classification = c
+      if (item.result) o.decision = item.result.decision
+      if (item.buffered) o.buffered = true
+      details.outcomes.push(o)
+    }
+    if (carrier && (carrier.recipients || carrier.error || carrier.payloadError)) {
+      const r: NonNullable<BounceGuardSendDetails['retry']> = { recipients: carrier.recipients ?? [] }
+      if (carrier.jobId) r.jobId = carrier.jobId
+      if (carrier.dueAt) r.dueAt = carrier.dueAt
+      const e = carrier.error ?? (carrier.recipients ? carrier.payloadError : undefined)
+      if (e) r.error = e
+      if (r.recipients.length > 0 || r.error) details.retry = r
+    }
+  }
+}
+
+/**
+ * Wrap a Nodemailer transport (SMTP, pool, SES, stream, JSON, a third-party one) or transport
+ * options with Bounce Guard. Pass the result to `nodemailer.createTransport(...)`.
+ *
+ * @example
+ * const transporter = nodemailer.createTransport(withBounceGuard({ host, port, pool: true }, { guard }))
+ */
+export function withBounceGuard<T = SentMessageInfo>(
+  transportOrOptions: Transport<T, any> | Record<string, unknown> | string,
+  options: WithBounceGuardOptions,
+): GuardedTransport<T> {
+  return new GuardedTransport<T>(transportOrOptions as AnyTransport, options)
+}
+
+/** Normalised form of an address, or the input when it is not one (for comparisons). */
+export function normalizeOrSelf(a: string): string {
+  return tryNormalizeAddress(a) ?? a
+}

@@ -1,0 +1,123 @@
+/**
+ * Options and result shapes of the Nodemailer adapter.
+ */
+import type {
+  BounceClassification,
+  BounceDecision,
+  BounceGuard,
+  BounceGuardLogger,
+  BounceStore,
+} from '@bounce-guard/core'
+
+/** What to do with suppressed recipients at send time. */
+export type OnSuppressed = 'drop' | 'reject'
+
+/** What a send does when the store cannot be reached. */
+export type OnStoreError = 'fail-open' | 'fail-closed'
+
+/** Options of `withBounceGuard`. Give either `guard` or `store`. */
+export interface WithBounceGuardOptions {
+  /** The guard to use (from `createBounceGuard`). Wins over `store`. */
+  guard?: BounceGuard
+  /** A store; a guard is created over it with `createBounceGuard({ store, logger })`. */
+  store?: BounceStore
+  /**
+   * `drop`: remove suppressed recipients from the SMTP envelope and send to the rest.
+   * `reject`: fail the whole send with `BounceGuardError` `ESUPPRESSED` when any is suppressed.
+   * When every recipient is suppressed, both fail with `ESUPPRESSED` and no connection is made.
+   * @default "drop"
+   */
+  onSuppressed?: OnSuppressed
+  /**
+   * With `onSuppressed: "drop"`, also remove the suppressed recipients from the visible To, Cc
+   * and Bcc headers. Otherwise only the envelope changes.
+   * @default false
+   */
+  rewriteHeaders?: boolean
+  /**
+   * `fail-open`: when the store cannot be reached, sends proceed unchecked and their outcomes are
+   * buffered in memory (see `maxBufferedOutcomes`) and written when the store is back.
+   * `fail-closed`: a send fails with `BounceGuardError` `ESTORE_UNAVAILABLE` when the suppression
+   * check cannot be made. Outcomes of mail already sent are buffered in both modes.
+   * @default "fail-open"
+   */
+  onStoreError?: OnStoreError
+  /**
+   * How many outcomes (one per recipient) may wait in memory for the store to come back. Beyond
+   * it the oldest are dropped and logged at error level.
+   * @default 10000
+   */
+  maxBufferedOutcomes?: number
+  /**
+   * How often to retry writing buffered outcomes while the store is down, in milliseconds.
+   * @default 5000
+   */
+  flushIntervalMs?: number
+  /**
+   * Keep what is needed to re-send a message whose recipients were deferred: `raw` stores the
+   * raw MIME and the envelope in the retry job; `none` records the deferral but schedules nothing.
+   * @default "raw"
+   */
+  retryPayload?: 'raw' | 'none'
+  /**
+   * Largest raw message stored for a retry, in bytes. A larger message is not scheduled:
+   * `BounceGuardError` `EPAYLOAD_TOO_LARGE` is logged and set on `bounceGuard.retry.error`.
+   * @default 10485760 (10 MiB)
+   */
+  maxRetryPayloadBytes?: number
+  /**
+   * Record recipients refused at call time as `suppressed` events (source `call-time`).
+   * @default true
+   */
+  recordRefusals?: boolean
+  /** A pino-compatible logger (`logger.warn(obj, msg)`). @default no logging */
+  logger?: BounceGuardLogger
+}
+
+/** One recipient's outcome, as attached to `info.bounceGuard` / `err.bounceGuard`. */
+export interface RecipientOutcome {
+  recipient: string
+  type: 'delivered' | 'deferred' | 'bounced' | 'suppressed'
+  /** The reply text that decided it, when there was one. */
+  reply?: string
+  classification?: BounceClassification
+  /** The policy's decision; absent while the outcome waits in the buffer (store down). */
+  decision?: BounceDecision
+  /** True when the store was unreachable and the outcome waits in memory. */
+  buffered?: boolean
+}
+
+/** Details the wrapper adds to Nodemailer's `info` and error objects. */
+export interface BounceGuardSendDetails {
+  /** Recipients refused at call time (as given in the envelope). */
+  suppressed: string[]
+  /** One entry per recipient that was sent to (or refused). */
+  outcomes: RecipientOutcome[]
+  /** The retry job scheduled for the deferred recipients, if any. */
+  retry?: { jobId?: string; recipients: string[]; dueAt?: Date; error?: Error }
+  /** True when the suppression check was skipped because the store was unreachable (fail-open). */
+  unchecked?: boolean
+}
+
+/** Options of `createRetryWorker`. */
+export interface RetryWorkerOptions {
+  /** The guard whose store holds the retry jobs. */
+  guard: BounceGuard
+  /**
+   * A Nodemailer transporter (`createTransport(...)`) to re-send with: the wrapped one or a plain
+   * one. The worker checks, classifies and records itself.
+   */
+  transport: { sendMail(data: Record<string, unknown>): Promise<unknown> }
+  /** Time between polls, in milliseconds. @default 30000 */
+  intervalMs?: number
+  /** Jobs sent at the same time. @default 4 */
+  concurrency?: number
+  /** How long a claimed job stays leased to this worker, in milliseconds. @default 300000 */
+  leaseMs?: number
+  /** Jobs claimed per poll. @default concurrency * 4 */
+  batchSize?: number
+  /** The clock. @default the guard's clock */
+  now?: () => Date
+  /** A pino-compatible logger. @default no logging */
+  logger?: BounceGuardLogger
+}

@@ -1,0 +1,128 @@
+/**
+ * What a retry job carries to re-send a message: the raw MIME exactly as it was streamed to the
+ * transport (after DKIM signing), and the envelope sender. Stored as JSON in `RetryJob.payload`;
+ * the raw message as text when it is 7-bit ASCII without NUL, else base64.
+ */
+import { Transform, pipeline } from 'node:stream'
+import type { Readable } from 'node:stream'
+import { BounceGuardError } from '@bounce-guard/core'
+
+/** The decoded payload of a retry job. */
+export interface RetryPayload {
+  /** MAIL FROM; `false` for the null sender. */
+  from: string | false
+  raw: Buffer
+  messageId?: string
+  /** Extra envelope keys Nodemailer understands (`dsn`, `size`), kept as given. */
+  envelopeExtras?: Record<string, unknown>
+}
+
+interface StoredPayload {
+  v: 1
+  from: string | false
+  enc: 'text' | 'base64'
+  raw: string
+  messageId?: string
+  extras?: Record<string, unknown>
+}
+
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN = /[^\x01-\x7f]/
+
+/** Serialise a payload for `RetryJob.payload`. */
+export function encodeRetryPayload(p: RetryPayload): string {
+  const text = p.raw.toString('latin1')
+  const plain = !NOT_PLAIN.test(text)
+  const stored: StoredPayload = { v: 1, from: p.from, enc: plain ? 'text' : 'base64', raw: plain ? text : p.raw.toString('base64') }
+  if (p.messageId) stored.messageId = p.messageId
+  if (p.envelopeExtras && Object.keys(p.envelopeExtras).length > 0) stored.extras = p.envelopeExtras
+  return JSON.stringify(stored)
+}
+
+/** Parse `RetryJob.payload`; throws `EINVALID_OPTION` when it is not one of ours. */
+export function decodeRetryPayload(s: string): RetryPayload {
+  let o: Partial<StoredPayload>
+  try {
+    o = JSON.parse(s) as Partial<StoredPayload>
+  } catch (cause) {
+    throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: retry payload is not JSON', { cause })
+  }
+  if (!o || o.v !== 1 || typeof o.raw !== 'string' || (o.enc !== 'text' && o.enc !== 'base64') || (o.from !== false && typeof o.from !== 'string')) {
+    throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: retry payload has an unknown shape')
+  }
+  const p: RetryPayload = { from: o.from, raw: Buffer.from(o.raw, o.enc === 'text' ? 'latin1' : 'base64') }
+  if (typeof o.messageId === 'string') p.messageId = o.messageId
+  if (o.extras && typeof o.extras === 'object') p.envelopeExtras = o.extras
+  return p
+}
+
+/** Collects the bytes a transport streams, up to a limit. */
+export class RawCapture {
+  private chunks: Buffer[] = []
+  private bytes = 0
+  /** True once the stream ended and every byte was kept. */
+  complete = false
+  /** True when the message outgrew the limit (chunks were released). */
+  oversize = false
+
+  constructor(readonly limit: number) {}
+
+  /** Size seen so far, in bytes (keeps counting past the limit). */
+  get size(): number {
+    return this.bytes
+  }
+
+  /** A `processFunc` for `MimeNode`: passes the stream through unchanged while copying it. */
+  readonly processFunc = (input: Readable): Readable => {
+    // A message may be streamed more than once (a second build); keep the last full copy.
+    this.chunks = []
+    this.bytes = 0
+    this.complete = false
+    this.oversize = false
+    const tap = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        this.bytes += chunk.length
+        if (!this.oversize) {
+          if (this.bytes > this.limit) {
+            this.oversize = true
+            this.chunks = []
+          } else {
+            this.chunks.push(chunk)
+          }
+        }
+        cb(null, chunk)
+      },
+      flush: (cb) => {
+        this.complete = !this.oversize
+        cb()
+      },
+    })
+    return pipeline(input, tap, () => {})
+  }
+
+  /** The captured message, or `undefined` when it was not fully streamed or was too large. */
+  take(): Buffer | undefined {
+    if (!this.complete) return undefined
+    return Buffer.concat(this.chunks, this.bytes)
+  }
+}
+
+/** Build the message again (when the transport never streamed it, e.g. every RCPT failed). */
+export function buildRaw(message: { build(cb: (err: Error | null, buf: Buffer) => void): void }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    try {
+      message.build((err, buf) => (err ? reject(err) : resolve(buf)))
+    } catch (err) {
+      reject(err)
+    }
+  })
+}
+
+/** The `EPAYLOAD_TOO_LARGE` error for a message over `limit` bytes. */
+export function payloadTooLarge(size: number, limit: number): BounceGuardError {
+  return new BounceGuardError(
+    'EPAYLOAD_TOO_LARGE',
+    `@bounce-guard/nodemailer: message of ${size} bytes is over maxRetryPayloadBytes (${limit}); its deferred recipients are recorded but not retried`,
+    { details: { size, limit } },
+  )
+}
