@@ -274,17 +274,26 @@ function bgDeps(plugin) {
   return bg.deps
 }
 
-/** The guard, opened on first use; a failed open is retried on the next use. */
+/**
+ * The guard, opened on first use. After a failed open, callers get that failure at once (no new
+ * attempt, no new log line) until `retry_interval_ms` has passed: a dead database is not hammered
+ * from every RCPT and every queued write.
+ */
 function bgGuard(plugin) {
   const bg = plugin._bg
   if (bg.guardPromise) return bg.guardPromise
+  if (bg.openFailure && Date.now() - bg.openFailure.at < bg.cfg.queue.retry_interval_ms) return Promise.reject(bg.openFailure.err)
   const p = openGuard(plugin)
   bg.ownsGuard = true
   bg.guardPromise = p
-  p.catch((err) => {
-    if (bg.guardPromise === p) bg.guardPromise = undefined
-    plugin.logerror(`bounce-guard: cannot open the store (${redactUrl(bg.cfg.database.url)}): ${err && err.message}`)
-  })
+  p.then(
+    () => { bg.openFailure = undefined },
+    (err) => {
+      if (bg.guardPromise === p) bg.guardPromise = undefined
+      bg.openFailure = { at: Date.now(), err }
+      plugin.logerror(`bounce-guard: cannot open the store (${redactUrl(bg.cfg.database.url)}): ${err && err.message}`)
+    },
+  )
   return p
 }
 

@@ -1,0 +1,219 @@
+// End to end: a real Haraka 3.3.4 process with haraka-plugin-bounce-guard installed (config made
+// from examples/haraka/config) relays a Nodemailer message to a real smtp-server sink that answers
+// with real reply texts: 250 for ok@, 550 5.1.1 for dead@, 451 4.7.1 then 250 for grey@, and
+// 452 4.2.2 for full@ until Haraka gives up (temp_fail_intervals=5s,5s, Haraka's minimum: about
+// 19 s). Afterwards the store is read with plain SQL, and a second relay attempt to dead@ must be
+// refused at RCPT. SQLite always; PostgreSQL when reachable (required when CI is set).
+//
+// The plugin loads @bounce-guard/core and @bounce-guard/typeorm as CommonJS from their dist/
+// folders, as an installed plugin does: beforeAll builds them with tsup when they are missing or
+// older than their sources (packages/haraka/test/helpers/build-deps.ts).
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureCjsBuilds, REPO_ROOT } from '../packages/haraka/test/helpers/build-deps.js'
+import {
+  freePort,
+  nodemailer,
+  prepareHarakaDir,
+  removeHarakaDir,
+  startHaraka,
+  startSink,
+  type HarakaProcess,
+  type Sink,
+} from '../packages/haraka/test/helpers/haraka-harness.js'
+
+const requireFromTypeorm = createRequire(join(REPO_ROOT, 'packages/typeorm/package.json'))
+const PG_URL = process.env.BG_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+type Rows = Array<Record<string, unknown>>
+interface Db {
+  query(sql: string, params?: unknown[]): Promise<Rows>
+  close(): Promise<void>
+}
+
+function sqliteDb(file: string): Db {
+  const Database = requireFromTypeorm('better-sqlite3')
+  const db = new Database(file, { readonly: true, fileMustExist: true })
+  return {
+    async query(sql, params = []) {
+      return db.prepare(sql.replace(/\$\d+/g, '?')).all(...params) as Rows
+    },
+    async close() { db.close() },
+  }
+}
+
+async function pgDb(url: string): Promise<Db> {
+  const { Client } = requireFromTypeorm('pg')
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 })
+  await client.connect()
+  return {
+    async query(sql, params = []) { return (await client.query(sql, params)).rows as Rows },
+    async close() { await client.end() },
+  }
+}
+
+async function pgReachable(): Promise<string | undefined> {
+  try {
+    const db = await pgDb(PG_URL)
+    await db.close()
+    return undefined
+  } catch (err) {
+    return (err as Error).message || String(err)
+  }
+}
+
+const pgProblem = await pgReachable()
+if (pgProblem && process.env.CI) {
+  // In CI the database is part of the contract: fail loudly instead of skipping.
+  throw new Error(`haraka-e2e: PostgreSQL at ${PG_URL} is unreachable in CI: ${pgProblem}`)
+}
+if (pgProblem) console.warn(`haraka-e2e: PostgreSQL at ${PG_URL} unreachable (${pgProblem}); skipping the PostgreSQL run (CI is not set)`)
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, h?: HarakaProcess): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v !== undefined) return v
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\n--- Haraka log tail ---\n${h?.output().slice(-6000) ?? ''}`)
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+beforeAll(() => {
+  ensureCjsBuilds(['core', 'typeorm'])
+}, 120_000)
+
+interface Scenario {
+  name: 'sqlite' | 'postgres'
+  skip: boolean
+}
+const running = new Set<HarakaProcess>()
+const scenarios: Scenario[] = [
+  { name: 'sqlite', skip: false },
+  { name: 'postgres', skip: Boolean(pgProblem) },
+]
+
+describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
+  for (const sc of scenarios) {
+    it.skipIf(sc.skip)(`${sc.name}: records delivered, greylisted, dead and full recipients, then refuses the dead one at RCPT`, async () => {
+      const prefix = `bge2e_${randomBytes(4).toString('hex')}_`
+      let sink: Sink | undefined
+      let haraka: HarakaProcess | undefined
+      let dir = ''
+      let db: Db | undefined
+      const t0 = Date.now()
+      try {
+        sink = await startSink()
+        const port = await freePort()
+        const databaseUrl = sc.name === 'sqlite' ? 'sqlite:data/bounce-guard.sqlite' : PG_URL
+        dir = prepareHarakaDir({ port, sinkPort: sink.port, databaseUrl, tablePrefix: prefix })
+        haraka = await startHaraka(dir, port)
+        running.add(haraka)
+        const h = haraka
+
+        const transport = nodemailer().createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true })
+        const messageId = `<e2e-${prefix}@example.org>`
+        const info = await transport.sendMail({
+          envelope: { from: 'sender@example.org', to: ['ok@example.com', 'dead@example.com', 'grey@example.com', 'full@example.com'] },
+          from: 'sender@example.org',
+          to: 'ok@example.com, dead@example.com, grey@example.com, full@example.com',
+          subject: 'bounce-guard e2e',
+          text: 'hello',
+          messageId,
+        })
+        expect(info.accepted.length).toBe(4)
+
+        // The sink receives: the message for ok@, Haraka's DSN for dead@, the retried message for
+        // grey@, and finally Haraka's DSN for full@ (a slow or failing store must not stop DSNs).
+        await waitFor('four messages at the sink (ok, DSN dead, grey retry, DSN full)', async () => {
+          const dsnFull = sink!.log.messages.find((m) => m.to.includes('sender@example.org') && /full@example\.com/.test(m.raw) && /Status: 5\.2\.2/.test(m.raw))
+          return sink!.log.messages.length >= 4 && dsnFull ? true : undefined
+        }, 45_000, h)
+        const greyRcpts = sink.log.rcpt.filter((r) => r.to === 'grey@example.com').map((r) => r.code)
+        expect(greyRcpts).toEqual([451, 250])
+        expect(sink.log.rcpt.filter((r) => r.to === 'full@example.com').length).toBeGreaterThanOrEqual(3)
+
+        db = sc.name === 'sqlite' ? sqliteDb(join(dir, 'data/bounce-guard.sqlite')) : await pgDb(PG_URL)
+        const q = db.query.bind(db)
+        // Writes are asynchronous: wait for the bounce of full@ to reach the table.
+        await waitFor('the bounced event of full@ in the store', async () => {
+          const r = await q(`SELECT COUNT(*) AS n FROM ${prefix}events WHERE recipient = $1 AND type = 'bounced'`, ['full@example.com'])
+          return Number(r[0]!.n) >= 1 ? true : undefined
+        }, 15_000, h)
+
+        // dead@: one hard bounce, suppressed as an unknown user.
+        const deadSup = await q(`SELECT target, scope, reason FROM ${prefix}suppressions WHERE target = $1`, ['dead@example.com'])
+        expect(deadSup).toEqual([{ target: 'dead@example.com', scope: 'address', reason: 'userunknown' }])
+        const deadEv = await q(`SELECT type, reason, source, queue_id, message_id, reply FROM ${prefix}events WHERE recipient = $1`, ['dead@example.com'])
+        expect(deadEv).toHaveLength(1)
+        expect(deadEv[0]).toMatchObject({ type: 'bounced', reason: 'userunknown', source: 'smtp', message_id: messageId })
+        expect(String(deadEv[0]!.reply)).toMatch(/^550 5\.1\.1 <dead@example\.com>: Recipient address rejected: User unknown/)
+        expect(String(deadEv[0]!.queue_id)).toMatch(/^[0-9A-F-]+\.\d+$/i)
+
+        // grey@: deferred (greylisted) once, then delivered; not suppressed.
+        const greyEv = await q(`SELECT type, reason FROM ${prefix}events WHERE recipient = $1 ORDER BY at, id`, ['grey@example.com'])
+        expect(greyEv.map((e) => e.type)).toEqual(['deferred', 'delivered'])
+        expect(await q(`SELECT target FROM ${prefix}suppressions WHERE target = $1`, ['grey@example.com'])).toEqual([])
+        const greyState = await q(`SELECT deliveries, consecutive_soft_failures FROM ${prefix}recipient_state WHERE recipient = $1`, ['grey@example.com'])
+        expect(greyState.map((r) => ({ d: Number(r.deliveries), c: Number(r.consecutive_soft_failures) }))).toEqual([{ d: 1, c: 0 }])
+
+        // full@: every deferral and the final bounce are in the history, classified as mailbox full.
+        const fullEv = await q(`SELECT type, reason, reply FROM ${prefix}events WHERE recipient = $1 ORDER BY at, id`, ['full@example.com'])
+        expect(fullEv.length).toBeGreaterThanOrEqual(3)
+        expect(fullEv.at(-1)!.type).toBe('bounced')
+        expect(fullEv.slice(0, -1).every((e) => e.type === 'deferred')).toBe(true)
+        expect(fullEv.every((e) => e.reason === 'mailboxfull')).toBe(true)
+        expect(String(fullEv[0]!.reply)).toMatch(/^452 4\.2\.2 <full@example\.com>: Mailbox full/)
+        const fullState = await q(`SELECT soft_bounces, hard_bounces, last_reason FROM ${prefix}recipient_state WHERE recipient = $1`, ['full@example.com'])
+        expect(Number(fullState[0]!.soft_bounces)).toBeGreaterThanOrEqual(1)
+        expect(fullState[0]!.last_reason).toBe('mailboxfull')
+
+        // ok@: delivered.
+        const okEv = await q(`SELECT type FROM ${prefix}events WHERE recipient = $1`, ['ok@example.com'])
+        expect(okEv.map((e) => e.type)).toEqual(['delivered'])
+
+        // The next relay attempt to dead@ is refused at RCPT with the reason, ok2@ still passes.
+        const again = await transport.sendMail({
+          envelope: { from: 'sender@example.org', to: ['dead@example.com', 'ok2@example.com'] },
+          from: 'sender@example.org',
+          to: 'dead@example.com, ok2@example.com',
+          subject: 'second try',
+          text: 'hello again',
+        })
+        expect(again.accepted).toEqual(['ok2@example.com'])
+        expect(again.rejected).toEqual(['dead@example.com'])
+        expect(again.rejectedErrors[0].response).toMatch(/^550 5\.1\.1 <dead@example\.com>: suppressed by bounce-guard \(userunknown since 20\d\d-/)
+        transport.close()
+        console.log(`haraka-e2e ${sc.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+      } finally {
+        await db?.close().catch(() => {})
+        await haraka?.stop()
+        await sink?.close()
+        if (sc.name === 'postgres') {
+          const clean = await pgDb(PG_URL).catch(() => undefined)
+          if (clean) {
+            for (const t of ['suppressions', 'events', 'recipient_state', 'retry_jobs', 'migrations']) {
+              await clean.query(`DROP TABLE IF EXISTS ${prefix}${t}`).catch(() => {})
+            }
+            await clean.close()
+          }
+        }
+        if (dir) removeHarakaDir(dir)
+      }
+    }, 90_000)
+  }
+})
+
+// Safety net: stop any Haraka a failed assertion left running (each is stopped by pid).
+afterAll(async () => {
+  for (const h of running) await h.stop().catch(() => {})
+})
