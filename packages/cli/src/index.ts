@@ -1,1 +1,7 @@
 export { createProgram, runCli, EXIT_CODES } from './program.js'
+export { formatTable, percent } from './lib/table.js'
+export type { TableColumn } from './lib/table.js'
+export { buildReport, formatReport } from './commands/report.js'
+export type { Report, ReportRow, ReportGroupBy, RefusingDestination } from './commands/report.js'
+export { parseDatabaseUrl, defaultDatabaseUrl } from './lib/db-url.js'
+export type { DatabaseTarget } from './lib/db-url.js'

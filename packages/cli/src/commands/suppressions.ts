@@ -42,7 +42,7 @@ function printSuppressions(items: Suppression[]): void {
       { header: 'SOURCE', value: (s) => s.source },
       { header: 'CREATED', value: (s) => date(s.createdAt) },
       { header: 'EXPIRES', value: (s) => (s.expiresAt ? date(s.expiresAt) : 'never') },
-      { header: 'RULE', value: (s) => s.ruleId + (s.escalated ? ' (escalated)' : '') },
+      { header: 'RULE', value: (s) => (s.ruleId ?? (s.escalated ? '' : undefined)) === undefined ? undefined : `${s.ruleId ?? ''}${s.escalated ? ' (escalated)' : ''}`.trim() },
       { header: 'DETAIL', value: (s) => s.detail, maxWidth: 60 },
     ]),
   )

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { BounceGuardError, type BounceStore } from '@bounce-guard/core'
-import { createBounceGuardDataSource, createTypeOrmBounceStore } from '@bounce-guard/typeorm'
+import { createBounceGuardDataSource, createTypeOrmBounceStore, runMigrations } from '@bounce-guard/typeorm'
 import { parseDatabaseUrl, type DatabaseTarget } from './db-url.js'
 
 /** An open store and what is needed to close it. */
@@ -28,13 +28,7 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number
 }
 
-type DataSourceLike = {
-  isInitialized: boolean
-  initialize(): Promise<unknown>
-  destroy(): Promise<void>
-  runMigrations(options?: { transaction?: 'all' | 'each' | 'none' }): Promise<Array<{ name: string }>>
-  showMigrations(): Promise<boolean>
-}
+type DataSourceLike = ReturnType<typeof createBounceGuardDataSource>
 
 function unavailable(target: DatabaseTarget, err: unknown): BounceGuardError {
   const where = target.kind === 'sqlite' ? `SQLite file ${target.path}` : `${target.kind} server ${target.host}:${target.port} (database ${target.database})`
@@ -62,7 +56,7 @@ async function openDataSource(target: DatabaseTarget, timeoutMs: number): Promis
   }
   let ds: DataSourceLike
   try {
-    ds = (await createBounceGuardDataSource(target.url)) as unknown as DataSourceLike
+    ds = createBounceGuardDataSource(target.url)
   } catch (err) {
     if (err instanceof BounceGuardError && err.code !== 'ESTORE') throw err
     throw unavailable(target, err)
@@ -85,7 +79,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const migrate = options.migrate ?? 'sqlite'
   try {
     if (migrate === true || (migrate === 'sqlite' && target.kind === 'sqlite')) {
-      await ds.runMigrations({ transaction: 'each' })
+      await runMigrations(ds)
     } else if (await ds.showMigrations()) {
       throw new BounceGuardError('ESTORE', `@bounce-guard/cli: the database schema is missing or out of date: run \`bounce-guard migrate --db ${target.kind === 'sqlite' ? target.url : target.display}\` first`)
     }
@@ -93,7 +87,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     await ds.destroy().catch(() => {})
     throw err
   }
-  const store = createTypeOrmBounceStore(ds as never) as BounceStore
+  const store: BounceStore = createTypeOrmBounceStore(ds)
   let closed = false
   return {
     store,
@@ -113,8 +107,8 @@ export async function migrateDatabase(url: string, options: Pick<OpenStoreOption
   const ds = await openDataSource(target, options.connectTimeoutMs ?? 10_000)
   try {
     const pendingBefore = await ds.showMigrations()
-    const applied = await ds.runMigrations({ transaction: 'each' })
-    return { target, applied: applied.map((m) => m.name), pendingBefore }
+    const applied = await runMigrations(ds)
+    return { target, applied, pendingBefore }
   } finally {
     await ds.destroy().catch(() => {})
   }
