@@ -1,0 +1,158 @@
+/**
+ * Runs the store's statements on the user's DataSource.
+ *
+ * Every store operation is written once as a *plan*: a generator that yields SQL steps and receives
+ * their results. On PostgreSQL and MySQL/MariaDB the plan runs asynchronously on one QueryRunner
+ * (inside a transaction when asked, retried on deadlock). On SQLite it runs **synchronously** on the
+ * better-sqlite3 handle inside `BEGIN IMMEDIATE`: no `await` can slip in between the statements, so
+ * concurrent callers in one process never interleave, and other processes wait on the file lock.
+ */
+import type { DataSource, QueryRunner } from 'typeorm'
+import { BounceGuardError } from '@bounce-guard/core'
+import { isRetryable } from './errors.js'
+import type { SqlDialect } from './schema.js'
+
+/** A database row as the driver returns it. */
+export type Row = Record<string, unknown>
+
+/** One SQL statement with positional parameters. */
+export interface Step {
+  sql: string
+  params: unknown[]
+}
+
+/** What a step returns: its rows (SELECT / RETURNING) and the affected row count. */
+export interface StepResult {
+  rows: Row[]
+  affected: number
+}
+
+/** A store operation: yields steps, receives their results, returns the answer. */
+export type Plan<T> = Generator<Step, T, StepResult>
+
+/** Runs plans on one DataSource. */
+export interface Executor {
+  run<T>(plan: () => Plan<T>, transaction: boolean): Promise<T>
+}
+
+interface SqliteStatement {
+  reader: boolean
+  all(...params: unknown[]): Row[]
+  run(...params: unknown[]): { changes: number }
+}
+
+interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement
+  transaction<F extends (...args: never[]) => unknown>(fn: F): F & { immediate: F }
+  open?: boolean
+}
+
+const MAX_TX_ATTEMPTS = 6
+
+function sqliteValue(v: unknown): unknown {
+  if (v === undefined) return null
+  if (typeof v === 'boolean') return v ? 1 : 0
+  return v
+}
+
+/** Executor for better-sqlite3: synchronous plans on the raw handle. */
+class SqliteExecutor implements Executor {
+  readonly #ds: DataSource
+  #db: SqliteDatabase | undefined
+  readonly #cache = new Map<string, SqliteStatement>()
+
+  constructor(ds: DataSource) {
+    this.#ds = ds
+  }
+
+  #handle(): SqliteDatabase {
+    const db = (this.#ds.driver as unknown as { databaseConnection?: SqliteDatabase }).databaseConnection
+    if (!db || db.open === false) {
+      throw new BounceGuardError('ESTORE_UNAVAILABLE', `@bounce-guard/typeorm (${String(this.#ds.options.type)}): the SQLite database is not open`)
+    }
+    if (db !== this.#db) {
+      this.#db = db
+      this.#cache.clear()
+    }
+    return db
+  }
+
+  #exec(db: SqliteDatabase, step: Step): StepResult {
+    let stmt = this.#cache.get(step.sql)
+    if (!stmt) {
+      stmt = db.prepare(step.sql)
+      this.#cache.set(step.sql, stmt)
+      if (this.#cache.size > 200) this.#cache.delete(this.#cache.keys().next().value as string)
+    }
+    const params = step.params.map(sqliteValue)
+    if (stmt.reader) {
+      const rows = stmt.all(...params)
+      return { rows, affected: rows.length }
+    }
+    return { rows: [], affected: stmt.run(...params).changes }
+  }
+
+  async run<T>(plan: () => Plan<T>, transaction: boolean): Promise<T> {
+    const db = this.#handle()
+    const drive = (): T => {
+      const gen = plan()
+      let next = gen.next()
+      while (!next.done) {
+        let result: StepResult
+        try {
+          result = this.#exec(db, next.value)
+        } catch (err) {
+          next = gen.throw(err)
+          continue
+        }
+        next = gen.next(result)
+      }
+      return next.value
+    }
+    return transaction ? db.transaction(drive).immediate() : drive()
+  }
+}
+
+/** Executor for PostgreSQL and MySQL/MariaDB through TypeORM QueryRunners. */
+class PooledExecutor implements Executor {
+  readonly #ds: DataSource
+
+  constructor(ds: DataSource) {
+    this.#ds = ds
+  }
+
+  async run<T>(plan: () => Plan<T>, transaction: boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const qr: QueryRunner = this.#ds.createQueryRunner()
+      try {
+        if (transaction) await qr.startTransaction()
+        const gen = plan()
+        let next = gen.next()
+        while (!next.done) {
+          let result: StepResult
+          try {
+            const r = await qr.query(next.value.sql, next.value.params, true)
+            result = { rows: Array.isArray(r.records) ? (r.records as Row[]) : [], affected: r.affected ?? 0 }
+          } catch (err) {
+            next = gen.throw(err)
+            continue
+          }
+          next = gen.next(result)
+        }
+        if (transaction) await qr.commitTransaction()
+        return next.value
+      } catch (err) {
+        if (transaction && qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined)
+        if (transaction && attempt < MAX_TX_ATTEMPTS && isRetryable(err)) continue
+        throw err
+      } finally {
+        await qr.release().catch(() => undefined)
+      }
+    }
+  }
+}
+
+/** The executor for a DataSource's dialect. */
+export function createExecutor(ds: DataSource, dialect: SqlDialect): Executor {
+  return dialect === 'sqlite' ? new SqliteExecutor(ds) : new PooledExecutor(ds)
+}

@@ -1,0 +1,21 @@
+/**
+ * `@bounce-guard/typeorm`: the Bounce Guard store on TypeORM, for SQLite (better-sqlite3),
+ * PostgreSQL (pg) and MySQL/MariaDB (mysql2).
+ */
+export { createTypeOrmBounceStore, type TypeOrmBounceStore, type TypeOrmBounceStoreOptions } from './store.js'
+export { bounceGuardEntities, TABLE_SPECS, type SqlDialect } from './schema.js'
+export {
+  bounceGuardMigrations,
+  runMigrations,
+  dialectOf,
+  INITIAL_SCHEMA_TIMESTAMP,
+  type BounceGuardMigrationClass,
+  type RunMigrationsOptions,
+} from './migrations.js'
+export {
+  createBounceGuardDataSource,
+  parseDatabaseUrl,
+  type BounceGuardDataSourceOptions,
+  type ParsedDatabaseUrl,
+} from './data-source.js'
+export { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'

@@ -1,0 +1,112 @@
+/**
+ * Real TypeORM migrations for Bounce Guard's tables, dialect-neutral through the QueryRunner Table
+ * API (column types chosen per database from one layout, see `schema.ts`).
+ */
+import { Table, TableIndex, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm'
+import { BounceGuardError } from '@bounce-guard/core'
+import { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions } from './options.js'
+import { TABLE_SPECS, columnForDialect, type SqlDialect } from './schema.js'
+
+/** A migration class as TypeORM's `migrations` option takes it. */
+export type BounceGuardMigrationClass = new () => MigrationInterface
+
+/** The 13-digit timestamp of the first schema version. */
+export const INITIAL_SCHEMA_TIMESTAMP = 1764403200000
+
+/** Map a TypeORM driver type to the SQL family the store speaks, or `undefined` when unsupported. */
+export function dialectOf(type: string): SqlDialect | undefined {
+  if (type === 'better-sqlite3' || type === 'sqlite' || type === 'capacitor' || type === 'expo') return 'sqlite'
+  if (type === 'postgres' || type === 'aurora-postgres') return 'postgres'
+  if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') return 'mysql'
+  return undefined
+}
+
+function requireDialect(qr: QueryRunner): SqlDialect {
+  const type = String(qr.dataSource.options.type)
+  const dialect = dialectOf(type)
+  if (!dialect) {
+    throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${type}): unsupported database type; use better-sqlite3, postgres, mysql or mariadb`)
+  }
+  return dialect
+}
+
+/** The migration name for a prefix: the default prefix keeps a plain name. */
+function migrationName(prefix: string, base: string, timestamp: number): string {
+  const tag = prefix === DEFAULT_TABLE_PREFIX ? '' : `_${prefix}`
+  return `${base}${tag}${timestamp}`
+}
+
+/**
+ * Bounce Guard's migrations for the `migrations` option of your `DataSource`, in order. Each has
+ * a name ending in a 13-digit timestamp (TypeORM's rule); a non-default prefix is part of the name,
+ * so two prefixes can live in one database.
+ */
+export function bounceGuardMigrations(options: BounceGuardSchemaOptions = {}): BounceGuardMigrationClass[] {
+  const names = tableNames(options)
+  const name = migrationName(names.prefix, 'BounceGuardInit', INITIAL_SCHEMA_TIMESTAMP)
+
+  class BounceGuardInit implements MigrationInterface {
+    /** Stored in TypeORM's migrations table. */
+    readonly name = name
+
+    async up(qr: QueryRunner): Promise<void> {
+      const dialect = requireDialect(qr)
+      for (const spec of TABLE_SPECS) {
+        const table = names[spec.table]
+        await qr.createTable(
+          new Table({
+            name: table,
+            columns: spec.columns.map((c) => columnForDialect(c, dialect)) as never,
+            ...(dialect === 'mysql' ? { engine: 'InnoDB' } : {}),
+          }),
+          true,
+        )
+        for (const index of spec.indices) {
+          await qr.createIndex(
+            table,
+            new TableIndex({ name: `${names.prefix}${index.name}`, columnNames: index.columns, isUnique: index.unique === true }),
+          )
+        }
+      }
+    }
+
+    async down(qr: QueryRunner): Promise<void> {
+      for (const spec of [...TABLE_SPECS].reverse()) await qr.dropTable(names[spec.table], true)
+    }
+  }
+  Object.defineProperty(BounceGuardInit, 'name', { value: name })
+  return [BounceGuardInit]
+}
+
+/** Options of `runMigrations`. */
+export interface RunMigrationsOptions extends BounceGuardSchemaOptions {
+  /** How TypeORM wraps the migrations in transactions. @default "each" */
+  transaction?: 'all' | 'each' | 'none'
+}
+
+/**
+ * Run the pending migrations of an initialised `DataSource` whose `migrations` option includes
+ * `bounceGuardMigrations()` (for the same prefix). Returns the names of the migrations that ran.
+ * Throws `EINVALID_OPTION` when Bounce Guard's migrations are not registered, `ESTORE` when a
+ * migration fails.
+ */
+export async function runMigrations(dataSource: DataSource, options: RunMigrationsOptions = {}): Promise<string[]> {
+  const names = tableNames(options)
+  const expected = migrationName(names.prefix, 'BounceGuardInit', INITIAL_SCHEMA_TIMESTAMP)
+  const type = String(dataSource.options.type)
+  if (!dataSource.isInitialized) {
+    throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${type}): runMigrations() needs an initialised DataSource`)
+  }
+  if (!dataSource.migrations.some((m) => (m.name ?? m.constructor.name) === expected)) {
+    throw new BounceGuardError(
+      'EINVALID_OPTION',
+      `@bounce-guard/typeorm (${type}): add bounceGuardMigrations(${names.prefix === DEFAULT_TABLE_PREFIX ? '' : `{ tablePrefix: '${names.prefix}' }`}) to the DataSource's migrations`,
+    )
+  }
+  try {
+    const ran = await dataSource.runMigrations({ transaction: options.transaction ?? 'each' })
+    return ran.map((m) => m.name)
+  } catch (err) {
+    throw new BounceGuardError('ESTORE', `@bounce-guard/typeorm (${type}): migration failed: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+  }
+}

@@ -1,0 +1,741 @@
+/**
+ * `createTypeOrmBounceStore`: the `BounceStore` contract on a user-owned TypeORM `DataSource`
+ * (SQLite via better-sqlite3, PostgreSQL via pg, MySQL/MariaDB via mysql2).
+ *
+ * Atomicity, per operation:
+ * - `recordEvent`: the event insert (ignored when its `eventId` exists) and a single-statement
+ *   upsert of the recipient's row with counter arithmetic run in one transaction (one statement
+ *   with a data-modifying CTE on PostgreSQL). Concurrent writers never lose an update.
+ * - `claimDueRetries`: `SELECT ... FOR UPDATE SKIP LOCKED` then the lease update in one
+ *   transaction (PostgreSQL, MySQL 8, MariaDB 10.6+); one `UPDATE ... RETURNING` under
+ *   `BEGIN IMMEDIATE` on SQLite.
+ * - `suppress`: read-then-write under a row lock in one transaction.
+ */
+import type { DataSource } from 'typeorm'
+import {
+  BounceGuardError,
+  applyEventToState,
+  decodeSuppressionCursor,
+  domainOf,
+  emptyRecipientState,
+  encodeSuppressionCursor,
+  eventEffect,
+  extendsSoftRun,
+  type BounceEvent,
+  type BounceReason,
+  type BounceStore,
+  type EventSource,
+  type EventType,
+  type RecipientState,
+  type RetryJob,
+  type StatsQuery,
+  type StatsRow,
+  type SuppressResult,
+  type Suppression,
+  type SuppressionFilter,
+  type SuppressionInput,
+  type SuppressionPage,
+  type SuppressionReason,
+  type SuppressionScope,
+} from '@bounce-guard/core'
+import { createExecutor, type Executor, type Plan, type Row } from './executor.js'
+import { dialectOf } from './migrations.js'
+import { tableNames, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
+import { toStoreError, isDuplicateKey } from './errors.js'
+import { Dialect } from './sql.js'
+
+/** Options of `createTypeOrmBounceStore`. */
+export interface TypeOrmBounceStoreOptions extends BounceGuardSchemaOptions {
+  /**
+   * Destroy the DataSource in `close()`. Leave it false when your application owns the
+   * DataSource; `createBounceGuardDataSource` users (the CLI) set it to true.
+   * @default false
+   */
+  destroyDataSourceOnClose?: boolean
+}
+
+/** A `BounceStore` backed by TypeORM, plus what it runs on. */
+export interface TypeOrmBounceStore extends BounceStore {
+  /** The DataSource the store uses (owned by the caller). */
+  readonly dataSource: DataSource
+  /** The table names in use. */
+  readonly tables: BounceGuardTableNames
+  /** The SQL family: `sqlite`, `postgres` or `mysql` (MySQL and MariaDB). */
+  readonly dialect: 'sqlite' | 'postgres' | 'mysql'
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
+const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : num(v))
+const optDate = (v: unknown): Date | undefined => (v === null || v === undefined ? undefined : new Date(num(v)))
+const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v))
+const toBool = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't' || v === 'true'
+
+function assertDate(d: unknown, driver: string, what: string): asserts d is Date {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) {
+    throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${driver}): ${what} must be a valid Date`)
+  }
+}
+
+function assertString(v: unknown, driver: string, what: string): asserts v is string {
+  if (typeof v !== 'string' || v === '') {
+    throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${driver}): ${what} must be a non-empty string`)
+  }
+}
+
+function rowToSuppression(r: Row): Suppression {
+  const s: Suppression = {
+    key: String(r.target),
+    scope: String(r.scope) as SuppressionScope,
+    reason: String(r.reason) as SuppressionReason,
+    source: String(r.source) as EventSource,
+    createdAt: new Date(num(r.created_at)),
+    updatedAt: new Date(num(r.updated_at)),
+  }
+  const expiresAt = optDate(r.expires_at)
+  if (expiresAt) s.expiresAt = expiresAt
+  if (r.escalated !== null && r.escalated !== undefined) s.escalated = toBool(r.escalated)
+  const ruleId = optStr(r.rule_id)
+  if (ruleId !== undefined) s.ruleId = ruleId
+  const detail = optStr(r.detail)
+  if (detail !== undefined) s.detail = detail
+  return s
+}
+
+function rowToState(r: Row): RecipientState {
+  const s: RecipientState = {
+    recipient: String(r.recipient),
+    domain: String(r.domain),
+    events: num(r.events),
+    deliveries: num(r.deliveries),
+    hardBounces: num(r.hard_bounces),
+    softBounces: num(r.soft_bounces),
+    complaints: num(r.complaints),
+    consecutiveSoftFailures: num(r.consecutive_soft_failures),
+  }
+  const dates = [
+    ['firstSoftFailureAt', r.first_soft_failure_at],
+    ['lastSoftFailureAt', r.last_soft_failure_at],
+    ['lastDeliveredAt', r.last_delivered_at],
+    ['lastEventAt', r.last_event_at],
+  ] as const
+  for (const [k, v] of dates) {
+    const d = optDate(v)
+    if (d) s[k] = d
+  }
+  const lastReason = optStr(r.last_reason)
+  if (lastReason !== undefined) s.lastReason = lastReason as BounceReason
+  return s
+}
+
+function rowToEvent(r: Row): BounceEvent {
+  const e: BounceEvent = {
+    recipient: String(r.recipient),
+    domain: String(r.domain),
+    type: String(r.type) as EventType,
+    at: new Date(num(r.at)),
+    source: String(r.source) as EventSource,
+  }
+  if (r.reason !== null && r.reason !== undefined) {
+    const c: NonNullable<BounceEvent['classification']> = {
+      reason: String(r.reason) as BounceReason,
+      hard: toBool(r.hard),
+      permanent: toBool(r.permanent),
+      scope: String(r.scope) as NonNullable<BounceEvent['classification']>['scope'],
+      ruleId: String(r.rule_id ?? ''),
+    }
+    const code = optNum(r.code)
+    if (code !== undefined) c.code = code
+    const enhancedStatus = optStr(r.enhanced_status)
+    if (enhancedStatus !== undefined) c.enhancedStatus = enhancedStatus
+    const provider = optStr(r.provider)
+    if (provider !== undefined) c.provider = provider
+    const retryAfter = optNum(r.retry_after)
+    if (retryAfter !== undefined) c.retryAfter = retryAfter
+    const blocklist = optStr(r.blocklist)
+    if (blocklist !== undefined) c.blocklist = blocklist
+    e.classification = c
+  }
+  const optional = [
+    ['reply', r.reply],
+    ['messageId', r.message_id],
+    ['queueId', r.queue_id],
+    ['sender', r.sender],
+    ['tag', r.tag],
+    ['eventId', r.event_id],
+  ] as const
+  for (const [k, v] of optional) {
+    const s = optStr(v)
+    if (s !== undefined) e[k] = s
+  }
+  return e
+}
+
+function rowToJob(r: Row): RetryJob {
+  const job: RetryJob = {
+    id: String(r.id),
+    recipients: JSON.parse(String(r.recipients)) as string[],
+    dueAt: new Date(num(r.due_at)),
+    attempts: num(r.attempts),
+    payload: String(r.payload),
+    firstFailedAt: new Date(num(r.first_failed_at)),
+  }
+  const origin = optStr(r.origin)
+  if (origin !== undefined) job.origin = origin
+  const lastError = optStr(r.last_error)
+  if (lastError !== undefined) job.lastError = lastError
+  return job
+}
+
+const STATE_COLUMNS = [
+  'recipient',
+  'domain',
+  'events',
+  'deliveries',
+  'hard_bounces',
+  'soft_bounces',
+  'complaints',
+  'consecutive_soft_failures',
+  'first_soft_failure_at',
+  'last_soft_failure_at',
+  'last_delivered_at',
+  'last_event_at',
+  'last_reason',
+] as const
+
+const EVENT_COLUMNS = [
+  'event_id',
+  'recipient',
+  'domain',
+  'type',
+  'at',
+  'source',
+  'reason',
+  'hard',
+  'permanent',
+  'scope',
+  'code',
+  'enhanced_status',
+  'provider',
+  'rule_id',
+  'retry_after',
+  'blocklist',
+  'reply',
+  'message_id',
+  'queue_id',
+  'sender',
+  'tag',
+] as const
+
+const JOB_COLUMNS = ['id', 'recipients', 'due_at', 'attempts', 'payload', 'origin', 'first_failed_at', 'last_error', 'lease_until'] as const
+
+type PgType = 'varchar' | 'bigint' | 'integer' | 'boolean' | 'text'
+const STATE_PG_TYPES: Record<(typeof STATE_COLUMNS)[number], PgType> = {
+  recipient: 'varchar',
+  domain: 'varchar',
+  events: 'integer',
+  deliveries: 'integer',
+  hard_bounces: 'integer',
+  soft_bounces: 'integer',
+  complaints: 'integer',
+  consecutive_soft_failures: 'integer',
+  first_soft_failure_at: 'bigint',
+  last_soft_failure_at: 'bigint',
+  last_delivered_at: 'bigint',
+  last_event_at: 'bigint',
+  last_reason: 'varchar',
+}
+
+/** The `BounceStore` implementation. Create it with `createTypeOrmBounceStore`. */
+class TypeOrmStore implements TypeOrmBounceStore {
+  readonly dataSource: DataSource
+  readonly tables: BounceGuardTableNames
+  readonly dialect: 'sqlite' | 'postgres' | 'mysql'
+  readonly #d: Dialect
+  readonly #exec: Executor
+  readonly #driver: string
+  readonly #destroyOnClose: boolean
+  #closed = false
+  // Quoted table names.
+  readonly #sup: string
+  readonly #ev: string
+  readonly #st: string
+  readonly #rj: string
+
+  constructor(dataSource: DataSource, options: TypeOrmBounceStoreOptions) {
+    this.dataSource = dataSource
+    this.#driver = String(dataSource.options.type)
+    const dialect = dialectOf(this.#driver)
+    if (!dialect) {
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): unsupported database type; use better-sqlite3, postgres, mysql or mariadb`)
+    }
+    this.dialect = dialect
+    this.tables = tableNames(options)
+    this.#d = new Dialect(dialect)
+    this.#exec = createExecutor(dataSource, dialect)
+    this.#destroyOnClose = options.destroyDataSourceOnClose === true
+    this.#sup = this.#d.id(this.tables.suppressions)
+    this.#ev = this.#d.id(this.tables.events)
+    this.#st = this.#d.id(this.tables.recipientState)
+    this.#rj = this.#d.id(this.tables.retryJobs)
+  }
+
+  /** Run a plan with the closed/initialised checks and error wrapping every member shares. */
+  async #run<T>(action: string, transaction: boolean, plan: () => Plan<T>): Promise<T> {
+    if (this.#closed) throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
+    if (!this.dataSource.isInitialized) {
+      throw new BounceGuardError('ESTORE_UNAVAILABLE', `@bounce-guard/typeorm (${this.#driver}): ${action}: the DataSource is not initialised (call dataSource.initialize())`)
+    }
+    try {
+      return await this.#exec.run(plan, transaction)
+    } catch (err) {
+      throw toStoreError(err, this.#driver, action)
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
+  }
+
+  async findSuppressions(addresses: readonly string[], now: Date = new Date()): Promise<Map<string, Suppression>> {
+    this.#checkOpen()
+    assertDate(now, this.#driver, 'findSuppressions(): now')
+    const unique = [...new Set(addresses)]
+    if (unique.length === 0) return new Map()
+    const domains = [...new Set(unique.map(domainOf))]
+    const d = this.#d
+    const p = d.params()
+    const sql =
+      `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} IN (${p.list(unique)}))` +
+      ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} IN (${p.list(domains)})))` +
+      ` AND (${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ${p.add(now.getTime())})`
+    const rows = await this.#run('findSuppressions', false, function* () {
+      return (yield d.step(sql, p)).rows
+    })
+    const byAddress = new Map<string, Suppression>()
+    const byDomain = new Map<string, Suppression>()
+    for (const r of rows) {
+      const s = rowToSuppression(r)
+      ;(s.scope === 'address' ? byAddress : byDomain).set(s.key, s)
+    }
+    const out = new Map<string, Suppression>()
+    for (const a of unique) {
+      const hit = byAddress.get(a) ?? byDomain.get(domainOf(a))
+      if (hit) out.set(a, { ...hit })
+    }
+    return out
+  }
+
+  async suppress(entry: SuppressionInput): Promise<SuppressResult> {
+    this.#checkOpen()
+    assertDate(entry.at, this.#driver, 'suppress(): at')
+    assertString(entry.key, this.#driver, 'suppress(): key')
+    if (entry.scope !== 'address' && entry.scope !== 'domain') {
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): suppress(): scope must be "address" or "domain"`)
+    }
+    if (entry.expiresAt !== undefined) assertDate(entry.expiresAt, this.#driver, 'suppress(): expiresAt')
+    const d = this.#d
+    const at = entry.at.getTime()
+    const domain = entry.scope === 'domain' ? entry.key : domainOf(entry.key)
+    const sup = this.#sup
+    const fields = {
+      reason: entry.reason,
+      source: entry.source,
+      expires_at: entry.expiresAt?.getTime() ?? null,
+      escalated: d.bool(entry.escalated),
+      rule_id: entry.ruleId ?? null,
+      detail: entry.detail ?? null,
+    }
+    const select = (): { sql: string; params: unknown[] } => {
+      const p = d.params()
+      return d.step(`SELECT * FROM ${sup} WHERE ${d.id('target')} = ${p.add(entry.key)} AND ${d.id('scope')} = ${p.add(entry.scope)}${d.forUpdate()}`, p)
+    }
+    const insert = (): { sql: string; params: unknown[] } => {
+      const p = d.params()
+      const cols = ['target', 'scope', 'domain', 'created_at', 'updated_at', ...Object.keys(fields)]
+      const vals = [entry.key, entry.scope, domain, at, at, ...Object.values(fields)]
+      const conflict = d.name === 'mysql' ? '' : ` ON CONFLICT (${d.id('target')}, ${d.id('scope')}) DO NOTHING`
+      return d.step(`INSERT INTO ${sup} (${cols.map((c) => d.id(c)).join(', ')}) VALUES (${p.list(vals)})${conflict}`, p)
+    }
+    const dialect = d.name
+    return this.#run('suppress', true, function* (): Plan<SuppressResult> {
+      let existing = (yield select()).rows[0]
+      if (!existing) {
+        let inserted = false
+        try {
+          inserted = (yield insert()).affected > 0
+        } catch (err) {
+          // MySQL/MariaDB: a concurrent caller inserted the key first; update its row below.
+          if (!(dialect === 'mysql' && isDuplicateKey(err))) throw err
+        }
+        if (inserted) {
+          const suppression = rowToSuppression({ target: entry.key, scope: entry.scope, created_at: at, updated_at: at, ...fields })
+          return { created: true, suppression }
+        }
+        existing = (yield select()).rows[0]
+        if (!existing) throw new Error('suppression row vanished during upsert')
+      }
+      const old = rowToSuppression(existing)
+      const created = old.expiresAt !== undefined && old.expiresAt.getTime() <= at
+      const createdAt = created ? at : old.createdAt.getTime()
+      const p = d.params()
+      const sets = Object.entries({ ...fields, created_at: createdAt, updated_at: at })
+        .map(([c, v]) => `${d.id(c)} = ${p.add(v)}`)
+        .join(', ')
+      yield d.step(`UPDATE ${sup} SET ${sets} WHERE ${d.id('target')} = ${p.add(entry.key)} AND ${d.id('scope')} = ${p.add(entry.scope)}`, p)
+      const suppression = rowToSuppression({ target: entry.key, scope: entry.scope, ...fields, created_at: createdAt, updated_at: at })
+      return { created, suppression }
+    })
+  }
+
+  async unsuppress(key: string, scope?: SuppressionScope): Promise<boolean> {
+    this.#checkOpen()
+    const d = this.#d
+    const p = d.params()
+    let sql = `DELETE FROM ${this.#sup} WHERE ${d.id('target')} = ${p.add(key)}`
+    if (scope !== undefined) sql += ` AND ${d.id('scope')} = ${p.add(scope)}`
+    return this.#run('unsuppress', false, function* () {
+      return (yield d.step(sql, p)).affected > 0
+    })
+  }
+
+  async listSuppressions(filter: SuppressionFilter = {}, page: { cursor?: string; limit?: number } = {}): Promise<SuppressionPage> {
+    this.#checkOpen()
+    const pkg = `@bounce-guard/typeorm (${this.#driver})`
+    const limit = page.limit ?? 100
+    if (!Number.isInteger(limit) || limit < 1) throw new BounceGuardError('EINVALID_OPTION', `${pkg}: listSuppressions(): limit must be a positive integer`)
+    const after = page.cursor === undefined ? undefined : decodeSuppressionCursor(page.cursor, pkg)
+    const now = filter.now ?? new Date()
+    assertDate(now, this.#driver, 'listSuppressions(): filter.now')
+    const d = this.#d
+    const p = d.params()
+    const where: string[] = []
+    const [target, scope, created] = [d.id('target'), d.id('scope'), d.id('created_at')]
+    if (filter.scope) where.push(`${scope} = ${p.add(filter.scope)}`)
+    if (filter.reason) where.push(`${d.id('reason')} = ${p.add(filter.reason)}`)
+    if (filter.domain) where.push(`${d.id('domain')} = ${p.add(filter.domain)}`)
+    if (filter.since) where.push(`${created} >= ${p.add(filter.since.getTime())}`)
+    if (filter.until) where.push(`${created} < ${p.add(filter.until.getTime())}`)
+    if (!filter.includeExpired) where.push(`(${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ${p.add(now.getTime())})`)
+    if (after) {
+      where.push(
+        `(${created} > ${p.add(after.t)} OR (${created} = ${p.add(after.t)} AND (${target} > ${p.add(after.k)}` +
+          ` OR (${target} = ${p.add(after.k)} AND ${scope} > ${p.add(after.s)}))))`,
+      )
+    }
+    const sql =
+      `SELECT * FROM ${this.#sup}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+      ` ORDER BY ${created}, ${target}, ${scope} LIMIT ${p.add(limit + 1)}`
+    const rows = await this.#run('listSuppressions', false, function* () {
+      return (yield d.step(sql, p)).rows
+    })
+    const items = rows.slice(0, limit).map(rowToSuppression)
+    const result: SuppressionPage = { items }
+    const last = items[items.length - 1]
+    if (rows.length > limit && last) result.nextCursor = encodeSuppressionCursor(last)
+    return result
+  }
+
+  async recordEvent(event: BounceEvent): Promise<{ state: RecipientState; duplicate: boolean }> {
+    this.#checkOpen()
+    assertDate(event.at, this.#driver, 'recordEvent(): event.at')
+    assertString(event.recipient, this.#driver, 'recordEvent(): event.recipient')
+    const d = this.#d
+    const c = event.classification
+    const eventValues: Record<(typeof EVENT_COLUMNS)[number], unknown> = {
+      event_id: event.eventId ?? null,
+      recipient: event.recipient,
+      domain: event.domain,
+      type: event.type,
+      at: event.at.getTime(),
+      source: event.source,
+      reason: c?.reason ?? null,
+      hard: c ? d.bool(c.hard) : null,
+      permanent: c ? d.bool(c.permanent) : null,
+      scope: c?.scope ?? null,
+      code: c?.code ?? null,
+      enhanced_status: c?.enhancedStatus ?? null,
+      provider: c?.provider ?? null,
+      rule_id: c?.ruleId ?? null,
+      retry_after: c?.retryAfter ?? null,
+      blocklist: c?.blocklist ?? null,
+      reply: event.reply ?? null,
+      message_id: event.messageId ?? null,
+      queue_id: event.queueId ?? null,
+      sender: event.sender ?? null,
+      tag: event.tag ?? null,
+    }
+    // The row a first event creates; the update clause adds the same deltas to an existing row.
+    const fresh = applyEventToState(emptyRecipientState(event.recipient, event.domain), event)
+    const effect = eventEffect(event)
+    const softRun = extendsSoftRun(event)
+    const at = event.at.getTime()
+    const stateValues: Record<(typeof STATE_COLUMNS)[number], unknown> = {
+      recipient: event.recipient,
+      domain: event.domain,
+      events: 1,
+      deliveries: fresh.deliveries,
+      hard_bounces: fresh.hardBounces,
+      soft_bounces: fresh.softBounces,
+      complaints: fresh.complaints,
+      consecutive_soft_failures: fresh.consecutiveSoftFailures,
+      first_soft_failure_at: softRun ? at : null,
+      last_soft_failure_at: softRun ? at : null,
+      last_delivered_at: effect === 'delivery' ? at : null,
+      last_event_at: at,
+      last_reason: fresh.lastReason ?? null,
+    }
+    const T = (col: string): string => `${this.#st}.${d.id(col)}`
+    const N = (col: string): string => d.proposed(col)
+    const id = (col: string): string => d.id(col)
+    const later = (col: string): string =>
+      `CASE WHEN ${N(col)} IS NULL THEN ${T(col)} WHEN ${T(col)} IS NULL OR ${T(col)} < ${N(col)} THEN ${N(col)} ELSE ${T(col)} END`
+    // Every assignment reads only its own column's old value and the proposed row, so MySQL's
+    // left-to-right evaluation of ON DUPLICATE KEY UPDATE gives the same result as the others.
+    const updates = [
+      `${id('events')} = ${T('events')} + 1`,
+      ...['deliveries', 'hard_bounces', 'soft_bounces', 'complaints'].map((col) => `${id(col)} = ${T(col)} + ${N(col)}`),
+      `${id('first_soft_failure_at')} = CASE WHEN ${N('deliveries')} > 0 THEN NULL WHEN ${N('first_soft_failure_at')} IS NULL THEN ${T('first_soft_failure_at')}` +
+        ` WHEN ${T('first_soft_failure_at')} IS NULL OR ${T('first_soft_failure_at')} > ${N('first_soft_failure_at')} THEN ${N('first_soft_failure_at')} ELSE ${T('first_soft_failure_at')} END`,
+      `${id('consecutive_soft_failures')} = CASE WHEN ${N('deliveries')} > 0 THEN 0 ELSE ${T('consecutive_soft_failures')} + ${N('consecutive_soft_failures')} END`,
+      `${id('last_soft_failure_at')} = ${later('last_soft_failure_at')}`,
+      `${id('last_delivered_at')} = ${later('last_delivered_at')}`,
+      `${id('last_event_at')} = ${later('last_event_at')}`,
+      `${id('last_reason')} = COALESCE(${N('last_reason')}, ${T('last_reason')})`,
+    ].join(', ')
+    const stateCols = STATE_COLUMNS.map(id).join(', ')
+    const eventCols = EVENT_COLUMNS.map(id).join(', ')
+    const ev = this.#ev
+    const st = this.#st
+    const selectState = (): { sql: string; params: unknown[] } => {
+      const p = d.params()
+      return d.step(`SELECT * FROM ${st} WHERE ${id('recipient')} = ${p.add(event.recipient)}`, p)
+    }
+    const duplicateResult = (rows: Row[]): { state: RecipientState; duplicate: boolean } => ({
+      state: rows[0] ? rowToState(rows[0]) : emptyRecipientState(event.recipient, event.domain),
+      duplicate: true,
+    })
+
+    if (d.name === 'postgres') {
+      // One statement: the state upsert reads from the event insert, so a duplicate eventId
+      // (nothing inserted) also skips the state update.
+      const p = d.params()
+      const evVals = p.list(Object.values(eventValues))
+      const stVals = STATE_COLUMNS.map((col) => p.add(stateValues[col], STATE_PG_TYPES[col])).join(', ')
+      const sql =
+        `WITH ins AS (INSERT INTO ${ev} (${eventCols}) VALUES (${evVals}) ON CONFLICT (${id('event_id')}) DO NOTHING RETURNING 1)` +
+        ` INSERT INTO ${st} (${stateCols}) SELECT ${stVals} FROM ins` +
+        ` ${d.onConflictUpdate(['recipient'])} ${updates} RETURNING *`
+      return this.#run('recordEvent', false, function* () {
+        const r = yield d.step(sql, p)
+        if (r.rows[0]) return { state: rowToState(r.rows[0]), duplicate: false }
+        return duplicateResult((yield selectState()).rows)
+      })
+    }
+
+    const dialect = d.name
+    return this.#run('recordEvent', true, function* () {
+      const pe = d.params()
+      const conflict = dialect === 'sqlite' ? ` ON CONFLICT (${id('event_id')}) DO NOTHING` : ''
+      let inserted: boolean
+      try {
+        inserted = (yield d.step(`INSERT INTO ${ev} (${eventCols}) VALUES (${pe.list(Object.values(eventValues))})${conflict}`, pe)).affected > 0
+      } catch (err) {
+        if (dialect === 'mysql' && isDuplicateKey(err)) inserted = false
+        else throw err
+      }
+      if (!inserted) return duplicateResult((yield selectState()).rows)
+      const ps = d.params()
+      const returning = dialect === 'sqlite' ? ' RETURNING *' : ''
+      const r = yield d.step(
+        `INSERT INTO ${st} (${stateCols}) VALUES (${ps.list(STATE_COLUMNS.map((col) => stateValues[col]))}) ${d.onConflictUpdate(['recipient'])} ${updates}${returning}`,
+        ps,
+      )
+      const row = r.rows[0] ?? (yield selectState()).rows[0]
+      if (!row) throw new Error('recipient state missing after upsert')
+      return { state: rowToState(row), duplicate: false }
+    })
+  }
+
+  async getRecipientState(recipient: string): Promise<RecipientState | undefined> {
+    this.#checkOpen()
+    const d = this.#d
+    const p = d.params()
+    const sql = `SELECT * FROM ${this.#st} WHERE ${d.id('recipient')} = ${p.add(recipient)}`
+    const rows = await this.#run('getRecipientState', false, function* () {
+      return (yield d.step(sql, p)).rows
+    })
+    return rows[0] ? rowToState(rows[0]) : undefined
+  }
+
+  async listEvents(recipient: string, limit = 100): Promise<BounceEvent[]> {
+    this.#checkOpen()
+    const n = Math.max(0, Math.floor(Number(limit)))
+    if (!Number.isFinite(n) || n === 0) return []
+    const d = this.#d
+    const p = d.params()
+    const sql = `SELECT * FROM ${this.#ev} WHERE ${d.id('recipient')} = ${p.add(recipient)} ORDER BY ${d.id('at')} DESC, ${d.id('id')} DESC LIMIT ${p.add(n)}`
+    const rows = await this.#run('listEvents', false, function* () {
+      return (yield d.step(sql, p)).rows
+    })
+    return rows.map(rowToEvent)
+  }
+
+  async scheduleRetry(job: RetryJob): Promise<void> {
+    this.#checkOpen()
+    assertString(job.id, this.#driver, 'scheduleRetry(): id')
+    assertDate(job.dueAt, this.#driver, 'scheduleRetry(): dueAt')
+    assertDate(job.firstFailedAt, this.#driver, 'scheduleRetry(): firstFailedAt')
+    const d = this.#d
+    const p = d.params()
+    const values = [job.id, JSON.stringify(job.recipients), job.dueAt.getTime(), job.attempts, job.payload, job.origin ?? null, job.firstFailedAt.getTime(), job.lastError ?? null, null]
+    const sets = JOB_COLUMNS.filter((c) => c !== 'id')
+      .map((c) => `${d.id(c)} = ${d.proposed(c)}`)
+      .join(', ')
+    const sql = `INSERT INTO ${this.#rj} (${JOB_COLUMNS.map((c) => d.id(c)).join(', ')}) VALUES (${p.list(values)}) ${d.onConflictUpdate(['id'])} ${sets}`
+    await this.#run('scheduleRetry', false, function* () {
+      yield d.step(sql, p)
+    })
+  }
+
+  async claimDueRetries(now: Date, limit: number, leaseMs: number): Promise<RetryJob[]> {
+    this.#checkOpen()
+    assertDate(now, this.#driver, 'claimDueRetries(): now')
+    const n = Math.floor(Number(limit))
+    if (!Number.isFinite(n) || n <= 0) return []
+    if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs)) {
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): claimDueRetries(): leaseMs must be a finite number`)
+    }
+    const d = this.#d
+    const t = now.getTime()
+    const until = t + leaseMs
+    const [idc, due, lease] = [d.id('id'), d.id('due_at'), d.id('lease_until')]
+    const rj = this.#rj
+    const sortJobs = (jobs: RetryJob[]): RetryJob[] =>
+      jobs.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    const candidates = (p: ReturnType<Dialect['params']>): string =>
+      `SELECT ${idc} FROM ${rj} WHERE ${due} <= ${p.add(t)} AND (${lease} IS NULL OR ${lease} <= ${p.add(t)}) ORDER BY ${due}, ${idc} LIMIT ${p.add(n)}`
+
+    if (d.name !== 'mysql') {
+      // One statement: PostgreSQL locks the chosen rows and skips rows other workers hold;
+      // SQLite runs it under BEGIN IMMEDIATE, which excludes every other writer.
+      const p = d.params()
+      const set = `UPDATE ${rj} SET ${lease} = ${p.add(until)}`
+      const sql = `${set} WHERE ${idc} IN (${candidates(p)}${d.forUpdate(true)}) RETURNING *`
+      const rows = await this.#run('claimDueRetries', d.name === 'sqlite', function* () {
+        return (yield d.step(sql, p)).rows
+      })
+      return sortJobs(rows.map(rowToJob))
+    }
+    return this.#run('claimDueRetries', true, function* () {
+      // MariaDB rejects LIMIT inside IN (subquery): lock the chosen rows with a plain SELECT.
+      const pl = d.params()
+      const rows = (yield d.step(
+        `SELECT * FROM ${rj} WHERE ${due} <= ${pl.add(t)} AND (${lease} IS NULL OR ${lease} <= ${pl.add(t)}) ORDER BY ${due}, ${idc} LIMIT ${pl.add(n)}${d.forUpdate(true)}`,
+        pl,
+      )).rows
+      if (rows.length === 0) return []
+      const pu = d.params()
+      yield d.step(`UPDATE ${rj} SET ${lease} = ${pu.add(until)} WHERE ${idc} IN (${pu.list(rows.map((r) => r.id))})`, pu)
+      return sortJobs(rows.map(rowToJob))
+    })
+  }
+
+  async completeRetry(id: string): Promise<void> {
+    this.#checkOpen()
+    const d = this.#d
+    const p = d.params()
+    const sql = `DELETE FROM ${this.#rj} WHERE ${d.id('id')} = ${p.add(id)}`
+    await this.#run('completeRetry', false, function* () {
+      yield d.step(sql, p)
+    })
+  }
+
+  async failRetry(id: string, update: { dueAt: Date; recipients?: string[]; error?: string }): Promise<void> {
+    this.#checkOpen()
+    assertDate(update?.dueAt, this.#driver, 'failRetry(): dueAt')
+    const d = this.#d
+    const p = d.params()
+    const sets = [`${d.id('due_at')} = ${p.add(update.dueAt.getTime())}`, `${d.id('attempts')} = ${d.id('attempts')} + 1`, `${d.id('lease_until')} = NULL`]
+    if (update.recipients) sets.push(`${d.id('recipients')} = ${p.add(JSON.stringify(update.recipients))}`)
+    if (update.error !== undefined) sets.push(`${d.id('last_error')} = ${p.add(update.error)}`)
+    const sql = `UPDATE ${this.#rj} SET ${sets.join(', ')} WHERE ${d.id('id')} = ${p.add(id)}`
+    await this.#run('failRetry', false, function* () {
+      yield d.step(sql, p)
+    })
+  }
+
+  async stats(query: StatsQuery): Promise<StatsRow[]> {
+    this.#checkOpen()
+    assertDate(query?.since, this.#driver, 'stats(): since')
+    if (query.until !== undefined) assertDate(query.until, this.#driver, 'stats(): until')
+    if (!['domain', 'provider', 'reason'].includes(query.groupBy)) {
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): stats(): groupBy must be "domain", "provider" or "reason"`)
+    }
+    const d = this.#d
+    const p = d.params()
+    const [type, hard, scope, reason] = [d.id('type'), d.id('hard'), d.id('scope'), d.id('reason')]
+    const keyExpr =
+      query.groupBy === 'domain'
+        ? d.id('domain')
+        : query.groupBy === 'provider'
+          ? `COALESCE(${d.id('provider')}, 'unknown')`
+          : `COALESCE(${reason}, CASE WHEN ${type} = 'delivered' THEN 'delivered' ELSE 'undefined' END)`
+    const isHard = d.name === 'postgres' ? `${hard} IS TRUE` : `${hard} = 1`
+    const count = (cond: string): string => `SUM(CASE WHEN ${cond} THEN 1 ELSE 0 END)`
+    const until = (query.until ?? new Date()).getTime()
+    const sql =
+      `SELECT ${keyExpr} AS k, COUNT(*) AS sent,` +
+      ` ${count(`${type} = 'delivered'`)} AS delivered,` +
+      ` ${count(`${type} = 'bounced' AND ${reason} IS NOT NULL AND ${isHard}`)} AS hard_bounces,` +
+      ` ${count(`${type} = 'bounced' AND NOT (${reason} IS NOT NULL AND ${isHard})`)} AS soft_bounces,` +
+      ` ${count(`${type} = 'deferred'`)} AS deferred,` +
+      ` ${count(`${type} = 'complaint'`)} AS complaints,` +
+      ` ${count(`${type} IN ('bounced', 'deferred') AND ${scope} = 'sender'`)} AS sender_rejections` +
+      ` FROM ${this.#ev} WHERE ${d.id('at')} >= ${p.add(query.since.getTime())} AND ${d.id('at')} < ${p.add(until)}` +
+      ` AND ${type} <> 'suppressed' AND ${d.id('recipient')} NOT LIKE '@%' GROUP BY ${keyExpr}`
+    const rows = await this.#run('stats', false, function* () {
+      return (yield d.step(sql, p)).rows
+    })
+    return rows
+      .map((r): StatsRow => {
+        const row: StatsRow = {
+          key: String(r.k),
+          sent: num(r.sent),
+          delivered: num(r.delivered),
+          hardBounces: num(r.hard_bounces),
+          softBounces: num(r.soft_bounces),
+          deferred: num(r.deferred),
+          complaints: num(r.complaints),
+          senderRejections: num(r.sender_rejections),
+          bounceRate: 0,
+        }
+        const denom = row.delivered + row.hardBounces + row.softBounces
+        row.bounceRate = denom === 0 ? 0 : row.hardBounces / denom
+        return row
+      })
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#destroyOnClose && this.dataSource.isInitialized) {
+      try {
+        await this.dataSource.destroy()
+      } catch (err) {
+        throw toStoreError(err, this.#driver, 'close')
+      }
+    }
+  }
+}
+
+/**
+ * Create a `BounceStore` on a DataSource you own. The tables must exist: add
+ * `bounceGuardMigrations()` to the DataSource's migrations (or `bounceGuardEntities()` with
+ * `synchronize` in tests). The DataSource may be initialised later; calls made before that throw
+ * `ESTORE_UNAVAILABLE`.
+ * @throws BounceGuardError `EINVALID_OPTION` for an unsupported database type or a bad prefix
+ */
+export function createTypeOrmBounceStore(dataSource: DataSource, options: TypeOrmBounceStoreOptions = {}): TypeOrmBounceStore {
+  return new TypeOrmStore(dataSource, options)
+}
