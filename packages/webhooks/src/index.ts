@@ -13,3 +13,5 @@ export { createSnsVerifier, snsStringToSign, isSnsUrl, asSnsMessage, SNS_HOST_PA
 export type { SnsMessage, SnsVerifier, SnsVerifierOptions, SnsVerifyFailure } from './auth/sns.js'
 export { verifySendGridSignature, verifyMailgunSignature, checkBasicAuth, sendGridPublicKey } from './auth/signatures.js'
 export * from './handler.js'
+export * from './signing.js'
+export * from './notifier.js'
