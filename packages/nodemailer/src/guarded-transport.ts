@@ -8,8 +8,7 @@
 import { EventEmitter } from 'node:events'
 import nodemailer from 'nodemailer'
 import type { MailMessage, SentMessageInfo, Transport } from 'nodemailer'
-import * as core from '@bounce-guard/core'
-import { BounceGuardError, tryNormalizeAddress } from '@bounce-guard/core'
+import { BounceGuardError, createBounceGuard, tryNormalizeAddress } from '@bounce-guard/core'
 import type { BounceGuard, BounceGuardLogger, BounceStore, CheckResult } from '@bounce-guard/core'
 import type { BounceGuardSendDetails, OnStoreError, OnSuppressed, RecipientOutcome, WithBounceGuardOptions } from './options.js'
 import { recorderFor } from './outcome-recorder.js'
@@ -40,13 +39,9 @@ interface MimeMessage {
 export function resolveGuard(options: { guard?: BounceGuard; store?: BounceStore; logger?: BounceGuardLogger }, pkg = '@bounce-guard/nodemailer'): BounceGuard {
   if (options.guard) return options.guard
   if (options.store) {
-    const create = (core as unknown as { createBounceGuard?: (o: { store: BounceStore; logger?: BounceGuardLogger }) => BounceGuard }).createBounceGuard
-    if (typeof create !== 'function') {
-      throw new BounceGuardError('EINVALID_OPTION', `${pkg}: this version of @bounce-guard/core has no createBounceGuard; pass a guard`)
-    }
     const o: { store: BounceStore; logger?: BounceGuardLogger } = { store: options.store }
     if (options.logger) o.logger = options.logger
-    return create(o)
+    return createBounceGuard(o)
   }
   throw new BounceGuardError('EINVALID_OPTION', `${pkg}: pass a guard (createBounceGuard) or a store`)
 }

@@ -92,7 +92,7 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
     const raw = err ? outcomesFromError(err, pending) : outcomesFromInfo(info, pending)
     const at = now()
     const items: ItemState[] = raw.map((o) => {
-      const outcome: ItemState['outcome'] = { recipient: o.recipient, type: o.type, source: 'smtp', at, attempt, queueId: job.id }
+      const outcome: ItemState['outcome'] = { recipient: o.recipient, type: o.type, source: 'smtp', at, attempt, queueId: job.id, firstFailedAt: job.firstFailedAt }
       if (payload.messageId) outcome.messageId = payload.messageId
       if (typeof payload.from === 'string' && payload.from) outcome.sender = payload.from
       if (o.reply !== undefined) outcome.reply = o.reply

@@ -215,8 +215,10 @@ describe.each([
     const t = transporter({ onSuppressed: 'reject' })
     const err = await sendErr(t.sendMail({ from: FROM, to: ['ok@example.com', 'X@example.com'], subject: 'x', text: 'x' }))
     expect(err.code).toBe('ESUPPRESSED')
-    expect(err.message).toContain('X@example.com'.toLowerCase())
-    expect((err as any).details.suppressed).toEqual(['x@example.com'])
+    // Named as the caller wrote them.
+    expect(err.message).toContain('X@example.com')
+    expect((err as any).details.suppressed).toEqual(['X@example.com'])
+    expect(err.bounceGuard.suppressed).toEqual(['X@example.com'])
     expect(mta.rcptCount('ok@example.com')).toBe(0)
   })
 

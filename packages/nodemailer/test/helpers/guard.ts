@@ -1,5 +1,5 @@
 /** A real guard (core's `createBounceGuard`) over a real store, with an injected clock. */
-import * as core from '@bounce-guard/core'
+import { createBounceGuard } from '@bounce-guard/core'
 import type { BounceAlert, BounceGuard, BounceStore } from '@bounce-guard/core'
 
 export interface TestClock {
@@ -22,9 +22,7 @@ export function testClock(start = Date.UTC(2025, 0, 6, 9, 0, 0)): TestClock {
 }
 
 export function makeGuard(store: BounceStore, clock: TestClock): BounceGuard {
-  const create = (core as unknown as { createBounceGuard?: (o: Record<string, unknown>) => BounceGuard }).createBounceGuard
-  if (typeof create !== 'function') throw new Error('createBounceGuard is not in @bounce-guard/core yet')
-  return create({ store, now: clock.now, random: () => 0 })
+  return createBounceGuard({ store, now: clock.now, random: () => 0 })
 }
 
 /** Collect the guard's events. */
