@@ -32,7 +32,12 @@ export type Plan<T> = Generator<Step, T, StepResult>
 
 /** Runs plans on one DataSource. */
 export interface Executor {
-  run<T>(plan: () => Plan<T>, transaction: boolean): Promise<T>
+  /**
+   * Run a plan. `transaction`: false = autocommit statements; true = one transaction at the
+   * default isolation level; `"READ COMMITTED"` = one transaction at that level (MySQL/MariaDB
+   * then keep row locks only on the rows a locking read returns).
+   */
+  run<T>(plan: () => Plan<T>, transaction: boolean | 'READ COMMITTED'): Promise<T>
 }
 
 interface SqliteStatement {
@@ -92,7 +97,7 @@ class SqliteExecutor implements Executor {
     return { rows: [], affected: stmt.run(...params).changes }
   }
 
-  async run<T>(plan: () => Plan<T>, transaction: boolean): Promise<T> {
+  async run<T>(plan: () => Plan<T>, transaction: boolean | 'READ COMMITTED'): Promise<T> {
     const db = this.#handle()
     const drive = (): T => {
       const gen = plan()
@@ -109,7 +114,7 @@ class SqliteExecutor implements Executor {
       }
       return next.value
     }
-    return transaction ? db.transaction(drive).immediate() : drive()
+    return transaction !== false ? db.transaction(drive).immediate() : drive()
   }
 }
 
@@ -121,11 +126,12 @@ class PooledExecutor implements Executor {
     this.#ds = ds
   }
 
-  async run<T>(plan: () => Plan<T>, transaction: boolean): Promise<T> {
+  async run<T>(plan: () => Plan<T>, tx: boolean | 'READ COMMITTED'): Promise<T> {
+    const transaction = tx !== false
     for (let attempt = 1; ; attempt++) {
       const qr: QueryRunner = this.#ds.createQueryRunner()
       try {
-        if (transaction) await qr.startTransaction()
+        if (transaction) await qr.startTransaction(tx === true ? undefined : tx)
         const gen = plan()
         let next = gen.next()
         while (!next.done) {

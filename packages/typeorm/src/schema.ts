@@ -126,7 +126,7 @@ export const TABLE_SPECS: readonly TableSpec[] = [
       { name: 'last_error', kind: 'text', nullable: true },
       { name: 'lease_until', kind: 'ms', nullable: true },
     ],
-    indices: [{ name: 'rj_due', columns: ['due_at'] }],
+    indices: [{ name: 'rj_due', columns: ['due_at', 'id'] }],
   },
 ]
 

@@ -280,7 +280,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
   }
 
   /** Run a plan with the closed/initialised checks and error wrapping every member shares. */
-  async #run<T>(action: string, transaction: boolean, plan: () => Plan<T>): Promise<T> {
+  async #run<T>(action: string, transaction: boolean | 'READ COMMITTED', plan: () => Plan<T>): Promise<T> {
     if (this.#closed) throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
     if (!this.dataSource.isInitialized) {
       throw new BounceGuardError('ESTORE_UNAVAILABLE', `@bounce-guard/typeorm (${this.#driver}): ${action}: the DataSource is not initialised (call dataSource.initialize())`)
@@ -610,6 +610,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     const until = t + leaseMs
     const [idc, due, lease] = [d.id('id'), d.id('due_at'), d.id('lease_until')]
     const rj = this.#rj
+    const prefix = this.tables.prefix
     const sortJobs = (jobs: RetryJob[]): RetryJob[] =>
       jobs.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     const candidates = (p: ReturnType<Dialect['params']>): string =>
@@ -626,11 +627,13 @@ class TypeOrmStore implements TypeOrmBounceStore {
       })
       return sortJobs(rows.map(rowToJob))
     }
-    return this.#run('claimDueRetries', true, function* () {
+    // READ COMMITTED: InnoDB then keeps locks only on the rows returned, not on every row scanned,
+    // so concurrent claimers skip exactly the jobs another claimer holds.
+    return this.#run('claimDueRetries', 'READ COMMITTED', function* () {
       // MariaDB rejects LIMIT inside IN (subquery): lock the chosen rows with a plain SELECT.
       const pl = d.params()
       const rows = (yield d.step(
-        `SELECT * FROM ${rj} WHERE ${due} <= ${pl.add(t)} AND (${lease} IS NULL OR ${lease} <= ${pl.add(t)}) ORDER BY ${due}, ${idc} LIMIT ${pl.add(n)}${d.forUpdate(true)}`,
+        `SELECT * FROM ${rj} FORCE INDEX (${d.id(`${prefix}rj_due`)}) WHERE ${due} <= ${pl.add(t)} AND (${lease} IS NULL OR ${lease} <= ${pl.add(t)}) ORDER BY ${due}, ${idc} LIMIT ${pl.add(n)}${d.forUpdate(true)}`,
         pl,
       )).rows
       if (rows.length === 0) return []
