@@ -3,18 +3,21 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import pg from 'pg'
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url))
 const bin = join(repo, 'packages/cli/src/bin.ts')
+// An absolute loader URL, so the CLI also runs from a folder outside the repository.
+const tsx = pathToFileURL(createRequire(join(repo, 'package.json')).resolve('tsx')).href
 
 /** The PostgreSQL server the machines and CI provide. */
 export const PG_URL = process.env.BG_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 /** Run `bounce-guard <args>` as a real process, from `cwd` (default: the repository). */
 export function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> & { status: number } {
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], {
+  const r = spawnSync(process.execPath, ['--conditions=source', '--import', tsx, bin, ...args], {
     cwd: options.cwd ?? repo,
     encoding: 'utf8',
     input: options.input,

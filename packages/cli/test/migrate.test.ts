@@ -1,0 +1,64 @@
+// `bounce-guard migrate`: creates the tables on a new database, is a no-op the second time, and
+// the other commands refuse a server database whose schema is missing.
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pgAvailable, runCli, tmpDir } from './cli-helpers.js'
+
+describe('bounce-guard migrate (spawned, SQLite file)', () => {
+  let dir: string
+  beforeAll(() => {
+    dir = tmpDir('bg-cli-migrate-')
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('creates the tables once, then reports nothing to do', () => {
+    const file = join(dir, 'nested', 'm.sqlite')
+    const first = runCli(['migrate', '--db', `sqlite:${file}`, '--json'])
+    expect(first.status, first.stderr).toBe(0)
+    const applied = (JSON.parse(first.stdout) as { applied: string[] }).applied
+    expect(applied.length).toBeGreaterThan(0)
+    const sqlite = new Database(file, { readonly: true })
+    const tables = (sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name)
+    sqlite.close()
+    expect(tables.filter((t) => /suppression/i.test(t)).length).toBeGreaterThan(0)
+    const second = runCli(['migrate', '--db', `sqlite:${file}`])
+    expect(second.status).toBe(0)
+    expect(second.stdout).toMatch(/up to date/)
+  })
+
+  it('uses ./bounce-guard.sqlite in the working folder by default', () => {
+    const r = runCli(['migrate'], { cwd: dir })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain(join(dir, 'bounce-guard.sqlite'))
+  })
+
+  it('explains a bad URL with exit 3', () => {
+    const r = runCli(['migrate', '--db', 'mysql://root@127.0.0.1'])
+    expect(r.status).toBe(3)
+    expect(r.stderr).toMatch(/database name is missing/)
+    expect(runCli(['migrate', '--help']).stdout).toMatch(/--db <url>/)
+  })
+})
+
+describe('bounce-guard migrate (spawned, PostgreSQL)', async () => {
+  const server = await pgAvailable()
+  it.skipIf(!server.ok)(`refuses an unmigrated database, then migrates it${server.ok ? '' : ` (skipped: ${server.why})`}`, async () => {
+    const url = server.url!
+    const before = runCli(['suppressions', 'list', '--db', url])
+    expect(before.status).toBe(3)
+    expect(before.stderr).toMatch(/run `bounce-guard migrate --db postgres:/)
+    const first = runCli(['migrate', '--db', url, '--json'])
+    expect(first.status, first.stderr).toBe(0)
+    expect((JSON.parse(first.stdout) as { applied: string[] }).applied.length).toBeGreaterThan(0)
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    const res = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+    await client.end()
+    expect(res.rows.map((r: { table_name: string }) => r.table_name).some((t: string) => /suppression/i.test(t))).toBe(true)
+    expect(runCli(['migrate', '--db', url]).stdout).toMatch(/up to date/)
+    expect(runCli(['suppressions', 'list', '--db', url]).status).toBe(0)
+  })
+})
