@@ -64,6 +64,8 @@ export interface Mta {
   messages: Array<{ to: string[]; from: string | false; raw: Buffer }>
   /** Reply to the end of DATA for the next messages (undefined = 250). */
   dataReply: ReplyName | undefined
+  /** Delay before answering the end of DATA, in milliseconds. */
+  dataDelayMs: number
   /** DATA transactions seen (accepted or not). */
   dataCommands: number
   /** Connections opened. */
@@ -91,6 +93,7 @@ export async function startMta(rule: RcptRule = defaultRcptRule): Promise<Mta> {
     dataReply: undefined,
     connections: 0,
     dataCommands: 0,
+    dataDelayMs: 0,
     rcptCount: (a) => rcpts.get(a.toLowerCase()) ?? 0,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
@@ -116,7 +119,8 @@ export async function startMta(rule: RcptRule = defaultRcptRule): Promise<Mta> {
     onData(stream, session, cb) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
+      stream.on('end', () => setTimeout(finish, mta.dataDelayMs))
+      const finish = () => {
         mta.dataCommands++
         if (mta.dataReply) return cb(replyError(mta.dataReply))
         mta.messages.push({
@@ -125,7 +129,7 @@ export async function startMta(rule: RcptRule = defaultRcptRule): Promise<Mta> {
           raw: Buffer.concat(chunks),
         })
         cb(null, 'Ok: queued as BG' + mta.messages.length)
-      })
+      }
     },
   })
   await new Promise<void>((resolve, reject) => {
