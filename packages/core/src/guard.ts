@@ -38,6 +38,11 @@ export interface DeliveryOutcome {
   eventId?: string
   /** Attempts so far for this message and recipient (the first send is 1). */
   attempt?: number
+  /**
+   * When this message first failed for this recipient (a retry job's `firstFailedAt`); starts the
+   * policy's retry window. @default the event time
+   */
+  firstFailedAt?: Date
 }
 
 /** Result of `record`. */

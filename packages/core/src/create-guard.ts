@@ -1,0 +1,324 @@
+/**
+ * `createBounceGuard`: the one object adapters talk to. It normalises addresses (only through
+ * `address.ts`), asks the store at call time, classifies replies, records outcomes, runs the
+ * policy, applies its decision and emits events.
+ *
+ * Retries: the guard decides *when* (`decision.action === 'retry'`), but only the adapter has the
+ * message to re-send, so the adapter creates the job. `guard.scheduleRetry(...)` is a helper that
+ * normalises the recipients, picks a UUID and stores the job (`store.scheduleRetry`).
+ */
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { domainOf, tryNormalizeAddress } from './address.js'
+import type { NormalizeOptions } from './address.js'
+import { BounceGuardError, isBounceGuardError } from './errors.js'
+import type { BounceGuard, BounceGuardEvents, BounceGuardLogger, CheckResult, DeliveryOutcome, RecordResult } from './guard.js'
+import { decide, resolvePolicy } from './policy.js'
+import type { BouncePolicy, BouncePolicyInput } from './policy.js'
+import type { BounceStore } from './store.js'
+import type { BounceClassification, BounceDecision, BounceEvent, ClassifyContext, EventType, RecipientState, RetryJob, SmtpReply, Suppression } from './types.js'
+
+const PKG = '@bounce-guard/core (guard)'
+const EVENT_TYPES: readonly EventType[] = ['delivered', 'deferred', 'bounced', 'complaint', 'auto-reply', 'suppressed']
+/** Longest reply text stored with an event; longer replies are cut. */
+export const MAX_STORED_REPLY = 2000
+
+/** A reply classifier: `classifyReply` from core, or your own. Must not throw for unknown text. */
+export type ReplyClassifier = (reply: string | SmtpReply, context?: ClassifyContext) => BounceClassification
+
+/** Options of `createBounceGuard`. */
+export interface CreateBounceGuardOptions {
+  /** Where suppressions, events and retry jobs live. */
+  store: BounceStore
+  /** Overrides merged over `DEFAULT_POLICY` (see `resolvePolicy`). @default DEFAULT_POLICY */
+  policy?: BouncePolicyInput | BouncePolicy
+  /** The clock. @default () => new Date() */
+  now?: () => Date
+  /** Randomness for backoff jitter, in [0, 1). @default Math.random */
+  random?: () => number
+  /** Where the guard logs (pino- and console-compatible). @default a logger that drops everything */
+  logger?: BounceGuardLogger
+  /**
+   * Classifies replies of outcomes that carry no classification.
+   * @default core's `classifyReply` (`basicClassify`, a code-only fallback reporting reason
+   * `undefined`, which never suppresses, until the classifier is in this build)
+   */
+  classify?: ReplyClassifier
+  /** Address normalisation options. @default { caseInsensitiveLocalPart: true } */
+  normalize?: NormalizeOptions
+  /**
+   * Remember `hostunknown` per domain in the store (a `@<domain>` summary; see `policy.ts`), so a
+   * second observation on any address of the domain suppresses the domain. Costs two extra store
+   * calls per `hostunknown` event only. @default true
+   */
+  domainMemory?: boolean
+}
+
+/** Input of `scheduleRetry`. */
+export interface ScheduleRetryInput {
+  /** Recipients to retry, as given by the host (normalised by the guard; invalid ones dropped). */
+  recipients: readonly string[]
+  /** When: a `retry` decision's `at`. */
+  dueAt: Date
+  /** Opaque data to re-send the message. */
+  payload: string
+  /** Attempts made so far (the first send is 1). @default 1 */
+  attempts?: number
+  /** @default dueAt's decision time (the guard's clock) */
+  firstFailedAt?: Date
+  origin?: string
+  lastError?: string
+  /** @default a random UUID */
+  id?: string
+}
+
+/** The guard returned by `createBounceGuard`: `BounceGuard` plus helpers. */
+export interface CoreBounceGuard extends BounceGuard {
+  /** The resolved policy in use. */
+  readonly policy: Readonly<BouncePolicy>
+  /** Store a retry job for a `retry` decision; returns the job. Throws `ESTORE` on store failure. */
+  scheduleRetry(input: ScheduleRetryInput): Promise<RetryJob>
+}
+
+/** The classifier used when none is injected. */
+const DEFAULT_CLASSIFIER: ReplyClassifier = (reply) => basicClassify(reply)
+
+const NOOP_LOGGER: BounceGuardLogger = { info() {}, warn() {}, error() {} }
+
+/** The code-only fallback: it knows permanence from the reply code, never a reason. */
+export function basicClassify(reply: string | SmtpReply): BounceClassification {
+  const text = (typeof reply === 'string' ? reply : reply.raw ?? reply.text ?? '').slice(0, 1000)
+  const code = typeof reply === 'object' && reply.code !== undefined ? reply.code : Number(/^\s*([2-5]\d\d)(?![0-9])/.exec(text)?.[1] ?? NaN)
+  const enhanced = typeof reply === 'object' && reply.enhancedStatus !== undefined ? reply.enhancedStatus : /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text)?.[1]
+  const cls = Number.isFinite(code) ? Math.floor(code / 100) : enhanced ? Number(enhanced[0]) : undefined
+  const c: BounceClassification = { reason: cls === 2 ? 'delivered' : 'undefined', hard: false, permanent: cls === 5, scope: 'recipient', ruleId: 'basic.code' }
+  if (Number.isFinite(code)) c.code = code
+  if (enhanced !== undefined) c.enhancedStatus = enhanced
+  return c
+}
+
+function storeError(err: unknown, what: string): BounceGuardError {
+  if (isBounceGuardError(err)) return err
+  return new BounceGuardError('ESTORE', `${PKG}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}
+
+function validDate(d: unknown): d is Date {
+  return d instanceof Date && !Number.isNaN(d.getTime())
+}
+
+/** True when an existing suppression already covers at least as long as a new one would. */
+function coversAtLeast(existing: Suppression, newExpiresAt: Date | undefined): boolean {
+  if (existing.expiresAt === undefined) return newExpiresAt !== undefined
+  return newExpiresAt !== undefined && existing.expiresAt.getTime() >= newExpiresAt.getTime()
+}
+
+class Guard extends EventEmitter implements CoreBounceGuard {
+  readonly store: BounceStore
+  readonly policy: Readonly<BouncePolicy>
+  readonly #now: () => Date
+  readonly #random: () => number
+  readonly #logger: BounceGuardLogger
+  readonly #classify: ReplyClassifier | undefined
+  readonly #normalize: NormalizeOptions
+  readonly #domainMemory: boolean
+
+  constructor(o: CreateBounceGuardOptions) {
+    super()
+    this.store = o.store
+    this.policy = Object.freeze(resolvePolicy(o.policy))
+    this.#now = o.now ?? (() => new Date())
+    this.#random = o.random ?? Math.random
+    this.#logger = o.logger ?? NOOP_LOGGER
+    this.#classify = o.classify
+    this.#normalize = o.normalize ?? {}
+    this.#domainMemory = o.domainMemory ?? true
+  }
+
+  now(): Date {
+    return this.#now()
+  }
+
+  /** Emit without letting a throwing listener break the guard's own work. */
+  #emit<K extends keyof BounceGuardEvents>(event: K, ...args: BounceGuardEvents[K]): void {
+    if (event === 'error' && this.listenerCount('error') === 0) return
+    try {
+      ;(this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args)
+    } catch (err) {
+      this.#logger.error({ err, event }, `${PKG}: a "${event}" listener threw`)
+    }
+  }
+
+  #fail(err: unknown, what: string): BounceGuardError {
+    const e = storeError(err, what)
+    this.#logger.error({ err: e }, e.message)
+    this.#emit('error', e)
+    return e
+  }
+
+  async check(recipients: readonly string[]): Promise<CheckResult> {
+    if (!Array.isArray(recipients)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: check() expects an array of addresses`)
+    const result: CheckResult = { allowed: [], suppressed: [], invalid: [] }
+    const normalized = recipients.map((r) => (typeof r === 'string' ? tryNormalizeAddress(r, this.#normalize) : undefined))
+    const keys = [...new Set(normalized.filter((n): n is string => n !== undefined))]
+    let found = new Map<string, Suppression>()
+    if (keys.length > 0) {
+      try {
+        found = await this.store.findSuppressions(keys, this.#now())
+      } catch (err) {
+        throw this.#fail(err, 'findSuppressions')
+      }
+    }
+    recipients.forEach((r, i) => {
+      const n = normalized[i]
+      if (n === undefined) result.invalid.push(String(r))
+      else {
+        const s = found.get(n)
+        if (s) result.suppressed.push({ recipient: r, normalized: n, suppression: s })
+        else result.allowed.push(r)
+      }
+    })
+    for (const s of result.suppressed) this.#emit('suppressed', { recipient: s.recipient, suppression: s.suppression, atCallTime: true })
+    return result
+  }
+
+  #classifyOutcome(outcome: DeliveryOutcome, domain: string): BounceClassification | undefined {
+    if (outcome.classification) return outcome.classification
+    if (outcome.reply === undefined || outcome.type === 'delivered' || outcome.type === 'suppressed') return undefined
+    const classify = this.#classify ?? DEFAULT_CLASSIFIER
+    try {
+      return classify(outcome.reply, { recipientDomain: domain, ...outcome.context })
+    } catch (err) {
+      this.#logger.warn({ err }, `${PKG}: the classifier threw; the outcome is recorded unclassified`)
+      return undefined
+    }
+  }
+
+  async record(outcome: DeliveryOutcome): Promise<RecordResult> {
+    if (!outcome || typeof outcome !== 'object') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: record() expects an outcome object`)
+    if (!EVENT_TYPES.includes(outcome.type)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: unknown outcome type ${JSON.stringify(String(outcome.type))}`)
+    if (outcome.at !== undefined && !validDate(outcome.at)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: outcome.at must be a valid Date`)
+    const recipient = tryNormalizeAddress(outcome.recipient, this.#normalize)
+    if (recipient === undefined) {
+      throw new BounceGuardError('EINVALID_ADDRESS', `${PKG}: not an e-mail address: ${JSON.stringify(String(outcome.recipient).slice(0, 200))}`)
+    }
+    const domain = domainOf(recipient)
+    const classification = this.#classifyOutcome(outcome, domain)
+    const event: BounceEvent = { recipient, domain, type: outcome.type, at: outcome.at ?? this.#now(), source: outcome.source ?? 'smtp' }
+    if (classification) event.classification = classification
+    if (outcome.reply !== undefined) {
+      const text = typeof outcome.reply === 'string' ? outcome.reply : outcome.reply.raw
+      if (typeof text === 'string') event.reply = text.slice(0, MAX_STORED_REPLY)
+    }
+    for (const k of ['messageId', 'queueId', 'sender', 'tag', 'eventId'] as const) {
+      const v = outcome[k]
+      if (typeof v === 'string') event[k] = v
+    }
+
+    const useDomainMemory = this.#domainMemory && classification?.reason === 'hostunknown' && event.type !== 'delivered'
+    const domainKey = `@${domain}`
+    let domainState: RecipientState | undefined
+    let state: RecipientState
+    let duplicate: boolean
+    try {
+      if (useDomainMemory) domainState = await this.store.getRecipientState(domainKey)
+      ;({ state, duplicate } = await this.store.recordEvent(event))
+    } catch (err) {
+      throw this.#fail(err, 'recordEvent')
+    }
+    if (duplicate) return { event, state, decision: { action: 'none', reason: 'duplicate event' }, duplicate }
+
+    const now = this.#now()
+    const env: Parameters<typeof decide>[3] = { now, random: this.#random }
+    if (outcome.attempt !== undefined) env.attempt = outcome.attempt
+    if (outcome.firstFailedAt !== undefined && validDate(outcome.firstFailedAt)) env.firstFailedAt = outcome.firstFailedAt
+    if (domainState) env.domainState = domainState
+    const decision = decide(event, state, this.policy, env)
+
+    try {
+      if (useDomainMemory) {
+        const summary: BounceEvent = { ...event, recipient: domainKey, type: 'deferred' }
+        if (classification) summary.classification = { ...classification, scope: 'domain' }
+        if (event.eventId !== undefined) summary.eventId = `${event.eventId}#domain`
+        await this.store.recordEvent(summary)
+      }
+      if (decision.action === 'suppress') await this.#applySuppression(decision, event, outcome.recipient, now)
+    } catch (err) {
+      throw this.#fail(err, decision.action === 'suppress' ? 'suppress' : 'recordEvent (domain summary)')
+    }
+
+    const result: RecordResult = { event, state, decision, duplicate: false }
+    if (decision.alert) this.#emit('alert', decision.alert)
+    if (event.type === 'bounced') this.#emit('bounce', result)
+    else if (event.type === 'deferred') this.#emit('deferred', result)
+    else if (event.type === 'delivered') this.#emit('delivered', result)
+    else if (event.type === 'complaint') this.#emit('complaint', result)
+    return result
+  }
+
+  async #applySuppression(decision: Extract<BounceDecision, { action: 'suppress' }>, event: BounceEvent, given: string, now: Date): Promise<void> {
+    // Never weaken an entry: a permanent suppression is not turned into an expiring one.
+    let existing: Suppression | undefined
+    if (decision.scope === 'address') {
+      const hit = (await this.store.findSuppressions([decision.key], now)).get(decision.key)
+      if (hit?.scope === 'address') existing = hit
+    } else {
+      existing = (await this.store.listSuppressions({ scope: 'domain', domain: decision.key, now }, { limit: 1 })).items.find((s) => s.key === decision.key)
+    }
+    if (existing && coversAtLeast(existing, decision.expiresAt)) return
+    const input: Parameters<BounceStore['suppress']>[0] = { key: decision.key, scope: decision.scope, reason: decision.reason, source: event.source, at: now, escalated: decision.escalated }
+    if (decision.expiresAt) input.expiresAt = decision.expiresAt
+    if (event.classification) input.ruleId = event.classification.ruleId
+    if (event.reply) input.detail = event.reply.slice(0, 500)
+    const { created, suppression } = await this.store.suppress(input)
+    if (created) this.#emit('suppressed', { recipient: given, suppression, atCallTime: false })
+  }
+
+  async scheduleRetry(input: ScheduleRetryInput): Promise<RetryJob> {
+    if (!input || !Array.isArray(input.recipients)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: scheduleRetry() expects { recipients: string[], dueAt, payload }`)
+    if (!validDate(input.dueAt)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: scheduleRetry(): dueAt must be a valid Date`)
+    if (typeof input.payload !== 'string') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: scheduleRetry(): payload must be a string`)
+    const recipients = [...new Set(input.recipients.map((r) => tryNormalizeAddress(r, this.#normalize)).filter((r): r is string => r !== undefined))]
+    if (recipients.length === 0) throw new BounceGuardError('EINVALID_ADDRESS', `${PKG}: scheduleRetry(): no valid recipient`)
+    const job: RetryJob = {
+      id: input.id ?? randomUUID(),
+      recipients,
+      dueAt: input.dueAt,
+      attempts: input.attempts ?? 1,
+      payload: input.payload,
+      firstFailedAt: input.firstFailedAt ?? this.#now(),
+    }
+    if (input.origin !== undefined) job.origin = input.origin
+    if (input.lastError !== undefined) job.lastError = input.lastError.slice(0, MAX_STORED_REPLY)
+    try {
+      await this.store.scheduleRetry(job)
+    } catch (err) {
+      throw this.#fail(err, 'scheduleRetry')
+    }
+    return job
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.store.close()
+    } catch (err) {
+      throw this.#fail(err, 'close')
+    }
+  }
+}
+
+/**
+ * Create a guard over a store.
+ * @example
+ * const guard = createBounceGuard({ store: new MemoryBounceStore() })
+ * const { allowed } = await guard.check(['Alice@Example.com'])
+ */
+export function createBounceGuard(options: CreateBounceGuardOptions): CoreBounceGuard {
+  const store = options?.store as Partial<BounceStore> | undefined
+  if (!store || typeof store.findSuppressions !== 'function' || typeof store.recordEvent !== 'function' || typeof store.suppress !== 'function') {
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: createBounceGuard() needs a store implementing BounceStore`)
+  }
+  for (const k of ['now', 'random', 'classify'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'function') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: option ${k} must be a function`)
+  }
+  return new Guard(options)
+}
