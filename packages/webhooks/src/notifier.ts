@@ -211,8 +211,19 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     item.attempts++
     let error: string | undefined
     let retryable = true
+    const controller = new AbortController()
+    let timeout: NodeJS.Timeout | undefined
     try {
-      const res = await doFetch(url, {
+      // Our own timer as well as the signal: a custom fetch may ignore the signal.
+      const timedOut = new Promise<never>((_, reject) => {
+        timeout = setTimeout(() => {
+          const err = new Error(`timeout after ${timeoutMs} ms`)
+          err.name = 'TimeoutError'
+          controller.abort(err)
+          reject(err)
+        }, timeoutMs)
+      })
+      const res = await Promise.race([timedOut, doFetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -221,10 +232,10 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
           [SIGNATURE_HEADER]: signWebhookPayload(body, options.secret, Date.now() / 1000),
         },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: controller.signal,
         redirect: 'manual',
-      })
-      await res.arrayBuffer().catch(() => undefined)
+      })])
+      await Promise.race([timedOut, res.arrayBuffer()]).catch(() => undefined)
       if (res.status >= 200 && res.status < 300) {
         queue.delete(item.notification.id)
         persist(() => store!.remove(item.notification.id))
@@ -235,6 +246,8 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
       retryable = res.status >= 500 || res.status === 408 || res.status === 429
     } catch (err) {
       error = (err as Error).name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (err as Error).message
+    } finally {
+      clearTimeout(timeout)
     }
     item.lastError = error
     if (!retryable || item.attempts >= maxAttempts) {
