@@ -307,9 +307,18 @@ async function openGuard(plugin) {
   const opening = (async () => {
     const sqliteFile = /^sqlite:(.+)$/i.exec(url)
     if (sqliteFile && sqliteFile[1] !== ':memory:') fs.mkdirSync(path.dirname(sqliteFile[1]), { recursive: true })
-    dataSource = await deps.typeorm.createBounceGuardDataSource(url, { tablePrefix: cfg.database.table_prefix })
+    const prefix = cfg.database.table_prefix
+    dataSource = await deps.typeorm.createBounceGuardDataSource(url, {
+      tablePrefix: prefix,
+      migrationsTableName: `${prefix}migrations`,
+      // RCPT lookups plus the queue's writes; several Haraka workers each hold a pool.
+      poolSize: cfg.queue.concurrency + 2,
+    })
     if (dataSource && dataSource.isInitialized === false) await dataSource.initialize()
-    if (cfg.database.migrate && typeof dataSource.runMigrations === 'function') await dataSource.runMigrations({ transaction: 'each' })
+    if (cfg.database.migrate) {
+      if (typeof deps.typeorm.runMigrations === 'function') await deps.typeorm.runMigrations(dataSource, { tablePrefix: prefix })
+      else await dataSource.runMigrations({ transaction: 'each' })
+    }
     return dataSource
   })()
   let timer

@@ -191,11 +191,27 @@ export interface HarakaProcess {
   stop(): Promise<void>
 }
 
+/**
+ * The environment for Haraka: ours without test-runner variables. Under vitest NODE_ENV is
+ * `test`, and haraka-net-utils then leaves the outbound EHLO name empty (HarakaMx), which a real
+ * server answers with `501 Syntax: HELO hostname`.
+ */
+function harakaEnv(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_ENV' || k === 'NODE_OPTIONS' || k.startsWith('VITEST') || k === 'TEST') continue
+    env[k] = v
+  }
+  env.HARAKA = dir
+  env.NODE_ENV = 'production'
+  return env
+}
+
 /** Start `haraka -c <dir>` and resolve once it accepts connections on `port`. */
 export async function startHaraka(dir: string, port: number, timeoutMs = 20_000): Promise<HarakaProcess> {
   const child: ChildProcess = spawn(process.execPath, [HARAKA_BIN, '-c', dir], {
     cwd: dir,
-    env: { ...process.env, HARAKA: dir, NODE_OPTIONS: '' },
+    env: harakaEnv(dir),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
