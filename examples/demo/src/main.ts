@@ -121,13 +121,25 @@ function row(o: RecipientOutcome, now: Date): RecipientRow {
   return r
 }
 
+/** One line per recipient: how many retries, over what time, and how it ended. */
+function summarizeTimeline(timeline: TimelineEntry[]): string[] {
+  const by = new Map<string, TimelineEntry[]>()
+  for (const e of timeline) by.set(e.recipient, [...(by.get(e.recipient) ?? []), e])
+  const rows = [...by.entries()].map(([recipient, es]) => ({ recipient, es, last: es[es.length - 1]! }))
+  rows.sort((a, b) => a.last.offsetMs - b.last.offsetMs || a.recipient.localeCompare(b.recipient))
+  return rows.map(({ recipient, es, last }) => {
+    const tries = es.length === 1 ? '1 retry' : `${es.length} retries (+${ago(es[0]!.offsetMs)} to +${ago(last.offsetMs)})`
+    return `  +${ago(last.offsetMs).padEnd(7)} ${recipient.padEnd(24)} ${tries}, last: ${last.what}`
+  })
+}
+
 const CAMPAIGN_COLUMNS = [
   { header: 'RECIPIENT', value: (r: RecipientRow) => r.recipient },
   { header: 'RESULT', value: (r: RecipientRow) => r.result },
   { header: 'REASON', value: (r: RecipientRow) => r.reason },
   { header: 'HARD/SOFT', value: (r: RecipientRow) => (r.hard === undefined ? undefined : r.hard ? 'hard' : 'soft') },
   { header: 'SCOPE', value: (r: RecipientRow) => r.scope },
-  { header: 'DECISION', value: (r: RecipientRow) => r.decision },
+  { header: 'DECISION', value: (r: RecipientRow) => r.decision, maxWidth: 48 },
   { header: 'RULE', value: (r: RecipientRow) => r.ruleId },
 ]
 
@@ -216,7 +228,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       await worker.runOnce()
     }
     const simulatedMs = clock - start.getTime()
-    for (const e of timeline) print(`  +${ago(e.offsetMs).padEnd(7)} ${e.recipient.padEnd(24)} ${e.what}`)
+    for (const line of summarizeTimeline(timeline)) print(line)
     print(`\n  Simulated ${ago(simulatedMs)} of retries in ${((Date.now() - t0) / 1000).toFixed(1)} s of wall-clock time.\n`)
 
     // 3. The second campaign: suppressed addresses are refused before any SMTP connection.
