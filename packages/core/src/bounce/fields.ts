@@ -1,0 +1,136 @@
+/**
+ * Reading `Name: value` field blocks: RFC 3464 delivery-status bodies, RFC 5965 feedback reports
+ * and header sections quoted inside notices. Linear in the input; no regular expression here can
+ * backtrack.
+ */
+
+/** One DSN recipient block (or the per-message block), field names lower-cased. */
+export type FieldBlock = Map<string, string>
+
+const LINE_SPLIT = /\r\n|\r|\n/
+
+/** Split on LF, CRLF or bare CR. */
+export function splitLines(text: string): string[] {
+  return text.split(LINE_SPLIT)
+}
+
+/** `Name: value` at the start of a line: the name has no spaces. Returns [name, value] or undefined. */
+export function fieldOf(line: string): [string, string] | undefined {
+  const colon = line.indexOf(':')
+  if (colon <= 0 || colon > 60) return undefined
+  const name = line.slice(0, colon)
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    // letters, digits, '-', '_', '.'
+    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 46
+    if (!ok) return undefined
+  }
+  return [name.toLowerCase(), line.slice(colon + 1).trim()]
+}
+
+/**
+ * Parse a delivery-status body into the per-message block and the per-recipient blocks. Tolerates
+ * missing blank lines (a new `Final-Recipient` or `Original-Recipient` starts a new block) and
+ * folded values.
+ */
+export function parseDeliveryStatus(text: string): { message: FieldBlock; recipients: FieldBlock[] } {
+  const message: FieldBlock = new Map()
+  const recipients: FieldBlock[] = []
+  let current: FieldBlock = message
+  let lastName = ''
+  let sawBlank = false
+  const lines = splitLines(text)
+  for (const line of lines) {
+    if (line.length === 0 || line.trim().length === 0) {
+      sawBlank = true
+      continue
+    }
+    const first = line.charCodeAt(0)
+    if ((first === 32 || first === 9) && lastName) {
+      // folded continuation
+      current.set(lastName, `${current.get(lastName) ?? ''} ${line.trim()}`)
+      continue
+    }
+    const f = fieldOf(line)
+    if (!f) {
+      lastName = ''
+      continue
+    }
+    const [name, value] = f
+    const startsRecipient = name === 'final-recipient' || name === 'original-recipient' || name === 'x-actual-recipient'
+    if (startsRecipient) {
+      const inRecipient = current !== message
+      const conflict = inRecipient && (current.has(name) || (name === 'original-recipient' && current.has('final-recipient')))
+      if (!inRecipient || conflict || (sawBlank && current.has('action'))) {
+        current = new Map()
+        recipients.push(current)
+      }
+    } else if (current !== message && sawBlank && !current.has(name) && (name === 'reporting-mta' || name === 'arrival-date')) {
+      // a second per-message block (some MTAs repeat it); keep the first values
+      current = message
+    }
+    sawBlank = false
+    if (!current.has(name)) current.set(name, value)
+    else if (name === 'diagnostic-code') current.set(name, `${current.get(name) ?? ''} ${value}`)
+    lastName = name
+  }
+  return { message, recipients }
+}
+
+/** Remove an RFC 3464 type prefix (`rfc822;`, `dns;`, `smtp;`) from a value. */
+export function stripType(value: string): string {
+  const semi = value.indexOf(';')
+  if (semi > 0 && semi < 24 && !value.slice(0, semi).includes(' ') && !value.slice(0, semi).includes('@')) {
+    return value.slice(semi + 1).trim()
+  }
+  return value.trim()
+}
+
+/** An address from a field value: drops the type, angle brackets, quotes and trailing junk. */
+export function cleanAddress(value: string): string {
+  let v = stripType(value)
+  const lt = v.indexOf('<')
+  if (lt >= 0) {
+    const gt = v.indexOf('>', lt)
+    v = gt > lt ? v.slice(lt + 1, gt) : v.slice(lt + 1)
+  }
+  v = v.trim()
+  const sp = v.search(/[\s,;]/)
+  if (sp > 0) v = v.slice(0, sp)
+  if (v.startsWith('"') && v.endsWith('"') && v.length > 1) v = v.slice(1, -1)
+  return v.replace(/^[<('"]+|[>)'".:]+$/g, '')
+}
+
+/** Parse a simple header section (`Name: value` lines with folding) until the first blank line. */
+export function parseHeaderSection(text: string, maxLines = 400): Map<string, string> {
+  const out = new Map<string, string>()
+  let last = ''
+  let n = 0
+  for (const line of splitLines(text)) {
+    if (++n > maxLines) break
+    if (line.trim() === '') {
+      if (out.size > 0) break
+      continue
+    }
+    const c = line.charCodeAt(0)
+    if ((c === 32 || c === 9) && last) {
+      out.set(last, `${out.get(last) ?? ''} ${line.trim()}`)
+      continue
+    }
+    const f = fieldOf(line)
+    if (!f) {
+      last = ''
+      continue
+    }
+    if (!out.has(f[0])) out.set(f[0], f[1])
+    last = f[0]
+  }
+  return out
+}
+
+/** The status code `x.y.z` inside a value, or undefined. */
+export function statusOf(value: string | undefined): string | undefined {
+  if (!value) return undefined
+  const m = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d])/.exec(value)
+  return m ? `${m[1]}.${m[2]}.${m[3]}` : undefined
+}

@@ -1,0 +1,52 @@
+/**
+ * UNIX mbox files: many messages, each starting with a `From ` separator line.
+ */
+import { parseBounceMessage } from './parse.js'
+import type { BounceReport, ParseBounceOptions } from './types.js'
+
+/**
+ * Split an mbox into its messages. A message starts at a line beginning with `From ` at the start
+ * of the file or after a blank line (a `From ` line inside a paragraph is body text); the separator
+ * line itself is dropped and mboxrd quoting (`>From `) is undone. LF, CRLF and CR line endings.
+ * Text with no separator at its start is returned as one message.
+ * @param mbox - the whole file (bytes are read as latin1 so that no byte is lost)
+ */
+export function splitMbox(mbox: Uint8Array | string): string[] {
+  const text = typeof mbox === 'string' ? mbox : Buffer.from(mbox.buffer, mbox.byteOffset, mbox.byteLength).toString('latin1')
+  if (!text.startsWith('From ')) return text.trim() ? [text] : []
+  const out: string[] = []
+  const lines = text.split(/(?<=\n)|(?<=\r)(?!\n)/)
+  let current: string[] | undefined
+  let prevBlank = true
+  for (const line of lines) {
+    if (prevBlank && line.startsWith('From ')) {
+      if (current) out.push(current.join(''))
+      current = []
+      prevBlank = false
+      continue
+    }
+    const content = line.replace(/[\r\n]+$/, '')
+    prevBlank = content.length === 0
+    if (current) current.push(/^>+From /.test(line) ? line.slice(1) : line)
+  }
+  if (current) out.push(current.join(''))
+  return out.filter((m) => m.trim().length > 0)
+}
+
+/** True when the input starts like an mbox (`From ` separator on its first line). */
+export function isMbox(raw: Uint8Array | string): boolean {
+  if (typeof raw === 'string') return raw.startsWith('From ')
+  return raw.length > 5 && raw[0] === 0x46 && raw[1] === 0x72 && raw[2] === 0x6f && raw[3] === 0x6d && raw[4] === 0x20
+}
+
+/**
+ * Parse every message of an mbox, in order.
+ * @param mbox - the whole file
+ * @param options - passed to `parseBounceMessage`
+ */
+export async function parseMbox(mbox: Uint8Array | string, options: ParseBounceOptions = {}): Promise<BounceReport[]> {
+  const messages = splitMbox(mbox)
+  const out: BounceReport[] = []
+  for (const m of messages) out.push(await parseBounceMessage(typeof mbox === 'string' ? m : Buffer.from(m, 'latin1'), options))
+  return out
+}

@@ -1,0 +1,265 @@
+/**
+ * `parseBounceMessage`: read one e-mail and report what it says about deliveries: an RFC 3464
+ * DSN, an RFC 5965 feedback report, an RFC 3834 auto-reply, or the plain-text notice of an MTA that
+ * follows no standard. Never throws; unreadable input gives `kind: "not-a-bounce"`.
+ */
+import type { BounceReason } from '../types.js'
+import { autoReplyHeaders, autoReplySubject } from './auto-reply.js'
+import { classifyRecipient, fixedClassification, type RecipientFacts } from './classify-recipient.js'
+import { cleanAddress, parseDeliveryStatus, parseHeaderSection, statusOf, stripType, type FieldBlock } from './fields.js'
+import { readMail, type ParsedMail } from './mime.js'
+import { remoteHostIn, scanNotice, splitNotice, tidyAddress, type NoticeRecipient } from './notice.js'
+import type { BounceKind, BounceRecipient, BounceReport, ParseBounceOptions } from './types.js'
+
+/** @default 10 MiB */
+export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+/** Subject phrases of delivery-failure notices (lower-case substrings). */
+const BOUNCE_SUBJECTS: readonly string[] = [
+  'undeliver', 'undelivered', 'delivery status notification', 'delivery failure', 'delivery failed',
+  'failure notice', 'returned mail', 'mail delivery failed', 'delivery notification', 'non-delivery',
+  'nondeliverable', 'non delivery', 'could not be delivered', 'delivery problem', 'mail system error',
+  'delivery report', 'returned to sender', 'rejected', 'failed delivery', 'delivery has failed',
+  'mail could not be delivered', 'warning: could not send', 'message not delivered', 'not delivered',
+  'delivery final failure', 'undeliverable', 'error sending', 'delivery error', 'mail failure',
+  'delivery unsuccessful', 'message delivery', 'unzustellbar', 'non remis', 'no entregado',
+  '配信エラー', '配送エラー', 'エラー', '未送達', 'не доставлено', 'недоставлено', 'failed',
+  'bounce', 'returned', 'delayed', 'delivery delay', 'warning: message', 'notification',
+]
+
+/** From local parts / names of delivery systems. */
+function fromDeliverySystem(mail: ParsedMail): boolean {
+  const local = mail.from.slice(0, mail.from.indexOf('@') >= 0 ? mail.from.indexOf('@') : mail.from.length)
+  if (/^(?:mailer-daemon|postmaster|mail-daemon|maildaemon|mailerdaemon|mmdf|smtp|bounce|bounces|mail|root|daemon|mailadmin|nobody)$/i.test(local)) return true
+  const name = mail.fromName.toLowerCase()
+  return name.includes('mail delivery') || name.includes('mailer-daemon') || name.includes('postmaster') || name.includes('mail administrator') || name.includes('mail system') || name.includes('delivery subsystem')
+}
+
+function subjectLooksBounce(subject: string): boolean {
+  const s = subject.toLowerCase()
+  return BOUNCE_SUBJECTS.some((p) => s.includes(p))
+}
+
+function emptyReport(kind: BounceKind = 'not-a-bounce'): BounceReport {
+  return { kind, recipients: [], format: 'none' }
+}
+
+function toBytes(raw: unknown, maxBytes: number): Uint8Array | string | undefined {
+  if (typeof raw === 'string') return raw.length > maxBytes ? raw.slice(0, maxBytes) : raw
+  if (raw instanceof Uint8Array) return raw.byteLength > maxBytes ? raw.subarray(0, maxBytes) : raw
+  if (raw instanceof ArrayBuffer) return new Uint8Array(raw, 0, Math.min(raw.byteLength, maxBytes))
+  return undefined
+}
+
+/** The first address in a header value (`Name <a@b>` or `a@b`), lower-cased. */
+function firstAddress(value: string | undefined): string | undefined {
+  if (!value) return undefined
+  const a = cleanAddress(value)
+  return a.includes('@') ? a.toLowerCase() : undefined
+}
+
+/** All addresses in a header value. */
+function addressesOf(value: string | undefined): string[] {
+  if (!value) return []
+  const out: string[] = []
+  for (const piece of value.split(',')) {
+    const a = firstAddress(piece)
+    if (a) out.push(a)
+  }
+  return out
+}
+
+function readOriginal(mail: ParsedMail, quoted: string | undefined): BounceReport['original'] {
+  let src: string | undefined
+  for (const p of mail.parts) {
+    if (p.mimeType === 'message/rfc822' || p.mimeType === 'text/rfc822-headers' || p.mimeType === 'message/global' || p.mimeType === 'message/global-headers') {
+      src = p.text
+      break
+    }
+  }
+  if (src === undefined) src = quoted
+  if (!src) return undefined
+  const h = parseHeaderSection(src.replace(/^\s+/, ''))
+  const original: NonNullable<BounceReport['original']> = {}
+  const mid = h.get('message-id')
+  if (mid) original.messageId = mid.replace(/^<|>$/g, '').trim()
+  const from = firstAddress(h.get('from'))
+  if (from) original.from = from
+  const to = h.get('to')
+  if (to) original.to = to
+  const subject = h.get('subject')
+  if (subject) original.subject = subject
+  return Object.keys(original).length > 0 ? original : undefined
+}
+
+function recipientEntry(facts: RecipientFacts, fixed?: { reason: BounceReason; ruleId: string }): BounceRecipient {
+  const classification = fixed ? fixedClassification(fixed.reason, fixed.ruleId) : classifyRecipient(facts)
+  const r: BounceRecipient = { recipient: facts.recipient, classification }
+  if (facts.action) r.action = facts.action
+  const st = statusOf(facts.status) ?? classification.enhancedStatus
+  if (st) r.status = st
+  if (facts.diagnostic) r.diagnosticCode = facts.diagnostic
+  if (facts.remoteMta) r.remoteMta = facts.remoteMta
+  return r
+}
+
+function kindOf(recipients: readonly BounceRecipient[]): BounceKind {
+  if (recipients.length === 0) return 'not-a-bounce'
+  let delayed = 0
+  let delivered = 0
+  for (const r of recipients) {
+    const a = r.action?.toLowerCase()
+    if (r.classification.reason === 'delivered') delivered++
+    else if (a === 'delayed') delayed++
+  }
+  if (delivered === recipients.length) return 'delivered'
+  if (delayed + delivered === recipients.length) return 'delay'
+  return 'bounce'
+}
+
+/** A diagnostic worth keeping: has some words, not just `smtp;`. */
+function meaningful(d: string | undefined): boolean {
+  return d !== undefined && /[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(stripType(d))
+}
+
+function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, noticeFor: () => NoticeRecipient[]): BounceRecipient[] {
+  const out: BounceRecipient[] = []
+  for (const b of blocks) {
+    const rcpt = cleanAddress(b.get('final-recipient') ?? b.get('original-recipient') ?? b.get('x-actual-recipient') ?? '').toLowerCase()
+    const facts: RecipientFacts = { recipient: rcpt }
+    const action = b.get('action')?.toLowerCase().split(/[\s(]/)[0]
+    if (action) facts.action = action
+    const status = b.get('status')
+    if (status) facts.status = statusOf(status) ?? status
+    let diag = b.get('diagnostic-code')
+    if (!meaningful(diag)) {
+      const hit = noticeFor().find((n) => n.recipient === rcpt) ?? (blocks.length === 1 ? noticeFor()[0] : undefined)
+      if (hit && meaningful(hit.diagnostic)) diag = diag ? `${diag}\n${hit.diagnostic}` : hit.diagnostic
+    }
+    if (diag) facts.diagnostic = diag
+    const remote = b.get('remote-mta')
+    if (remote) facts.remoteMta = stripType(remote).toLowerCase()
+    out.push(recipientEntry(facts))
+  }
+  void mail
+  void message
+  return out
+}
+
+/**
+ * Parse a bounce, complaint or auto-reply. Asynchronous because the MIME parser (postal-mime) is.
+ * @param raw - the whole message, as bytes or a string; LF, CRLF and bare CR line endings all work
+ * @param options - `maxBytes` (default 10 MiB): input beyond it is ignored
+ * @returns a report; `kind: "not-a-bounce"` when the message is none of the known kinds. Never rejects.
+ */
+export async function parseBounceMessage(raw: Uint8Array | string, options: ParseBounceOptions = {}): Promise<BounceReport> {
+  try {
+    return await parseInner(raw, options)
+  } catch {
+    return emptyReport()
+  }
+}
+
+async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions): Promise<BounceReport> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
+  const input = toBytes(raw, maxBytes)
+  if (input === undefined) return emptyReport()
+  const mail = await readMail(input)
+  if (!mail) return emptyReport()
+
+  const split = splitNotice(mail.text)
+  const base: BounceReport = { kind: 'not-a-bounce', recipients: [], format: 'none' }
+  if (mail.subject) base.subject = mail.subject
+  if (mail.from) base.from = mail.from
+  if (mail.messageId) base.messageId = mail.messageId
+  const original = readOriginal(mail, split.quoted)
+  if (original) base.original = original
+
+  const exclude = new Set<string>()
+  if (mail.from) exclude.add(mail.from)
+  for (const a of addressesOf(mail.headers.get('to'))) exclude.add(a)
+  if (original?.from) exclude.add(original.from)
+  const rp = firstAddress(mail.headers.get('return-path'))
+  if (rp) exclude.add(rp)
+  let noticeCache: NoticeRecipient[] | undefined
+  const noticeFor = (): NoticeRecipient[] => (noticeCache ??= scanNotice(split.lines, exclude))
+
+  // 1. RFC 5965 feedback report
+  const arf = mail.parts.find((p) => p.mimeType === 'message/feedback-report')
+  if (arf) return feedbackReport(base, mail, arf.text, original)
+
+  // 2. RFC 3464 delivery status (a part, or DSN fields written into the text body)
+  for (const p of mail.parts) {
+    if (p.mimeType !== 'message/delivery-status' && p.mimeType !== 'message/global-delivery-status') continue
+    const dsn = parseDeliveryStatus(p.text)
+    if (dsn.recipients.length === 0) continue
+    const recipients = fromDsn(mail, dsn.recipients, dsn.message, noticeFor)
+    const reporting = dsn.message.get('reporting-mta')
+    if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
+    return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
+  }
+  const inText = mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') ? parseDeliveryStatus(mail.text) : undefined
+  if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
+    const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor)
+    const reporting = inText.message.get('reporting-mta')
+    if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
+    return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
+  }
+
+  // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
+  const bounceLike = fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || subjectLooksBounce(mail.subject)
+  const autoHeaders = autoReplyHeaders(mail.headers)
+  if ((autoHeaders && !fromDeliverySystem(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
+    const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
+    const r = recipientEntry({ recipient: who, diagnostic: split.lines.join('\n').trim().slice(0, 2000) }, { reason: 'vacation', ruleId: 'rfc3834.auto-reply' })
+    return { ...base, kind: 'auto-reply', recipients: [r], format: 'rfc3834' }
+  }
+
+  // 4. A notice in plain text
+  if (!bounceLike) return base
+  let found = noticeFor()
+  const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
+  if (found.length === 0 && failedHeader.length > 0) {
+    const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
+    found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
+  }
+  if (found.length === 0 && original?.to) {
+    const to = addressesOf(original.to)
+    const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
+    if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
+  }
+  if (found.length === 0) return base
+  const recipients = found.map((n) => {
+    const facts: RecipientFacts = { recipient: n.recipient, diagnostic: n.diagnostic }
+    const host = remoteHostIn(n.diagnostic)
+    if (host) facts.remoteMta = host
+    const st = statusOf(n.diagnostic)
+    if (st) facts.status = st
+    return recipientEntry(facts)
+  })
+  return { ...base, kind: kindOf(recipients), recipients, format: 'text' }
+}
+
+function feedbackReport(base: BounceReport, mail: ParsedMail, text: string, original: BounceReport['original']): BounceReport {
+  const f = parseHeaderSection(text)
+  const feedbackType = (f.get('feedback-type') ?? 'other').toLowerCase().trim()
+  const report: BounceReport = { ...base, kind: 'complaint', format: 'arf', feedback: { feedbackType } }
+  const ua = f.get('user-agent')
+  if (ua) report.feedback!.userAgent = ua
+  const ip = f.get('source-ip')
+  if (ip) report.feedback!.sourceIp = ip
+  const omf = f.get('original-mail-from')
+  if (omf) report.feedback!.originalMailFrom = cleanAddress(omf)
+  const rd = f.get('reported-domain')
+  if (rd) report.feedback!.reportedDomain = rd
+  let rcpts = addressesOf(f.get('original-rcpt-to') ?? f.get('removal-recipient'))
+  if (rcpts.length === 0) rcpts = addressesOf(original?.to)
+  if (rcpts.length === 0) rcpts = ['']
+  void mail
+  report.recipients = rcpts.map((r) => {
+    const e = recipientEntry({ recipient: r }, { reason: 'feedback', ruleId: 'arf.feedback' })
+    e.feedbackType = feedbackType
+    return e
+  })
+  return report
+}

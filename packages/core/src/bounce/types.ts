@@ -1,0 +1,80 @@
+/**
+ * Types of the bounce-message parser: what `parseBounceMessage` returns for one e-mail.
+ */
+import type { BounceClassification } from '../types.js'
+
+/**
+ * What a message is:
+ * - `bounce`: a permanent (or final) delivery failure notice, standard (RFC 3464) or not;
+ * - `delay`: a "still trying" notice (`Action: delayed`);
+ * - `delivered`: a success DSN (`Action: delivered | relayed | expanded`);
+ * - `complaint`: an RFC 5965 (ARF) feedback report;
+ * - `auto-reply`: an RFC 3834 automatic reply such as an out-of-office message;
+ * - `not-a-bounce`: none of these (or nothing could be read).
+ */
+export type BounceKind = 'bounce' | 'delay' | 'delivered' | 'complaint' | 'auto-reply' | 'not-a-bounce'
+
+/** One recipient reported by a bounce, complaint or auto-reply. */
+export interface BounceRecipient {
+  /** The recipient address as the report gives it (lower-cased domain is not enforced), or `""` when unknown. */
+  recipient: string
+  /** RFC 3464 `Action` (`failed`, `delayed`, `delivered`, `relayed`, `expanded`), when given or inferred. */
+  action?: string
+  /** RFC 3463 status (`5.1.1`) from the DSN `Status` field or the notice text, when present. */
+  status?: string
+  /** The diagnostic text: the DSN `Diagnostic-Code` value or the MTA's own words near the address. */
+  diagnosticCode?: string
+  /** The remote MTA that answered (`Remote-MTA`, or the host named in the notice), when known. */
+  remoteMta?: string
+  /** The classifier's verdict, with the parser's own reasons (`expired`, `delivered`, `feedback`, `vacation`, `onhold`) applied. */
+  classification: BounceClassification
+  /** ARF `Feedback-Type` (`abuse`, `fraud`, `virus`, `not-spam`, ...), for complaints. */
+  feedbackType?: string
+}
+
+/** Facts from an RFC 5965 feedback report. */
+export interface FeedbackInfo {
+  /** `Feedback-Type`, lower-cased, e.g. `abuse`. */
+  feedbackType: string
+  /** `User-Agent` of the reporting system. */
+  userAgent?: string
+  /** `Source-IP` of the reported message. */
+  sourceIp?: string
+  /** `Original-Mail-From`. */
+  originalMailFrom?: string
+  /** `Reported-Domain`. */
+  reportedDomain?: string
+}
+
+/** The result of `parseBounceMessage`. Never thrown: unreadable input gives `kind: "not-a-bounce"`. */
+export interface BounceReport {
+  kind: BounceKind
+  /** The MTA that wrote the report (`Reporting-MTA`, or the host the notice names), when known. */
+  reportingMta?: string
+  /** The report's own Subject, From and Message-ID. */
+  subject?: string
+  from?: string
+  messageId?: string
+  /** The original message, when the report quotes it (whole or headers only). */
+  original?: {
+    messageId?: string
+    from?: string
+    to?: string
+    subject?: string
+  }
+  /** One entry per reported recipient, in the order the report lists them. */
+  recipients: BounceRecipient[]
+  /** For `complaint`: the feedback report's fields. */
+  feedback?: FeedbackInfo
+  /** How the recipients were found, e.g. `rfc3464`, `arf`, `rfc3834`, `text`. */
+  format?: 'rfc3464' | 'arf' | 'rfc3834' | 'text' | 'none'
+}
+
+/** Options of `parseBounceMessage`. */
+export interface ParseBounceOptions {
+  /**
+   * Bytes of input examined; a larger message is cut there (a report with what could be read).
+   * @default 10485760 (10 MiB)
+   */
+  maxBytes?: number
+}
