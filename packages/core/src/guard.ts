@@ -73,7 +73,10 @@ export interface BounceGuardEvents {
   delivered: [result: RecordResult]
   complaint: [result: RecordResult]
   alert: [alert: BounceAlert]
-  /** A store write failed; the guard did not throw into the host. */
+  /**
+   * A store call failed. Emitted only when someone listens (so an unhandled `error` event never
+   * crashes the host); the failing `check`/`record`/`scheduleRetry` also rejects with the error.
+   */
   error: [err: Error]
 }
 
