@@ -27,6 +27,8 @@ exports.register = function () {
   const plugin = this
   plugin._bg = plugin._bg || {}
   bgLoadConfig(plugin)
+  // Load @bounce-guard/core and /typeorm now, at start-up, not inside the first hook.
+  bgDeps(plugin)
   plugin.register_hook('data_post', 'bounce_guard_note_message_id')
 }
 

@@ -41,6 +41,7 @@ class WriteQueue {
     this._timer = undefined
     this._closed = false
     this._waiters = []
+    this._scheduled = false
     this._stats = { pushed: 0, written: 0, failedAttempts: 0, timeouts: 0, overflowed: 0 }
   }
 
@@ -64,7 +65,14 @@ class WriteQueue {
     }
     this._stats.pushed++
     this._items.push({ item, attempts: 0 })
-    this._pump()
+    // Start writing on a later tick: a write never runs inside the caller's (the hook's) stack.
+    if (!this._scheduled) {
+      this._scheduled = true
+      setImmediate(() => {
+        this._scheduled = false
+        this._pump()
+      })
+    }
     return true
   }
 

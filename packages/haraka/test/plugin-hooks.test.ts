@@ -1,0 +1,230 @@
+// The plugin's hooks called as Haraka calls them (haraka-test-fixtures), with a real guard over the
+// real in-memory store from @bounce-guard/core, and, for the dead-database case, the real
+// TypeORM store pointed at a port where nothing listens.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as core from '@bounce-guard/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureCjsBuilds } from './helpers/build-deps.js'
+
+const require = createRequire(import.meta.url)
+const fixtures = require('haraka-test-fixtures')
+const { Address } = require('@haraka/email-address')
+const constants = require('haraka-constants')
+
+const PLUGIN_DIR = fileURLToPath(new URL('..', import.meta.url))
+const tmpDirs: string[] = []
+
+/** A plugin instance; `ini` (text of bounce-guard.ini) overrides the shipped defaults. */
+function makePlugin(ini?: string): any {
+  const plugin = fixtures.makePlugin(PLUGIN_DIR, { register: false })
+  plugin.name = 'bounce-guard'
+  if (ini !== undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-haraka-unit-'))
+    tmpDirs.push(dir)
+    mkdirSync(join(dir, 'config'))
+    writeFileSync(join(dir, 'config/bounce-guard.ini'), ini)
+    plugin.config = plugin.config.module_config(PLUGIN_DIR, dir)
+  }
+  const logs: string[] = []
+  for (const level of ['logdebug', 'loginfo', 'lognotice', 'logwarn', 'logerror', 'logcrit']) {
+    plugin[level] = (msg: unknown) => { logs.push(`${level}: ${String(msg)}`) }
+  }
+  plugin.logs = logs
+  plugin.register()
+  return plugin
+}
+
+function memoryGuard(now = () => new Date('2026-03-01T10:00:00Z')) {
+  const store = new core.MemoryBounceStore()
+  const guard = core.createBounceGuard({ store, now })
+  return { store, guard }
+}
+
+/** Call a hook and record every `next()` call, to check it is called exactly once. */
+function callCounting(plugin: any, method: string, ...args: unknown[]): Promise<{ calls: Array<[unknown, unknown]>; ms: number }> {
+  const calls: Array<[unknown, unknown]> = []
+  const t0 = performance.now()
+  return new Promise((resolve) => {
+    plugin[method]((rc: unknown, msg: unknown) => {
+      calls.push([rc, msg])
+      const ms = performance.now() - t0
+      // wait a moment to catch a second call
+      setTimeout(() => resolve({ calls, ms }), 30)
+    }, ...args)
+  })
+}
+
+const rcpt = (a: string, f: Record<string, unknown> = {}) => Object.assign(new Address(`<${a}>`), f)
+const hmail = (rcpts: unknown[], uuid = 'C0FFEE00-0000-4000-8000-000000000001.1') => ({
+  todo: { uuid, mail_from: new Address('<sender@example.org>'), rcpt_to: rcpts, domain: 'example.com', notes: { bounce_guard_message_id: '<m42@example.org>' } },
+  num_failures: 0,
+})
+const dead = () => rcpt('Dead@Example.com', {
+  reason: '550 5.1.1 <Dead@Example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+  dsn_action: 'failed', dsn_smtp_code: '550', dsn_smtp_extc: '5.1.1', dsn_status: '5.1.1',
+  dsn_smtp_response: '<Dead@Example.com>: Recipient address rejected: User unknown in virtual mailbox table', dsn_remote_mta: '127.0.0.1',
+})
+
+afterAll(() => { for (const d of tmpDirs) rmSync(d, { recursive: true, force: true }) })
+
+describe('outbound hooks', () => {
+  it('bounce: answers CONT once, at once, and the outcome reaches the store with queue id and Message-ID', async () => {
+    const plugin = makePlugin()
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    const d = dead()
+    const err = Object.assign(new Error('Some recipients failed: <Dead@Example.com>'), { bounced_rcpt: [d] })
+    const { calls } = await callCounting(plugin, 'hook_bounce', hmail([rcpt('Dead@Example.com')]), err)
+    expect(calls).toEqual([[undefined, undefined]])
+    expect(await plugin.bounce_guard_drain(5000)).toBe(true)
+    const events = await store.listEvents('dead@example.com')
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({
+      recipient: 'dead@example.com',
+      type: 'bounced',
+      source: 'smtp',
+      queueId: 'C0FFEE00-0000-4000-8000-000000000001.1',
+      messageId: '<m42@example.org>',
+      sender: 'sender@example.org',
+    })
+    expect(events[0]!.reply).toMatch(/^550 5\.1\.1 <Dead@Example\.com>: Recipient address rejected/)
+    expect(events[0]!.eventId).toMatch(/^haraka:/)
+  })
+
+  it('bounce of an unknown user suppresses the address (needs the core classifier)', async () => {
+    const plugin = makePlugin()
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    await callCounting(plugin, 'hook_bounce', hmail([rcpt('dead@example.com')]), Object.assign(new Error('x'), { bounced_rcpt: [dead()] }))
+    await plugin.bounce_guard_drain(5000)
+    const found = await store.findSuppressions(['dead@example.com'])
+    expect(found.get('dead@example.com')).toMatchObject({ scope: 'address', reason: 'userunknown', source: 'smtp' })
+  })
+
+  it('delivered records only ok_recips; deferred reads fail_recips', async () => {
+    const plugin = makePlugin()
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    const ok = rcpt('ok@example.com')
+    const grey = rcpt('grey@example.com', { reason: '451 4.7.1 ...', dsn_action: 'delayed', dsn_smtp_code: '451', dsn_smtp_extc: '4.7.1', dsn_status: '4.7.1', dsn_smtp_response: '<grey@example.com>: Recipient address rejected: Greylisted, try again later' })
+    const h = hmail([ok, grey, dead()])
+    expect((await callCounting(plugin, 'hook_delivered', h, ['127.0.0.1', '127.0.0.1', 'Ok: queued as 1', 0.1, 25, 'SMTP', [ok], false, false])).calls).toHaveLength(1)
+    expect((await callCounting(plugin, 'hook_deferred', hmail([rcpt('grey@example.com')]), { delay: 5, err: 'Some recipients temp failed', fail_recips: [grey] })).calls).toEqual([[undefined, undefined]])
+    await plugin.bounce_guard_drain(5000)
+    expect((await store.listEvents('ok@example.com')).map((e) => e.type)).toEqual(['delivered'])
+    expect((await store.listEvents('grey@example.com')).map((e) => e.type)).toEqual(['deferred'])
+    expect(await store.listEvents('dead@example.com')).toEqual([])
+    expect(await store.getRecipientState('grey@example.com')).toMatchObject({ consecutiveSoftFailures: 1, deliveries: 0 })
+  })
+
+  it('record_outbound=false records nothing and still answers once', async () => {
+    const plugin = makePlugin('[features]\nrecord_outbound=false\n')
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    const { calls } = await callCounting(plugin, 'hook_bounce', hmail([dead()]), new Error('x'))
+    expect(calls).toHaveLength(1)
+    await plugin.bounce_guard_drain(1000)
+    expect(await store.listEvents('dead@example.com')).toEqual([])
+  })
+})
+
+describe('dead database', () => {
+  beforeAll(() => { ensureCjsBuilds(['core', 'typeorm']) }, 120_000)
+
+  it('hooks answer at once, outcomes wait in the queue, and are written after recovery', async () => {
+    // Nothing listens on port 1: the real TypeORM store cannot connect.
+    const plugin = makePlugin('[database]\nurl=postgres://postgres@127.0.0.1:1/none\nconnect_timeout_ms=500\n[queue]\nwrite_timeout_ms=300\nretry_interval_ms=100\n')
+    const times: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const { calls, ms } = await callCounting(plugin, 'hook_bounce', hmail([dead()], `DEAD${i}.1`), new Error('x'))
+      expect(calls).toHaveLength(1)
+      times.push(ms)
+    }
+    // Far below connect_timeout_ms (500): no hook waited for the database.
+    expect(Math.max(...times)).toBeLessThan(250)
+    await new Promise((r) => setTimeout(r, 700))
+    const before = plugin.bounce_guard_stats()
+    expect(before.written).toBe(0)
+    expect(before.failedAttempts).toBeGreaterThanOrEqual(1)
+    expect(before.queued + before.inFlight).toBe(20)
+    expect(plugin.logs.some((l: string) => /cannot open the store/.test(l))).toBe(true)
+    // RCPT of a relaying client fails open while the store is down.
+    const conn = fixtures.makeConnection({ relaying: true, mailFrom: 'sender@example.org', silent: true })
+    const r = await fixtures.callRcpt(plugin, conn, 'dead@example.com')
+    expect(r.rc).toBeUndefined()
+    // The database comes back (here: a working guard is handed in); nothing was lost.
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    expect(await plugin.bounce_guard_drain(5000)).toBe(true)
+    expect(plugin.bounce_guard_stats()).toMatchObject({ written: 20, overflowed: 0 })
+    expect((await store.listEvents('dead@example.com')).length).toBe(20)
+  })
+
+  it('beyond the queue limit outcomes are counted and logged, hooks still answer', async () => {
+    const plugin = makePlugin('[database]\nurl=postgres://postgres@127.0.0.1:1/none\nconnect_timeout_ms=500\n[queue]\nlimit=5\nretry_interval_ms=60000\n')
+    for (let i = 0; i < 8; i++) {
+      const { calls } = await callCounting(plugin, 'hook_deferred', hmail([dead()], `FULL${i}.1`), { delay: 5, err: 'x' })
+      expect(calls).toHaveLength(1)
+    }
+    expect(plugin.bounce_guard_stats()).toMatchObject({ overflowed: 3 })
+    expect(plugin.logs.some((l: string) => /write queue full \(5\)/.test(l))).toBe(true)
+    plugin.shutdown()
+  })
+})
+
+describe('rcpt', () => {
+  it('refuses a suppressed recipient of a relaying client with 550 and the reason; others pass', async () => {
+    const plugin = makePlugin()
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    await store.suppress({ key: 'dead@example.com', scope: 'address', reason: 'userunknown', source: 'smtp', at: new Date('2026-02-03T04:05:06Z') })
+    const relaying = fixtures.makeConnection({ relaying: true, mailFrom: 'sender@example.org', silent: true })
+    const refused = await fixtures.callRcpt(plugin, relaying, 'Dead@EXAMPLE.com')
+    expect(refused.rc).toBe(constants.deny)
+    expect(refused.msg).toBe('5.1.1 <Dead@EXAMPLE.com>: suppressed by bounce-guard (userunknown since 2026-02-03T04:05:06.000Z)')
+    expect((await fixtures.callRcpt(plugin, relaying, 'alive@example.com')).rc).toBeUndefined()
+    // Not relaying: inbound mail is none of our business.
+    const inbound = fixtures.makeConnection({ relaying: false, mailFrom: 'x@example.net', silent: true })
+    expect((await fixtures.callRcpt(plugin, inbound, 'dead@example.com')).rc).toBeUndefined()
+  })
+
+  it('domain suppressions refuse only when refuse_domain_suppressions is on', async () => {
+    for (const on of [true, false]) {
+      const plugin = makePlugin(`[features]\nrefuse_domain_suppressions=${on}\n`)
+      const { store, guard } = memoryGuard()
+      plugin.bounce_guard_use(guard, { core })
+      await store.suppress({ key: 'gone.example', scope: 'domain', reason: 'hostunknown', source: 'smtp', at: new Date('2026-02-03T00:00:00Z') })
+      const conn = fixtures.makeConnection({ relaying: true, mailFrom: 'sender@example.org', silent: true })
+      const r = await fixtures.callRcpt(plugin, conn, 'anyone@gone.example')
+      if (on) {
+        expect(r.rc).toBe(constants.deny)
+        expect(r.msg).toMatch(/^5\.1\.2 <anyone@gone\.example>: domain gone\.example suppressed by bounce-guard \(hostunknown since 2026-02-03/)
+      } else {
+        expect(r.rc).toBeUndefined()
+      }
+    }
+  })
+
+  it('accepts the bounce address (and its VERP forms) from non-relaying senders', async () => {
+    const plugin = makePlugin('[bounce]\naddress=bounces@example.org\n')
+    const conn = fixtures.makeConnection({ relaying: false, mailFrom: 'MAILER-DAEMON@mx.example.net', silent: true })
+    expect((await fixtures.callRcpt(plugin, conn, 'bounces+alice=example.com@example.org')).rc).toBe(constants.ok)
+    expect((await fixtures.callRcpt(plugin, conn, 'bounces@example.org')).rc).toBe(constants.ok)
+    expect((await fixtures.callRcpt(plugin, conn, 'someone@example.org')).rc).toBeUndefined()
+  })
+})
+
+describe('bad config', () => {
+  it('is logged, disables the feature, and never throws from a hook', async () => {
+    const plugin = makePlugin('[bounce]\naddress=not an address\nverp_separator=##\n[queue]\nlimit=banana\n')
+    expect(plugin.logs.filter((l: string) => /^logerror: bounce-guard: bounce-guard\.ini/.test(l)).length).toBeGreaterThanOrEqual(2)
+    const conn = fixtures.makeConnection({ relaying: false, mailFrom: 'x@example.net', silent: true })
+    conn.transaction.rcpt_to = [new Address('<bounces@example.org>')]
+    const { calls } = await callCounting(plugin, 'hook_queue', conn)
+    expect(calls).toEqual([[undefined, undefined]])
+  })
+})
