@@ -60,8 +60,8 @@ export function parseDeliveryStatus(text: string): { message: FieldBlock; recipi
     const startsRecipient = name === 'final-recipient' || name === 'original-recipient' || name === 'x-actual-recipient'
     if (startsRecipient) {
       const inRecipient = current !== message
-      const conflict = inRecipient && (current.has(name) || (name === 'original-recipient' && current.has('final-recipient')))
-      if (!inRecipient || conflict || (sawBlank && current.has('action'))) {
+      const complete = current.has('action') || current.has('status') || current.has('diagnostic-code')
+      if (!inRecipient || current.has(name) || complete) {
         current = new Map()
         recipients.push(current)
       }

@@ -126,7 +126,7 @@ function precededBySenderWord(line: string, index: number): boolean {
 
 /** A line that holds little but the address: `<a@b>:`, `  a@b`, `To: a@b`, `Recipient: <a@b>`. */
 function isAddressLine(line: string, hit: { index: number; end: number }): boolean {
-  const rest = (line.slice(0, hit.index) + line.slice(hit.end)).replace(/[\s<>()\[\]"':;,.*-]/g, '').toLowerCase()
+  const rest = (line.slice(0, hit.index) + line.slice(hit.end)).replace(ADDRESS, '').replace(/[\s<>()\[\]"':;,.*>=-]/g, '').toLowerCase()
   if (rest.length <= 2) return true
   if (rest.length > 40) return false
   return /^(?:to|rcptto|recipient|recipients|address|originalrecipient|finalrecipient|failedrecipient|forwardto|user|mailbox|宛先|受信者|delivereto|unknownuser|failedaddress|invalidrecipient|smtp|[a-z ]{0,20}\d{0,3})$/.test(rest) && !/^\d+$/.test(rest)
@@ -140,17 +140,25 @@ function isAddressLine(line: string, hit: { index: number; end: number }): boole
 export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string>): NoticeRecipient[] {
   const strongAt: { addr: string; line: number }[] = []
   const weakAt: { addr: string; line: number }[] = []
+  const excludedStrong: { addr: string; line: number }[] = []
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? ''
     if (line.length > 2000) continue
     for (const hit of addressesIn(line)) {
       const local = hit.addr.slice(0, hit.addr.indexOf('@'))
-      if (exclude.has(hit.addr) || SYSTEM_LOCALS.has(local)) continue
+      if (SYSTEM_LOCALS.has(local)) continue
       if (precededBySenderWord(line, hit.index)) continue
-      if (isAddressLine(line, hit)) strongAt.push({ addr: hit.addr, line: i })
+      const strongLine = isAddressLine(line, hit)
+      if (exclude.has(hit.addr)) {
+        if (strongLine) excludedStrong.push({ addr: hit.addr, line: i })
+        continue
+      }
+      if (strongLine) strongAt.push({ addr: hit.addr, line: i })
       else weakAt.push({ addr: hit.addr, line: i })
     }
   }
+  // The original sender can be a failed recipient too (a message to oneself): only when nothing else is there.
+  if (strongAt.length === 0 && weakAt.length === 0) strongAt.push(...excludedStrong)
   const chosen = strongAt.length > 0 ? strongAt : weakAt.slice(0, 1)
   const strong = strongAt.length > 0
   const out: NoticeRecipient[] = []
