@@ -214,7 +214,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
       if (typeof v === 'string') event[k] = v
     }
 
-    const useDomainMemory = this.#domainMemory && classification?.reason === 'hostunknown' && event.type !== 'delivered'
+    const useDomainMemory =
+      this.#domainMemory && classification?.reason === 'hostunknown' && (classification.hard || classification.permanent) && event.type !== 'delivered'
     const domainKey = `@${domain}`
     let domainState: RecipientState | undefined
     let state: RecipientState

@@ -243,13 +243,14 @@ export function decide(event: BounceEvent, state: RecipientState | undefined, po
     return d
   }
 
-  // 2. This message's problem.
-  if (c.scope === 'message' || policy.messageSide.reasons.includes(c.reason)) {
+  // 2. This message's problem (an explicit recipient-soft reason, e.g. `exceedlimit`, wins over the scope).
+  if (policy.messageSide.reasons.includes(c.reason) || (c.scope === 'message' && !policy.recipientSoft.reasons.includes(c.reason))) {
     return { action: 'giveUp', reason: `message refused (${c.reason}); the recipient is not suppressed` }
   }
 
-  // 3. No such domain: retry once, then suppress the whole domain.
-  if (c.reason === 'hostunknown') {
+  // 3. No such domain, said permanently: retry once, then suppress the whole domain. A temporary
+  //    "domain not found" (4xx, often our own resolver failing) is only retried (step 6).
+  if (c.reason === 'hostunknown' && (c.hard || c.permanent)) {
     const h = policy.hostUnknown
     const d = env.domainState
     const t = now.getTime()
@@ -273,7 +274,9 @@ export function decide(event: BounceEvent, state: RecipientState | undefined, po
     return policy.hard.suppress ? suppressAddress(event, c.reason, now, policy.hard.suppressionTtlMs, false) : { action: 'giveUp', reason: `${c.reason} (suppression disabled)` }
   }
 
-  // 5. The mailbox has a problem that may clear up: retry, escalate when it persists.
+  // 5. The mailbox has a problem that may clear up: retry, escalate when it persists. (Escalation
+  //    reads the store's run, which only recipient- and domain-scope failures extend: an
+  //    `exceedlimit` the classifier scopes as `message`, a size limit, is retried but never escalates.)
   if (policy.recipientSoft.reasons.includes(c.reason)) {
     const rs = policy.recipientSoft
     const first = state?.firstSoftFailureAt

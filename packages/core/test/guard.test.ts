@@ -165,6 +165,18 @@ describe('record', () => {
     expect(rows).toEqual([expect.objectContaining({ key: 'nxdomain.example', sent: 2, hardBounces: 2 })])
   })
 
+  it('a resolver outage (temporary hostunknown everywhere) suppresses no domain', async () => {
+    const { guard, store, clock: c } = setup()
+    const temp = cls('hostunknown', { hard: false, permanent: false, scope: 'domain' })
+    for (let i = 0; i < 6; i++) {
+      c.advance(HOUR)
+      const r = await guard.record({ recipient: `u${i}@d${i % 2}.example`, type: 'deferred', source: 'smtp', classification: temp, attempt: 1 + i })
+      expect(r.decision.action).toBe('retry')
+    }
+    expect((await store.listSuppressions({ now: c.now() })).items).toEqual([])
+    expect(await store.getRecipientState('@d0.example')).toBeUndefined()
+  })
+
   it('uses the injected classifier when no classification is given', async () => {
     const store = new MemoryBounceStore()
     const seenReplies: unknown[] = []

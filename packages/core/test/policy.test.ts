@@ -82,6 +82,10 @@ describe('recipient soft failures', () => {
     expect(decide(ev('bounced', f), state(), P, env(0)).action).toBe('retry')
     expect(decide(ev('bounced', f), state({ consecutiveSoftFailures: 5, firstSoftFailureAt: at(-4 * DAY) }), P, env(0))).toMatchObject({ action: 'suppress', escalated: true, reason: 'filtered' })
   })
+  it('exceedlimit is retried even when the classifier scopes it as message-side', () => {
+    expect(decide(ev('bounced', cls('exceedlimit', { permanent: true, scope: 'message' })), state(), P, env(0)).action).toBe('retry')
+    expect(decide(ev('bounced', cls('mesgtoobig', { permanent: true, scope: 'message' })), state(), P, env(0)).action).toBe('giveUp')
+  })
   it('follow configured thresholds', () => {
     const p = resolvePolicy({ recipientSoft: { escalateAfterMs: HOUR, escalateMinFailures: 2, suppressionTtlMs: undefined } })
     const d = decide(ev('bounced', full), state({ consecutiveSoftFailures: 2, firstSoftFailureAt: at(-HOUR) }), p, env(0))
@@ -103,6 +107,11 @@ describe('hostunknown', () => {
   it('a burst within 30 minutes is one observation; an observation older than 7 days is forgotten', () => {
     expect(decide(ev('bounced', hu), state(), P, env(0, { domainState: domainSeen(-10 * MIN) })).action).toBe('retry')
     expect(decide(ev('bounced', hu), state(), P, env(0, { domainState: domainSeen(-8 * DAY) })).action).toBe('retry')
+  })
+  it('a temporary "domain not found" (our resolver?) is only retried, never suppresses the domain', () => {
+    const temp = cls('hostunknown', { hard: false, permanent: false, scope: 'domain' })
+    const d = decide(ev('deferred', temp), state(), P, env(0, { attempt: 5, firstFailedAt: at(-10 * HOUR), domainState: domainSeen(-2 * HOUR) }))
+    expect(d.action).toBe('retry')
   })
   it('without domain memory, the failed retry of the same message confirms it', () => {
     const d = decide(ev('bounced', hu), state(), P, env(0, { attempt: 2, firstFailedAt: at(-HOUR) }))
