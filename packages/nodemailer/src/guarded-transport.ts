@@ -412,8 +412,13 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
 export function withBounceGuard<T = SentMessageInfo>(
   transportOrOptions: Transport<T, any> | Record<string, unknown> | string,
   options: WithBounceGuardOptions,
-): GuardedTransport<T> {
-  return new GuardedTransport<T>(transportOrOptions as AnyTransport, options)
+): GuardedTransport<T & GuardedInfo> {
+  return new GuardedTransport<T & GuardedInfo>(transportOrOptions as AnyTransport, options)
+}
+
+/** What the wrapper adds to Nodemailer's `info` (and to its error objects). */
+export interface GuardedInfo {
+  bounceGuard: BounceGuardSendDetails
 }
 
 /** Normalised form of an address, or the input when it is not one (for comparisons). */

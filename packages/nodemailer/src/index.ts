@@ -2,6 +2,7 @@
  * `@bounce-guard/nodemailer`: wrap any Nodemailer transport with Bounce Guard.
  */
 export { withBounceGuard, GuardedTransport, RETRY_MARKER, DEFAULT_MAX_RETRY_PAYLOAD_BYTES } from './guarded-transport.js'
+export type { GuardedInfo } from './guarded-transport.js'
 export { createRetryWorker } from './retry-worker.js'
 export type { RetryWorker, RetryRunResult } from './retry-worker.js'
 export { classifySesErrorOnce as classifySesError, isSesError } from './ses-errors.js'

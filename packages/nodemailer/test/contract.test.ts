@@ -93,7 +93,7 @@ describe('transport contract', () => {
     const boom = new Error('inner failure')
     inner.emit('error', boom)
     expect(errors).toEqual([boom])
-    const wrapped = t.transporter as GuardedTransport
+    const wrapped = t.transporter as unknown as GuardedTransport
     const logs: unknown[] = []
     wrapped.on('log', (l) => logs.push(l))
     inner.emit('log', { type: 'x', message: 'y' })
@@ -121,7 +121,7 @@ describe('transport contract', () => {
     const dkim = { domainName: 'example.org', keySelector: 'bg', privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() }
     const before = mta.messages.length
     const t = nodemailer.createTransport(withBounceGuard({ ...smtpOptions(), dkim }, { guard }))
-    expect((t.transporter as GuardedTransport).inner).toBeInstanceOf(SMTPTransport)
+    expect((t.transporter as unknown as GuardedTransport).inner).toBeInstanceOf(SMTPTransport)
     await t.sendMail({ from: FROM, to: 'signed@example.com', subject: 'x', text: 'x' })
     expect(mta.messages.length).toBe(before + 1)
     expect(mta.messages.at(-1)?.raw.toString()).toMatch(/^DKIM-Signature: .*d=example\.org/m)
