@@ -1,0 +1,430 @@
+/**
+ * `classifyReply` and `createClassifier`: what an SMTP reply means, decided by data-driven rules
+ * (see `rules/`). The rule list is compiled once:
+ * - every rule keyword, every provider/blocklist hint and every retry hint goes into one
+ *   Aho-Corasick automaton (`KeywordMatcher`), so one pass over the text finds all candidate rules
+ *   at once, whatever the number of rules;
+ * - only the candidates are then confirmed (code/status constraints, optional linear-time pattern),
+ *   lowest index (= highest priority) first;
+ * - table rules (RFC 3463 status, basic code) are hash look-ups, used when no text rule matched.
+ *
+ * User rules go ahead of the built-in ones and are validated (shape, and a ReDoS analysis of their
+ * pattern): a bad rule throws `BounceGuardError` `EINVALID_RULE` at `createClassifier` time.
+ */
+import { isSafe } from 'redos-detector'
+import { BounceGuardError } from './errors.js'
+import { KeywordMatcher, normalizeKeyword, type KeywordEntry } from './keyword-matcher.js'
+import { BUILTIN_RULES } from './rules/index.js'
+import { BLOCKLIST_TEXT_HINTS, PROVIDER_DOMAIN_HINTS, PROVIDER_TEXT_HINTS, RETRY_TEXT_HINTS } from './rules/hints.js'
+import type { ReplyRule } from './rules/types.js'
+import { parseSmtpReply, replyClass } from './smtp-reply.js'
+import {
+  BOUNCE_REASONS,
+  type BounceClassification,
+  type BounceReason,
+  type BounceScope,
+  type ClassifyContext,
+  type SmtpReply,
+} from './types.js'
+
+export type { ReplyRule } from './rules/types.js'
+
+/** Reasons that make an address dead (when the reply is permanent). */
+export const HARD_REASONS: ReadonlySet<BounceReason> = new Set<BounceReason>(['userunknown', 'hostunknown', 'hasmoved', 'notaccept'])
+
+/** The scope each reason has unless a rule says otherwise. */
+export const REASON_SCOPE: Readonly<Record<BounceReason, BounceScope>> = {
+  userunknown: 'recipient', hostunknown: 'domain', hasmoved: 'recipient', notaccept: 'domain', suspend: 'recipient',
+  mailboxfull: 'recipient', exceedlimit: 'message', mesgtoobig: 'message', filtered: 'recipient', rejected: 'sender',
+  blocked: 'sender', badreputation: 'sender', requireptr: 'sender', notcompliantrfc: 'message', authfailure: 'sender',
+  spamdetected: 'message', virusdetected: 'message', policyviolation: 'message', contenterror: 'message',
+  ratelimited: 'sender', toomanyconn: 'sender', speeding: 'sender', systemerror: 'domain', systemfull: 'domain',
+  networkerror: 'network', expired: 'network', norelaying: 'sender', securityerror: 'sender', failedstarttls: 'network',
+  syntaxerror: 'sender', mailererror: 'recipient', onhold: 'network', suppressed: 'recipient', vacation: 'recipient',
+  feedback: 'recipient', delivered: 'recipient', undefined: 'network',
+}
+
+/** Reasons taken as temporary when a reply carries neither a code nor an enhanced status. */
+const TEMPORARY_WHEN_UNKNOWN: ReadonlySet<BounceReason> = new Set<BounceReason>([
+  'mailboxfull', 'toomanyconn', 'speeding', 'ratelimited', 'systemfull', 'systemerror', 'networkerror', 'onhold',
+  'delivered', 'vacation', 'feedback', 'undefined', 'failedstarttls',
+])
+
+/** Options of `createClassifier`. */
+export interface ClassifierOptions {
+  /**
+   * Rules tried before the built-in ones, in order. Validated: a malformed rule or a pattern that
+   * is not linear-time throws `BounceGuardError` `EINVALID_RULE`.
+   * @default []
+   */
+  rules?: readonly ReplyRule[]
+  /**
+   * Use the built-in rules after the user rules.
+   * @default true
+   */
+  builtins?: boolean
+  /**
+   * Characters of reply text examined (the scan is linear; this bounds it for huge inputs).
+   * @default 16384
+   */
+  maxTextLength?: number
+}
+
+/** Per-call options of `classifyReply`. */
+export interface ClassifyOptions {
+  /**
+   * The classifier to use.
+   * @default the shared classifier built from the built-in rules
+   */
+  classifier?: Classifier
+}
+
+/** A compiled rule set. */
+export interface Classifier {
+  /** Classify one reply (a string is parsed with `parseSmtpReply` first). Never throws. */
+  classify(reply: SmtpReply | string, context?: ClassifyContext): BounceClassification
+  /** The rules in priority order (user rules first). */
+  readonly rules: readonly ReplyRule[]
+}
+
+interface Compiled {
+  rule: ReplyRule
+  classes: number // bit mask of 2/4/5, 0 = any
+  codes: ReadonlySet<number> | null
+  statusExact: readonly string[]
+  statusPrefix: readonly string[]
+  pattern: RegExp | null
+}
+
+const STATUS_SPEC = /^(?:[245x]\.\d{1,3}\.\d{1,3}|[245x]\.(?:\d{1,3}\.)?)$/
+const RETRY = /(?:try again|retry|retry-after|wait|resend|come back|deferred for|blocked for|again)(?: later)?(?: in| after| for|:)? ?(?:about |at least |approximately |~)?(\d{1,7}) ?(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)\b/
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+
+function compileRule(rule: ReplyRule): Compiled {
+  let classes = 0
+  for (const c of rule.classes ?? []) classes |= 1 << c
+  const exact: string[] = []
+  const prefix: string[] = []
+  for (const s of rule.status ?? []) {
+    const forms = s.startsWith('x.') ? ['4' + s.slice(1), '5' + s.slice(1), '2' + s.slice(1)] : [s]
+    for (const f of forms) (f.endsWith('.') ? prefix : exact).push(f)
+  }
+  return {
+    rule,
+    classes,
+    codes: rule.codes && rule.codes.length > 0 ? new Set(rule.codes) : null,
+    statusExact: exact,
+    statusPrefix: prefix,
+    pattern: rule.pattern ? new RegExp(rule.pattern.source, rule.pattern.flags.replace(/[gy]/g, '')) : null,
+  }
+}
+
+function constraintsHold(c: Compiled, cls: number | undefined, code: number | undefined, status: string | undefined): boolean {
+  if (c.classes !== 0 && (cls === undefined || (c.classes & (1 << cls)) === 0)) return false
+  if (c.codes !== null && (code === undefined || !c.codes.has(code))) return false
+  if (c.statusExact.length + c.statusPrefix.length > 0) {
+    if (status === undefined) return false
+    let ok = false
+    for (const s of c.statusExact) if (s === status) ok = true
+    for (const s of c.statusPrefix) if (status.startsWith(s)) ok = true
+    if (!ok) return false
+  }
+  return true
+}
+
+/** Throw `EINVALID_RULE` unless `rule` is well-formed and its pattern linear-time. */
+export function validateRule(rule: unknown, where = 'rule'): asserts rule is ReplyRule {
+  const fail = (msg: string, cause?: unknown): never => {
+    throw new BounceGuardError('EINVALID_RULE', `@bounce-guard/core: ${where}: ${msg}`, cause === undefined ? {} : { cause })
+  }
+  if (typeof rule !== 'object' || rule === null) fail('a rule must be an object')
+  const r = rule as Record<string, unknown>
+  if (typeof r.id !== 'string' || r.id.trim() === '') fail('"id" must be a non-empty string')
+  if (typeof r.reason !== 'string' || !(BOUNCE_REASONS as readonly string[]).includes(r.reason)) fail(`"reason" must be one of ${BOUNCE_REASONS.join(', ')}`)
+  if (r.provider !== undefined && typeof r.provider !== 'string') fail('"provider" must be a string')
+  if (r.blocklist !== undefined && typeof r.blocklist !== 'string') fail('"blocklist" must be a string')
+  if (r.scope !== undefined && !['recipient', 'domain', 'sender', 'message', 'network'].includes(r.scope as string)) fail('"scope" is not a scope')
+  if (r.hard !== undefined && r.hard !== false) fail('"hard" may only be false (a rule cannot make a reason hard)')
+  if (r.keywords !== undefined) {
+    if (!Array.isArray(r.keywords) || r.keywords.some((k) => typeof k !== 'string' || normalizeKeyword(k) === '')) fail('"keywords" must be an array of non-empty strings')
+  }
+  if (r.classes !== undefined && (!Array.isArray(r.classes) || r.classes.some((c) => c !== 2 && c !== 4 && c !== 5))) fail('"classes" must hold 2, 4 or 5')
+  if (r.codes !== undefined && (!Array.isArray(r.codes) || r.codes.some((c) => !Number.isInteger(c) || c < 200 || c > 599))) fail('"codes" must hold reply codes 200-599')
+  if (r.status !== undefined && (!Array.isArray(r.status) || r.status.some((s) => typeof s !== 'string' || !STATUS_SPEC.test(s)))) fail('"status" must hold statuses like "5.1.1", "x.7.26" or "5.7."')
+  if (r.examples !== undefined && (!Array.isArray(r.examples) || r.examples.some((e) => typeof e !== 'string'))) fail('"examples" must be an array of strings')
+  if (r.pattern !== undefined) {
+    if (!(r.pattern instanceof RegExp)) fail('"pattern" must be a RegExp')
+    const p = r.pattern as RegExp
+    let result: ReturnType<typeof isSafe> | undefined
+    try {
+      result = isSafe(p, { timeout: 2000 })
+    } catch (err) {
+      fail(`pattern ${String(p)} could not be analysed for catastrophic backtracking`, err)
+    }
+    if (!result?.safe) fail(`pattern ${String(p)} is not linear-time (it may backtrack catastrophically on crafted replies)`)
+  }
+  const hasCondition = (Array.isArray(r.keywords) && r.keywords.length > 0) || r.pattern !== undefined ||
+    (Array.isArray(r.classes) && r.classes.length > 0) || (Array.isArray(r.codes) && r.codes.length > 0) || (Array.isArray(r.status) && r.status.length > 0)
+  if (!hasCondition) fail('a rule needs at least one of keywords, pattern, classes, codes or status')
+}
+
+function domainProvider(host: string | undefined): string | undefined {
+  if (typeof host !== 'string' || host.length === 0) return undefined
+  const h = host.trim().toLowerCase().replace(/\.$/, '')
+  for (const [suffix, provider] of PROVIDER_DOMAIN_HINTS) {
+    if (h === suffix || h.endsWith('.' + suffix)) return provider
+  }
+  return undefined
+}
+
+const MAX_HITS = 512
+
+class CompiledClassifier implements Classifier {
+  readonly rules: readonly ReplyRule[]
+  private readonly compiled: Compiled[]
+  private readonly matcher: KeywordMatcher
+  /** Rules with no keyword that must be checked on every reply (user pattern/code rules). */
+  private readonly always: Int32Array
+  private readonly statusTable = new Map<string, number>()
+  private readonly codeTable = new Map<number, number>()
+  private readonly classTable = new Map<number, number>()
+  /** Status-class rules (`2.`), used only when the reply has an enhanced status. */
+  private readonly statusClassTable = new Map<string, number>()
+  private readonly hintProvider: string[] = []
+  private readonly hintBlocklist: string[] = []
+  private readonly providerBase: number
+  private readonly blocklistBase: number
+  private readonly retryPayload: number
+  private readonly stamp: Uint32Array
+  private gen = 0
+  private readonly hits = new Int32Array(MAX_HITS)
+  private readonly maxText: number
+
+  constructor(rules: readonly ReplyRule[], maxText: number) {
+    this.rules = rules
+    this.maxText = maxText
+    this.compiled = rules.map(compileRule)
+    this.stamp = new Uint32Array(rules.length)
+    const entries: KeywordEntry[] = []
+    const always: number[] = []
+    rules.forEach((rule, i) => {
+      const hasKeywords = rule.keywords !== undefined && rule.keywords.length > 0
+      if (hasKeywords) {
+        for (const k of rule.keywords!) entries.push({ keyword: k, payload: i })
+      } else if (rule.pattern !== undefined) {
+        always.push(i)
+      } else {
+        // A table rule: decided on codes alone, after every text rule.
+        const c = this.compiled[i]!
+        let tabled = false
+        if (c.codes === null && c.classes === 0 && c.statusPrefix.length === 0) {
+          for (const s of c.statusExact) if (!this.statusTable.has(s)) this.statusTable.set(s, i)
+          tabled = c.statusExact.length > 0
+        } else if (c.codes !== null && c.classes === 0 && c.statusExact.length + c.statusPrefix.length === 0) {
+          for (const code of c.codes) if (!this.codeTable.has(code)) this.codeTable.set(code, i)
+          tabled = true
+        } else if (c.codes === null && c.statusExact.length === 0 && c.statusPrefix.length === 0 && c.classes !== 0) {
+          for (const cls of [2, 4, 5]) if ((c.classes & (1 << cls)) !== 0 && !this.classTable.has(cls)) this.classTable.set(cls, i)
+          tabled = true
+        } else if (c.statusPrefix.length > 0 && c.codes === null && c.classes === 0 && c.statusExact.length === 0) {
+          for (const p of c.statusPrefix) if (p.length === 2 && !this.statusClassTable.has(p.charAt(0))) this.statusClassTable.set(p.charAt(0), i)
+          tabled = c.statusPrefix.every((p) => p.length === 2)
+        }
+        if (!tabled) always.push(i)
+      }
+    })
+    // User rules without keywords are checked on every reply, in order, with the candidates.
+    this.always = Int32Array.from(always)
+    this.providerBase = rules.length
+    for (const [k, p] of PROVIDER_TEXT_HINTS) {
+      entries.push({ keyword: k, payload: this.providerBase + this.hintProvider.length })
+      this.hintProvider.push(p)
+    }
+    this.blocklistBase = this.providerBase + this.hintProvider.length
+    for (const [k, b] of BLOCKLIST_TEXT_HINTS) {
+      entries.push({ keyword: k, payload: this.blocklistBase + this.hintBlocklist.length })
+      this.hintBlocklist.push(b)
+    }
+    this.retryPayload = this.blocklistBase + this.hintBlocklist.length
+    for (const k of RETRY_TEXT_HINTS) entries.push({ keyword: k, payload: this.retryPayload })
+    this.matcher = new KeywordMatcher(entries)
+  }
+
+  classify(input: SmtpReply | string, context?: ClassifyContext): BounceClassification {
+    let reply: SmtpReply
+    try {
+      reply = typeof input === 'string' ? parseSmtpReply(input) : normalizeReply(input)
+    } catch {
+      reply = { text: '', raw: '' }
+    }
+    const text = reply.text
+    const code = reply.code
+    const status = reply.enhancedStatus
+    const cls = replyClass(reply)
+
+    // 1. One scan for every keyword of every rule and every hint.
+    const gen = (this.gen = (this.gen + 1) >>> 0 || 1)
+    const stamp = this.stamp
+    const hits = this.hits
+    let nHits = 0
+    let providerHint = -1
+    let blocklistHint = -1
+    let retryHint = false
+    const providerBase = this.providerBase
+    const blocklistBase = this.blocklistBase
+    const retryPayload = this.retryPayload
+    this.matcher.scan(text, (p) => {
+      if (p < providerBase) {
+        if (stamp[p] !== gen && nHits < MAX_HITS) {
+          stamp[p] = gen
+          hits[nHits++] = p
+        }
+      } else if (p < blocklistBase) {
+        if (providerHint < 0) providerHint = p - providerBase
+      } else if (p < retryPayload) {
+        if (blocklistHint < 0) blocklistHint = p - blocklistBase
+      } else {
+        retryHint = true
+      }
+    }, this.maxText)
+
+    // 2. Confirm candidates in priority order.
+    for (let i = 1; i < nHits; i++) {
+      const v = hits[i]!
+      let j = i - 1
+      while (j >= 0 && hits[j]! > v) {
+        hits[j + 1] = hits[j]!
+        j--
+      }
+      hits[j + 1] = v
+    }
+    let lower: string | undefined
+    let winner = -1
+    let a = 0
+    const always = this.always
+    let b = 0
+    while (a < nHits || b < always.length) {
+      let idx: number
+      if (b >= always.length || (a < nHits && hits[a]! < always[b]!)) idx = hits[a++]!
+      else idx = always[b++]!
+      const c = this.compiled[idx]!
+      if (!constraintsHold(c, cls, code, status)) continue
+      if (c.pattern !== null) {
+        if (lower === undefined) lower = normalizeKeyword(text.length > this.maxText ? text.slice(0, this.maxText) : text)
+        c.pattern.lastIndex = 0
+        if (!c.pattern.test(lower)) continue
+      }
+      winner = idx
+      break
+    }
+
+    // 3. Tables: enhanced status, then its subject's x.y.0, then the code, then the class.
+    if (winner < 0 && status !== undefined) {
+      winner = this.statusTable.get(status) ?? -1
+      if (winner < 0) {
+        const dot = status.lastIndexOf('.')
+        winner = this.statusTable.get(status.slice(0, dot) + '.0') ?? -1
+      }
+      if (winner < 0) winner = this.statusClassTable.get(status.charAt(0)) ?? -1
+    }
+    if (winner < 0 && code !== undefined) winner = this.codeTable.get(code) ?? -1
+    if (winner < 0 && cls !== undefined) winner = this.classTable.get(cls) ?? -1
+
+    const rule = winner >= 0 ? this.compiled[winner]!.rule : undefined
+    const reason: BounceReason = rule ? rule.reason : 'undefined'
+    const permanent = cls !== undefined ? cls === 5 : rule?.permanentWhenUnknown ?? (rule !== undefined && !TEMPORARY_WHEN_UNKNOWN.has(reason))
+    const result: BounceClassification = {
+      reason,
+      hard: permanent && HARD_REASONS.has(reason) && rule?.hard !== false,
+      permanent,
+      scope: rule?.scope ?? REASON_SCOPE[reason],
+      ruleId: rule ? rule.id : 'none',
+    }
+    if (code !== undefined) result.code = code
+    if (status !== undefined) result.enhancedStatus = status
+
+    // 4. Attribution.
+    let provider = rule?.provider ?? domainProvider(context?.remoteMta)
+    if (provider === undefined && providerHint >= 0) provider = this.hintProvider[providerHint]
+    if (provider === undefined && reply.raw.length > text.length && reply.raw.length <= this.maxText * 4) {
+      // The prefix the parser dropped (e.g. `host mx.example.com said:`) may name the host.
+      let hint = -1
+      this.matcher.scan(reply.raw, (p) => {
+        if (hint < 0 && p >= providerBase && p < blocklistBase) hint = p - providerBase
+      }, this.maxText)
+      if (hint >= 0) provider = this.hintProvider[hint]
+    }
+    if (provider === undefined) provider = domainProvider(context?.recipientDomain)
+    if (provider !== undefined) result.provider = provider
+    const blocklist = rule?.blocklist ?? (blocklistHint >= 0 ? this.hintBlocklist[blocklistHint] : undefined)
+    if (blocklist !== undefined) result.blocklist = blocklist
+    if (retryHint) {
+      const seconds = parseRetryAfter(lower ?? normalizeKeyword(text.length > this.maxText ? text.slice(0, this.maxText) : text))
+      if (seconds !== undefined) result.retryAfter = seconds
+    }
+    return result
+  }
+}
+
+/** Seconds to wait, when the text says so ("try again in 5 minutes", "retry after 3600 seconds"). */
+export function parseRetryAfter(lowerText: string): number | undefined {
+  const m = RETRY.exec(lowerText)
+  if (!m) return undefined
+  const n = Number(m[1])
+  const unit = UNIT_SECONDS[m[2]!.charAt(0)] ?? 1
+  const seconds = n * unit
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined
+}
+
+function normalizeReply(r: SmtpReply): SmtpReply {
+  if (typeof r !== 'object' || r === null) return { text: '', raw: '' }
+  const text = typeof r.text === 'string' ? r.text.replace(/\s+/g, ' ').trim() : ''
+  const out: SmtpReply = { text, raw: typeof r.raw === 'string' ? r.raw : text }
+  if (typeof r.code === 'number' && Number.isInteger(r.code) && r.code >= 200 && r.code <= 599) out.code = r.code
+  if (typeof r.enhancedStatus === 'string' && /^[245]\.\d{1,3}\.\d{1,3}$/.test(r.enhancedStatus.trim())) out.enhancedStatus = r.enhancedStatus.trim()
+  return out
+}
+
+/**
+ * Build a classifier from your own rules (tried first) and the built-in ones.
+ * @throws BounceGuardError `EINVALID_RULE` for a malformed rule, a duplicate id, or a pattern that
+ *   is not linear-time; `EINVALID_OPTION` for bad options.
+ */
+export function createClassifier(options: ClassifierOptions = {}): Classifier {
+  if (typeof options !== 'object' || options === null) {
+    throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/core: createClassifier options must be an object')
+  }
+  const user = options.rules ?? []
+  if (!Array.isArray(user)) throw new BounceGuardError('EINVALID_RULE', '@bounce-guard/core: "rules" must be an array of rules')
+  const ids = new Set<string>()
+  user.forEach((r, i) => {
+    validateRule(r, `rules[${i}]`)
+    if (ids.has(r.id)) throw new BounceGuardError('EINVALID_RULE', `@bounce-guard/core: rules[${i}]: duplicate rule id "${r.id}"`)
+    ids.add(r.id)
+  })
+  const maxText = options.maxTextLength ?? 16_384
+  if (!Number.isInteger(maxText) || maxText < 1) throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/core: "maxTextLength" must be a positive integer')
+  const rules = [...user.map((r) => ({ ...r, examples: r.examples ?? [] })), ...(options.builtins === false ? [] : BUILTIN_RULES)]
+  return new CompiledClassifier(rules, maxText)
+}
+
+let shared: Classifier | undefined
+
+/** The classifier built from the built-in rules alone (compiled on first use). */
+export function defaultClassifier(): Classifier {
+  return (shared ??= createClassifier())
+}
+
+/**
+ * Classify an SMTP reply: the reason in Sisimai's vocabulary, whether the address is dead (`hard`),
+ * whether the server said the failure is permanent, who must act (`scope`), the provider and
+ * blocklist when named, the retry delay when stated, and the id of the deciding rule.
+ * Never throws: an unrecognisable reply gives `reason: "undefined"`, `ruleId: "none"`.
+ * @param reply - a reply string in any wrapping `parseSmtpReply` accepts, or a parsed `SmtpReply`
+ * @param context - what the caller knows: recipient domain, remote MX host (helps the provider)
+ * @param options - e.g. a classifier made by `createClassifier` @default the built-in rules
+ */
+export function classifyReply(reply: SmtpReply | string, context?: ClassifyContext, options?: ClassifyOptions): BounceClassification {
+  const classifier = options?.classifier ?? defaultClassifier()
+  return classifier.classify(reply, context)
+}

@@ -1,0 +1,162 @@
+/**
+ * A compiled multi-keyword scanner (Aho-Corasick automaton turned into a full transition table).
+ * One pass over the text finds every occurrence of every keyword, whatever their number, in time
+ * linear in the text: the work per character is one table look-up. Matching is case-insensitive
+ * and treats any run of white space as one space, so keywords are written lower-case with single
+ * spaces. Typographic apostrophes match `'`.
+ *
+ * Each keyword carries a numeric payload; `scan` reports the payloads of every keyword found
+ * (a payload may be reported more than once).
+ */
+
+/** One keyword and what finding it means to the caller. */
+export interface KeywordEntry {
+  /** The literal text, matched case-insensitively, white space runs as one space. */
+  keyword: string
+  /** Reported to the caller when the keyword is found. */
+  payload: number
+}
+
+const SPACE_CLASS = 1
+const OTHER_CLASS = 0
+
+/** Normalise a keyword or text fragment the way the scanner sees it. */
+export function normalizeKeyword(s: string): string {
+  return s.toLowerCase().replace(/[\u2018\u2019\u02bc]/g, "'").replace(/\s+/g, ' ').trim()
+}
+
+export class KeywordMatcher {
+  /** Character code (< 128) to class. */
+  private readonly ascii = new Uint16Array(128)
+  /** Non-ASCII character code to class (only characters that occur in keywords). */
+  private readonly extra = new Map<number, number>()
+  private readonly classes: number
+  private readonly delta: Int32Array
+  /** For state s, its payloads are `outs[outStart[s] .. outStart[s + 1])`. */
+  private readonly outStart: Int32Array
+  private readonly outs: Int32Array
+  /** Number of states of the automaton (exposed for diagnostics). */
+  readonly states: number
+
+  constructor(entries: readonly KeywordEntry[]) {
+    // Character classes: every distinct character of the keywords gets one; white space is 1.
+    let next = 2
+    const classOf = (ch: string): number => {
+      const code = ch.charCodeAt(0)
+      if (/\s/.test(ch)) return SPACE_CLASS
+      if (code < 128) {
+        if (this.ascii[code] === 0) this.ascii[code] = next++
+        return this.ascii[code] as number
+      }
+      let c = this.extra.get(code)
+      if (c === undefined) {
+        c = next++
+        this.extra.set(code, c)
+      }
+      return c
+    }
+    // Trie.
+    const goto: Array<Map<number, number>> = [new Map()]
+    const payloads: number[][] = [[]]
+    for (const { keyword, payload } of entries) {
+      const k = normalizeKeyword(keyword)
+      if (k.length === 0) continue
+      let s = 0
+      for (const ch of k) {
+        const c = classOf(ch)
+        let t = goto[s]!.get(c)
+        if (t === undefined) {
+          t = goto.length
+          goto.push(new Map())
+          payloads.push([])
+          goto[s]!.set(c, t)
+        }
+        s = t
+      }
+      payloads[s]!.push(payload)
+    }
+    // Upper-case forms share the class of their lower-case letter.
+    for (let code = 65; code <= 90; code++) this.ascii[code] = this.ascii[code + 32] as number
+    for (const [code, c] of [...this.extra]) {
+      const ch = String.fromCharCode(code)
+      for (const v of [ch.toUpperCase(), ch.toLowerCase()]) {
+        if (v.length === 1 && !this.extra.has(v.charCodeAt(0))) {
+          if (v.charCodeAt(0) < 128) this.ascii[v.charCodeAt(0)] = c
+          else this.extra.set(v.charCodeAt(0), c)
+        }
+      }
+    }
+    const apostrophe = this.ascii[39] as number
+    if (apostrophe !== 0) for (const code of [0x2018, 0x2019, 0x02bc]) this.extra.set(code, apostrophe)
+    for (const code of [9, 10, 11, 12, 13, 32]) this.ascii[code] = SPACE_CLASS
+    for (const code of [0xa0, 0x2028, 0x2029, 0x3000]) this.extra.set(code, SPACE_CLASS)
+    this.classes = next
+    // Breadth-first: failure links, merged outputs, full transition table.
+    const n = goto.length
+    const K = this.classes
+    const delta = new Int32Array(n * K)
+    const fail = new Int32Array(n)
+    const order: number[] = [0]
+    for (let c = 0; c < K; c++) {
+      const t = goto[0]!.get(c)
+      if (t !== undefined) {
+        delta[c] = t
+        fail[t] = 0
+        order.push(t)
+      }
+    }
+    for (let i = 1; i < order.length; i++) {
+      const s = order[i]!
+      const f = fail[s]!
+      for (const p of payloads[f]!) payloads[s]!.push(p)
+      for (let c = 0; c < K; c++) {
+        const t = goto[s]!.get(c)
+        if (t !== undefined) {
+          fail[t] = delta[f * K + c]!
+          delta[s * K + c] = t
+          order.push(t)
+        } else {
+          delta[s * K + c] = delta[f * K + c]!
+        }
+      }
+    }
+    const outStart = new Int32Array(n + 1)
+    let total = 0
+    for (let s = 0; s < n; s++) {
+      outStart[s] = total
+      total += new Set(payloads[s]).size
+    }
+    outStart[n] = total
+    const outs = new Int32Array(total)
+    for (let s = 0; s < n; s++) outs.set([...new Set(payloads[s])].sort((a, b) => a - b), outStart[s])
+    this.delta = delta
+    this.outStart = outStart
+    this.outs = outs
+    this.states = n
+  }
+
+  /**
+   * Scan `text` (at most `limit` characters) and call `found(payload)` for every keyword found.
+   * @param limit - characters examined @default text.length
+   */
+  scan(text: string, found: (payload: number) => void, limit = text.length): void {
+    const { ascii, extra, delta, outStart, outs, classes: K } = this
+    const end = Math.min(limit, text.length)
+    let s = 0
+    let prevSpace = true
+    for (let i = 0; i < end; i++) {
+      const code = text.charCodeAt(i)
+      const c = code < 128 ? (ascii[code] as number) : (extra.get(code) ?? OTHER_CLASS)
+      if (c === SPACE_CLASS) {
+        if (prevSpace) continue
+        prevSpace = true
+      } else {
+        prevSpace = false
+      }
+      s = delta[s * K + c] as number
+      const a = outStart[s] as number
+      const b = outStart[s + 1] as number
+      for (let j = a; j < b; j++) found(outs[j] as number)
+    }
+  }
+}

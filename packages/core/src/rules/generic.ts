@@ -1,0 +1,284 @@
+/**
+ * Generic reply texts: how the common MTAs (Postfix, Exim, Sendmail, qmail, Exchange/Office 365,
+ * Courier, Dovecot/LMTP, Haraka, ...) and the diagnostic lines of bounce messages phrase each
+ * failure. Order matters: a more specific phrase comes before a broader one that it contains or
+ * that may appear beside it (e.g. "sender address rejected: domain not found" before "domain not
+ * found"; SPF/DKIM before "sender address rejected"; DNS blocklists before "spam").
+ */
+import type { BounceReason, BounceScope } from '../types.js'
+import type { ReplyRule } from './types.js'
+
+interface Extra {
+  pattern?: RegExp
+  classes?: readonly (2 | 4 | 5)[]
+  codes?: readonly number[]
+  status?: readonly string[]
+  scope?: BounceScope
+  permanentWhenUnknown?: boolean
+}
+
+function g(name: string, reason: BounceReason, keywords: string[], examples: string[], extra: Extra = {}): ReplyRule {
+  return { id: `generic.${name}`, reason, keywords, examples, ...extra }
+}
+
+export const GENERIC_RULES: readonly ReplyRule[] = [
+  g('spf-dkim-dmarc', 'authfailure', ['spf', 'dkim', 'dmarc', 'sender policy framework', 'domainkeys', 'sender is unauthenticated', 'authentication checks failed', 'arc validation'], [
+    '550 5.7.23 <someone@example.com>: Recipient address rejected: Message rejected due to: SPF fail - not authorized. Please see http://www.openspf.net/Why?s=mfrom;id=bob@example.org;ip=1.2.3.4;r=mx.example.com',
+    '550 5.7.1 Email rejected per DMARC policy for example.org',
+    '550 5.7.1 Email rejected due to DMARC policy of example.org',
+    '550 5.7.20 Message rejected because no passing DKIM signature was found',
+    '451 4.7.24 SPF validation error: temporary DNS failure',
+  ], { pattern: /\b(?:spf|dkim|dmarc)\b|sender policy framework|domainkeys|unauthenticated|authentication checks|arc validation/ }),
+  g('sender-domain', 'rejected', ['sender address rejected: domain not found', 'sender domain must exist', 'sender domain does not exist', 'domain of sender address', 'sender address domain', 'sender domain not found', 'unresolvable sender domain', 'mail from domain does not exist', 'sender domain is empty'], [
+    '450 4.1.8 <bob@nonexistent.example>: Sender address rejected: Domain not found',
+    '553 5.1.8 <bob@nonexistent.example>... Domain of sender address bob@nonexistent.example does not exist',
+    '501 5.1.8 Sender domain must exist',
+  ]),
+  g('sender-rejected', 'rejected', ['sender address rejected', 'sender rejected', 'sender verify failed', 'sender verification failed', 'sender denied', 'sender not allowed', 'invalid sender', 'unknown sender', 'sender unknown', 'bad sender', 'sender address is not allowed', 'envelope sender is in my badmailfrom list', 'your envelope sender has been denied', 'mail from rejected', 'null sender', 'sender address has null mx', 'sender is not allowed', 'from address rejected', 'bad sender address syntax', 'sender is blocked', 'sender blocked'], [
+    '553 5.7.1 <bob@example.org>: Sender address rejected: not logged in',
+    '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
+    '553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)',
+    '550 5.1.0 Sender denied',
+    '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
+  ]),
+  g('relaying', 'norelaying', ['relay access denied', 'relaying denied', 'relay not permitted', 'relaying not permitted', 'relaying not allowed', 'not permitted to relay', 'unable to relay', 'we do not relay', 'relay denied', 'not allowed to relay', 'relaying prohibited', 'relay prohibited', 'relay not allowed', 'no relaying', "isn't in my list of allowed rcpthosts", 'is not in my list of allowed rcpthosts', 'relaying to', 'relaying mail to', 'is not a local domain'], [
+    '554 5.7.1 <someone@example.com>: Relay access denied',
+    '550 5.7.1 Unable to relay for someone@example.com',
+    "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+    '550 relay not permitted',
+    '550 5.7.1 Relaying denied. IP name lookup failed [1.2.3.4]',
+  ], { pattern: /relay|rcpthosts|not a local domain/ }),
+  g('moved', 'hasmoved', ['mailbox has moved', 'address has changed', 'user has moved', 'account has moved', 'has moved to', 'user not local; please try', 'no forwarding address', 'address has been changed', 'moved permanently to'], [
+    '550 5.1.6 <someone@example.com>: Mailbox has moved, no forwarding address',
+    '551 5.1.6 User not local; please try <someone@example.net>',
+    '550 5.1.6 Recipient address has changed and no forwarding address was provided',
+  ]),
+  g('null-mx', 'notaccept', ['null mx', 'nullmx', 'does not accept mail', 'does not accept email', 'does not accept e-mail', 'not accepting mail', 'accepts no mail', 'domain does not receive mail', 'no smtp service here', 'does not accept any mail', 'not accept mail for'], [
+    '556 5.1.10 Recipient address has null MX',
+    '550 5.7.27 Domain example.com does not accept mail (nullMX)',
+    '554 5.3.2 example.com does not accept mail',
+  ], { pattern: /null ?mx|does not accept (?:any )?e?-?mail|not accepting mail|accepts no mail|does not receive mail|no smtp service here|not accept mail for/ }),
+  g('dns-temporary', 'networkerror', ['host not found, try again', 'temporary failure in name resolution', 'dns lookup failure', 'dns temporary failure', 'dns server failure', 'name server failure', 'servfail', 'temporary dns failure', 'dns query timed out', 'dns timeout'], [
+    'Name service error for name=example.com type=MX: Host not found, try again',
+    '451 4.4.3 Temporary failure in name resolution',
+    '451 Temporary local problem - please try later (DNS lookup failure)',
+  ]),
+  g('host-unknown', 'hostunknown', ['host or domain name not found', 'domain name not found', 'name service error', 'unrouteable mail domain', 'unroutable mail domain', 'domain not found', 'unknown domain', 'no such domain', 'domain does not exist', 'host unknown', 'unknown host', 'host not found', 'nxdomain', 'no mx record', 'no mx or a record', 'domain has no mx', 'no mx found', 'mx lookup failed', 'could not resolve', 'unresolvable domain', 'domain is not valid', 'invalid domain', 'bad destination system address', 'domain name does not exist', 'recipient domain does not exist', 'dns error: domain', 'no valid mx', 'has no mx'], [
+    'Host or domain name not found. Name service error for name=example.invalid type=A: Host not found',
+    '550 5.1.2 <someone@example.invalid>: Recipient address rejected: Domain not found',
+    '550 Unrouteable mail domain "example.invalid"',
+    '550 5.1.2 someone@example.invalid... Host unknown (Name server: example.invalid: host not found)',
+    "DNS Error: DNS type 'mx' lookup of example.invalid responded with code NXDOMAIN Domain name not found: example.invalid",
+    '554 5.4.4 No MX record found for domain example.invalid',
+  ]),
+  g('sending-quota', 'speeding', ['sending quota exceeded', 'submission quota exceeded', 'sending limit exceeded', 'exceeded the sending limit', 'message submission rate', 'daily sending quota'], [
+    '550 5.4.5 Daily sending quota exceeded',
+    '554 5.2.2 Submission quota exceeded',
+  ]),
+  g('mailbox-full', 'mailboxfull', ['mailbox full', 'mailbox is full', 'mailbox was full', 'over quota', 'overquota', 'quota exceeded', 'quota exceed', 'exceeded storage allocation', 'mailbox quota', 'user is over', 'mailbox size limit', 'mailbox exceeds', 'exceeds its quota', 'would exceed quota', 'disk quota', 'out of storage space', 'inbox is full', 'account is full', 'mail box full', 'mailfolder is full', 'mailbox has exceeded', 'mailbox limit exceeded', 'storage quota', 'quota reached', 'over the quota', 'not enough space in mailbox', 'has exceeded the storage', 'maildir over quota', 'insufficient space in mailbox'], [
+    '552 5.2.2 <someone@example.com>: Recipient address rejected: Mailbox full',
+    '452 4.2.2 Mailbox full',
+    '552 5.2.2 Quota exceeded (mailbox for user is full)',
+    '552 Requested mail action aborted: exceeded storage allocation',
+    '450 4.2.2 <someone@example.com>: user is overquota',
+    "554 5.2.2 mailbox quota exceeded for this recipient",
+  ]),
+  g('suspended', 'suspend', ['account disabled', 'account is disabled', 'account has been disabled', 'mailbox disabled', 'mailbox is disabled', 'mailbox has been disabled', 'account inactive', 'inactive account', 'account is inactive', 'mailbox is inactive', 'inactive mailbox', 'inactive user', 'account suspended', 'account is suspended', 'account has been suspended', 'mailbox suspended', 'account is locked', 'account locked', 'account has been locked', 'mailbox is locked', 'account expired', 'account has expired', 'deactivated', 'account is frozen', 'mailbox is frozen', 'account is not active', 'account has been closed', 'account closed', 'user account is disabled', 'user disabled', 'user suspended', 'is currently suspended', 'not accepting messages', 'account is blocked', 'mailbox is blocked', 'account blocked', 'mailbox blocked', 'temporarily disabled', 'account is unavailable', 'blocked account', 'disabled mailbox', 'mailbox is restricted'], [
+    '550 5.2.1 <someone@example.com>: Mailbox disabled, not accepting messages',
+    '550 5.2.1 The account is disabled',
+    '554 5.2.1 Account inactive',
+    '550 5.7.13 User account disabled',
+    '450 4.2.1 Mailbox is inactive',
+    '550 5.2.1 Account has been suspended',
+  ]),
+  g('greylisted', 'onhold', ['greylist', 'grey list', 'graylist', 'gray list', 'grey-list', 'greylisting', 'try again in a few minutes', 'please retry later'], [
+    '450 4.2.0 <someone@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html',
+    '451 4.7.1 Please try again later (greylisting)',
+    '451 Greylisted, please try again in 300 seconds',
+  ]),
+  g('ptr', 'requireptr', ['reverse dns', 'reverse-dns', 'ptr record', 'ptr resource record', 'rdns', 'reverse lookup', 'cannot find your hostname', 'cannot find your reverse hostname', 'ip name lookup failed', 'no ptr', 'missing ptr', 'reverse address', 'reverse hostname', 'reverse mapping', 'fcrdns', 'forward confirmed reverse', 'pointer record', 'does not resolve to your ip', 'no reverse'], [
+    '450 4.7.1 Client host rejected: cannot find your hostname, [1.2.3.4]',
+    '550 5.7.1 Client host rejected: cannot find your reverse hostname, [1.2.3.4]',
+    '554 5.7.1 Your IP has no reverse DNS (rDNS); see https://example.net/rdns',
+  ]),
+  g('dnsbl', 'blocked', ['blocked using', 'listed in', 'listed at', 'listed on', 'listed by', 'blacklisted', 'blocklisted', 'blacklist', 'blocklist', 'block list', 'black list', 'dnsbl', 'rbl', 'realtime blackhole', 'is listed', 'found on one or more'], [
+    '554 5.7.1 Service unavailable; Client host [1.2.3.4] blocked using dnsbl.example.net; see https://dnsbl.example.net/lookup?1.2.3.4',
+    '550 5.7.1 Rejected because 1.2.3.4 is listed at rbl.example.org',
+    '554 Your IP address 1.2.3.4 is blacklisted',
+    '550 5.7.1 IP address is on our block list',
+    '421 4.7.1 Your IP 1.2.3.4 is listed in an RBL',
+  ], { pattern: /blocked using|listed (?:in|at|on|by)|is listed|black ?list|block ?list|dnsbl|\brbl\b|realtime blackhole|found on one or more/ }),
+  g('reputation', 'badreputation', ['reputation', 'sender score', 'senderscore'], [
+    '554 5.7.1 Rejected due to poor sender reputation',
+    '421 4.7.0 IP not in whitelist and has low reputation, try again later',
+    '550 5.7.1 Message rejected due to bad IP reputation score',
+  ]),
+  g('helo', 'blocked', ['helo command rejected', 'ehlo command rejected', 'invalid helo', 'bad helo', 'helo rejected', 'helo/ehlo', 'invalid ehlo', 'helo name', 'helo hostname', 'forged helo'], [
+    '504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname',
+    '550 5.7.1 Invalid HELO name (See RFC2821 4.1.1.1)',
+    '550 Bad HELO - Host impersonating example.com',
+  ]),
+  g('dynamic-ip', 'blocked', ['dynamic ip', 'dynamic address', 'dynamic ips', 'dynamically assigned', 'residential ip', 'dial-up', 'dialup', 'generic rdns', 'looks like a dynamic', 'end-user ip'], [
+    '550 5.7.1 Mail from dynamic IP addresses is not accepted, use your ISP relay',
+    '554 5.7.1 Client host rejected: Looks like a dynamic IP (1-2-3-4.dyn.example.net)',
+  ]),
+  g('virus', 'virusdetected', ['virus', 'malware', 'infected', 'trojan', 'malicious content', 'malicious attachment', 'phishing', 'eicar'], [
+    '550 5.7.1 Message rejected: virus found (Eicar-Test-Signature)',
+    '554 5.7.0 Reject, id=12345-01 - INFECTED: Win.Trojan.Agent-12345',
+    '550 5.7.350 Malware detected in message',
+  ]),
+  g('spam', 'spamdetected', ['spam', 'unsolicited', 'junk mail', 'bulk mail', 'content filter', 'message content rejected', 'content rejected', 'identified as junk', 'suspicious content', 'looks like junk', 'scored too high', 'score too high', 'high probability of being', 'message rejected as bulk'], [
+    '550 5.7.1 Message rejected as spam by Content Filtering',
+    '554 5.7.1 Spam message rejected',
+    '550 High probability of spam',
+    '554 5.7.0 Reject, id=12345-02 - SPAM',
+    '550 5.7.1 Message content rejected, UBE, id=12345-03',
+    '554 5.7.1 Your message was considered spam (score 12.5/5.0)',
+  ]),
+  g('user-unknown', 'userunknown', [
+    'user unknown', 'unknown user', 'no such user', 'no such mailbox', 'no such recipient', 'no such address', 'no such account',
+    'user not found', 'recipient not found', 'mailbox not found', 'address not found', 'account not found',
+    'user does not exist', "user doesn't exist", 'address does not exist', "address doesn't exist", 'mailbox does not exist', "mailbox doesn't exist",
+    'recipient does not exist', "recipient doesn't exist", 'account does not exist', "account doesn't exist", 'user does not have an account',
+    'unknown recipient', 'recipient unknown', 'unknown mailbox', 'mailbox unknown', 'unknown address', 'address unknown', 'addressee unknown', 'unknown local part', 'unknown or illegal alias',
+    'invalid recipient', 'invalid mailbox', 'not a valid mailbox', 'not a valid recipient', 'is not a valid user', 'invalid user', 'invalid address', 'bad recipient', 'bad destination mailbox',
+    'unrouteable address', 'unroutable address', 'no mailbox here by that name', 'no mailbox by that name', 'no account by that name',
+    'not listed in domino directory', 'not listed in public name & address book', 'user is unknown', 'is not a known user', 'recipient is not known', 'no such local user',
+    'non-existent user', 'nonexistent user', 'non existent user', 'recipient address rejected: undeliverable address', 'undeliverable address',
+    'mailbox name not allowed', 'mailbox name invalid', 'unknown account', "the email address you entered couldn't be found", 'no longer available', 'no longer active', 'no longer valid', 'is not a valid address',
+    'this address no longer accepts mail', 'user unknown in', 'user is not found', 'recipient address is invalid', 'recipient invalid', 'address invalid', 'mailbox is unavailable', 'mailbox unavailable', 'mailbox not available', 'mailbox is not available',
+  ], [
+    '550 5.1.1 <someone@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+    '550 5.1.1 <someone@example.com>... User unknown',
+    '550 5.1.1 <someone@example.com> User doesn\'t exist: someone@example.com',
+    '511 sorry, no mailbox here by that name (#5.1.1)',
+    '550 Unrouteable address',
+    '550 5.1.1 Mailbox does not exist',
+    '550 5.1.1 No such user - psmtp',
+    '550 Requested action not taken: mailbox unavailable',
+    '550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). [AM4PEPF00012345.eurprd04.prod.outlook.com]',
+    '550 5.1.1 <someone@example.com>: Recipient address rejected: undeliverable address: host mx.example.com[1.2.3.4] said: 550 5.1.1 User unknown (in reply to RCPT TO command)',
+    '553 5.1.3 <some one@example.com>... Invalid recipient address',
+    "550 'someone@example.com' is not a valid mailbox",
+    '550 No such recipient here',
+    '550 Address unknown',
+    'The email address you entered couldn\'t be found. Please check the recipient\'s email address and try to resend the message.',
+  ]),
+  g('size-limit-admin', 'exceedlimit', ['message length exceeds administrative limit', 'exceeds administrative limit', 'too many recipients', 'recipient limit exceeded', 'too many rcpt'], [
+    '552 5.2.3 Message length exceeds administrative limit',
+    '452 4.5.3 Too many recipients',
+  ]),
+  g('message-too-big', 'mesgtoobig', ['message size exceeds', 'message too large', 'message is too large', 'message too big', 'message is too big', 'size limit', 'exceeds size limit', 'size exceeds', 'exceeded the maximum message size', 'exceeds the maximum message size', 'exceeds maximum message size', 'exceeds the maximum size', 'maximum message size', 'message size', 'message file too big', 'mail size', 'too large for this system', 'email is too large', 'message exceeds', 'exceeds the size'], [
+    '552 5.3.4 Message size exceeds fixed limit',
+    '552 5.3.4 Message size exceeds fixed maximum message size',
+    '552 Message size exceeds maximum permitted',
+    '552 5.2.3 Message too large',
+    '554 5.3.4 message file too big',
+    '552 5.3.4 Error: message file too big',
+  ], { pattern: /size|too (?:large|big)|message exceeds/ }),
+  g('not-rfc-compliant', 'notcompliantrfc', ['rfc 5322', 'rfc5322', 'rfc 2822', 'rfc2822', 'rfc 822', 'rfc822', 'duplicate header', 'multiple from', 'multiple subject', 'more than one from', 'missing date header', 'missing message-id', 'no message-id', 'message-id header', 'bare lf', 'bare linefeed', 'not compliant with rfc', 'non-compliant', 'not rfc compliant', 'malformed header', 'header is missing', 'missing required header', 'invalid header', 'header syntax', 'header field'], [
+    '550 5.7.1 Message is not RFC 5322 compliant: duplicate headers',
+    '554 5.6.0 Message contains bare LF and is violating 822.bis section 2.3',
+    '550 5.7.1 Message rejected: missing Date header',
+    '554 5.7.0 Reject, id=12345-04 - BAD HEADER: Duplicate header field: "Subject"',
+  ]),
+  g('content-error', 'contenterror', ['invalid mime', 'mime error', 'malformed mime', 'mime structure', 'bad mime', '8bit', '8-bit', 'illegal character', 'invalid character', 'encoding error', 'bad encoding', 'character set', 'charset', 'utf-8', 'smtputf8', 'non-ascii', 'media not supported', 'conversion required', 'content not available', 'message content', 'invalid content'], [
+    '554 5.6.211 Invalid MIME Content',
+    '550 5.6.7 Non-ASCII addresses are not permitted for that sender',
+    '554 5.6.0 Message contains invalid MIME structure',
+    '554 5.6.1 Media not supported',
+  ]),
+  g('policy', 'policyviolation', ['policy violation', 'violates our policy', 'violation of our', 'not allowed by policy', 'denied by policy', 'rejected by policy', 'for policy reasons', 'policy reasons', 'local policy', 'policy restrictions', 'due to policy', 'content policy', 'prohibited attachment', 'attachment type', 'attachment is not allowed', 'attachments are not allowed', 'banned attachment', 'blocked attachment', 'file type', 'executable', 'forbidden attachment', 'message rejected due to local policy', 'policy rejection', 'administrative prohibition', 'prohibited by administrator', 'disallowed'], [
+    '554 5.7.1 Message rejected due to local policy',
+    '550 5.7.1 Policy violation',
+    '552 5.7.0 Attachment type not allowed',
+    '554 5.7.1 Rejected for policy reasons',
+    '550 Administrative prohibition',
+  ]),
+  g('filtered', 'filtered', ['filtered', 'rejected by recipient', 'blocked by recipient', 'blocked by the recipient', 'rejected by the recipient', "recipient's filter", 'recipient filter', 'refused by recipient', 'recipient has blocked', 'recipient blocked', 'recipient refuses', 'user has blocked', 'does not accept mail from you', 'do not accept mail from you', 'not accept messages from you', "recipient's block list", "recipient's blocklist", 'sender is on the blocked senders list', 'blocked senders list', 'mail refused by', 'refused to accept', 'address filtering', 'sender not allowed by recipient', 'not authorized to send to this recipient', 'not authorised to send to this recipient'], [
+    '550 5.7.1 Message filtered by the recipient',
+    '550 5.7.1 Your message was rejected by the recipient\'s filter',
+    '550 5.7.1 The recipient has blocked messages from you',
+    '550 5.7.1 Sender is on the blocked senders list of the recipient',
+  ]),
+  g('starttls', 'failedstarttls', ['must issue a starttls command first', 'starttls is required', 'starttls required', 'tls required', 'tls is required', 'requires tls', 'require tls', 'encryption required', 'encryption needed', 'tls negotiation failed', 'tls handshake', 'starttls failed', 'tls connection failed', 'ssl routines', 'tls not available', 'cannot start tls', 'could not start tls', 'tls failure', 'secure connection required', 'requiretls', 'certificate verification failed', 'certificate verify failed', 'ssl handshake'], [
+    '530 5.7.0 Must issue a STARTTLS command first',
+    '530 5.7.10 Encryption required for requested authentication mechanism',
+    '454 4.7.0 TLS not available due to local problem',
+    '550 5.7.30 REQUIRETLS support required',
+    'TLS negotiation failed: SSL routines:tls_process_server_certificate:certificate verify failed',
+  ]),
+  g('auth-required', 'securityerror', ['authentication required', 'authentication is required', 'must authenticate', 'authentication failed', 'authentication unsuccessful', 'authentication credentials invalid', 'username and password not accepted', 'invalid credentials', 'not authenticated', 'auth required', 'smtp auth', 'authentication mechanism is too weak', 'access denied - invalid', 'forged', 'spoof', 'impersonat'], [
+    '530 5.7.0 Authentication required',
+    '535 5.7.8 Authentication credentials invalid',
+    '535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials a1sm1 - gsmtp',
+    '550 5.7.1 Message appears to be forged',
+  ]),
+  g('too-many-connections', 'toomanyconn', ['too many connections', 'too many concurrent', 'too many simultaneous', 'too many open connections', 'too many sessions', 'too many smtp sessions', 'connection limit', 'maximum number of connections', 'concurrent connections', 'max connections', 'connections per ip', 'connections from your ip', 'connection count', 'too many connection', 'connection rate limit'], [
+    '421 4.7.0 Too many concurrent SMTP connections; please try again later',
+    '421 Too many connections from 1.2.3.4, please try again later',
+    '421 4.3.2 Connection limit exceeded',
+  ]),
+  g('rate-limit', 'speeding', ['rate limit', 'ratelimit', 'rate-limit', 'rate limited', 'too many messages', 'too many mails', 'too many emails', 'too many e-mails', 'sending rate', 'message rate', 'too fast', 'throttl', 'slow down', 'sending limit', 'hourly limit', 'daily limit', 'per hour', 'per minute', 'per day', 'exceeded the maximum number of messages', 'mail flood', 'flood', 'frequency limit', 'too frequent', 'rate exceeded', 'rate control', 'volume limit', 'unusual volume', 'excessive volume', 'high volume', 'exceeded the limit'], [
+    '421 4.7.0 Rate limit exceeded, please try again later',
+    '450 4.7.1 Too many messages from 1.2.3.4, slow down',
+    '452 4.3.1 Throttled: too many messages per hour',
+    '550 5.7.28 Mail flood detected',
+    '421 4.7.0 Our system has detected an unusual volume of messages',
+  ]),
+  g('expired', 'expired', ['delivery time expired', 'message expired', 'retry timeout exceeded', 'could not be delivered within', 'was not delivered within', 'retry time exceeded', 'retry period exceeded', 'queue lifetime', 'too long in queue', 'in the queue too long', 'delivery period expired', 'message timed out', 'delivery expired', 'expired after', 'max queue time', 'maximum queue time', 'gave up after', 'giving up after', 'message is too old', 'expired in queue', 'no successful delivery', 'undeliverable after'], [
+    'retry timeout exceeded',
+    'Delivery time expired',
+    'Message could not be delivered within 5 days',
+    '550 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Unable to connect to remote host>',
+    'This message has been in the queue too long.',
+  ]),
+  g('refused-by-server', 'blocked', ['connection refused', 'connection rejected', 'refused'], [
+    '554 Connection refused. Your IP has been banned.',
+    '554 5.7.1 Connection refused',
+    '421 4.7.0 Connection refused from your network',
+  ], { codes: [421, 450, 451, 454, 550, 553, 554, 521, 571] }),
+  g('network', 'networkerror', ['connection timed out', 'timed out', 'connection refused', 'no route to host', 'network is unreachable', 'host unreachable', 'host is unreachable', 'connection reset', 'lost connection', 'could not connect', 'unable to connect', 'cannot connect', "can't connect", 'failed to connect', 'connection closed', 'connection dropped', 'broken pipe', 'no answer from host', 'bad connection', 'conversation with', 'connect to', 'unreachable', 'network error', 'socket error', 'read timeout', 'timeout', 'connection failed', 'connection lost', 'premature eof', 'unexpected eof'], [
+    'connect to mx.example.com[1.2.3.4]:25: Connection timed out',
+    'connect to mx.example.com[1.2.3.4]:25: Connection refused',
+    'lost connection with mx.example.com[1.2.3.4] while receiving the initial server greeting',
+    'conversation with mx.example.com[1.2.3.4] timed out while sending end of data -- message may be sent more than once',
+    'Network is unreachable',
+    '421 4.4.2 Connection dropped due to timeout',
+  ]),
+  g('mail-loop', 'systemerror', ['mail loop', 'loops back to myself', 'routing loop', 'too many hops', 'hop count exceeded', 'loop detected', 'mail forwarding loop', 'looping', 'too many received headers', 'maximum hop count'], [
+    'mail for example.com loops back to myself',
+    '554 5.4.6 Too many hops',
+    '550 5.4.14 Hop count exceeded - possible mail loop',
+    '554 5.4.0 Error: too many hops',
+  ]),
+  g('mailer-error', 'mailererror', ['pipe to |', 'command died with status', 'unknown mailer error', 'mailer error', 'local delivery program', 'delivery program', 'procmail', 'maildrop', 'exited with status', 'exit code', 'returned error code', 'command output:', 'exited abnormally', 'child process', 'local delivery failed'], [
+    'Command died with status 1: "/usr/bin/procmail -a $EXTENSION". Command output: procmail: Couldn\'t create "/var/spool/mail/someone"',
+    '554 5.3.0 unknown mailer error 1',
+    'pipe to |/usr/local/bin/handler generated by someone@example.com: Child process of address_pipe transport returned 69 (could mean service or program unavailable) from command: /usr/local/bin/handler',
+  ]),
+  g('system-full', 'systemfull', ['insufficient system storage', 'system storage', 'disk full', 'disk is full', 'out of disk', 'no space left', 'mail system full', 'spool full', 'insufficient disk space', 'system is full', 'queue full', 'not enough disk space', 'filesystem full', 'file system full'], [
+    '452 4.3.1 Insufficient system storage',
+    '451 4.3.0 Temporary failure: no space left on device',
+  ]),
+  g('system-error', 'systemerror', ['internal error', 'internal server error', 'write error', 'local error', 'temporary local problem', 'system error', 'server error', 'configuration error', 'misconfigur', 'ldap', 'directory server', 'lookup failure', 'database error', 'unexpected error', 'resources temporarily unavailable', 'temporary server error', 'temporary system problem', 'try again later', 'service not available', 'service unavailable', 'service temporarily unavailable', 'temporarily unavailable', 'temporary failure', 'not available at this time', 'transaction failed', 'processing error', 'error in processing', 'unable to process', 'system problem', 'cannot process', 'requested action aborted', 'server busy', 'system busy', 'overloaded', 'shutting down', 'closing connection', 'closing transmission channel'], [
+    '451 4.3.0 Internal error',
+    '451 Temporary local problem - please try later',
+    '451 4.3.5 Server configuration error',
+    '421 4.3.2 Service not available, closing transmission channel',
+    '451 Requested action aborted: local error in processing',
+    '451 4.3.0 Error: queue file write error',
+  ]),
+  g('syntax', 'syntaxerror', ['command unrecognized', 'unrecognized command', 'command not recognized', 'syntax error', 'bad sequence of commands', 'command not implemented', 'invalid command', 'unknown command', 'command out of sequence', 'parameter not implemented', 'not implemented', 'line too long', 'bad syntax', 'protocol error', 'pipelining', 'improper use of smtp command', 'error: command', 'invalid argument', 'syntax'], [
+    '500 5.5.1 Command unrecognized: "XYZ"',
+    '503 5.5.1 Bad sequence of commands',
+    '501 5.5.4 Syntax error in parameters or arguments',
+    '502 5.5.2 Error: command not recognized',
+  ]),
+  g('access-denied', 'blocked', ['access denied', 'blocked', 'banned', 'not allowed to send', 'refused', 'denied', 'connections not accepted', 'not welcome', 'go away', 'your ip', 'your host', 'client host rejected', 'connection rejected'], [
+    '550 5.7.1 Access denied',
+    '554 5.7.1 Your host 1.2.3.4 is blocked',
+    '550 Client host rejected: Access denied',
+    '554 Your IP has been banned.',
+  ]),
+]

@@ -1,0 +1,163 @@
+/**
+ * `parseSmtpReply`: turns whatever a caller holds (a bare reply, a multi-line reply, a DSN
+ * `Diagnostic-Code` value, the message of a Nodemailer error, an MTA log line with the code in the
+ * middle) into an `SmtpReply { code, enhancedStatus, text, raw }`.
+ *
+ * It never throws, runs in time linear in the input and looks at no more than `MAX_REPLY_INPUT`
+ * characters. Every regular expression here is anchored or made of bounded, unambiguous pieces.
+ */
+import type { SmtpReply } from './types.js'
+
+/** Characters of input examined; the rest of a larger input is ignored (it still appears in `raw`). */
+export const MAX_REPLY_INPUT = 65_536
+
+/** `550-5.1.1 text`, `550 5.1.1 text`, `550 text`, `550` at the start of a line. */
+const LEAD = /^[ \t]*#?([245]\d\d)(?:([ -])[ \t]*(?:#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d))?|$)/
+/** A reply code followed by an enhanced status anywhere in the text. */
+const STRONG = /(?<![\w.])#?([245]\d\d)[ -]#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)/
+/** A bare reply code after a colon, a quote, an opening bracket or `said`. */
+const WEAK = /(?:[:'"(\[]|\bsaid)[ \t]*#?([245]\d\d)(?=[ -]|$)/i
+/** An enhanced status alone. */
+const STATUS = /(?<![\w.])#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)/
+/** `Diagnostic-Code:` header name, then a type such as `smtp;` or `X-Postfix;`. */
+const DIAG_NAME = /^[ \t]*diagnostic-code[ \t]*:[ \t]*/i
+const DIAG_TYPE = /^[ \t]*(?:smtp|x-[a-z0-9-]{1,40}|unix|mailbox)[ \t]*;[ \t]*/i
+const LINE_BREAK = /\r\n|\r|\n/
+const SPACES = /\s+/g
+
+/** Prefixes Nodemailer puts in front of the server's reply in `err.message` (lower-case). */
+const NODEMAILER_PREFIXES = [
+  "can't send mail - all recipients were rejected:",
+  'message failed:',
+  'data command failed:',
+  'mail command failed:',
+  'recipient command failed:',
+  'invalid login:',
+  "can't send mail -",
+]
+
+function stripPrefixes(s: string): string {
+  let out = s
+  const d = DIAG_NAME.exec(out)
+  if (d) out = out.slice(d[0].length)
+  const t = DIAG_TYPE.exec(out)
+  if (t) out = out.slice(t[0].length)
+  const head = out.slice(0, 64).trimStart().toLowerCase()
+  for (const p of NODEMAILER_PREFIXES) {
+    if (head.startsWith(p)) {
+      out = out.trimStart().slice(p.length)
+      break
+    }
+  }
+  return out
+}
+
+function squash(s: string): string {
+  return s.replace(SPACES, ' ').trim()
+}
+
+/** Remove the code (and status) that a flattened multi-line reply repeats mid-text. */
+function dropRepeats(text: string, code: number | undefined, status: string | undefined): string {
+  if (code === undefined) return text
+  let out = text
+  const tokens = status === undefined ? [` ${code}-`] : [` ${code}-${status} `, ` ${code} ${status} `, ` ${code}-${status}`]
+  for (const tok of tokens) {
+    if (out.includes(tok)) out = out.split(tok).join(' ')
+  }
+  return out
+}
+
+function toInput(raw: unknown): string {
+  if (typeof raw === 'string') return raw
+  if (raw === null || raw === undefined) return ''
+  try {
+    return String(raw)
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * Parse an SMTP reply, in whatever wrapping it arrives.
+ *
+ * - `code`: the RFC 5321 reply code (`550`), when one is found at the start of a line or, failing
+ *   that, in the middle of the text (`host mx.example.com said: 550 ...`).
+ * - `enhancedStatus`: the RFC 3463 status (`5.1.1`, `5.7.26`, `4.7.650`), when present.
+ * - `text`: the human-readable part, continuation lines joined with one space, the codes removed.
+ * - `raw`: the input as given.
+ *
+ * Never throws; unrecognisable input gives `{ text, raw }` with no code.
+ * @param raw - the reply text (non-strings are converted with `String`, failures give `""`)
+ */
+export function parseSmtpReply(raw: string): SmtpReply {
+  const input = toInput(raw)
+  const src = stripPrefixes(input.length > MAX_REPLY_INPUT ? input.slice(0, MAX_REPLY_INPUT) : input)
+  let code: number | undefined
+  let status: string | undefined
+  let text: string
+
+  const firstBreak = src.search(LINE_BREAK)
+  const firstLine = firstBreak < 0 ? src : src.slice(0, firstBreak)
+  const lead = LEAD.exec(firstLine)
+  if (lead) {
+    code = Number(lead[1])
+    status = lead[3]
+    const parts: string[] = []
+    const lines = firstBreak < 0 ? [src] : src.split(LINE_BREAK)
+    for (const line of lines) {
+      const m = LEAD.exec(line)
+      if (m) {
+        if (status === undefined && m[3] !== undefined) status = m[3]
+        parts.push(line.slice(m[0].length))
+      } else {
+        parts.push(line)
+      }
+    }
+    text = squash(parts.join(' '))
+    if (status === undefined) {
+      // `550 <x>: ... 5.1.1 ...` style: a status later in the text.
+      const st = /^#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)\s*/.exec(text)
+      if (st) {
+        status = st[1]
+        text = text.slice(st[0].length)
+      }
+    }
+  } else {
+    const flat = squash(src)
+    const strong = STRONG.exec(flat)
+    const weak = strong ? null : WEAK.exec(flat)
+    if (strong) {
+      code = Number(strong[1])
+      status = strong[2]
+      text = flat.slice(strong.index + strong[0].length)
+    } else if (weak) {
+      code = Number(weak[1])
+      text = flat.slice(weak.index + weak[0].length)
+      const st = /^[ -]*#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)/.exec(text)
+      if (st) {
+        status = st[1]
+        text = text.slice(st[0].length)
+      }
+    } else {
+      const st = STATUS.exec(flat)
+      if (st) {
+        status = st[1]
+        text = st.index === 0 ? flat.slice(st[0].length) : `${flat.slice(0, st.index)} ${flat.slice(st.index + st[0].length)}`
+      } else {
+        text = flat
+      }
+    }
+    text = text.replace(/^[\s:;,-]+/, '')
+  }
+  text = squash(dropRepeats(` ${text}`, code, status))
+  const reply: SmtpReply = { text, raw: input }
+  if (code !== undefined) reply.code = code
+  if (status !== undefined) reply.enhancedStatus = status
+  return reply
+}
+
+/** The class digit (2, 4 or 5) of a reply, from its code or else its enhanced status. */
+export function replyClass(reply: Pick<SmtpReply, 'code' | 'enhancedStatus'>): 2 | 4 | 5 | undefined {
+  const c = reply.code !== undefined ? Math.floor(reply.code / 100) : reply.enhancedStatus ? Number(reply.enhancedStatus.charAt(0)) : NaN
+  return c === 2 || c === 4 || c === 5 ? c : undefined
+}
