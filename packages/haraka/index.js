@@ -201,21 +201,25 @@ exports.hook_queue = function (next, connection) {
     }, 10_000)
     timer.unref?.()
     txn.message_stream.get_data((buf) => {
-      clearTimeout(timer)
       if (called) return
-      try {
-        const report = deps.core.parseBounceMessage(buf)
-        const verp = matched.map((a) => mailbox.verpRecipient(deps.core, a, cfg.bounce)).find(Boolean)
-        const outcomes = mailbox.reportOutcomes(report, { verpRecipient: verp, uuid: txn.uuid })
-        for (const o of outcomes) bgEnqueue(plugin, o)
-        plugin.loginfo(`bounce-guard: ${report && report.kind} report at the bounce address, ${outcomes.length} outcome(s) queued`)
-        if (onlyBounces && cfg.bounce.accept_and_drop_dsn && report && report.kind !== 'not-a-bounce') {
-          return done(constants.ok, 'bounce report recorded by bounce-guard')
-        }
-      } catch (err) {
-        plugin.logerror(`bounce-guard: could not parse the message at the bounce address: ${err && err.message}`)
-      }
-      done()
+      Promise.resolve()
+        .then(() => deps.core.parseBounceMessage(buf, { maxBytes: cfg.bounce.max_message_bytes }))
+        .then((report) => {
+          clearTimeout(timer)
+          const verp = matched.map((a) => mailbox.verpRecipient(deps.core, a, cfg.bounce)).find(Boolean)
+          const outcomes = mailbox.reportOutcomes(report, { verpRecipient: verp, uuid: txn.uuid })
+          for (const o of outcomes) bgEnqueue(plugin, o)
+          plugin.loginfo(`bounce-guard: ${report && report.kind} report at the bounce address, ${outcomes.length} outcome(s) queued`)
+          if (onlyBounces && cfg.bounce.accept_and_drop_dsn && report && report.kind !== 'not-a-bounce') {
+            return done(constants.ok, 'bounce report recorded by bounce-guard')
+          }
+          done()
+        })
+        .catch((err) => {
+          clearTimeout(timer)
+          plugin.logerror(`bounce-guard: could not parse the message at the bounce address: ${err && err.message}`)
+          done()
+        })
     })
   } catch (err) {
     plugin.logerror(`bounce-guard: queue hook error: ${err && err.message}`)

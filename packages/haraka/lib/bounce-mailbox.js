@@ -68,8 +68,14 @@ function reportOutcomes(report, info) {
   if (!type) return []
   const source = report.kind === 'complaint' ? 'feedback-loop' : 'dsn'
   const base = { type, source }
-  const messageId = report.messageId ?? report.originalMessageId ?? report.original?.messageId
-  if (typeof messageId === 'string' && messageId) base.messageId = messageId
+  // The original message's Message-ID (the report's own `messageId` is the DSN's, not ours).
+  const messageId = report.original && report.original.messageId
+  // Stored in its RFC 5322 form with angle brackets, as the outbound hooks (and Nodemailer) store it,
+  // so a DSN's event and the delivery attempt it reports share one Message-ID.
+  if (typeof messageId === 'string' && messageId.trim()) {
+    const mid = messageId.trim()
+    base.messageId = mid.startsWith('<') ? mid : `<${mid}>`
+  }
   const entries = Array.isArray(report.recipients) ? report.recipients : []
   const out = []
   entries.forEach((entry, i) => {

@@ -54,7 +54,7 @@ const NUMBER_LIMITS = {
 
 // A plain address: no spaces, one @, something on each side. Linear: two negated classes.
 const ADDRESS_RE = /^[^\s@]+@[^\s@]+$/
-const SEPARATOR_RE = /^[+\-=._]$/
+const SEPARATOR_RE = /^[+\-._]$/
 const PREFIX_RE = /^[A-Za-z0-9._-]{1,64}$/
 
 function section(raw, name) {
@@ -118,7 +118,7 @@ function readConfig(raw) {
 
   const sep = bounce.verp_separator === undefined ? DEFAULTS.bounce.verp_separator : String(bounce.verp_separator).trim()
   if (!SEPARATOR_RE.test(sep)) {
-    problems.push(`[bounce] verp_separator=${sep} must be one of + - = . _; bounce mailbox disabled`)
+    problems.push(`[bounce] verp_separator=${sep} must be one of + - . _; bounce mailbox disabled`)
     cfg.features.parse_bounce_mailbox = false
   }
   cfg.bounce.verp_separator = sep

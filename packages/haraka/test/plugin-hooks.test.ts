@@ -228,3 +228,99 @@ describe('bad config', () => {
     expect(calls).toEqual([[undefined, undefined]])
   })
 })
+
+// An RFC 3464 DSN as Postfix writes it, sent back to a VERP bounce address.
+const DSN = [
+  'Return-Path: <>',
+  'From: MAILER-DAEMON@mx.example.com (Mail Delivery System)',
+  'To: bounces+dead=example.com@example.org',
+  'Subject: Undelivered Mail Returned to Sender',
+  'Message-ID: <20260301100000.AB12C3D4E5@mx.example.com>',
+  'MIME-Version: 1.0',
+  'Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY1"',
+  '',
+  '--BOUNDARY1',
+  'Content-Type: text/plain; charset=us-ascii',
+  '',
+  'This is the mail system at host mx.example.com.',
+  '',
+  "I'm sorry to have to inform you that your message could not",
+  'be delivered to one or more recipients.',
+  '',
+  '<dead@example.com>: host mx.example.com[192.0.2.10] said: 550 5.1.1',
+  '    <dead@example.com>: Recipient address rejected: User unknown in virtual',
+  '    mailbox table (in reply to RCPT TO command)',
+  '',
+  '--BOUNDARY1',
+  'Content-Type: message/delivery-status',
+  '',
+  'Reporting-MTA: dns; mx.example.com',
+  'Arrival-Date: Sun,  1 Mar 2026 10:00:00 +0000 (UTC)',
+  '',
+  'Final-Recipient: rfc822; dead@example.com',
+  'Original-Recipient: rfc822;dead@example.com',
+  'Action: failed',
+  'Status: 5.1.1',
+  'Remote-MTA: dns; mx.example.com',
+  'Diagnostic-Code: smtp; 550 5.1.1 <dead@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+  '',
+  '--BOUNDARY1',
+  'Content-Type: text/rfc822-headers',
+  '',
+  'From: sender@example.org',
+  'To: dead@example.com',
+  'Subject: hello',
+  'Message-ID: <orig-1@example.org>',
+  '',
+  '--BOUNDARY1--',
+  '',
+]
+
+function connectionWithMessage(rcpts: string[], lines: string[]): Promise<any> {
+  const conn = fixtures.makeConnection({ relaying: false, mailFrom: '<>', silent: true })
+  conn.transaction.rcpt_to = rcpts.map((r) => new Address(`<${r}>`))
+  for (const l of lines) conn.transaction.add_data(Buffer.from(`${l}\r\n`))
+  return new Promise((resolve) => conn.transaction.end_data(() => resolve(conn)))
+}
+
+describe('bounce mailbox', () => {
+  const ini = '[bounce]\naddress=bounces@example.org\n'
+  it('parses a DSN at the VERP bounce address, records it, and accepts and drops it', async () => {
+    const plugin = makePlugin(ini)
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    const conn = await connectionWithMessage(['bounces+dead=example.com@example.org'], DSN)
+    const { calls } = await callCounting(plugin, 'hook_queue', conn)
+    expect(calls).toHaveLength(1)
+    expect(calls[0]![0]).toBe(constants.ok)
+    await plugin.bounce_guard_drain(5000)
+    const events = await store.listEvents('dead@example.com')
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ type: 'bounced', source: 'dsn', messageId: '<orig-1@example.org>' })
+    expect(events[0]!.classification?.reason).toBe('userunknown')
+    expect((await store.findSuppressions(['dead@example.com'])).get('dead@example.com')).toMatchObject({ reason: 'userunknown', source: 'dsn' })
+  })
+
+  it('with accept_and_drop_dsn=false records it and passes it on', async () => {
+    const plugin = makePlugin(`${ini}accept_and_drop_dsn=false\n`)
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    const conn = await connectionWithMessage(['bounces@example.org'], DSN)
+    const { calls } = await callCounting(plugin, 'hook_queue', conn)
+    expect(calls).toEqual([[undefined, undefined]])
+    await plugin.bounce_guard_drain(5000)
+    expect((await store.listEvents('dead@example.com')).map((e) => e.type)).toEqual(['bounced'])
+  })
+
+  it('passes on mail that is not for the bounce address, and junk at it, without recording', async () => {
+    const plugin = makePlugin(ini)
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    const other = await connectionWithMessage(['alice@example.org'], DSN)
+    expect((await callCounting(plugin, 'hook_queue', other)).calls).toEqual([[undefined, undefined]])
+    const junk = await connectionWithMessage(['bounces@example.org'], ['Subject: hi', '', 'just a note, no bounce here'])
+    expect((await callCounting(plugin, 'hook_queue', junk)).calls).toEqual([[undefined, undefined]])
+    await plugin.bounce_guard_drain(1000)
+    expect(await store.listEvents('dead@example.com')).toEqual([])
+  })
+})
