@@ -13,6 +13,7 @@ import { domainOf, tryNormalizeAddress } from './address.js'
 import type { NormalizeOptions } from './address.js'
 import { BounceGuardError, isBounceGuardError } from './errors.js'
 import type { BounceGuard, BounceGuardEvents, BounceGuardLogger, CheckResult, DeliveryOutcome, RecordResult } from './guard.js'
+import { classifyReply } from './classify.js'
 import { decide, resolvePolicy } from './policy.js'
 import type { BouncePolicy, BouncePolicyInput } from './policy.js'
 import type { BounceStore } from './store.js'
@@ -40,8 +41,7 @@ export interface CreateBounceGuardOptions {
   logger?: BounceGuardLogger
   /**
    * Classifies replies of outcomes that carry no classification.
-   * @default core's `classifyReply` (`basicClassify`, a code-only fallback reporting reason
-   * `undefined`, which never suppresses, until the classifier is in this build)
+   * @default core's `classifyReply` with the built-in rules
    */
   classify?: ReplyClassifier
   /** Address normalisation options. @default { caseInsensitiveLocalPart: true } */
@@ -81,11 +81,14 @@ export interface CoreBounceGuard extends BounceGuard {
 }
 
 /** The classifier used when none is injected. */
-const DEFAULT_CLASSIFIER: ReplyClassifier = (reply) => basicClassify(reply)
+const DEFAULT_CLASSIFIER: ReplyClassifier = (reply, context) => classifyReply(reply, context)
 
 const NOOP_LOGGER: BounceGuardLogger = { info() {}, warn() {}, error() {} }
 
-/** The code-only fallback: it knows permanence from the reply code, never a reason. */
+/**
+ * A code-only classifier: permanence from the reply code, never a reason (`undefined`, which never
+ * suppresses). Pass it as `classify` to record outcomes without rule matching.
+ */
 export function basicClassify(reply: string | SmtpReply): BounceClassification {
   const text = (typeof reply === 'string' ? reply : reply.raw ?? reply.text ?? '').slice(0, 1000)
   const code = typeof reply === 'object' && reply.code !== undefined ? reply.code : Number(/^\s*([2-5]\d\d)(?![0-9])/.exec(text)?.[1] ?? NaN)

@@ -177,6 +177,18 @@ describe('record', () => {
     expect(await store.getRecipientState('@d0.example')).toBeUndefined()
   })
 
+  it('classifies raw replies with core\'s classifier by default: dead user suppressed, blocklist alerts only', async () => {
+    const { guard, seen } = setup()
+    const dead = await guard.record({ recipient: 'nobody@example.org', type: 'bounced', source: 'smtp', reply: '550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in virtual mailbox table' })
+    expect(dead.event.classification).toMatchObject({ reason: 'userunknown', hard: true })
+    expect(dead.decision).toMatchObject({ action: 'suppress', key: 'nobody@example.org' })
+    const blocked = await guard.record({ recipient: 'vip@example.org', type: 'bounced', source: 'smtp', reply: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org' })
+    expect(blocked.event.classification?.scope).toBe('sender')
+    expect(blocked.decision.action).not.toBe('suppress')
+    expect(seen.alert).toHaveLength(1)
+    expect((await guard.check(['vip@example.org'])).allowed).toEqual(['vip@example.org'])
+  })
+
   it('uses the injected classifier when no classification is given', async () => {
     const store = new MemoryBounceStore()
     const seenReplies: unknown[] = []
