@@ -16,7 +16,47 @@ export interface RecipientFacts {
   status?: string
   diagnostic?: string
   remoteMta?: string
+  /** The SMTP command the failure answered, when the bounce says (see `commandIn`). */
+  command?: ClassifyContext['command']
+  /** True when the sending MTA gave up on this recipient (`Action: failed` or a failure notice). */
+  final?: boolean
 }
+
+/**
+ * The SMTP command a failure answered, from the words MTAs use for it: Postfix "(in reply to RCPT TO
+ * command)", Exim "after MAIL FROM:", Sendmail transcripts (">>> DATA"), qmail "does not like
+ * recipient" / "sender was rejected" / "my name was rejected", Yahoo "[RCPT_TO]".
+ */
+export function commandIn(text: string): ClassifyContext['command'] | undefined {
+  const t = text.length > 8000 ? text.slice(0, 8000) : text
+  const m = /\b(?:in reply to|after|smtp command:?) ?(rcpt to|mail from|end of data|data|initial connection|helo|ehlo|starttls)\b/i.exec(t)
+  let word = m?.[1]?.toLowerCase()
+  if (!word) {
+    const tr = /(?:^|\n)[ \t]*>>> ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*<<< ?[45]\d\d/i.exec(t)
+    word = tr?.[1]?.toLowerCase()
+  }
+  if (!word) {
+    const low = t.toLowerCase()
+    if (low.includes('does not like recipient') || low.includes('[rcpt_to]')) return 'RCPT'
+    if (low.includes('sender was rejected') || low.includes('[mail_from]')) return 'MAIL'
+    if (low.includes('my name was rejected')) return 'HELO'
+    if (low.includes('greeting failed') || low.includes('[data]') && false) return 'CONN'
+    if (low.includes('did not like our final data') || low.includes('did not like our data')) return 'DATA'
+    return undefined
+  }
+  if (word === 'rcpt to') return 'RCPT'
+  if (word === 'mail from') return 'MAIL'
+  if (word === 'end of data' || word === 'data') return 'DATA'
+  if (word === 'initial connection') return 'CONN'
+  if (word === 'helo') return 'HELO'
+  if (word === 'ehlo') return 'EHLO'
+  return 'STARTTLS'
+}
+
+/** Reasons that, given at MAIL FROM, mean the sender was refused (`rejected`). */
+const AT_MAIL_MEANS_REJECTED = new Set<BounceReason>(['userunknown', 'hostunknown', 'onhold', 'undefined', 'securityerror', 'filtered', 'notaccept'])
+/** Reasons that, given at connection or HELO time, mean the client was refused (`blocked`). */
+const AT_CONNECT_MEANS_BLOCKED = new Set<BounceReason>(['onhold', 'undefined', 'securityerror', 'systemerror', 'hostunknown', 'syntaxerror', 'requireptr', 'notaccept', 'rejected', 'userunknown'])
 
 /** A classification the parser decides by itself (no reply text involved). */
 export function fixedClassification(reason: BounceReason, ruleId: string, extra: Partial<BounceClassification> = {}): BounceClassification {
@@ -59,11 +99,31 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   const at = facts.recipient.lastIndexOf('@')
   if (at > 0) context.recipientDomain = facts.recipient.slice(at + 1).toLowerCase()
   if (facts.remoteMta) context.remoteMta = facts.remoteMta
+  if (facts.command) context.command = facts.command
   let c: BounceClassification
+  if (facts.diagnostic && /^[ \t]*(?:x-)?unix[ \t]*;/i.test(facts.diagnostic)) {
+    // A local delivery program (pipe, procmail, script) failed: Diagnostic-Code type unix/x-unix.
+    const cls = facts.status?.startsWith('4.') ? false : true
+    return { ...fixedClassification('mailererror', 'bounce.x-unix'), permanent: cls, ...(status ? { enhancedStatus: status } : {}) }
+  }
   try {
     c = classifyReply(reply, context)
   } catch {
     c = fixedClassification('undefined', 'bounce.classifier-error')
+  }
+  const cmd = facts.command
+  if (cmd === 'DATA' && c.reason === 'userunknown') {
+    // An unknown-user answer after DATA is a recipient-side content filter, not a missing mailbox.
+    c = { ...c, reason: 'filtered', hard: false, scope: 'recipient', ruleId: `${c.ruleId}+after-data` }
+  } else if (cmd === 'MAIL' && (AT_MAIL_MEANS_REJECTED.has(c.reason) || c.ruleId === 'generic.access-denied')) {
+    c = { ...c, reason: 'rejected', hard: false, scope: 'sender', ruleId: `${c.ruleId}+at-mail-from` }
+  } else if ((cmd === 'CONN' || cmd === 'HELO' || cmd === 'EHLO') && AT_CONNECT_MEANS_BLOCKED.has(c.reason)) {
+    c = { ...c, reason: 'blocked', hard: false, scope: 'sender', ruleId: `${c.ruleId}+at-connect` }
+  }
+  const temporary = reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus?.startsWith('4.') === true
+  if (facts.final && temporary && c.reason === 'networkerror') {
+    // The MTA gave up after temporary network failures: the message expired in its queue.
+    c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+gave-up` }
   }
   if (action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) {
     c = { ...c, reason: 'expired', hard: false, scope: 'network', ruleId: 'bounce.delayed' }

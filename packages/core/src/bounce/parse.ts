@@ -5,7 +5,7 @@
  */
 import type { BounceReason } from '../types.js'
 import { autoReplyHeaders, autoReplySubject } from './auto-reply.js'
-import { classifyRecipient, fixedClassification, type RecipientFacts } from './classify-recipient.js'
+import { classifyRecipient, commandIn, fixedClassification, type RecipientFacts } from './classify-recipient.js'
 import { cleanAddress, parseDeliveryStatus, parseHeaderSection, statusOf, stripType, type FieldBlock } from './fields.js'
 import { readMail, type ParsedMail } from './mime.js'
 import { remoteHostIn, scanNotice, splitNotice, tidyAddress, type NoticeRecipient } from './notice.js'
@@ -122,7 +122,7 @@ function meaningful(d: string | undefined): boolean {
   return d !== undefined && /[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(stripType(d))
 }
 
-function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, noticeFor: () => NoticeRecipient[]): BounceRecipient[] {
+function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, noticeFor: () => NoticeRecipient[], noticeText: () => string): BounceRecipient[] {
   const out: BounceRecipient[] = []
   for (const b of blocks) {
     const rcpt = cleanAddress(b.get('final-recipient') ?? b.get('original-recipient') ?? b.get('x-actual-recipient') ?? '').toLowerCase()
@@ -137,6 +137,10 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
       if (hit && meaningful(hit.diagnostic)) diag = diag ? `${diag}\n${hit.diagnostic}` : hit.diagnostic
     }
     if (diag) facts.diagnostic = diag
+    const near = noticeFor().find((n) => n.recipient === rcpt)
+    const cmd = commandIn(`${diag ?? ''}\n${near?.diagnostic ?? ''}`) ?? (blocks.length === 1 ? commandIn(noticeText()) : undefined)
+    if (cmd) facts.command = cmd
+    facts.final = action === undefined || action === 'failed'
     const remote = b.get('remote-mta')
     if (remote) facts.remoteMta = stripType(remote).toLowerCase()
     out.push(recipientEntry(facts))
@@ -183,6 +187,7 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
   if (rp) exclude.add(rp)
   let noticeCache: NoticeRecipient[] | undefined
   const noticeFor = (): NoticeRecipient[] => (noticeCache ??= scanNotice(split.lines, exclude))
+  const noticeText = (): string => split.lines.join('\n')
 
   // 1. RFC 5965 feedback report
   const arf = mail.parts.find((p) => p.mimeType === 'message/feedback-report')
@@ -193,14 +198,14 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
     if (p.mimeType !== 'message/delivery-status' && p.mimeType !== 'message/global-delivery-status') continue
     const dsn = parseDeliveryStatus(p.text)
     if (dsn.recipients.length === 0) continue
-    const recipients = fromDsn(mail, dsn.recipients, dsn.message, noticeFor)
+    const recipients = fromDsn(mail, dsn.recipients, dsn.message, noticeFor, noticeText)
     const reporting = dsn.message.get('reporting-mta')
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
   }
   const inText = mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') ? parseDeliveryStatus(mail.text) : undefined
   if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
-    const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor)
+    const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText)
     const reporting = inText.message.get('reporting-mta')
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
@@ -235,6 +240,9 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
     if (host) facts.remoteMta = host
     const st = statusOf(n.diagnostic)
     if (st) facts.status = st
+    const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(noticeText()) : undefined)
+    if (cmd) facts.command = cmd
+    facts.final = !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(noticeText())
     return recipientEntry(facts)
   })
   return { ...base, kind: kindOf(recipients), recipients, format: 'text' }

@@ -1,9 +1,70 @@
 /**
  * MTA-specific diagnostic texts found inside bounce messages (owned by the bounce-message parser).
  * Same rule shape as the other rule files; `rules/index.ts` places these after the provider rules
- * and before the generic texts. Starts empty.
+ * and before the generic texts. Each rule is written from the wording an MTA family or service uses
+ * in its notices (Google Groups, Gmail's queue reports, DragonFly, qmail, Domino, IMail, Trend Micro
+ * InterScan, Mail.ru, Postfix's own diagnostics), with real example texts from bounces.
  */
+import type { BounceReason } from '../types.js'
 import type { ReplyRule } from './types.js'
 
+function b(name: string, reason: BounceReason, keywords: string[], examples: string[], extra: Partial<ReplyRule> = {}): ReplyRule {
+  return { id: `bounce.${name}`, reason, keywords, examples, ...extra }
+}
+
 /** Rules for diagnostic texts of non-standard bounce bodies. */
-export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = []
+export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
+  b('google-groups', 'rejected', ['groups.google.com/support', 'the group you tried to contact', 'google groups'], [
+    "We're writing to let you know that the group you tried to contact (example) may not exist, or you may not have permission to post messages to the group.",
+    'If you have questions related to this or any other Google Group, visit the Help Center at https://groups.google.com/support/.',
+  ], { scope: 'sender' }),
+  b('queue-expired', 'expired', [
+    'could not deliver for the last', 'message will be retried for', 'did not accept our requests to connect',
+    'has been in the queue too long', 'retry timeout exceeded', 'message expired', 'delivery time expired',
+    'too long in queue', 'message has been in the queue too long', 'maximum time in queue',
+    'could not be delivered within', 'has not been delivered for',
+  ], [
+    'There was an error delivering your mail to <user@example.net>. Could not deliver for the last 432000 seconds.',
+    'Message will be retried for 2 more day(s)',
+    'The recipient server did not accept our requests to connect. Learn more at https://support.google.com/mail/answer/7720',
+    'retry timeout exceeded',
+  ], { scope: 'network' }),
+  b('no-mx', 'notaccept', ["couldn't find a mail exchanger", 'no mx record found for domain', 'an mx or srv record indicated no smtp service', 'domain does not accept mail', 'null mx'], [
+    "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+    'No mx record found for domain=example.org',
+    'an MX or SRV record indicated no SMTP service',
+  ], { scope: 'domain' }),
+  b('domino-directory', 'userunknown', ['not listed in domino directory', 'not listed in public name & address book', 'invalid final delivery userid', 'no such local user'], [
+    'User some.name (user@example.jp) not listed in Domino Directory',
+    'Invalid final delivery userid: user@example.co.jp',
+  ]),
+  b('hop-count', 'networkerror', ['too many hops', 'maximum hop count exceeded', 'malformed or unexpected name server reply'], [
+    'SMTP; 554 5.4.6 Too many hops',
+    'Error transferring to mx.example.org; Maximum hop count exceeded. Message probably in a routing loop.',
+    'Name service error for name=example.org type=MX: Malformed or unexpected name server reply',
+  ], { scope: 'network' }),
+  b('content-policy', 'policyviolation', ['content presents a potential', 'protocol violation', 'header error'], [
+    '552-5.7.0 This message was blocked because its content presents a potential security issue.',
+    '550 Protocol violation',
+    '554 5.7.9 Header error',
+  ], { scope: 'message' }),
+  b('ptr-mismatch', 'requireptr', ['mismatches client ip', 'bad dns ptr resource record'], [
+    '550 domain [example.com] mismatches client ip 192.0.2.225.',
+  ], { scope: 'sender' }),
+  b('refused-connection', 'blocked', ['not accepting connections', 'server refused to talk to me', 'invalid ip for sending mail'], [
+    '554 mx.example.com ESMTP not accepting connections',
+    'connect to mx.example.com[192.0.2.232]: server refused to talk to me: 421 Service not available',
+    '554 INVALID IP FOR SENDING MAIL OF DOMAIN example.com',
+  ], { scope: 'sender' }),
+  b('remote-unavailable', 'systemerror', ['service currently unavailable', 'transaction failed', 'could not load drd', 'unable to contact ldap server'], [
+    '554 Service currently unavailable',
+    '554 Transaction failed',
+    '451 Could not load DRD for domain (example.com)',
+  ]),
+  b('temporarily-locked', 'suspend', ['temporary locked', 'temporarily locked', 'account has been locked'], [
+    '550 5.7.1 <user@example.com>: Recipient address rejected: User user@example.com temporary locked',
+  ]),
+  b('other-recipients-same-domain', 'userunknown', ['(and other recipients in the same domain)'], [
+    'Unable to deliver message to <user@example.jp> (and other recipients in the same domain).',
+  ]),
+]
