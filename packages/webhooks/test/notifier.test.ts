@@ -79,7 +79,7 @@ describe('createWebhookNotifier', () => {
 
   it('treats a timeout as a failure and retries', async () => {
     // nock's .delay() does not hold back fetch responses, so the reply itself waits.
-    nock(URL_BASE).post('/slow').reply((_uri, _body, cb) => { setTimeout(() => cb(null, [200, 'late']), 1000) })
+    nock(URL_BASE).post('/slow').reply(async () => { await new Promise((r) => setTimeout(r, 1000)); return [200, 'late'] })
     nock(URL_BASE).post('/slow').reply(200, 'ok')
     let attempts = 0
     const n = createWebhookNotifier({ url: `${URL_BASE}/slow`, secret: SECRET, timeoutMs: 100, backoff: fast, onDelivered: (_n, a) => { attempts = a } })
