@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import pg from 'pg'
+import { DataSource } from 'typeorm'
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url))
 const bin = join(repo, 'packages/cli/src/bin.ts')
@@ -38,9 +38,9 @@ export function tmpDir(prefix: string): string {
  * throws when CI is set (the suite must fail loudly), else `{ ok: false, why }` so the test skips.
  */
 export async function pgAvailable(): Promise<{ ok: boolean; url?: string; why?: string }> {
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
+  const admin = new DataSource({ type: 'postgres', url: PG_URL, extra: { connectionTimeoutMillis: 3000 } })
   try {
-    await admin.connect()
+    await admin.initialize()
   } catch (err) {
     const why = `PostgreSQL at ${PG_URL} is unreachable (${(err as Error).message})`
     if (process.env.CI) throw new Error(`${why}; CI is set, so this is a failure`)
@@ -49,10 +49,10 @@ export async function pgAvailable(): Promise<{ ok: boolean; url?: string; why?: 
   }
   const name = `bg_cli_${process.pid}_${Math.floor(Math.random() * 1e6)}`
   await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
+  await admin.destroy()
   process.once('beforeExit', () => {
-    const c = new pg.Client({ connectionString: PG_URL })
-    void c.connect().then(() => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).finally(() => c.end())
+    const c = new DataSource({ type: 'postgres', url: PG_URL })
+    void c.initialize().then(() => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).finally(() => c.destroy())
   })
   const u = new URL(PG_URL)
   u.pathname = `/${name}`

@@ -2,8 +2,7 @@
 // the other commands refuse a server database whose schema is missing.
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
-import pg from 'pg'
+import { DataSource } from 'typeorm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pgAvailable, runCli, tmpDir } from './cli-helpers.js'
 
@@ -14,15 +13,16 @@ describe('bounce-guard migrate (spawned, SQLite file)', () => {
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('creates the tables once, then reports nothing to do', () => {
+  it('creates the tables once, then reports nothing to do', async () => {
     const file = join(dir, 'nested', 'm.sqlite')
     const first = runCli(['migrate', '--db', `sqlite:${file}`, '--json'])
     expect(first.status, first.stderr).toBe(0)
     const applied = (JSON.parse(first.stdout) as { applied: string[] }).applied
     expect(applied.length).toBeGreaterThan(0)
-    const sqlite = new Database(file, { readonly: true })
-    const tables = (sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name)
-    sqlite.close()
+    const sqlite = new DataSource({ type: 'better-sqlite3', database: file, readonly: true })
+    await sqlite.initialize()
+    const tables = ((await sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'")) as Array<{ name: string }>).map((t) => t.name)
+    await sqlite.destroy()
     expect(tables.filter((t) => /suppression/i.test(t)).length).toBeGreaterThan(0)
     const second = runCli(['migrate', '--db', `sqlite:${file}`])
     expect(second.status).toBe(0)
@@ -53,11 +53,11 @@ describe('bounce-guard migrate (spawned, PostgreSQL)', async () => {
     const first = runCli(['migrate', '--db', url, '--json'])
     expect(first.status, first.stderr).toBe(0)
     expect((JSON.parse(first.stdout) as { applied: string[] }).applied.length).toBeGreaterThan(0)
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    const res = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
-    await client.end()
-    expect(res.rows.map((r: { table_name: string }) => r.table_name).some((t: string) => /suppression/i.test(t))).toBe(true)
+    const client = new DataSource({ type: 'postgres', url })
+    await client.initialize()
+    const rows = (await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) as Array<{ table_name: string }>
+    await client.destroy()
+    expect(rows.map((r) => r.table_name).some((t) => /suppression/i.test(t))).toBe(true)
     expect(runCli(['migrate', '--db', url]).stdout).toMatch(/up to date/)
     expect(runCli(['suppressions', 'list', '--db', url]).status).toBe(0)
   })
