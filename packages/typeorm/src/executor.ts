@@ -7,6 +7,7 @@
  * better-sqlite3 handle inside `BEGIN IMMEDIATE`: no `await` can slip in between the statements, so
  * concurrent callers in one process never interleave, and other processes wait on the file lock.
  */
+import { createHash } from 'node:crypto'
 import type { DataSource, QueryRunner } from 'typeorm'
 import { BounceGuardError } from '@bounce-guard/core'
 import { isRetryable } from './errors.js'
@@ -118,16 +119,59 @@ class SqliteExecutor implements Executor {
   }
 }
 
+interface PgPool {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>
+}
+
 /** Executor for PostgreSQL and MySQL/MariaDB through TypeORM QueryRunners. */
 class PooledExecutor implements Executor {
   readonly #ds: DataSource
+  readonly #names = new Map<string, string>()
 
   constructor(ds: DataSource) {
     this.#ds = ds
   }
 
+  /**
+   * PostgreSQL, outside a transaction: run on the DataSource's own pg pool as a named prepared
+   * statement, so the server parses and plans each statement once per connection (the hot paths:
+   * `findSuppressions`, the one-statement `recordEvent`).
+   */
+  #pgPool(): PgPool | undefined {
+    if (this.#ds.options.type !== 'postgres') return undefined
+    const pool = (this.#ds.driver as unknown as { master?: PgPool }).master
+    return pool && typeof pool.query === 'function' ? pool : undefined
+  }
+
+  #statementName(sql: string): string {
+    let name = this.#names.get(sql)
+    if (!name) {
+      name = `bg_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
+      this.#names.set(sql, name)
+      if (this.#names.size > 500) this.#names.delete(this.#names.keys().next().value as string)
+    }
+    return name
+  }
+
   async run<T>(plan: () => Plan<T>, tx: boolean | 'READ COMMITTED'): Promise<T> {
     const transaction = tx !== false
+    const pool = transaction ? undefined : this.#pgPool()
+    if (pool) {
+      const gen = plan()
+      let next = gen.next()
+      while (!next.done) {
+        let result: StepResult
+        try {
+          const r = await pool.query({ name: this.#statementName(next.value.sql), text: next.value.sql, values: next.value.params })
+          result = { rows: r.rows ?? [], affected: r.rowCount ?? 0 }
+        } catch (err) {
+          next = gen.throw(err)
+          continue
+        }
+        next = gen.next(result)
+      }
+      return next.value
+    }
     for (let attempt = 1; ; attempt++) {
       const qr: QueryRunner = this.#ds.createQueryRunner()
       try {

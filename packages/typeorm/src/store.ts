@@ -304,9 +304,12 @@ class TypeOrmStore implements TypeOrmBounceStore {
     const domains = [...new Set(unique.map(domainOf))]
     const d = this.#d
     const p = d.params()
+    // PostgreSQL takes each list as one array parameter, so every batch size shares one
+    // prepared statement; the others get one placeholder per key.
+    const inList = (keys: string[]): string => (d.name === 'postgres' ? `= ANY(${p.add(keys, 'varchar[]')})` : `IN (${p.list(keys)})`)
     const sql =
-      `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} IN (${p.list(unique)}))` +
-      ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} IN (${p.list(domains)})))` +
+      `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} ${inList(unique)})` +
+      ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} ${inList(domains)}))` +
       ` AND (${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ${p.add(now.getTime())})`
     const rows = await this.#run('findSuppressions', false, function* () {
       return (yield d.step(sql, p)).rows
