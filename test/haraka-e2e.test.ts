@@ -157,7 +157,10 @@ describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
         expect(deadEv).toHaveLength(1)
         expect(deadEv[0]).toMatchObject({ type: 'bounced', reason: 'userunknown', source: 'smtp', message_id: messageId })
         expect(String(deadEv[0]!.reply)).toMatch(/^550 5\.1\.1 <dead@example\.com>: Recipient address rejected: User unknown/)
-        expect(String(deadEv[0]!.queue_id)).toMatch(/^[0-9A-F-]+\.\d+$/i)
+        // Correlated with the queue id Haraka gave the client ("250 Message Queued (<uuid>.1)").
+        const queued = /\(([0-9A-F-]+\.\d+)\)/i.exec(info.response)?.[1]
+        expect(queued).toBeDefined()
+        expect(String(deadEv[0]!.queue_id).startsWith(`${queued}.`)).toBe(true)
 
         // grey@: deferred (greylisted) once, then delivered; not suppressed.
         const greyEv = await q(`SELECT type, reason FROM ${prefix}events WHERE recipient = $1 ORDER BY at, id`, ['grey@example.com'])
