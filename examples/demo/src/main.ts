@@ -94,7 +94,7 @@ function describeDecision(d: BounceDecision | undefined, now: Date): string {
       s = `retry in ${ago(d.at.getTime() - now.getTime())}`
       break
     case 'giveUp':
-      s = `give up (${d.reason})`
+      s = d.reason.startsWith('sender-side') ? 'give up (sender-side)' : 'give up'
       break
     default:
       s = 'none'
@@ -139,7 +139,7 @@ const CAMPAIGN_COLUMNS = [
   { header: 'REASON', value: (r: RecipientRow) => r.reason },
   { header: 'HARD/SOFT', value: (r: RecipientRow) => (r.hard === undefined ? undefined : r.hard ? 'hard' : 'soft') },
   { header: 'SCOPE', value: (r: RecipientRow) => r.scope },
-  { header: 'DECISION', value: (r: RecipientRow) => r.decision, maxWidth: 48 },
+  { header: 'DECISION', value: (r: RecipientRow) => r.decision, maxWidth: 60 },
   { header: 'RULE', value: (r: RecipientRow) => r.ruleId },
 ]
 
