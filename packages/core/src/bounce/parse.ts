@@ -45,10 +45,21 @@ function emptyReport(kind: BounceKind = 'not-a-bounce'): BounceReport {
 }
 
 function toBytes(raw: unknown, maxBytes: number): Uint8Array | string | undefined {
-  if (typeof raw === 'string') return raw.length > maxBytes ? raw.slice(0, maxBytes) : raw
-  if (raw instanceof Uint8Array) return raw.byteLength > maxBytes ? raw.subarray(0, maxBytes) : raw
-  if (raw instanceof ArrayBuffer) return new Uint8Array(raw, 0, Math.min(raw.byteLength, maxBytes))
-  return undefined
+  if (typeof raw === 'string') {
+    const s = raw.length > maxBytes ? raw.slice(0, maxBytes) : raw
+    // Old Mac files end lines with a bare CR, which the MIME parser does not split on.
+    return !s.includes('\n') && s.includes('\r') ? s.replace(/\r/g, '\n') : s
+  }
+  let bytes: Uint8Array | undefined
+  if (raw instanceof Uint8Array) bytes = raw.byteLength > maxBytes ? raw.subarray(0, maxBytes) : raw
+  else if (raw instanceof ArrayBuffer) bytes = new Uint8Array(raw, 0, Math.min(raw.byteLength, maxBytes))
+  if (!bytes) return undefined
+  if (bytes.indexOf(10) === -1 && bytes.indexOf(13) !== -1) {
+    const copy = new Uint8Array(bytes)
+    for (let i = 0; i < copy.length; i++) if (copy[i] === 13) copy[i] = 10
+    return copy
+  }
+  return bytes
 }
 
 /** The first address in a header value (`Name <a@b>` or `a@b`), lower-cased. */
@@ -175,7 +186,7 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
   const base: BounceReport = { kind: 'not-a-bounce', recipients: [], format: 'none' }
   if (mail.subject) base.subject = mail.subject
   if (mail.from) base.from = mail.from
-  if (mail.messageId) base.messageId = mail.messageId
+  if (mail.messageId) base.messageId = mail.messageId.replace(/^\s*<|>\s*$/g, '')
   const original = readOriginal(mail, split.quoted)
   if (original) base.original = original
 
