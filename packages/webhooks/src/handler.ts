@@ -13,7 +13,7 @@ import type { BounceGuard, BounceGuardLogger, RecordResult } from '@bounce-guard
 import { asSnsMessage, createSnsVerifier, isSnsUrl, type SnsMessage, type SnsVerifier } from './auth/sns.js'
 import { checkBasicAuth, ReplayCache, safeEqual, sendGridPublicKey, verifyMailgunSignature, verifySendGridSignature } from './auth/signatures.js'
 import { normalizeMailgun } from './providers/mailgun.js'
-import { normalizePostmark } from './providers/postmark.js'
+import { normalizePostmark, parsePostmarkJson } from './providers/postmark.js'
 import { normalizeSendGrid } from './providers/sendgrid.js'
 import { normalizeSes } from './providers/ses.js'
 import { normalizeSparkPost } from './providers/sparkpost.js'
@@ -327,7 +327,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
         }
         case 'postmark':
           authPostmark(request.headers)
-          result = await record(normalizePostmark(parseJson('postmark', body.toString('utf8'))))
+          result = await record(normalizePostmark(parsePostmarkJson(body.toString('utf8'))))
           break
         case 'sparkpost':
           if (!checkBasicAuth(header(request.headers, 'authorization'), providers.sparkpost!.basicAuth)) throw new HttpError(401, 'SparkPost basic auth rejected')

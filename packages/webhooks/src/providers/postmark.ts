@@ -8,7 +8,7 @@
 import type { ClassifyContext, DeliveryOutcome, EventType } from '@bounce-guard/core'
 import { classifyWithFallback, complaintClassification, replyText, type ProviderVerdict } from '../classify-remote.js'
 import type { NormalizedWebhook } from '../types.js'
-import { date, idPart, obj, payloadError, recipientOf, str } from '../util.js'
+import { date, idPart, obj, parseJson, payloadError, recipientOf, str } from '../util.js'
 
 /** A Postmark bounce type: the event type it becomes, and the verdict when `Details` does not decide. */
 export interface PostmarkTypeMapping {
@@ -91,4 +91,13 @@ export function normalizePostmark(body: unknown): NormalizedWebhook {
     eventId: `postmark:${mapping.type === 'complaint' ? 'complaint' : 'bounce'}:${id ?? messageId ?? 'unknown'}:${idPart(rcpt)}`,
   } as DeliveryOutcome)
   return out
+}
+
+/**
+ * Parse a Postmark body, keeping a 64-bit `ID` exact: Postmark's bounce ids can exceed 2^53, and
+ * `JSON.parse` would round them, so two bounces could share an event id. Long numeric `ID`
+ * values are turned into strings before parsing. Throws `EWEBHOOK_PAYLOAD` on bad JSON.
+ */
+export function parsePostmarkJson(text: string): unknown {
+  return parseJson('postmark', text.replace(/"ID"(\s*):(\s*)(-?\d{16,24})(?=\s*[,}])/g, '"ID"$1:$2"$3"'))
 }
