@@ -90,6 +90,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
   private readonly retryPayload: 'raw' | 'none'
   private readonly maxPayload: number
   private readonly recordRefusals: boolean
+  private readonly recordDeliveries: boolean
   private readonly logger: BounceGuardLogger
   private readonly recorder: OutcomeRecorder
   private readonly built?: { mailOptions: Record<string, unknown>; dkim: unknown }
@@ -118,6 +119,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     this.retryPayload = options.retryPayload === 'none' ? 'none' : 'raw'
     this.maxPayload = maxPayload
     this.recordRefusals = options.recordRefusals !== false
+    this.recordDeliveries = options.recordDeliveries !== false
     const ro: { logger: BounceGuardLogger; maxBuffered?: number; flushIntervalMs?: number } = { logger: this.logger }
     if (options.maxBufferedOutcomes !== undefined) ro.maxBuffered = options.maxBufferedOutcomes
     if (options.flushIntervalMs !== undefined) ro.flushIntervalMs = options.flushIntervalMs
@@ -381,7 +383,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       if (carrier) item.carrier = carrier
       return item
     })
-    await this.recorder.record(items)
+    await this.recorder.record(this.recordDeliveries ? items : items.filter((i) => i.outcome.type !== 'delivered'))
     for (const item of items) {
       const o: RecipientOutcome = { recipient: item.outcome.recipient, type: item.outcome.type as RecipientOutcome['type'] }
       if (typeof item.outcome.reply === 'string') o.reply = item.outcome.reply

@@ -1,0 +1,125 @@
+/**
+ * `pnpm bench nodemailer`: messages per second through the wrapped and the unwrapped SMTP pool
+ * to the same local smtp-server (port 0), side by side in one run, with 10,000 suppressed
+ * addresses in a SQLite TypeORM store. Runs alternate (plain, wrapped, plain, wrapped, ...) so
+ * machine noise hits both alike. Target: the wrapper costs under 5% of throughput. Prints only.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import nodemailer from 'nodemailer'
+import { SMTPServer } from 'smtp-server'
+import { MemoryBounceStore, createBounceGuard } from '@bounce-guard/core'
+import type { BounceStore } from '@bounce-guard/core'
+import { createBounceGuardDataSource, createTypeOrmBounceStore, runMigrations } from '@bounce-guard/typeorm'
+import { withBounceGuard } from '@bounce-guard/nodemailer'
+
+const SUPPRESSED = 10_000
+const MESSAGES = Number(process.env.BG_BENCH_MESSAGES ?? 2000)
+const ROUNDS = Number(process.env.BG_BENCH_ROUNDS ?? 3)
+const IN_FLIGHT = 50
+const POOL = { maxConnections: 5, maxMessages: Infinity }
+
+async function startSink(): Promise<{ port: number; close(): Promise<void>; received(): number }> {
+  let n = 0
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    maxClients: 100,
+    onData(stream, _s, cb) {
+      stream.resume()
+      stream.on('end', () => {
+        n++
+        cb()
+      })
+    },
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  return { port: (server.server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())), received: () => n }
+}
+
+async function blast(t: { sendMail(d: object): Promise<unknown> }, tag: string, count: number): Promise<number> {
+  let next = 0
+  const started = process.hrtime.bigint()
+  const lane = async () => {
+    while (next < count) {
+      const i = next++
+      await t.sendMail({ from: 'bench@example.org', to: `user${i}.${tag}@example.com`, subject: `bench ${i}`, text: 'Hello from the bench.\n'.repeat(20) })
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
+  const secs = Number(process.hrtime.bigint() - started) / 1e9
+  return count / secs
+}
+
+const fmt = (x: number) => x.toFixed(0).padStart(6)
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-bench-nm-'))
+  const sink = await startSink()
+  const ds = createBounceGuardDataSource(`sqlite:${join(dir, 'bench.sqlite')}`)
+  await ds.initialize()
+  try {
+    await runMigrations(ds)
+    const store: BounceStore = createTypeOrmBounceStore(ds)
+    const t0 = Date.now()
+    const at = new Date()
+    for (let i = 0; i < SUPPRESSED; i++) {
+      await store.suppress({ key: `gone${i}@example.com`, scope: 'address', reason: 'userunknown', source: 'manual', at })
+    }
+    console.log(`store: TypeORM on SQLite (file, WAL), ${SUPPRESSED} suppressed addresses loaded in ${Date.now() - t0} ms`)
+    const guard = createBounceGuard({ store })
+
+    const smtp = { host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true as const, ...POOL }
+    const plain = nodemailer.createTransport(smtp)
+    const wrapped = nodemailer.createTransport(withBounceGuard(smtp, { guard }))
+    const failuresOnly = nodemailer.createTransport(withBounceGuard(smtp, { guard, recordDeliveries: false }))
+    const memStore = new MemoryBounceStore()
+    for (let i = 0; i < SUPPRESSED; i++) await memStore.suppress({ key: `gone${i}@example.com`, scope: 'address', reason: 'userunknown', source: 'manual', at })
+    const inMemory = nodemailer.createTransport(withBounceGuard(smtp, { guard: createBounceGuard({ store: memStore }) }))
+
+    // Warm up connections, JIT and the SQLite page cache.
+    await blast(plain, 'warm-p', 200)
+    await blast(wrapped, 'warm-w', 200)
+
+    const rates: Record<'plain' | 'wrapped' | 'failuresOnly' | 'inMemory', number[]> = { plain: [], wrapped: [], failuresOnly: [], inMemory: [] }
+    for (let r = 0; r < ROUNDS; r++) {
+      rates.plain.push(await blast(plain, `p${r}`, MESSAGES))
+      rates.wrapped.push(await blast(wrapped, `w${r}`, MESSAGES))
+      rates.failuresOnly.push(await blast(failuresOnly, `f${r}`, MESSAGES))
+      rates.inMemory.push(await blast(inMemory, `m${r}`, MESSAGES))
+    }
+    // A refused send never connects: how fast are call-time refusals?
+    const refusedStart = process.hrtime.bigint()
+    const REFUSALS = 1000
+    for (let i = 0; i < REFUSALS; i++) {
+      await wrapped.sendMail({ from: 'bench@example.org', to: `gone${i}@example.com`, subject: 'x', text: 'x' }).catch(() => undefined)
+    }
+    const refusalRate = REFUSALS / (Number(process.hrtime.bigint() - refusedStart) / 1e9)
+
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+    const p = median(rates.plain)
+    const w = median(rates.wrapped)
+    const f = median(rates.failuresOnly)
+    const m = median(rates.inMemory)
+    const cost = (x: number) => `${(((p - x) / p) * 100).toFixed(1)}%`
+    console.log(`SMTP pool (maxConnections ${POOL.maxConnections}), ${IN_FLIGHT} sends in flight, ${MESSAGES} messages x ${ROUNDS} rounds (interleaved), 1 recipient each`)
+    console.log(`  unwrapped                                   msg/s: ${rates.plain.map(fmt).join(' ')}   median ${fmt(p)}`)
+    console.log(`  wrapped, SQLite (check + record delivered)  msg/s: ${rates.wrapped.map(fmt).join(' ')}   median ${fmt(w)}   cost ${cost(w)}`)
+    console.log(`  wrapped, SQLite, recordDeliveries: false    msg/s: ${rates.failuresOnly.map(fmt).join(' ')}   median ${fmt(f)}   cost ${cost(f)}`)
+    console.log(`  wrapped, MemoryBounceStore (wrapper only)   msg/s: ${rates.inMemory.map(fmt).join(' ')}   median ${fmt(m)}   cost ${cost(m)}`)
+    console.log(`  target: wrapper cost < 5% of throughput`)
+    console.log(`  call-time refusals (suppressed, no connection): ${fmt(refusalRate)} sends/s`)
+    console.log(`  server received ${sink.received()} messages`)
+    plain.close()
+    wrapped.close()
+    failuresOnly.close()
+    inMemory.close()
+  } finally {
+    if (ds.isInitialized) await ds.destroy()
+    await sink.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
