@@ -24,7 +24,11 @@ export interface DemoOptions {
   dbPath?: string
   /** Where the story is printed. @default no output */
   print?: (text: string) => void
-  /** The demo's clock starts here. @default 2025-03-03T09:00:00Z */
+  /**
+   * The demo's clock starts here. @default four days ago, on the hour: the ~73 simulated hours end
+   * in the past, so `bounce-guard report` (last 7 days) and `suppressions list` (unexpired entries,
+   * as of the real now) show what the demo did.
+   */
   start?: Date
   /** Stop the retry phase after this much simulated time. @default 7 days */
   maxSimulatedMs?: number
@@ -147,7 +151,7 @@ const CAMPAIGN_COLUMNS = [
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const t0 = Date.now()
   const print = options.print ?? (() => {})
-  const start = options.start ?? new Date('2025-03-03T09:00:00Z')
+  const start = options.start ?? new Date(Math.floor((Date.now() - 4 * 86_400_000) / 3_600_000) * 3_600_000)
   const dbPath = resolve(options.dbPath ?? join(mkdtempSync(join(tmpdir(), 'bounce-guard-demo-')), 'demo.sqlite'))
   let clock = start.getTime()
   const now = () => new Date(clock)
@@ -265,7 +269,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     print(`Database: ${dbPath}`)
     print('Explore it with the CLI:')
     print(`  pnpm bounce-guard suppressions list --db sqlite:${rel(dbPath)}`)
-    print(`  pnpm bounce-guard report --db sqlite:${rel(dbPath)} --since 2025-03-01 --by reason`)
+    print(`  pnpm bounce-guard report --db sqlite:${rel(dbPath)} --by reason`)
     print(`  pnpm bounce-guard suppressions export --db sqlite:${rel(dbPath)} --format jsonl`)
     const elapsedMs = Date.now() - t0
     print(`\nDone in ${(elapsedMs / 1000).toFixed(1)} s.`)

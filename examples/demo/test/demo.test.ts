@@ -1,10 +1,12 @@
 // Runs the whole demo (real smtp-server, real Nodemailer, SQLite file store) and checks what it is
 // meant to show: dead addresses suppressed, soft failures delivered or escalated, sender-side
 // blocks never suppressing anyone, suppressed addresses refused before the SMTP server sees them.
-import { rmSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { mkdtempSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CAMPAIGN } from '../src/campaign.js'
 import { runDemo, type DemoResult } from '../src/main.js'
@@ -79,5 +81,13 @@ describe('pnpm demo', () => {
     expect(result.elapsedMs).toBeLessThan(60_000)
     expect(dirname(result.dbPath)).toBe(dir)
     expect(printed.join('\n')).toContain(`pnpm bounce-guard suppressions list --db sqlite:${result.dbPath}`)
+  })
+
+  it('leaves a database the CLI can explore, as printed', () => {
+    const repo = fileURLToPath(new URL('../../..', import.meta.url))
+    const tsx = pathToFileURL(createRequire(join(repo, 'package.json')).resolve('tsx')).href
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', tsx, join(repo, 'packages/cli/src/bin.ts'), 'suppressions', 'list', '--json', '--db', `sqlite:${result.dbPath}`], { encoding: 'utf8', cwd: repo, timeout: 60_000 })
+    expect(r.status, r.stderr).toBe(0)
+    expect((JSON.parse(r.stdout) as Array<{ key: string }>).map((s) => s.key).sort()).toEqual(suppressedKeys())
   })
 })
