@@ -10,7 +10,7 @@
  * when it does not answer (BG_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BounceEvent } from '@bounce-guard/core'
 import { createBounceGuardDataSource, createTypeOrmBounceStore, runMigrations, tableNames } from '@bounce-guard/typeorm'
@@ -171,6 +171,10 @@ async function benchPostgres(): Promise<void> {
 
 /** Run the store benchmarks and print their figures. */
 export async function run(): Promise<void> {
+  // Latency percentiles mean little on a busy machine: print how busy it was.
+  const load = (): string => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`
+  console.log(`store bench: ${ROWS.toLocaleString('en')} suppressions; ${load()}`)
   await benchSqlite()
   await benchPostgres()
+  console.log(`store bench done; ${load()}`)
 }
