@@ -2,7 +2,8 @@
 // from examples/haraka/config) relays a Nodemailer message to a real smtp-server sink that answers
 // with real reply texts: 250 for ok@, 550 5.1.1 for dead@, 451 4.7.1 then 250 for grey@, and
 // 452 4.2.2 for full@ until Haraka gives up (temp_fail_intervals=5s,5s, Haraka's minimum: about
-// 19 s). Afterwards the store is read with plain SQL, and a second relay attempt to dead@ must be
+// 19 s), plus Gmail's 550 5.7.26 for unauth@ and a refused connection for x@down.example (Haraka's two
+// pitfalls, corrected by the plugin). Afterwards the store is read with plain SQL, and a second relay attempt to dead@ must be
 // refused at RCPT. SQLite always; PostgreSQL when reachable (required when CI is set).
 //
 // The plugin loads @bounce-guard/core and @bounce-guard/typeorm as CommonJS from their dist/
@@ -104,7 +105,7 @@ const scenarios: Scenario[] = [
 
 describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
   for (const sc of scenarios) {
-    it.skipIf(sc.skip)(`${sc.name}: records delivered, greylisted, dead and full recipients, then refuses the dead one at RCPT`, async () => {
+    it.skipIf(sc.skip)(`${sc.name}: records delivered, greylisted, dead, full, 5.7.26 and connection-refused recipients, then refuses the dead one at RCPT`, async () => {
       const prefix = `bge2e_${randomBytes(4).toString('hex')}_`
       let sink: Sink | undefined
       let haraka: HarakaProcess | undefined
@@ -115,7 +116,8 @@ describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
         sink = await startSink()
         const port = await freePort()
         const databaseUrl = sc.name === 'sqlite' ? 'sqlite:data/bounce-guard.sqlite' : PG_URL
-        dir = prepareHarakaDir({ port, sinkPort: sink.port, databaseUrl, tablePrefix: prefix })
+        const downPort = await freePort() // nothing listens there: connection refused
+        dir = prepareHarakaDir({ port, sinkPort: sink.port, databaseUrl, tablePrefix: prefix, downPort })
         haraka = await startHaraka(dir, port)
         running.add(haraka)
         const h = haraka
@@ -123,14 +125,14 @@ describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
         const transport = nodemailer().createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true })
         const messageId = `<e2e-${prefix}@example.org>`
         const info = await transport.sendMail({
-          envelope: { from: 'sender@example.org', to: ['ok@example.com', 'dead@example.com', 'grey@example.com', 'full@example.com'] },
+          envelope: { from: 'sender@example.org', to: ['ok@example.com', 'dead@example.com', 'grey@example.com', 'full@example.com', 'unauth@example.com', 'x@down.example'] },
           from: 'sender@example.org',
           to: 'ok@example.com, dead@example.com, grey@example.com, full@example.com',
           subject: 'bounce-guard e2e',
           text: 'hello',
           messageId,
         })
-        expect(info.accepted.length).toBe(4)
+        expect(info.accepted.length).toBe(6)
 
         // The sink receives: the message for ok@, Haraka's DSN for dead@, the retried message for
         // grey@, and finally Haraka's DSN for full@ (a slow or failing store must not stop DSNs).
@@ -179,6 +181,22 @@ describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
         const fullState = await q(`SELECT soft_bounces, hard_bounces, last_reason FROM ${prefix}recipient_state WHERE recipient = $1`, ['full@example.com'])
         expect(Number(fullState[0]!.soft_bounces)).toBeGreaterThanOrEqual(1)
         expect(fullState[0]!.last_reason).toBe('mailboxfull')
+
+        // unauth@: Gmail's 550 5.7.26 (two-digit detail, left in the text by Haraka) is recorded with
+        // its code split off and classified as the sender's problem: nobody is suppressed.
+        const unauthEv = await q(`SELECT type, reason, enhanced_status, reply FROM ${prefix}events WHERE recipient = $1`, ['unauth@example.com'])
+        expect(unauthEv).toHaveLength(1)
+        expect(unauthEv[0]).toMatchObject({ type: 'bounced', reason: 'authfailure', enhanced_status: '5.7.26' })
+        expect(String(unauthEv[0]!.reply)).toMatch(/^550 5\.7\.26 This mail is unauthenticated/)
+        expect(await q(`SELECT target FROM ${prefix}suppressions WHERE target = $1`, ['unauth@example.com'])).toEqual([])
+
+        // x@down.example: connection refused, which Haraka reports as a made-up 550 5.1.2 ("Tried all
+        // MXs"): recorded as a network error, and neither the address nor the domain is suppressed.
+        const downEv = await q(`SELECT type, reason FROM ${prefix}events WHERE recipient = $1 ORDER BY at, id`, ['x@down.example'])
+        expect(downEv.length).toBeGreaterThanOrEqual(2)
+        expect(downEv.every((e) => e.reason === 'networkerror')).toBe(true)
+        expect(downEv.at(-1)!.type).toBe('bounced')
+        expect(await q(`SELECT target FROM ${prefix}suppressions WHERE target IN ($1, $2)`, ['x@down.example', 'down.example'])).toEqual([])
 
         // ok@: delivered.
         const okEv = await q(`SELECT type FROM ${prefix}events WHERE recipient = $1`, ['ok@example.com'])

@@ -54,7 +54,8 @@ export interface Sink {
 
 /**
  * The receiving MTA. By local part: `dead*` -> 550 5.1.1 user unknown, `grey*` -> 451 4.7.1 the
- * first time then 250, `full*` -> 452 4.2.2 always; anything else 250. Texts as Postfix sends them.
+ * first time then 250, `full*` -> 452 4.2.2 always (texts as Postfix sends them), `unauth*` ->
+ * Gmail's 550 5.7.26; anything else 250.
  */
 export async function startSink(options: { keepMessages?: boolean } = {}): Promise<Sink> {
   const { SMTPServer } = smtpServerModule()
@@ -79,6 +80,9 @@ export async function startSink(options: { keepMessages?: boolean } = {}): Promi
         err = reject(451, `4.7.1 <${to}>: Recipient address rejected: Greylisted, try again later`)
       } else if (local.startsWith('full')) {
         err = reject(452, `4.2.2 <${to}>: Mailbox full`)
+      } else if (local.startsWith('unauth')) {
+        // Gmail's reply: a two-digit detail (5.7.26) that Haraka's reply parser does not split off.
+        err = reject(550, '5.7.26 This mail is unauthenticated, which poses a security risk to the sender and Gmail users, and has been blocked. The sender must authenticate with at least one of SPF or DKIM.')
       }
       log.rcpt.push({ to, code: err ? (err as any).responseCode : 250, at: Date.now() })
       cb(err)
@@ -138,6 +142,8 @@ export interface HarakaDirOptions {
   extraIni?: string
   /** Worker processes (0 = none). @default 0 */
   nodes?: number
+  /** Route the domain `down.example` to this port of 127.0.0.1, where nothing listens. */
+  downPort?: number
 }
 
 /**
@@ -163,7 +169,7 @@ export function prepareHarakaDir(o: HarakaDirOptions): string {
     .split('\n')
     .filter((l) => o.pluginOn !== false || l.trim() !== 'bounce-guard')
   cfg('plugins', `${plugins.join('\n')}\nroute_to_sink\n`)
-  cfg('route_to_sink.ini', `[main]\nhost=127.0.0.1\nport=${o.sinkPort}\n`)
+  cfg('route_to_sink.ini', `[main]\nhost=127.0.0.1\nport=${o.sinkPort}\ndown_port=${o.downPort ?? ''}\n`)
   mkdirSync(join(dir, 'plugins'), { recursive: true })
   writeFileSync(
     join(dir, 'plugins/route_to_sink.js'),
@@ -171,7 +177,8 @@ export function prepareHarakaDir(o: HarakaDirOptions): string {
 exports.register = function () { this.register_hook('get_mx', 'route') }
 exports.route = function (next, hmail, domain) {
   const c = this.config.get('route_to_sink.ini')
-  next(OK, { exchange: c.main.host, port: Number(c.main.port), priority: 0 })
+  const port = domain === 'down.example' && c.main.down_port ? c.main.down_port : c.main.port
+  next(OK, { exchange: c.main.host, port: Number(port), priority: 0 })
 }
 `,
   )
