@@ -135,6 +135,7 @@ export function register(program: Command): void {
             ]),
           )
         }
+        return 0
       }),
     )
 }
