@@ -66,6 +66,7 @@ describe.each([
   }
 
   it('suppresses the dead Gmail address; the next send to it never reaches the server', async () => {
+    const events = collect(guard)
     const t = transporter()
     const err = await sendErr(t.sendMail({ from: FROM, to: 'dead@gmail.com', subject: 'hi', text: 'x' }))
     // Nodemailer's own error, unchanged, with the classification beside it.
@@ -98,6 +99,20 @@ describe.each([
     expect(err2.bounceGuard.suppressed).toEqual(['dead@gmail.com'])
     expect(mta.rcptCount('dead@gmail.com')).toBe(1)
     expect(mta.connections).toBe(before)
+    // The guard's events fired: one new suppression, then two call-time refusals; one bounce.
+    const sup = events.suppressed as Array<{ atCallTime: boolean; suppression: { key: string } }>
+    expect(sup.map((s) => [s.suppression.key, s.atCallTime])).toEqual([
+      ['dead@gmail.com', false],
+      ['dead@gmail.com', true],
+      ['dead@gmail.com', true],
+    ])
+    expect(events.bounces).toHaveLength(1)
+    // Refusals are recorded as call-time events.
+    expect((await store.listEvents('dead@gmail.com')).map((e) => [e.type, e.source])).toEqual([
+      ['suppressed', 'call-time'],
+      ['suppressed', 'call-time'],
+      ['bounced', 'smtp'],
+    ])
   })
 
   it('classifies Microsoft 550 5.5.0 per recipient in a mixed envelope and delivers to the good ones', async () => {
