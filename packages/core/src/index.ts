@@ -13,3 +13,4 @@ export { BUILTIN_RULES, PROVIDER_RULES, GENERIC_RULES, RFC3463_RULES, BASIC_RULE
 export { KeywordMatcher } from './keyword-matcher.js'
 export * from './bounce/index.js'
 export * from './verp.js'
+export * from './monitor.js'
