@@ -172,7 +172,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   guard.on('suppressed', (info) => {
     if (!info.atCallTime && info.suppression.escalated) escalated.push(info.suppression.key)
   })
-  const onResult = (r: { event: { recipient: string; type: string; classification?: { reason: string } }; decision: BounceDecision; state: { consecutiveSoftFailures: number; firstSoftFailureAt?: Date } }) => {
+  const onResult = (r: {
+    event: { recipient: string; type: string; classification?: { reason: string } }
+    decision: BounceDecision
+    state: { consecutiveSoftFailures: number; firstSoftFailureAt?: Date }
+  }) => {
     if (r.event.type === 'delivered') delivered.add(r.event.recipient)
     if (r.decision.action === 'retry') dueTimes.add(r.decision.at.getTime())
     if (phase !== 'retry') return
@@ -193,7 +197,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const sendCampaign = async (subject: string): Promise<RecipientRow[]> => {
     const rows: RecipientRow[] = []
     for (const m of CAMPAIGN) {
-      const mail = { from: m.from ?? SENDER, to: m.to, subject, text: `Hello!\n\n${subject}\n\n-- Shop News`, headers: { 'List-Unsubscribe': '<mailto:unsubscribe@shop.example>' } }
+      const mail = {
+        from: m.from ?? SENDER,
+        to: m.to,
+        subject,
+        text: `Hello!\n\n${subject}\n\n-- Shop News`,
+        headers: { 'List-Unsubscribe': '<mailto:unsubscribe@shop.example>' },
+      }
       let details: { outcomes?: RecipientOutcome[] } | undefined
       try {
         const info = (await transporter.sendMail(mail)) as { bounceGuard?: { outcomes?: RecipientOutcome[] } }
@@ -211,7 +221,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   }
 
   try {
-    print(`Bounce Guard demo: a local SMTP server on ${server.host}:${server.port} plays Gmail, Outlook.com, Yahoo and a small ISP with greylisting.`)
+    print(
+      `Bounce Guard demo: a local SMTP server on ${server.host}:${server.port} plays Gmail, Outlook.com, Yahoo and a small ISP with greylisting.`,
+    )
     print(`Store: SQLite file ${dbPath}\n`)
 
     // 1. The first campaign.
@@ -246,7 +258,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const refusedInSecond = second.filter((r) => r.result === 'refused at call time').map((r) => r.recipient)
     const leaked = refusedInSecond.filter((r) => serverSawInSecond.includes(r))
     print(`  Refused at call time: ${refusedInSecond.join(', ') || 'none'}.`)
-    print(`  The SMTP server saw ${serverSawInSecond.length} recipients in this campaign, ${leaked.length === 0 ? 'none of them suppressed' : `including ${leaked.join(', ')} (unexpected!)`}.\n`)
+    print(
+      `  The SMTP server saw ${serverSawInSecond.length} recipients in this campaign, ${leaked.length === 0 ? 'none of them suppressed' : `including ${leaked.join(', ')} (unexpected!)`}.\n`,
+    )
 
     // 4. The report (the same as `bounce-guard report`).
     const report = await buildReport(db.store, { since: start, until: new Date(clock + 1), groupBy: 'domain' })

@@ -92,7 +92,8 @@ export async function startProviderServer(): Promise<ProviderServer> {
           // One message per recipient in the demo, so a data-phase reply concerns that recipient.
           for (const rcpt of to) {
             const provider = providerFor(rcpt)
-            if (fromDomain && UNAUTHENTICATED_DOMAINS.has(fromDomain) && provider?.dmarcReject) return callback(replyError(provider.dmarcReject(fromDomain)))
+            if (fromDomain && UNAUTHENTICATED_DOMAINS.has(fromDomain) && provider?.dmarcReject)
+              return callback(replyError(provider.dmarcReject(fromDomain)))
             const r = next(rcpt, 'data')
             if (r !== 'accept') return callback(replyError(r))
           }
@@ -107,7 +108,7 @@ export async function startProviderServer(): Promise<ProviderServer> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
   })
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port
+  const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port
   return {
     host: '127.0.0.1',
     port,

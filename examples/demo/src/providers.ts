@@ -48,40 +48,47 @@ export const PROVIDERS: Provider[] = [
     mailboxes: {
       'old.friend': {
         story: 'account deleted: Gmail NoSuchUser',
-        replies: [{
-          code: 550,
-          lines: [
-            "5.1.1 The email account that you tried to reach does not exist. Please try",
-            "5.1.1 double-checking the recipient's email address for typos or",
-            '5.1.1 unnecessary spaces. For more information, go to',
-            `5.1.1  https://support.google.com/mail/?p=NoSuchUser ${gsmtp('d2e1a72fcca58-7398a3bd2b3si1234561b3a.321')}`,
-          ],
-        }],
+        replies: [
+          {
+            code: 550,
+            lines: [
+              '5.1.1 The email account that you tried to reach does not exist. Please try',
+              "5.1.1 double-checking the recipient's email address for typos or",
+              '5.1.1 unnecessary spaces. For more information, go to',
+              `5.1.1  https://support.google.com/mail/?p=NoSuchUser ${gsmtp('d2e1a72fcca58-7398a3bd2b3si1234561b3a.321')}`,
+            ],
+          },
+        ],
       },
       bruno: {
         story: 'Gmail rate-limits our IP once (421 4.7.28), then accepts',
-        replies: [{
-          code: 421,
-          lines: [
-            `4.7.28 [${DEMO_SENDER_IP}      15] Our system has detected an unusual rate of`,
-            '4.7.28 unsolicited mail originating from your IP address. To protect our',
-            '4.7.28 users from spam, mail sent from your IP address has been temporarily',
-            '4.7.28 rate limited. Please visit',
-            '4.7.28  https://support.google.com/mail/?p=UnsolicitedRateLimitError to',
-            `4.7.28 review our Bulk Email Senders Guidelines. ${gsmtp('a640c23a62f3a-ab6c1b2c3d4si1234566b.412')}`,
-          ],
-        }, 'accept'],
+        replies: [
+          {
+            code: 421,
+            lines: [
+              `4.7.28 [${DEMO_SENDER_IP}      15] Our system has detected an unusual rate of`,
+              '4.7.28 unsolicited mail originating from your IP address. To protect our',
+              '4.7.28 users from spam, mail sent from your IP address has been temporarily',
+              '4.7.28 rate limited. Please visit',
+              '4.7.28  https://support.google.com/mail/?p=UnsolicitedRateLimitError to',
+              `4.7.28 review our Bulk Email Senders Guidelines. ${gsmtp('a640c23a62f3a-ab6c1b2c3d4si1234566b.412')}`,
+            ],
+          },
+          'accept',
+        ],
       },
       ivy: {
         story: 'mailbox over quota for days (552 5.2.2): soft, escalated when it persists',
-        replies: [{
-          code: 552,
-          lines: [
-            '5.2.2 The email account that you tried to reach is over quota. Please direct',
-            '5.2.2 the recipient to',
-            `5.2.2  https://support.google.com/mail/?p=OverQuotaPerm ${gsmtp('5b1f17b1804b1-43cd2f7e1b2si1234567f9.95')}`,
-          ],
-        }],
+        replies: [
+          {
+            code: 552,
+            lines: [
+              '5.2.2 The email account that you tried to reach is over quota. Please direct',
+              '5.2.2 the recipient to',
+              `5.2.2  https://support.google.com/mail/?p=OverQuotaPerm ${gsmtp('5b1f17b1804b1-43cd2f7e1b2si1234567f9.95')}`,
+            ],
+          },
+        ],
       },
     },
     dmarcReject: (fromDomain) => ({
@@ -101,21 +108,36 @@ export const PROVIDERS: Provider[] = [
     mailboxes: {
       gone: {
         story: 'Outlook.com: mailbox unavailable (unknown user)',
-        replies: [{ code: 550, lines: ['5.5.0 Requested action not taken: mailbox unavailable. [AM4PEPF00027A5F.eurprd04.prod.outlook.com 2025-03-03T09:00:01.123Z 08DD5A1234567890]'] }],
+        replies: [
+          {
+            code: 550,
+            lines: [
+              '5.5.0 Requested action not taken: mailbox unavailable. [AM4PEPF00027A5F.eurprd04.prod.outlook.com 2025-03-03T09:00:01.123Z 08DD5A1234567890]',
+            ],
+          },
+        ],
       },
       dan: {
         story: 'our IP is on Spamhaus: the block is about us, not about dan',
-        replies: [{
-          code: 550,
-          lines: [`5.7.1 Service unavailable, Client host [${DEMO_SENDER_IP}] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/${DEMO_SENDER_IP} (AS3130). [AM4PEPF00027A5F.eurprd04.prod.outlook.com 2025-03-03T09:00:02.456Z 08DD5A1234567891]`],
-        }],
+        replies: [
+          {
+            code: 550,
+            lines: [
+              `5.7.1 Service unavailable, Client host [${DEMO_SENDER_IP}] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/${DEMO_SENDER_IP} (AS3130). [AM4PEPF00027A5F.eurprd04.prod.outlook.com 2025-03-03T09:00:02.456Z 08DD5A1234567891]`,
+            ],
+          },
+        ],
       },
       erin: {
         story: 'Microsoft reputation block S3150: about us, not about erin',
-        replies: [{
-          code: 550,
-          lines: [`5.7.1 Unfortunately, messages from [${DEMO_SENDER_IP}] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [AM4PEPF00027A5F.eurprd04.prod.outlook.com 2025-03-03T09:00:03.789Z 08DD5A1234567892]`],
-        }],
+        replies: [
+          {
+            code: 550,
+            lines: [
+              `5.7.1 Unfortunately, messages from [${DEMO_SENDER_IP}] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [AM4PEPF00027A5F.eurprd04.prod.outlook.com 2025-03-03T09:00:03.789Z 08DD5A1234567892]`,
+            ],
+          },
+        ],
       },
     },
   },
@@ -125,12 +147,27 @@ export const PROVIDERS: Provider[] = [
     mailboxes: {
       grace: {
         story: 'Yahoo defers us once for volume (TSS04), then accepts',
-        replies: [{ code: 421, lines: [`4.7.0 [TSS04] Messages from ${DEMO_SENDER_IP} temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes`] }, 'accept'],
+        replies: [
+          {
+            code: 421,
+            lines: [
+              `4.7.0 [TSS04] Messages from ${DEMO_SENDER_IP} temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes`,
+            ],
+          },
+          'accept',
+        ],
       },
       hank: {
         story: 'account disabled (554.30): soft at first, escalated when it persists',
         phase: 'data',
-        replies: [{ code: 554, lines: ['delivery error: dd Sorry, your message to hank@yahoo.test cannot be delivered. This mailbox is disabled (554.30). - mta4471.mail.bf1.yahoo.com'] }],
+        replies: [
+          {
+            code: 554,
+            lines: [
+              'delivery error: dd Sorry, your message to hank@yahoo.test cannot be delivered. This mailbox is disabled (554.30). - mta4471.mail.bf1.yahoo.com',
+            ],
+          },
+        ],
       },
     },
   },
@@ -140,7 +177,15 @@ export const PROVIDERS: Provider[] = [
     mailboxes: {
       kim: {
         story: 'postgrey greylists the first attempt, accepts the retry',
-        replies: [{ code: 451, lines: ['4.7.1 <kim@smallbiz.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/smallbiz.test.html'] }, 'accept'],
+        replies: [
+          {
+            code: 451,
+            lines: [
+              '4.7.1 <kim@smallbiz.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/smallbiz.test.html',
+            ],
+          },
+          'accept',
+        ],
       },
     },
   },

@@ -51,7 +51,14 @@ describe('pnpm demo', () => {
   })
 
   it('delivers the temporary failures on retry, and never suppresses for a sender-side block', () => {
-    for (const a of ['ana@gmail.test', 'carla@outlook.test', 'frank@yahoo.test', 'bruno@gmail.test', 'grace@yahoo.test', 'kim@smallbiz.test']) {
+    for (const a of [
+      'ana@gmail.test',
+      'carla@outlook.test',
+      'frank@yahoo.test',
+      'bruno@gmail.test',
+      'grace@yahoo.test',
+      'kim@smallbiz.test',
+    ]) {
       expect(result.delivered, a).toContain(a)
     }
     for (const a of ['dan@outlook.test', 'erin@outlook.test', 'jo@gmail.test']) {
@@ -86,7 +93,21 @@ describe('pnpm demo', () => {
   it('leaves a database the CLI can explore, as printed', () => {
     const repo = fileURLToPath(new URL('../../..', import.meta.url))
     const tsx = pathToFileURL(createRequire(join(repo, 'package.json')).resolve('tsx')).href
-    const r = spawnSync(process.execPath, ['--conditions=source', '--import', tsx, join(repo, 'packages/cli/src/bin.ts'), 'suppressions', 'list', '--json', '--db', `sqlite:${result.dbPath}`], { encoding: 'utf8', cwd: repo, timeout: 60_000 })
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--conditions=source',
+        '--import',
+        tsx,
+        join(repo, 'packages/cli/src/bin.ts'),
+        'suppressions',
+        'list',
+        '--json',
+        '--db',
+        `sqlite:${result.dbPath}`,
+      ],
+      { encoding: 'utf8', cwd: repo, timeout: 60_000 },
+    )
     expect(r.status, r.stderr).toBe(0)
     expect((JSON.parse(r.stdout) as Array<{ key: string }>).map((s) => s.key).sort()).toEqual(suppressedKeys())
   })

@@ -11,7 +11,12 @@ import type { BounceGuardSendDetails } from '@bounce-guard/nodemailer'
 
 /** The part of a Nodemailer transporter the app uses. */
 export interface Mailer {
-  sendMail(mail: { from: string; to: string; subject: string; text: string }): Promise<{ messageId?: string; bounceGuard?: BounceGuardSendDetails }>
+  sendMail(mail: {
+    from: string
+    to: string
+    subject: string
+    text: string
+  }): Promise<{ messageId?: string; bounceGuard?: BounceGuardSendDetails }>
 }
 
 /** Options of `createApp`. */
@@ -55,10 +60,20 @@ async function send(req: IncomingMessage, res: ServerResponse, options: AppOptio
   if (check.invalid.length) return reply(res, 400, { error: 'bad_address', message: `${body.to} is not an e-mail address` })
   const hit = check.suppressed[0]
   if (hit) {
-    return reply(res, 422, { error: 'suppressed', recipient: hit.normalized, reason: hit.suppression.reason, since: hit.suppression.createdAt })
+    return reply(res, 422, {
+      error: 'suppressed',
+      recipient: hit.normalized,
+      reason: hit.suppression.reason,
+      since: hit.suppression.createdAt,
+    })
   }
   try {
-    const info = await options.transporter.sendMail({ from: options.from ?? 'app@example.org', to: body.to, subject: body.subject, text: body.text })
+    const info = await options.transporter.sendMail({
+      from: options.from ?? 'app@example.org',
+      to: body.to,
+      subject: body.subject,
+      text: body.text,
+    })
     const outcome = info.bounceGuard?.outcomes[0]
     return reply(res, 202, { status: outcome?.type ?? 'sent', messageId: info.messageId, retryAt: info.bounceGuard?.retry?.dueAt })
   } catch (err) {
@@ -73,7 +88,12 @@ async function send(req: IncomingMessage, res: ServerResponse, options: AppOptio
     if (outcome?.type === 'bounced') {
       const c = outcome.classification
       // A hard bounce is about the address: the caller should fix it. Anything else is ours to fix.
-      return reply(res, c?.hard ? 422 : 502, { error: c?.hard ? 'undeliverable' : 'refused', recipient: outcome.recipient, reason: c?.reason, scope: c?.scope })
+      return reply(res, c?.hard ? 422 : 502, {
+        error: c?.hard ? 'undeliverable' : 'refused',
+        recipient: outcome.recipient,
+        reason: c?.reason,
+        scope: c?.scope,
+      })
     }
     return reply(res, 503, { error: 'unavailable', message: (err as Error).message })
   }

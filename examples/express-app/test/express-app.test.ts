@@ -26,7 +26,12 @@ describe('example: express-app (node:http)', () => {
       logger: false,
       onRcptTo(address, _s, cb) {
         rcpts.push(address.address)
-        if (address.address === 'nobody@example.com') return cb(Object.assign(new Error('5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in virtual mailbox table'), { responseCode: 550 }))
+        if (address.address === 'nobody@example.com')
+          return cb(
+            Object.assign(new Error('5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in virtual mailbox table'), {
+              responseCode: 550,
+            }),
+          )
         cb()
       },
       onData(stream, _s, cb) {
@@ -35,7 +40,7 @@ describe('example: express-app (node:http)', () => {
       },
     })
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()))
-    const port = ((smtp as unknown as { server: { address(): AddressInfo } }).server.address()).port
+    const port = (smtp as unknown as { server: { address(): AddressInfo } }).server.address().port
     app = await start({ smtp: { host: '127.0.0.1', port }, db: `sqlite:${join(dir, 'app.sqlite')}` })
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
   })

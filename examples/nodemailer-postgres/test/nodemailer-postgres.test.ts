@@ -58,8 +58,21 @@ describe('example: nodemailer-postgres', async () => {
       logger: false,
       onRcptTo(address, _s, cb) {
         rcpts.push(address.address)
-        if (address.address === 'gone@example.com') return cb(Object.assign(new Error('5.1.1 <gone@example.com>: Recipient address rejected: User unknown in local recipient table'), { responseCode: 550 }))
-        if (address.address === 'grey@example.com' && greyAttempts++ === 0) return cb(Object.assign(new Error('4.7.1 <grey@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html'), { responseCode: 451 }))
+        if (address.address === 'gone@example.com')
+          return cb(
+            Object.assign(new Error('5.1.1 <gone@example.com>: Recipient address rejected: User unknown in local recipient table'), {
+              responseCode: 550,
+            }),
+          )
+        if (address.address === 'grey@example.com' && greyAttempts++ === 0)
+          return cb(
+            Object.assign(
+              new Error(
+                '4.7.1 <grey@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html',
+              ),
+              { responseCode: 451 },
+            ),
+          )
         cb()
       },
       onData(stream, _s, cb) {
@@ -68,7 +81,7 @@ describe('example: nodemailer-postgres', async () => {
       },
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-    port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port
+    port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port
   })
   afterAll(async () => {
     if (!db.ok) return
@@ -83,10 +96,14 @@ describe('example: nodemailer-postgres', async () => {
     try {
       await a.transporter.sendMail({ from: 'app@example.org', to: 'gone@example.com', subject: 'x', text: 'x' }).catch(() => {})
       const seenBefore = rcpts.length
-      await expect(b.transporter.sendMail({ from: 'app@example.org', to: 'gone@example.com', subject: 'y', text: 'y' })).rejects.toMatchObject({ code: 'ESUPPRESSED' })
+      await expect(
+        b.transporter.sendMail({ from: 'app@example.org', to: 'gone@example.com', subject: 'y', text: 'y' }),
+      ).rejects.toMatchObject({ code: 'ESUPPRESSED' })
       expect(rcpts.length).toBe(seenBefore)
 
-      const first = await a.transporter.sendMail({ from: 'app@example.org', to: 'grey@example.com', subject: 'z', text: 'z' }).catch((e: { bounceGuard?: unknown }) => e)
+      const first = await a.transporter
+        .sendMail({ from: 'app@example.org', to: 'grey@example.com', subject: 'z', text: 'z' })
+        .catch((e: { bounceGuard?: unknown }) => e)
       const retry = (first as { bounceGuard?: { retry?: { dueAt?: Date } } }).bounceGuard?.retry
       expect(retry?.dueAt).toBeInstanceOf(Date)
       // Both workers run once when the job is due: exactly one of them delivers it.

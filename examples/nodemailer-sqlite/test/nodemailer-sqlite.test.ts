@@ -24,7 +24,11 @@ describe('example: nodemailer-sqlite', () => {
       onRcptTo(address, _session, cb) {
         seen.push(address.address)
         if (address.address === 'gone@example.com') {
-          return cb(Object.assign(new Error('5.1.1 <gone@example.com>: Recipient address rejected: User unknown in virtual mailbox table'), { responseCode: 550 }))
+          return cb(
+            Object.assign(new Error('5.1.1 <gone@example.com>: Recipient address rejected: User unknown in virtual mailbox table'), {
+              responseCode: 550,
+            }),
+          )
         }
         cb()
       },
@@ -34,7 +38,7 @@ describe('example: nodemailer-sqlite', () => {
       },
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-    port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port
+    port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port
   })
   afterAll(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -50,13 +54,21 @@ describe('example: nodemailer-sqlite', () => {
 
       const bounced = await mailer.transporter.sendMail({ from: 'app@example.org', to: 'gone@example.com', subject: 'b', text: 'b' }).then(
         () => undefined,
-        (err: { bounceGuard?: { outcomes: Array<{ recipient: string; type: string; classification?: { reason: string; hard: boolean } }> } }) => err,
+        (err: {
+          bounceGuard?: { outcomes: Array<{ recipient: string; type: string; classification?: { reason: string; hard: boolean } }> }
+        }) => err,
       )
-      expect(bounced?.bounceGuard?.outcomes[0]).toMatchObject({ recipient: 'gone@example.com', type: 'bounced', classification: { reason: 'userunknown', hard: true } })
+      expect(bounced?.bounceGuard?.outcomes[0]).toMatchObject({
+        recipient: 'gone@example.com',
+        type: 'bounced',
+        classification: { reason: 'userunknown', hard: true },
+      })
       expect((await mailer.guard.check(['Gone@Example.com'])).suppressed.map((s) => s.normalized)).toEqual(['gone@example.com'])
 
       const before = seen.length
-      await expect(mailer.transporter.sendMail({ from: 'app@example.org', to: 'gone@example.com', subject: 'c', text: 'c' })).rejects.toMatchObject({ code: 'ESUPPRESSED' })
+      await expect(
+        mailer.transporter.sendMail({ from: 'app@example.org', to: 'gone@example.com', subject: 'c', text: 'c' }),
+      ).rejects.toMatchObject({ code: 'ESUPPRESSED' })
       expect(seen.length).toBe(before)
     } finally {
       await mailer.close()

@@ -16,7 +16,10 @@ const tsx = pathToFileURL(createRequire(join(repo, 'package.json')).resolve('tsx
 export const PG_URL = process.env.BG_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 /** Run `bounce-guard <args>` as a real process, from `cwd` (default: the repository). */
-export function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> & { status: number } {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
+): SpawnSyncReturns<string> & { status: number } {
   const r = spawnSync(process.execPath, ['--conditions=source', '--import', tsx, bin, ...args], {
     cwd: options.cwd ?? repo,
     encoding: 'utf8',
@@ -52,7 +55,10 @@ export async function pgAvailable(): Promise<{ ok: boolean; url?: string; why?: 
   await admin.destroy()
   process.once('beforeExit', () => {
     const c = new DataSource({ type: 'postgres', url: PG_URL })
-    void c.initialize().then(() => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).finally(() => c.destroy())
+    void c
+      .initialize()
+      .then(() => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+      .finally(() => c.destroy())
   })
   const u = new URL(PG_URL)
   u.pathname = `/${name}`

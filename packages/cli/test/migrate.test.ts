@@ -21,7 +21,9 @@ describe('bounce-guard migrate (spawned, SQLite file)', () => {
     expect(applied.length).toBeGreaterThan(0)
     const sqlite = new DataSource({ type: 'better-sqlite3', database: file, readonly: true })
     await sqlite.initialize()
-    const tables = ((await sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'")) as Array<{ name: string }>).map((t) => t.name)
+    const tables = ((await sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'")) as Array<{ name: string }>).map(
+      (t) => t.name,
+    )
     await sqlite.destroy()
     expect(tables.filter((t) => /suppression/i.test(t)).length).toBeGreaterThan(0)
     const second = runCli(['migrate', '--db', `sqlite:${file}`])
@@ -55,7 +57,9 @@ describe('bounce-guard migrate (spawned, PostgreSQL)', async () => {
     expect((JSON.parse(first.stdout) as { applied: string[] }).applied.length).toBeGreaterThan(0)
     const client = new DataSource({ type: 'postgres', url })
     await client.initialize()
-    const rows = (await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) as Array<{ table_name: string }>
+    const rows = (await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) as Array<{
+      table_name: string
+    }>
     await client.destroy()
     expect(rows.map((r) => r.table_name).some((t) => /suppression/i.test(t))).toBe(true)
     expect(runCli(['migrate', '--db', url]).stdout).toMatch(/up to date/)

@@ -8,12 +8,55 @@ import { openStore } from '../src/lib/open-store.js'
 import { runCli, tmpDir } from './cli-helpers.js'
 
 const HOUR = 3_600_000
-const hard: BounceClassification = { reason: 'userunknown', hard: true, permanent: true, scope: 'recipient', code: 550, enhancedStatus: '5.1.1', provider: 'gmail', ruleId: 'test.user-unknown' }
-const blocked: BounceClassification = { reason: 'blocked', hard: false, permanent: true, scope: 'sender', code: 550, enhancedStatus: '5.7.1', provider: 'microsoft', ruleId: 'test.spamhaus', blocklist: 'spamhaus' }
-const full: BounceClassification = { reason: 'mailboxfull', hard: false, permanent: false, scope: 'recipient', code: 452, enhancedStatus: '4.2.2', provider: 'yahoo', ruleId: 'test.full' }
+const hard: BounceClassification = {
+  reason: 'userunknown',
+  hard: true,
+  permanent: true,
+  scope: 'recipient',
+  code: 550,
+  enhancedStatus: '5.1.1',
+  provider: 'gmail',
+  ruleId: 'test.user-unknown',
+}
+const blocked: BounceClassification = {
+  reason: 'blocked',
+  hard: false,
+  permanent: true,
+  scope: 'sender',
+  code: 550,
+  enhancedStatus: '5.7.1',
+  provider: 'microsoft',
+  ruleId: 'test.spamhaus',
+  blocklist: 'spamhaus',
+}
+const full: BounceClassification = {
+  reason: 'mailboxfull',
+  hard: false,
+  permanent: false,
+  scope: 'recipient',
+  code: 452,
+  enhancedStatus: '4.2.2',
+  provider: 'yahoo',
+  ruleId: 'test.full',
+}
 
-interface Row { key: string; sent: number; delivered: number; hardBounces: number; softBounces: number; deferred: number; senderRejections: number; bounceRate: number; suppressionsAdded?: number }
-interface ReportJson { rows: Row[]; totals: Row; refusing: Array<{ destination: string; senderRejections: number }>; suppressionsAdded: { total: number } }
+interface Row {
+  key: string
+  sent: number
+  delivered: number
+  hardBounces: number
+  softBounces: number
+  deferred: number
+  senderRejections: number
+  bounceRate: number
+  suppressionsAdded?: number
+}
+interface ReportJson {
+  rows: Row[]
+  totals: Row
+  refusing: Array<{ destination: string; senderRejections: number }>
+  suppressionsAdded: { total: number }
+}
 
 describe('bounce-guard report (spawned, SQLite file)', () => {
   let dir: string
@@ -27,7 +70,12 @@ describe('bounce-guard report (spawned, SQLite file)', () => {
     const opened = await openStore(db)
     const now = Date.now()
     const ev = (recipient: string, type: BounceEvent['type'], at: number, classification?: BounceClassification): BounceEvent => ({
-      recipient, domain: recipient.split('@')[1]!, type, at: new Date(at), source: 'smtp', ...(classification ? { classification } : {}),
+      recipient,
+      domain: recipient.split('@')[1]!,
+      type,
+      at: new Date(at),
+      source: 'smtp',
+      ...(classification ? { classification } : {}),
     })
     const events: BounceEvent[] = []
     for (let i = 0; i < seed['a.test'].delivered; i++) events.push(ev(`u${i}@a.test`, 'delivered', now - HOUR))
@@ -39,8 +87,21 @@ describe('bounce-guard report (spawned, SQLite file)', () => {
     // Old: outside --since 7d.
     events.push(ev('old@c.test', 'bounced', now - 30 * 24 * HOUR, hard))
     for (const e of events) await opened.store.recordEvent(e)
-    await opened.store.suppress({ key: 'gone@a.test', scope: 'address', reason: 'userunknown', source: 'smtp', at: new Date(now - 2 * HOUR), ruleId: hard.ruleId })
-    await opened.store.suppress({ key: 'old@c.test', scope: 'address', reason: 'userunknown', source: 'smtp', at: new Date(now - 30 * 24 * HOUR) })
+    await opened.store.suppress({
+      key: 'gone@a.test',
+      scope: 'address',
+      reason: 'userunknown',
+      source: 'smtp',
+      at: new Date(now - 2 * HOUR),
+      ruleId: hard.ruleId,
+    })
+    await opened.store.suppress({
+      key: 'old@c.test',
+      scope: 'address',
+      reason: 'userunknown',
+      source: 'smtp',
+      at: new Date(now - 30 * 24 * HOUR),
+    })
     await opened.close()
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -53,9 +114,22 @@ describe('bounce-guard report (spawned, SQLite file)', () => {
     const b = report.rows.find((x) => x.key === 'b.test')!
     expect(report.rows.find((x) => x.key === 'c.test')).toBeUndefined()
     const aSent = seed['a.test'].delivered + seed['a.test'].hard + seed['a.test'].sender
-    expect(a).toMatchObject({ sent: aSent, delivered: seed['a.test'].delivered, hardBounces: seed['a.test'].hard, senderRejections: seed['a.test'].sender, suppressionsAdded: 1 })
+    expect(a).toMatchObject({
+      sent: aSent,
+      delivered: seed['a.test'].delivered,
+      hardBounces: seed['a.test'].hard,
+      senderRejections: seed['a.test'].sender,
+      suppressionsAdded: 1,
+    })
     expect(a.bounceRate).toBeCloseTo(seed['a.test'].hard / aSent, 6)
-    expect(b).toMatchObject({ sent: 1 + seed['b.test'].deferred, delivered: 1, hardBounces: 0, deferred: seed['b.test'].deferred, senderRejections: 0, bounceRate: 0 })
+    expect(b).toMatchObject({
+      sent: 1 + seed['b.test'].deferred,
+      delivered: 1,
+      hardBounces: 0,
+      deferred: seed['b.test'].deferred,
+      senderRejections: 0,
+      bounceRate: 0,
+    })
     expect(report.totals.sent).toBe(aSent + 3)
     expect(report.refusing).toEqual([{ destination: 'a.test', senderRejections: 1, sent: aSent }])
     expect(report.suppressionsAdded.total).toBe(1)

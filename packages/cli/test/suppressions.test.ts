@@ -49,7 +49,13 @@ describe('database URLs', () => {
   it('resolves sqlite paths and keeps server URLs, masking passwords', () => {
     expect(parseDatabaseUrl('sqlite:data/x.sqlite', '/srv')).toMatchObject({ kind: 'sqlite', path: '/srv/data/x.sqlite' })
     expect(parseDatabaseUrl('sqlite:///var/x.db')).toMatchObject({ kind: 'sqlite', path: '/var/x.db' })
-    expect(parseDatabaseUrl('postgres://u:secret@db.local/bg')).toMatchObject({ kind: 'postgres', host: 'db.local', port: 5432, database: 'bg', display: 'postgres://u:***@db.local/bg' })
+    expect(parseDatabaseUrl('postgres://u:secret@db.local/bg')).toMatchObject({
+      kind: 'postgres',
+      host: 'db.local',
+      port: 5432,
+      database: 'bg',
+      display: 'postgres://u:***@db.local/bg',
+    })
     expect(parseDatabaseUrl('mariadb://root@127.0.0.1:3307/bg')).toMatchObject({ kind: 'mysql', port: 3307 })
   })
   it('throws EDATABASE_URL for what it cannot use', () => {
@@ -86,7 +92,10 @@ describe('importSuppressions (memory store)', () => {
     expect(first.rejected[1]!.error).toMatch(/unknown reason/)
     expect(first.rejected[2]!.error).toMatch(/expires_at/)
 
-    const found = await store.findSuppressions(['alice@example.test', 'someone@blocked.test', 'frank@example.test', 'carol@example.test'], NOW)
+    const found = await store.findSuppressions(
+      ['alice@example.test', 'someone@blocked.test', 'frank@example.test', 'carol@example.test'],
+      NOW,
+    )
     expect(found.get('alice@example.test')).toMatchObject({ reason: 'userunknown', detail: 'bounced, twice' })
     expect(found.get('someone@blocked.test')).toMatchObject({ key: 'blocked.test', scope: 'domain' })
     expect(found.get('frank@example.test')?.detail).toBe('a note\nover two lines')
@@ -95,20 +104,33 @@ describe('importSuppressions (memory store)', () => {
     const second = await importSuppressions(store, Readable.from([csv]), { format: 'csv', now: () => NOW })
     expect(second).toMatchObject({ created: 0, updated: 0, unchanged: 5 })
 
-    const changed = await importSuppressions(store, Readable.from(['key,reason\nbob@example.test,unsubscribe\nnew@example.test,manual\n']), { format: 'csv', now: () => NOW })
+    const changed = await importSuppressions(
+      store,
+      Readable.from(['key,reason\nbob@example.test,unsubscribe\nnew@example.test,manual\n']),
+      { format: 'csv', now: () => NOW },
+    )
     expect(changed).toMatchObject({ created: 1, updated: 1, unchanged: 0 })
     expect((await store.findSuppressions(['bob@example.test'], NOW)).get('bob@example.test')?.reason).toBe('unsubscribe')
   })
 
   it('counts a key repeated in one file once as new and then as updated', async () => {
     const store = new MemoryBounceStore()
-    const s = await importSuppressions(store, Readable.from(['a@x.test,,manual\na@x.test,,complaint\na@x.test,,complaint\n']), { format: 'csv', now: () => NOW })
+    const s = await importSuppressions(store, Readable.from(['a@x.test,,manual\na@x.test,,complaint\na@x.test,,complaint\n']), {
+      format: 'csv',
+      now: () => NOW,
+    })
     expect(s).toMatchObject({ created: 1, updated: 1, unchanged: 1 })
   })
 
   it('reads JSON Lines, including what export writes', async () => {
     const store = new MemoryBounceStore()
-    const lines = ['{"key":"a@x.test","reason":"userunknown"}', '"b@x.test"', '{not json', '[1,2]', '{"address":"c@x.test","expiresAt":"2099-01-01T00:00:00Z"}']
+    const lines = [
+      '{"key":"a@x.test","reason":"userunknown"}',
+      '"b@x.test"',
+      '{not json',
+      '[1,2]',
+      '{"address":"c@x.test","expiresAt":"2099-01-01T00:00:00Z"}',
+    ]
     const s = await importSuppressions(store, Readable.from([lines.join('\n')]), { format: 'jsonl', now: () => NOW })
     expect(s.created).toBe(3)
     expect(s.rejected.map((r) => r.line)).toEqual([3, 4])
@@ -125,7 +147,15 @@ describe('importSuppressions (memory store)', () => {
 
   it('exports CSV with a header that imports back unchanged', async () => {
     const store = new MemoryBounceStore()
-    await store.suppress({ key: 'x@y.test', scope: 'address', reason: 'userunknown', source: 'smtp', at: NOW, ruleId: 'gmail.user-unknown', detail: '550 5.1.1, "quoted"' })
+    await store.suppress({
+      key: 'x@y.test',
+      scope: 'address',
+      reason: 'userunknown',
+      source: 'smtp',
+      at: NOW,
+      ruleId: 'gmail.user-unknown',
+      detail: '550 5.1.1, "quoted"',
+    })
     const out = sink()
     await exportSuppressions(store, out.stream, { format: 'csv', filter: { now: NOW } })
     expect(out.text().split('\n')[0]).toBe('key,scope,reason,source,created_at,updated_at,expires_at,escalated,rule_id,detail')
@@ -148,9 +178,13 @@ describe('bounce-guard suppressions (spawned, SQLite file)', () => {
     expect(runCli(['suppressions', 'add', '@blocked.test', '--db', db, '--expires', '30d']).stdout).toMatch(/added domain blocked\.test/)
     const all = JSON.parse(runCli(['suppressions', 'list', '--json', '--db', db]).stdout) as Array<{ key: string }>
     expect(all.map((s) => s.key).sort()).toEqual(['alice@example.test', 'blocked.test', 'bob@other.test'])
-    const byDomain = JSON.parse(runCli(['suppressions', 'list', '--json', '--domain', 'example.test', '--db', db]).stdout) as Array<{ key: string }>
+    const byDomain = JSON.parse(runCli(['suppressions', 'list', '--json', '--domain', 'example.test', '--db', db]).stdout) as Array<{
+      key: string
+    }>
     expect(byDomain.map((s) => s.key)).toEqual(['alice@example.test'])
-    const byReason = JSON.parse(runCli(['suppressions', 'list', '--json', '--reason', 'manual', '--db', db]).stdout) as Array<{ key: string }>
+    const byReason = JSON.parse(runCli(['suppressions', 'list', '--json', '--reason', 'manual', '--db', db]).stdout) as Array<{
+      key: string
+    }>
     expect(byReason.map((s) => s.key)).toEqual(['blocked.test'])
     const future = JSON.parse(runCli(['suppressions', 'list', '--json', '--since', '2999-01-01', '--db', db]).stdout) as unknown[]
     expect(future).toEqual([])
@@ -175,7 +209,9 @@ describe('bounce-guard suppressions (spawned, SQLite file)', () => {
     expect(again.status).toBe(4)
     expect(again.stdout).toMatch(/0 new, 0 updated, 1201 unchanged/)
     expect(again.stderr).toMatch(/list\.csv:1202: rejected: stray quote/)
-    const listed = JSON.parse(runCli(['suppressions', 'list', '--json', '--domain', 'bulk.test', '--limit', '0', '--db', db]).stdout) as unknown[]
+    const listed = JSON.parse(
+      runCli(['suppressions', 'list', '--json', '--domain', 'bulk.test', '--limit', '0', '--db', db]).stdout,
+    ) as unknown[]
     expect(listed).toHaveLength(1201)
   })
 
@@ -212,7 +248,9 @@ describe('bounce-guard suppressions (spawned, PostgreSQL)', async () => {
     const url = pg.url!
     expect(runCli(['migrate', '--db', url]).status).toBe(0)
     expect(runCli(['suppressions', 'add', 'pg-user@cli-test.test', '--db', url]).status).toBe(0)
-    const listed = JSON.parse(runCli(['suppressions', 'list', '--json', '--domain', 'cli-test.test', '--db', url]).stdout) as Array<{ key: string }>
+    const listed = JSON.parse(runCli(['suppressions', 'list', '--json', '--domain', 'cli-test.test', '--db', url]).stdout) as Array<{
+      key: string
+    }>
     expect(listed.map((s) => s.key)).toContain('pg-user@cli-test.test')
     expect(runCli(['suppressions', 'remove', 'pg-user@cli-test.test', '--db', url]).stdout).toMatch(/^removed/)
   })

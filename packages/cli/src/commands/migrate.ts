@@ -21,7 +21,9 @@ export function register(program: Command): void {
         } else if (applied.length === 0) {
           process.stdout.write(`${where}: up to date, no migration to run\n`)
         } else {
-          process.stdout.write(`${where}: applied ${applied.length} migration${applied.length === 1 ? '' : 's'}:\n${applied.map((n) => `  ${n}\n`).join('')}`)
+          process.stdout.write(
+            `${where}: applied ${applied.length} migration${applied.length === 1 ? '' : 's'}:\n${applied.map((n) => `  ${n}\n`).join('')}`,
+          )
         }
       }),
     )

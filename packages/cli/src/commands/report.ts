@@ -81,7 +81,18 @@ export async function buildReport(store: BounceStore, options: { since: Date; un
   if (groupBy !== 'provider') {
     for (const [key, n] of addedBy) {
       if (!rows.some((r) => r.key === key)) {
-        rows.push({ key, sent: 0, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints: 0, senderRejections: 0, bounceRate: 0, suppressionsAdded: n })
+        rows.push({
+          key,
+          sent: 0,
+          delivered: 0,
+          hardBounces: 0,
+          softBounces: 0,
+          deferred: 0,
+          complaints: 0,
+          senderRejections: 0,
+          bounceRate: 0,
+          suppressionsAdded: n,
+        })
       }
     }
   }
@@ -120,7 +131,9 @@ export function formatReport(report: Report): string {
     { header: 'COMPLAINTS', value: (r) => r.complaints, align: 'right' },
     { header: 'REFUSED US', value: (r) => r.senderRejections, align: 'right' },
     { header: 'BOUNCE RATE', value: (r) => percent(r.bounceRate), align: 'right' },
-    ...(report.groupBy === 'provider' ? [] : [{ header: 'SUPPRESSED', value: (r: ReportRow) => r.suppressionsAdded ?? 0, align: 'right' as const }]),
+    ...(report.groupBy === 'provider'
+      ? []
+      : [{ header: 'SUPPRESSED', value: (r: ReportRow) => r.suppressionsAdded ?? 0, align: 'right' as const }]),
   ])
   const s = report.suppressionsAdded
   out += `\nSuppressions added: ${s.total} (${s.addresses} addresses, ${s.domains} domains, ${s.escalated} escalated from soft failures)\n`

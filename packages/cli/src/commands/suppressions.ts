@@ -7,13 +7,27 @@ import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
-import { BounceGuardError, normalizeDomain, tryNormalizeAddress, type EventSource, type Suppression, type SuppressionScope } from '@bounce-guard/core'
+import {
+  BounceGuardError,
+  normalizeDomain,
+  tryNormalizeAddress,
+  type EventSource,
+  type Suppression,
+  type SuppressionScope,
+} from '@bounce-guard/core'
 import { Option, type Command } from 'commander'
 import { action, CliError } from '../lib/errors.js'
 import { addDbOption, addFilterOptions, checkReason, dbUrl, toFilter, type FilterOptionValues } from '../lib/options.js'
 import { openStore } from '../lib/open-store.js'
 import { startProgress } from '../lib/progress.js'
-import { exportSuppressions, formatFromName, importSuppressions, openInput, type FileFormat } from '../lib/suppression-io.js'
+import {
+  exportSuppressions,
+  type FileFormat,
+  formatFromName,
+  type ImportSummary,
+  importSuppressions,
+  openInput,
+} from '../lib/suppression-io.js'
 import { suppressionToJson } from '../lib/suppression-rows.js'
 import { formatTable } from '../lib/table.js'
 import { parsePointInTime } from '../lib/time.js'
@@ -24,7 +38,10 @@ function keyOf(input: string, scope?: SuppressionScope): { key: string; scope: S
   const s: SuppressionScope = scope ?? (input.includes('@') && !input.startsWith('@') ? 'address' : 'domain')
   const key = s === 'address' ? tryNormalizeAddress(input) : normalizeDomain(input.replace(/^@/, ''))
   if (!key || (s === 'domain' && key.includes('@'))) {
-    throw new BounceGuardError('EINVALID_ADDRESS', `@bounce-guard/cli: ${JSON.stringify(input)} is not ${s === 'address' ? 'an e-mail address' : 'a domain'}`)
+    throw new BounceGuardError(
+      'EINVALID_ADDRESS',
+      `@bounce-guard/cli: ${JSON.stringify(input)} is not ${s === 'address' ? 'an e-mail address' : 'a domain'}`,
+    )
   }
   return { key, scope: s }
 }
@@ -42,7 +59,13 @@ function printSuppressions(items: Suppression[]): void {
       { header: 'SOURCE', value: (s) => s.source },
       { header: 'CREATED', value: (s) => date(s.createdAt) },
       { header: 'EXPIRES', value: (s) => (s.expiresAt ? date(s.expiresAt) : 'never') },
-      { header: 'RULE', value: (s) => (s.ruleId ?? (s.escalated ? '' : undefined)) === undefined ? undefined : `${s.ruleId ?? ''}${s.escalated ? ' (escalated)' : ''}`.trim() },
+      {
+        header: 'RULE',
+        value: (s) =>
+          (s.ruleId ?? (s.escalated ? '' : undefined)) === undefined
+            ? undefined
+            : `${s.ruleId ?? ''}${s.escalated ? ' (escalated)' : ''}`.trim(),
+      },
       { header: 'DETAIL', value: (s) => s.detail, maxWidth: 60 },
     ]),
   )
@@ -51,7 +74,8 @@ function printSuppressions(items: Suppression[]): void {
 function positiveInt(name: string) {
   return (v: string) => {
     const n = Number(v)
-    if (!Number.isInteger(n) || n < 0) throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/cli: ${name} must be a whole number >= 0`)
+    if (!Number.isInteger(n) || n < 0)
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/cli: ${name} must be a whole number >= 0`)
     return n
   }
 }
@@ -92,7 +116,9 @@ export function register(program: Command): void {
             process.stdout.write(`${JSON.stringify(items.map(suppressionToJson), null, 2)}\n`)
           } else {
             printSuppressions(items)
-            process.stderr.write(`${items.length} entr${items.length === 1 ? 'y' : 'ies'}${more ? ` (more: raise --limit, or use --limit 0)` : ''}\n`)
+            process.stderr.write(
+              `${items.length} entr${items.length === 1 ? 'y' : 'ies'}${more ? ` (more: raise --limit, or use --limit 0)` : ''}\n`,
+            )
           }
         } finally {
           await db.close()
@@ -116,8 +142,17 @@ export function register(program: Command): void {
         const db = await openStore(dbUrl(opts))
         try {
           for (const e of entries) {
-            const res = await db.store.suppress({ ...e, reason, source: 'manual', at: now, ...(expiresAt ? { expiresAt } : {}), ...(opts.detail ? { detail: opts.detail } : {}) })
-            process.stdout.write(`${res.created ? 'added' : 'updated'} ${e.scope} ${e.key} (${reason}${expiresAt ? `, until ${date(expiresAt)}` : ''})\n`)
+            const res = await db.store.suppress({
+              ...e,
+              reason,
+              source: 'manual',
+              at: now,
+              ...(expiresAt ? { expiresAt } : {}),
+              ...(opts.detail ? { detail: opts.detail } : {}),
+            })
+            process.stdout.write(
+              `${res.created ? 'added' : 'updated'} ${e.scope} ${e.key} (${reason}${expiresAt ? `, until ${date(expiresAt)}` : ''})\n`,
+            )
           }
         } finally {
           await db.close()
@@ -154,47 +189,62 @@ export function register(program: Command): void {
     .option('--progress', 'always show the progress bar on stderr (default: files over 1 MiB on a terminal)')
     .option('--no-progress', 'never show the progress bar')
     .option('--json', 'print the summary as JSON', false)
-    .addHelpText('after', [
-      '',
-      'CSV: a header row names the columns (key or address/email/domain required; scope, reason, source,',
-      'created_at, expires_at, escalated, rule_id, detail optional); without a header the columns are',
-      'key,scope,reason,source,created_at,updated_at,expires_at,escalated,rule_id,detail. JSON Lines: one',
-      'object per line with the same fields in camelCase (what `export --format jsonl` writes), or a string.',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'CSV: a header row names the columns (key or address/email/domain required; scope, reason, source,',
+        'created_at, expires_at, escalated, rule_id, detail optional); without a header the columns are',
+        'key,scope,reason,source,created_at,updated_at,expires_at,escalated,rule_id,detail. JSON Lines: one',
+        'object per line with the same fields in camelCase (what `export --format jsonl` writes), or a string.',
+      ].join('\n'),
+    )
     .action(
-      action(async (file: string, opts: { db?: string; format?: string; reason: string; source: EventSource; dryRun: boolean; progress?: boolean; json: boolean }) => {
-        const format = checkFormat(opts.format, file)
-        const defaultReason = checkReason(opts.reason)
-        let input: ReturnType<typeof openInput>
-        try {
-          input = openInput(file)
-        } catch (err) {
-          throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 4, { cause: err })
-        }
-        const db = await openStore(dbUrl(opts))
-        const bar = startProgress(input.size, opts.progress, 'import')
-        let summary
-        try {
-          summary = await importSuppressions(db.store, input.stream, { format, defaultReason, defaultSource: opts.source, dryRun: opts.dryRun, onProgress: bar.update })
-        } finally {
-          bar.stop()
-          input.stream.destroy()
-          await db.close()
-        }
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ file, format, dryRun: opts.dryRun, ...summary }, null, 2)}\n`)
-        } else {
-          const shown = summary.rejected.slice(0, 50)
-          for (const r of shown) process.stderr.write(`${file}:${r.line}: rejected: ${r.error}\n`)
-          if (summary.rejected.length > shown.length) process.stderr.write(`... and ${summary.rejected.length - shown.length} more rejected lines (use --json for all)\n`)
-          if (summary.ignoredColumns.length) process.stderr.write(`ignored columns: ${summary.ignoredColumns.join(', ')}\n`)
-          process.stdout.write(
-            `${opts.dryRun ? 'dry run: ' : ''}${summary.rows} rows: ${summary.created} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
-              `${summary.expired} already expired (skipped), ${summary.rejected.length} rejected\n`,
-          )
-        }
-        return summary.rejected.length > 0 ? 4 : 0
-      }),
+      action(
+        async (
+          file: string,
+          opts: { db?: string; format?: string; reason: string; source: EventSource; dryRun: boolean; progress?: boolean; json: boolean },
+        ) => {
+          const format = checkFormat(opts.format, file)
+          const defaultReason = checkReason(opts.reason)
+          let input: ReturnType<typeof openInput>
+          try {
+            input = openInput(file)
+          } catch (err) {
+            throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 4, { cause: err })
+          }
+          const db = await openStore(dbUrl(opts))
+          const bar = startProgress(input.size, opts.progress, 'import')
+          let summary: ImportSummary
+          try {
+            summary = await importSuppressions(db.store, input.stream, {
+              format,
+              defaultReason,
+              defaultSource: opts.source,
+              dryRun: opts.dryRun,
+              onProgress: bar.update,
+            })
+          } finally {
+            bar.stop()
+            input.stream.destroy()
+            await db.close()
+          }
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify({ file, format, dryRun: opts.dryRun, ...summary }, null, 2)}\n`)
+          } else {
+            const shown = summary.rejected.slice(0, 50)
+            for (const r of shown) process.stderr.write(`${file}:${r.line}: rejected: ${r.error}\n`)
+            if (summary.rejected.length > shown.length)
+              process.stderr.write(`... and ${summary.rejected.length - shown.length} more rejected lines (use --json for all)\n`)
+            if (summary.ignoredColumns.length) process.stderr.write(`ignored columns: ${summary.ignoredColumns.join(', ')}\n`)
+            process.stdout.write(
+              `${opts.dryRun ? 'dry run: ' : ''}${summary.rows} rows: ${summary.created} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
+                `${summary.expired} already expired (skipped), ${summary.rejected.length} rejected\n`,
+            )
+          }
+          return summary.rejected.length > 0 ? 4 : 0
+        },
+      ),
     )
 
   addFilterOptions(addDbOption(cmd.command('export')))

@@ -57,7 +57,8 @@ export function parseCsvRecord(text: string): CsvParseResult {
       }
       fields.push(value)
       if (i >= n) return { ok: true, fields }
-      if (text[i] !== ',') return { ok: false, error: `unexpected character ${JSON.stringify(text[i])} after a closing quote (column ${fields.length})` }
+      if (text[i] !== ',')
+        return { ok: false, error: `unexpected character ${JSON.stringify(text[i])} after a closing quote (column ${fields.length})` }
       i++
     } else {
       const end = text.indexOf(',', i)

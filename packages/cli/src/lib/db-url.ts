@@ -11,8 +11,15 @@ export const DEFAULT_DB_FILE = 'bounce-guard.sqlite'
 
 /** A database URL the CLI understands. */
 export type DatabaseTarget =
-  | { kind: 'sqlite'; /** Absolute path, or `:memory:`. */ path: string; url: string }
-  | { kind: 'postgres' | 'mysql'; host: string; port: number; database: string; url: string; /** The URL with the password masked, for messages. */ display: string }
+  | { kind: 'sqlite' /** Absolute path, or `:memory:`. */; path: string; url: string }
+  | {
+      kind: 'postgres' | 'mysql'
+      host: string
+      port: number
+      database: string
+      url: string /** The URL with the password masked, for messages. */
+      display: string
+    }
 
 /** The `--db` default: a SQLite file in the working folder. */
 export function defaultDatabaseUrl(cwd: string = process.cwd()): string {
@@ -50,7 +57,8 @@ export function parseDatabaseUrl(url: string, cwd: string = process.cwd()): Data
     const abs = isAbsolute(path) ? path : resolve(cwd, path)
     return { kind: 'sqlite', path: abs, url: `sqlite:${abs}` }
   }
-  const kind = scheme === 'postgres' || scheme === 'postgresql' ? 'postgres' : scheme === 'mysql' || scheme === 'mariadb' ? 'mysql' : undefined
+  const kind =
+    scheme === 'postgres' || scheme === 'postgresql' ? 'postgres' : scheme === 'mysql' || scheme === 'mariadb' ? 'mysql' : undefined
   if (!kind) throw bad(url, `unknown scheme "${scheme}:"`)
   let u: URL
   try {

@@ -11,16 +11,33 @@ export class CliError extends Error {
    * @param message - printed after `bounce-guard: `
    * @param exitCode - the process exit code
    */
-  constructor(message: string, readonly exitCode: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options)
   }
 }
 
 const DB_ERROR_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR', 'PROTOCOL_CONNECTION_LOST',
-  '28P01', '28000', '3D000', '57P03', // pg: auth failed, no such database, cannot connect now
-  'SQLITE_CANTOPEN', 'SQLITE_NOTADB', 'SQLITE_READONLY',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'PROTOCOL_CONNECTION_LOST',
+  '28P01',
+  '28000',
+  '3D000',
+  '57P03', // pg: auth failed, no such database, cannot connect now
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOTADB',
+  'SQLITE_READONLY',
 ])
 
 function codeOf(err: unknown): string | undefined {
@@ -70,6 +87,7 @@ export function messageFor(err: unknown): string {
  * Wrap a command action: errors are printed as `bounce-guard: <message>` on stderr and become the
  * exit code, instead of a stack trace.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: actions that return nothing are the common case
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {

@@ -31,7 +31,10 @@ export interface OpenStoreOptions {
 type DataSourceLike = ReturnType<typeof createBounceGuardDataSource>
 
 function unavailable(target: DatabaseTarget, err: unknown): BounceGuardError {
-  const where = target.kind === 'sqlite' ? `SQLite file ${target.path}` : `${target.kind} server ${target.host}:${target.port} (database ${target.database})`
+  const where =
+    target.kind === 'sqlite'
+      ? `SQLite file ${target.path}`
+      : `${target.kind} server ${target.host}:${target.port} (database ${target.database})`
   const why = err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err)
   return new BounceGuardError('ESTORE_UNAVAILABLE', `@bounce-guard/cli: cannot open the ${where}: ${why}`, { cause: err })
 }
@@ -39,7 +42,12 @@ function unavailable(target: DatabaseTarget, err: unknown): BounceGuardError {
 async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms) })])
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms)
+      }),
+    ])
   } finally {
     clearTimeout(timer)
   }
@@ -81,7 +89,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     if (migrate === true || (migrate === 'sqlite' && target.kind === 'sqlite')) {
       await runMigrations(ds)
     } else if (await ds.showMigrations()) {
-      throw new BounceGuardError('ESTORE', `@bounce-guard/cli: the database schema is missing or out of date: run \`bounce-guard migrate --db ${target.kind === 'sqlite' ? target.url : target.display}\` first`)
+      throw new BounceGuardError(
+        'ESTORE',
+        `@bounce-guard/cli: the database schema is missing or out of date: run \`bounce-guard migrate --db ${target.kind === 'sqlite' ? target.url : target.display}\` first`,
+      )
     }
   } catch (err) {
     await ds.destroy().catch(() => {})
@@ -102,7 +113,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 }
 
 /** Run the store's pending migrations for a URL; returns the names of the migrations applied. */
-export async function migrateDatabase(url: string, options: Pick<OpenStoreOptions, 'connectTimeoutMs'> = {}): Promise<{ target: DatabaseTarget; applied: string[]; pendingBefore: boolean }> {
+export async function migrateDatabase(
+  url: string,
+  options: Pick<OpenStoreOptions, 'connectTimeoutMs'> = {},
+): Promise<{ target: DatabaseTarget; applied: string[]; pendingBefore: boolean }> {
   const target = parseDatabaseUrl(url)
   const ds = await openDataSource(target, options.connectTimeoutMs ?? 10_000)
   try {

@@ -49,7 +49,10 @@ export interface FilterOptionValues {
 export function checkReason(text: string): SuppressionReason {
   const r = text.trim().toLowerCase()
   if (!(SUPPRESSION_REASONS as readonly string[]).includes(r)) {
-    throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/cli: unknown reason ${JSON.stringify(text)}; one of: ${SUPPRESSION_REASONS.join(', ')}`)
+    throw new BounceGuardError(
+      'EINVALID_OPTION',
+      `@bounce-guard/cli: unknown reason ${JSON.stringify(text)}; one of: ${SUPPRESSION_REASONS.join(', ')}`,
+    )
   }
   return r as SuppressionReason
 }

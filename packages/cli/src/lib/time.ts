@@ -36,5 +36,8 @@ export function parsePointInTime(option: string, text: string, now: Date, direct
   if (ms !== undefined) return new Date(now.getTime() + (direction === 'past' ? -ms : ms))
   const d = parseIsoDate(text)
   if (d) return d
-  throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/cli: ${option} ${JSON.stringify(text)} is neither a duration (7d, 12h, 30m, 2w) nor an ISO date (2024-05-01)`)
+  throw new BounceGuardError(
+    'EINVALID_OPTION',
+    `@bounce-guard/cli: ${option} ${JSON.stringify(text)} is neither a duration (7d, 12h, 30m, 2w) nor an ISO date (2024-05-01)`,
+  )
 }
