@@ -64,3 +64,32 @@ export async function pgAvailable(): Promise<{ ok: boolean; url?: string; why?: 
   u.pathname = `/${name}`
   return { ok: true, url: u.toString() }
 }
+
+/** The MariaDB/MySQL server the machines and CI provide. */
+export const MYSQL_URL = process.env.BG_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
+
+/** Like `pgAvailable`, for MySQL/MariaDB. */
+export async function mysqlAvailable(): Promise<{ ok: boolean; url?: string; why?: string }> {
+  const admin = new DataSource({ type: 'mysql', url: MYSQL_URL, connectTimeout: 3000 })
+  try {
+    await admin.initialize()
+  } catch (err) {
+    const why = `MySQL/MariaDB at ${MYSQL_URL} is unreachable (${(err as Error).message})`
+    if (process.env.CI) throw new Error(`${why}; CI is set, so this is a failure`)
+    console.warn(`skipping MySQL CLI tests: ${why}`)
+    return { ok: false, why }
+  }
+  const name = `bg_cli_${process.pid}_${Math.floor(Math.random() * 1e6)}`
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.destroy()
+  process.once('beforeExit', () => {
+    const c = new DataSource({ type: 'mysql', url: MYSQL_URL })
+    void c
+      .initialize()
+      .then(() => c.query(`DROP DATABASE IF EXISTS ${name}`))
+      .finally(() => c.destroy())
+  })
+  const u = new URL(MYSQL_URL)
+  u.pathname = `/${name}`
+  return { ok: true, url: u.toString() }
+}

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DataSource } from 'typeorm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pgAvailable, runCli, tmpDir } from './cli-helpers.js'
+import { mysqlAvailable, pgAvailable, runCli, tmpDir } from './cli-helpers.js'
 
 describe('bounce-guard migrate (spawned, SQLite file)', () => {
   let dir: string
@@ -64,5 +64,21 @@ describe('bounce-guard migrate (spawned, PostgreSQL)', async () => {
     expect(rows.map((r) => r.table_name).some((t) => /suppression/i.test(t))).toBe(true)
     expect(runCli(['migrate', '--db', url]).stdout).toMatch(/up to date/)
     expect(runCli(['suppressions', 'list', '--db', url]).status).toBe(0)
+  })
+})
+
+describe('bounce-guard migrate and import (spawned, MySQL/MariaDB)', async () => {
+  const server = await mysqlAvailable()
+  it.skipIf(!server.ok)(`migrates, then imports with a rejected line${server.ok ? '' : ` (skipped: ${server.why})`}`, () => {
+    const url = server.url!
+    expect(runCli(['suppressions', 'list', '--db', url]).status).toBe(3)
+    expect(runCli(['migrate', '--db', url]).stdout).toMatch(/applied 1 migration/)
+    const r = runCli(['suppressions', 'import', '-', '--db', url, '--json'], {
+      input: 'key,reason\na@m.test,complaint\nbad,manual\nb@m.test,\n',
+    })
+    expect(r.status).toBe(4)
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 2, rejected: [{ line: 3 }] })
+    const listed = JSON.parse(runCli(['suppressions', 'list', '--json', '--db', url]).stdout) as Array<{ key: string; reason: string }>
+    expect(listed.map((s) => `${s.key}:${s.reason}`).sort()).toEqual(['a@m.test:complaint', 'b@m.test:manual'])
   })
 })
