@@ -234,6 +234,60 @@ describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
   }
 })
 
+describe.concurrent('several Haraka nodes on one PostgreSQL', () => {
+  it.skipIf(Boolean(pgProblem))('a suppression recorded by one node is enforced by the other; both create the schema at once', async () => {
+    const prefix = `bgshared_${randomBytes(4).toString('hex')}_`
+    const sink = await startSink()
+    const nodes: HarakaProcess[] = []
+    const dirs: string[] = []
+    try {
+      for (let i = 0; i < 2; i++) {
+        const port = await freePort()
+        const dir = prepareHarakaDir({ port, sinkPort: sink.port, databaseUrl: PG_URL, tablePrefix: prefix })
+        dirs.push(dir)
+        const h = await startHaraka(dir, port)
+        running.add(h)
+        nodes.push(h)
+      }
+      const [a, b] = nodes as [HarakaProcess, HarakaProcess]
+      const send = (h: HarakaProcess, to: string[]) => {
+        const t = nodemailer().createTransport({ host: '127.0.0.1', port: h.port, ignoreTLS: true })
+        return t.sendMail({ envelope: { from: 'sender@example.org', to }, from: 'sender@example.org', to: to.join(', '), subject: 's', text: 't' }).finally(() => t.close())
+      }
+      // Both nodes open the store (and run the migrations) at the same moment.
+      await Promise.all([send(a, ['first-a@example.com']), send(b, ['first-b@example.com'])])
+      await send(a, ['dead-shared@example.com'])
+      const db = await pgDb(PG_URL)
+      try {
+        await waitFor('the suppression of dead-shared@ written by node A', async () => {
+          const r = await db.query(`SELECT reason FROM ${prefix}suppressions WHERE target = $1`, ['dead-shared@example.com'])
+          return r.length ? r : undefined
+        }, 15_000, a)
+        const delivered = await waitFor('both nodes\' first deliveries', async () => {
+          const r = await db.query(`SELECT recipient FROM ${prefix}events WHERE type = 'delivered' AND recipient LIKE 'first-%' ORDER BY recipient`)
+          return r.length >= 2 ? r : undefined
+        }, 15_000, b)
+        expect(delivered.map((r) => r.recipient)).toEqual(['first-a@example.com', 'first-b@example.com'])
+        // The schema race between the two nodes is resolved by the plugin's migration retry.
+        expect(a.output() + b.output()).not.toMatch(/cannot open the store/)
+      } finally {
+        await db.close()
+      }
+      const err = await send(b, ['dead-shared@example.com']).then(() => undefined, (e: { response?: string }) => e)
+      expect(err?.response).toMatch(/^550 5\.1\.1 <dead-shared@example\.com>: suppressed by bounce-guard \(userunknown since /)
+    } finally {
+      for (const h of nodes) await h.stop()
+      await sink.close()
+      const clean = await pgDb(PG_URL).catch(() => undefined)
+      if (clean) {
+        for (const t of ['suppressions', 'events', 'recipient_state', 'retry_jobs', 'migrations']) await clean.query(`DROP TABLE IF EXISTS ${prefix}${t}`).catch(() => {})
+        await clean.close()
+      }
+      for (const d of dirs) removeHarakaDir(d)
+    }
+  }, 60_000)
+})
+
 // Safety net: stop any Haraka a failed assertion left running (each is stopped by pid).
 afterAll(async () => {
   for (const h of running) await h.stop().catch(() => {})

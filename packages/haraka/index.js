@@ -254,7 +254,9 @@ function bgLoadConfig(plugin) {
   }
   if (!bg.queue) {
     bg.queue = new WriteQueue({
-      write: (outcome) => bgGuard(plugin).then((g) => g.record(outcome)),
+      // Opening the store has its own timeout (connect_timeout_ms); write_timeout_ms covers the write.
+      prepare: () => bgGuard(plugin),
+      write: (outcome, guard) => guard.record(outcome),
       limit: cfg.queue.limit,
       timeoutMs: cfg.queue.write_timeout_ms,
       retryMs: cfg.queue.retry_interval_ms,
@@ -321,10 +323,7 @@ async function openGuard(plugin) {
       poolSize: cfg.queue.concurrency + 2,
     })
     if (dataSource && dataSource.isInitialized === false) await dataSource.initialize()
-    if (cfg.database.migrate) {
-      if (typeof deps.typeorm.runMigrations === 'function') await deps.typeorm.runMigrations(dataSource, { tablePrefix: prefix })
-      else await dataSource.runMigrations({ transaction: 'each' })
-    }
+    if (cfg.database.migrate) await migrateWithRetry(plugin, deps, dataSource, prefix)
     return dataSource
   })()
   let timer
@@ -358,6 +357,26 @@ async function openGuard(plugin) {
   }
   plugin.loginfo(`bounce-guard: store open (${redactUrl(url)})`)
   return guard
+}
+
+/**
+ * Run pending migrations. Several Haraka nodes (or cluster workers) starting at once on one
+ * PostgreSQL race to create the same tables, and all but one fail ("duplicate key value violates
+ * unique constraint pg_type_typname_nsp_index"). A short, jittered retry lets the loser see the
+ * winner's finished schema instead of waiting a whole retry interval.
+ */
+async function migrateWithRetry(plugin, deps, dataSource, prefix) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (typeof deps.typeorm.runMigrations === 'function') await deps.typeorm.runMigrations(dataSource, { tablePrefix: prefix })
+      else await dataSource.runMigrations({ transaction: 'each' })
+      return
+    } catch (err) {
+      if (attempt >= 4) throw err
+      plugin.loginfo(`bounce-guard: migration attempt ${attempt} failed (${err && err.message}); another node may be creating the schema, retrying`)
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(Math.random() * 600)))
+    }
+  }
 }
 
 /** A relative SQLite path is taken relative to the Haraka directory, not the working directory. */

@@ -20,16 +20,19 @@ class WriteTimeoutError extends Error {
 class WriteQueue {
   /**
    * @param {object} options
-   * @param {(item: any) => Promise<unknown>} options.write writes one item; rejects on failure
+   * @param {(item: any, resource: any) => Promise<unknown>} options.write writes one item; rejects on failure
+   * @param {() => Promise<any>} [options.prepare] resolves what `write` needs (e.g. an open store);
+   *   awaited before each write and not counted in `timeoutMs` (it needs its own timeout)
    * @param {number} [options.limit] most items held (queued + in flight) @default 10000
    * @param {number} [options.timeoutMs] longest a write may take before it counts as failed @default 2000
    * @param {number} [options.retryMs] pause after a failure before the next attempt @default 5000
    * @param {number} [options.concurrency] writes in flight at once @default 2
    * @param {{ warn: Function, error: Function, info?: Function }} [options.logger]
    */
-  constructor({ write, limit = 10_000, timeoutMs = 2_000, retryMs = 5_000, concurrency = 2, logger } = {}) {
+  constructor({ write, prepare, limit = 10_000, timeoutMs = 2_000, retryMs = 5_000, concurrency = 2, logger } = {}) {
     if (typeof write !== 'function') throw new TypeError('haraka-plugin-bounce-guard: WriteQueue needs a write function')
     this._write = write
+    this._prepare = typeof prepare === 'function' ? prepare : () => Promise.resolve(undefined)
     this.limit = limit
     this.timeoutMs = timeoutMs
     this.retryMs = retryMs
@@ -149,13 +152,18 @@ class WriteQueue {
     }
   }
 
-  _attempt(entry) {
+  async _attempt(entry) {
+    const resource = await this._prepare()
+    return this._timedWrite(entry, resource)
+  }
+
+  _timedWrite(entry, resource) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new WriteTimeoutError(this.timeoutMs)), this.timeoutMs)
       timer.unref?.()
       let p
       try {
-        p = Promise.resolve(this._write(entry.item))
+        p = Promise.resolve(this._write(entry.item, resource))
       } catch (err) {
         p = Promise.reject(err)
       }

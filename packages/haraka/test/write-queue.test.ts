@@ -70,6 +70,22 @@ describe('WriteQueue', () => {
     q.close()
   })
 
+  it('a slow prepare step (opening the store) is not counted against the write timeout', async () => {
+    const written: string[] = []
+    const q = new WriteQueue({
+      prepare: () => new Promise((r) => setTimeout(() => r('store'), 80)),
+      write: (i: number, store: string) => { written.push(`${store}:${i}`); return Promise.resolve() },
+      timeoutMs: 20,
+      retryMs: 1000,
+      logger: { warn: () => {}, error: () => {} },
+    })
+    q.push(1)
+    expect(await q.drain(2000)).toBe(true)
+    expect(written).toEqual(['store:1'])
+    expect(q.stats()).toMatchObject({ timeouts: 0, failedAttempts: 0 })
+    q.close()
+  })
+
   it('drain resolves false when the store stays down past the deadline', async () => {
     const store = switchableStore('fail')
     const q = new WriteQueue({ write: (i: number) => store.write(i), timeoutMs: 50, retryMs: 20, logger: { warn: () => {}, error: () => {} } })
