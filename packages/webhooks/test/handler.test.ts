@@ -262,3 +262,45 @@ describe('framework use', () => {
     expect(() => createWebhookHandler({ guard, providers: { sendgrid: { publicKey: 'not a key' } } })).toThrow(expect.objectContaining({ code: 'EINVALID_OPTION' }))
   })
 })
+
+describe('failures and retries', () => {
+  it('answers 500 when the store fails, forgets the Mailgun token, and records the retry once', async () => {
+    class FlakyStore extends MemoryBounceStore {
+      fail = true
+      override async recordEvent(...args: Parameters<MemoryBounceStore['recordEvent']>) {
+        if (this.fail) throw new Error('database is down')
+        return super.recordEvent(...args)
+      }
+    }
+    const flaky = new FlakyStore()
+    const g = createBounceGuard({ store: flaky })
+    const h = createWebhookHandler({ guard: g, providers: { mailgun: { signingKey: MG_KEY } } })
+    const body = JSON.stringify(mailgunFailed('flaky@example.com', mailgunSignature(MG_KEY), { id: 'flaky-1' }))
+    expect((await h.process({ provider: 'mailgun', headers: {}, body })).status).toBe(500)
+    flaky.fail = false
+    const retry = await h.process({ provider: 'mailgun', headers: {}, body }) // Mailgun's retry: same token
+    expect(retry.status).toBe(200)
+    expect(retry.result?.recorded).toBe(1)
+    expect((await flaky.findSuppressions(['flaky@example.com'])).get('flaky@example.com')?.reason).toBe('userunknown')
+    expect((await h.process({ provider: 'mailgun', headers: {}, body })).status).toBe(401) // now a replay
+  })
+
+  it('does not cache a failed certificate download', async () => {
+    nock(CERT_HOST).get(CERT_PATH).reply(503)
+    nock(CERT_HOST).get(CERT_PATH).reply(200, certPem)
+    const env = JSON.stringify(snsEnvelope(keyPem, sesBounce('cert@example.com', { subType: 'NoEmail' })))
+    expect((await handler.process({ provider: 'ses', headers: {}, body: env })).status).toBe(401)
+    expect((await handler.process({ provider: 'ses', headers: {}, body: env })).status).toBe(200)
+    expect((await suppressed('cert@example.com'))?.reason).toBe('userunknown')
+  })
+
+  it('records a provider-suppressed address as such (the default policy does not suppress it)', async () => {
+    nock(CERT_HOST).get(CERT_PATH).reply(200, certPem)
+    const env = JSON.stringify(snsEnvelope(keyPem, sesBounce('listed@example.com', { subType: 'OnAccountSuppressionList', diagnosticCode: 'Amazon SES did not send the message to this address because it is on the suppression list for your account.' })))
+    const r = await handler.process({ provider: 'ses', headers: {}, body: env })
+    expect(r.status).toBe(200)
+    expect(r.result?.results[0]?.event.classification?.reason).toBe('suppressed')
+    expect(r.result?.results[0]?.decision.action).toBe('giveUp')
+    expect(await suppressed('listed@example.com')).toBeUndefined()
+  })
+})
