@@ -18,6 +18,8 @@ export interface RecipientFacts {
   remoteMta?: string
   /** The SMTP command the failure answered, when the bounce says (see `commandIn`). */
   command?: ClassifyContext['command']
+  /** True when the facts come from an RFC 3464 delivery-status part (not a free-text notice). */
+  dsn?: boolean
   /** True when the sending MTA gave up on this recipient (`Action: failed` or a failure notice). */
   final?: boolean
 }
@@ -29,7 +31,7 @@ export interface RecipientFacts {
  */
 export function commandIn(text: string): ClassifyContext['command'] | undefined {
   const t = text.length > 8000 ? text.slice(0, 8000) : text
-  const m = /\b(?:in reply to|after|smtp command:?) ?(rcpt to|mail from|end of data|data|initial connection|helo|ehlo|starttls)\b/i.exec(t)
+  const m = /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}(rcpt to|rcpt|mail from|end of data|data|initial connection|helo|ehlo|starttls)\b/i.exec(t)
   let word = m?.[1]?.toLowerCase()
   if (!word) {
     const tr = /(?:^|\n)[ \t]*>>> ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*<<< ?[45]\d\d/i.exec(t)
@@ -44,7 +46,7 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
     if (low.includes('did not like our final data') || low.includes('did not like our data')) return 'DATA'
     return undefined
   }
-  if (word === 'rcpt to') return 'RCPT'
+  if (word === 'rcpt to' || word === 'rcpt') return 'RCPT'
   if (word === 'mail from') return 'MAIL'
   if (word === 'end of data' || word === 'data') return 'DATA'
   if (word === 'initial connection') return 'CONN'
@@ -57,6 +59,9 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
 const AT_MAIL_MEANS_REJECTED = new Set<BounceReason>(['userunknown', 'hostunknown', 'onhold', 'undefined', 'securityerror', 'filtered', 'notaccept'])
 /** Reasons that, given at connection or HELO time, mean the client was refused (`blocked`). */
 const AT_CONNECT_MEANS_BLOCKED = new Set<BounceReason>(['onhold', 'undefined', 'securityerror', 'systemerror', 'hostunknown', 'syntaxerror', 'requireptr', 'notaccept', 'rejected', 'userunknown'])
+
+/** Enhanced statuses that name the recipient address itself (x.1.0, x.1.1, x.1.3, x.1.10). */
+const USER_STATUS = /^[45]\.1\.(?:0|1|3|10)$/
 
 /** A classification the parser decides by itself (no reply text involved). */
 export function fixedClassification(reason: BounceReason, ruleId: string, extra: Partial<BounceClassification> = {}): BounceClassification {
@@ -112,9 +117,13 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
     c = fixedClassification('undefined', 'bounce.classifier-error')
   }
   const cmd = facts.command
-  if (cmd === 'DATA' && c.reason === 'userunknown') {
-    // An unknown-user answer after DATA is a recipient-side content filter, not a missing mailbox.
-    c = { ...c, reason: 'filtered', hard: false, scope: 'recipient', ruleId: `${c.ruleId}+after-data` }
+  const st = reply.enhancedStatus
+  const statusSays = st !== undefined && !generic(st)
+  if (c.reason === 'userunknown' && (cmd === 'DATA' || (c.ruleId === 'generic.user-unknown' && cmd !== 'RCPT' && cmd !== 'MAIL' && !(statusSays && USER_STATUS.test(st!)) && (facts.dsn === true || statusSays)))) {
+    // An unknown-user answer that did not come at RCPT TO (after DATA, or at an unknown stage) with
+    // no x.1.x status is a recipient-side filter refusing the message (Japanese carriers answer
+    // "User unknown" after DATA for a sender they filter), not a proven missing mailbox.
+    c = { ...c, reason: 'filtered', hard: false, scope: 'recipient', ruleId: `${c.ruleId}+${cmd === 'DATA' ? 'after-data' : 'not-at-rcpt'}` }
   } else if (cmd === 'MAIL' && (AT_MAIL_MEANS_REJECTED.has(c.reason) || c.ruleId === 'generic.access-denied')) {
     c = { ...c, reason: 'rejected', hard: false, scope: 'sender', ruleId: `${c.ruleId}+at-mail-from` }
   } else if ((cmd === 'CONN' || cmd === 'HELO' || cmd === 'EHLO') && AT_CONNECT_MEANS_BLOCKED.has(c.reason)) {

@@ -137,7 +137,7 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
   const out: BounceRecipient[] = []
   for (const b of blocks) {
     const rcpt = cleanAddress(b.get('final-recipient') ?? b.get('original-recipient') ?? b.get('x-actual-recipient') ?? '').toLowerCase()
-    const facts: RecipientFacts = { recipient: rcpt }
+    const facts: RecipientFacts = { recipient: rcpt, dsn: true }
     const action = b.get('action')?.toLowerCase().split(/[\s(]/)[0]
     if (action) facts.action = action
     const status = b.get('status')
