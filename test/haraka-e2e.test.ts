@@ -105,7 +105,7 @@ const scenarios: Scenario[] = [
 
 describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
   for (const sc of scenarios) {
-    it.skipIf(sc.skip)(`${sc.name}: records delivered, greylisted, dead, full, 5.7.26 and connection-refused recipients, then refuses the dead one at RCPT`, async () => {
+    it.skipIf(sc.skip)(`${sc.name}: records delivered, greylisted, dead, full, 5.7.26 and connection-refused recipients, then refuses the dead one at RCPT and reads a DSN at the bounce address`, async () => {
       const prefix = `bge2e_${randomBytes(4).toString('hex')}_`
       let sink: Sink | undefined
       let haraka: HarakaProcess | undefined
@@ -214,6 +214,20 @@ describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
         expect(again.rejected).toEqual(['dead@example.com'])
         expect(again.rejectedErrors[0].response).toMatch(/^550 5\.1\.1 <dead@example\.com>: suppressed by bounce-guard \(userunknown since 20\d\d-/)
         transport.close()
+
+        // The bounce mailbox: Haraka's own DSN for full@ (caught by the sink) is sent back to the
+        // bounce address by a non-relaying client (from 127.0.0.2, outside relay_acl_allow). The
+        // plugin accepts the address, parses the DSN, records it and drops it.
+        const dsn = sink.log.messages.find((m) => m.to.includes('sender@example.org') && /Status: 5\.2\.2/.test(m.raw))!
+        const inbound = nodemailer().createTransport({ host: '127.0.0.1', port, ignoreTLS: true, localAddress: '127.0.0.2' })
+        const dsnInfo = await inbound.sendMail({ envelope: { from: '', to: ['bounces@example.org'] }, raw: dsn.raw })
+        inbound.close()
+        expect(dsnInfo.response).toMatch(/^250 bounce report recorded by bounce-guard/)
+        const dsnEv = await waitFor('the DSN event of full@', async () => {
+          const r = await q(`SELECT type, reason, source FROM ${prefix}events WHERE recipient = $1 AND source = 'dsn'`, ['full@example.com'])
+          return r.length ? r : undefined
+        }, 10_000, h)
+        expect(dsnEv).toEqual([{ type: 'bounced', reason: 'mailboxfull', source: 'dsn' }])
         console.log(`haraka-e2e ${sc.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
       } finally {
         await db?.close().catch(() => {})
