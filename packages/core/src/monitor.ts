@@ -22,7 +22,7 @@
 import { EventEmitter } from 'node:events'
 import { BounceGuardError } from './errors.js'
 import type { BounceGuard, RecordResult } from './guard.js'
-import { PROVIDER_DOMAIN_HINTS } from './rules/hints.js'
+import { ProviderResolver } from './provider-map.js'
 import type { BounceEvent, Suppression } from './types.js'
 
 const PKG = '@bounce-guard/core (monitor)'
@@ -267,7 +267,6 @@ function pct(x: number): string {
 }
 
 const OTHER = '(other)'
-const MAX_LEARNED = 200_000
 
 class Monitor extends EventEmitter implements BounceMonitor {
   readonly thresholds: Readonly<MonitorThresholds>
@@ -280,9 +279,8 @@ class Monitor extends EventEmitter implements BounceMonitor {
   readonly #burstDims: ReadonlySet<MonitorDimension>
   readonly #maxKeys: number
   readonly #samples: number
-  readonly #hints: Array<readonly [string, string]>
+  readonly #providers: ProviderResolver
   readonly #series = new Map<MonitorDimension, Map<string, Series>>()
-  readonly #learned = new Map<string, string>()
   readonly #episodes = new Map<string, Episode>()
   #observed = 0
 
@@ -302,47 +300,12 @@ class Monitor extends EventEmitter implements BounceMonitor {
     this.#burstDims = new Set(o.burstAlertDimensions ?? ['provider'])
     this.#maxKeys = Math.floor(positive(o.maxKeysPerDimension ?? 100_000, 'maxKeysPerDimension'))
     this.#samples = Math.floor(o.samplesPerBucket ?? 3)
-    this.#hints = [...Object.entries(o.providers ?? {}).map(([k, v]) => [cleanHost(k), String(v)] as const), ...PROVIDER_DOMAIN_HINTS]
+    this.#providers = new ProviderResolver(o.providers ?? {})
     for (const d of MONITOR_DIMENSIONS) this.#series.set(d, new Map())
   }
 
-  // ---- attribution -------------------------------------------------------------------------
-
-  #hint(host: string | undefined): string | undefined {
-    if (typeof host !== 'string' || host.length === 0) return undefined
-    const h = cleanHost(host)
-    for (const [suffix, provider] of this.#hints) {
-      if (h === suffix || h.endsWith('.' + suffix)) return provider
-    }
-    return undefined
-  }
-
   providerOf(domain: string): string | undefined {
-    const d = cleanHost(String(domain))
-    return this.#learned.get(d) ?? this.#hint(d)
-  }
-
-  #learn(domain: string, provider: string): void {
-    if (this.#learned.get(domain) === provider) return
-    if (this.#learned.size >= MAX_LEARNED) this.#learned.delete(this.#learned.keys().next().value as string)
-    this.#learned.set(domain, provider)
-  }
-
-  /** Provider of an event: MX host first (it is who answered), then the classification, then what we learned or know of the domain. */
-  #attribute(e: MonitorEvent, meta: MonitorMeta | undefined): string | undefined {
-    const mx = meta?.remoteMta ?? e.remoteMta
-    const byMx = this.#hint(mx)
-    if (byMx !== undefined) {
-      this.#learn(e.domain, byMx)
-      return byMx
-    }
-    const byClass = e.classification?.provider
-    if (byClass !== undefined) {
-      // Learn only attributions that are not the domain's own name (a Workspace domain whose MX answered as Google).
-      if (this.#hint(e.domain) === undefined) this.#learn(e.domain, byClass)
-      return byClass
-    }
-    return this.providerOf(e.domain)
+    return this.#providers.byDomain(domain)
   }
 
   // ---- buckets -----------------------------------------------------------------------------
@@ -452,7 +415,7 @@ class Monitor extends EventEmitter implements BounceMonitor {
     }
     if (senderSide) fields.push(F.senderRejections)
 
-    const provider = e.type === 'suppressed' ? undefined : this.#attribute(e, meta)
+    const provider = e.type === 'suppressed' ? undefined : this.#providers.attribute(e, meta?.remoteMta ?? e.remoteMta)
     const keys: Array<[MonitorDimension, string | undefined]> = [
       ['account', '*'],
       ['domain', e.domain],
@@ -472,7 +435,7 @@ class Monitor extends EventEmitter implements BounceMonitor {
         s.totals[f]!++
       }
       if (senderSide && c) {
-        const ev = (b.ev ??= { reasons: new Map(), ruleIds: new Map(), blocklists: new Map(), samples: [] })
+        const ev = (b.ev ??= { reasons: new Map(), ruleIds: new Map(), blocklists: new Map(), samples: [] as string[] })
         inc(ev.reasons, c.reason)
         inc(ev.ruleIds, c.ruleId)
         if (c.blocklist) inc(ev.blocklists, c.blocklist)
