@@ -141,28 +141,34 @@ async function benchPostgres(): Promise<void> {
     console.log(`postgres: seeded ${ROWS.toLocaleString('en')} suppressions in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     await measureLookups('postgres', ds)
 
-    // recordEvent throughput: 8 writers, each its own loop, sharing a pool of 10 connections.
-    const store = createTypeOrmBounceStore(ds, { tablePrefix: PREFIX })
+    // recordEvent throughput: 8 writers, each its own loop, sharing a pool of 10 connections;
+    // once with one statement per event (the default), once with group commit.
     const WRITERS = 8
     const PER_WRITER = Number(process.env.BG_BENCH_EVENTS_PER_WRITER ?? 2_500)
     const types: BounceEvent['type'][] = ['delivered', 'deferred', 'bounced', 'delivered']
-    const event = (w: number, i: number): BounceEvent => {
+    const event = (run: string, w: number, i: number): BounceEvent => {
       const type = types[i % types.length] as BounceEvent['type']
       const recipient = address((i * 131 + w * 7) % 20_000)
-      const e: BounceEvent = { recipient, domain: recipient.slice(recipient.indexOf('@') + 1), type, at: new Date(T0 + i), source: 'smtp', eventId: `b${w}-${i}` }
+      const e: BounceEvent = { recipient, domain: recipient.slice(recipient.indexOf('@') + 1), type, at: new Date(T0 + i), source: 'smtp', eventId: `${run}${w}-${i}` }
       if (type !== 'delivered') e.classification = { reason: 'mailboxfull', hard: false, permanent: type === 'bounced', scope: 'recipient', ruleId: 'bench' }
       return e
     }
-    for (let i = 0; i < 200; i++) await store.recordEvent(event(99, i)) // warm-up
-    const t0 = performance.now()
-    await Promise.all(
-      Array.from({ length: WRITERS }, async (_, w) => {
-        for (let i = 0; i < PER_WRITER; i++) await store.recordEvent(event(w, i))
-      }),
-    )
-    const secs = (performance.now() - t0) / 1000
-    const total = WRITERS * PER_WRITER
-    console.log(`postgres: recordEvent with ${WRITERS} concurrent writers: ${total} events in ${secs.toFixed(2)} s = ${Math.round(total / secs)} events/s`)
+    for (const groupCommit of [false, true]) {
+      const store = createTypeOrmBounceStore(ds, { tablePrefix: PREFIX, groupCommit })
+      const run = groupCommit ? 'g' : 's'
+      for (let i = 0; i < 200; i++) await store.recordEvent(event(`${run}warm`, 0, i))
+      const t0 = performance.now()
+      await Promise.all(
+        Array.from({ length: WRITERS }, async (_, w) => {
+          for (let i = 0; i < PER_WRITER; i++) await store.recordEvent(event(run, w, i))
+        }),
+      )
+      const secs = (performance.now() - t0) / 1000
+      const total = WRITERS * PER_WRITER
+      console.log(
+        `postgres: recordEvent with ${WRITERS} concurrent writers${groupCommit ? ' (groupCommit: true)' : ''}: ${total} events in ${secs.toFixed(2)} s = ${Math.round(total / secs)} events/s`,
+      )
+    }
   } finally {
     await dropAll(ds).catch(() => undefined)
     await ds.destroy()

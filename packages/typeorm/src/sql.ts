@@ -6,7 +6,7 @@ import type { SqlDialect } from './schema.js'
 import type { Step } from './executor.js'
 
 /** PostgreSQL types for explicit parameter casts. */
-export type PgCast = 'varchar' | 'bigint' | 'integer' | 'boolean' | 'text' | 'varchar[]'
+export type PgCast = 'varchar' | 'bigint' | 'integer' | 'boolean' | 'text' | 'varchar[]' | 'bigint[]' | 'integer[]' | 'boolean[]' | 'text[]'
 
 /** Builds one statement's parameter list. */
 export class Params {

@@ -91,7 +91,8 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
         for (let w = 0; w < 8; w++) {
           const ds = openDataSource(target, prefix, target === 'sqlite' ? {} : { poolSize: 2 }, options.sqliteFile)
           await ds.initialize()
-          workers.push({ ds, store: createTypeOrmBounceStore(ds, { tablePrefix: prefix }) })
+          // Half the workers use PostgreSQL group commit (ignored elsewhere), so both write paths meet.
+          workers.push({ ds, store: createTypeOrmBounceStore(ds, { tablePrefix: prefix, groupCommit: w % 2 === 0 }) })
         }
       })
       afterAll(async () => {
