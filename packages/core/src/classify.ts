@@ -17,7 +17,7 @@ import { KeywordMatcher, normalizeKeyword, type KeywordEntry } from './keyword-m
 import { BUILTIN_RULES } from './rules/index.js'
 import { BLOCKLIST_TEXT_HINTS, PROVIDER_DOMAIN_HINTS, PROVIDER_TEXT_HINTS, RETRY_TEXT_HINTS } from './rules/hints.js'
 import type { ReplyRule } from './rules/types.js'
-import { parseSmtpReply, replyClass } from './smtp-reply.js'
+import { parseSmtpReply, replyClass, squash } from './smtp-reply.js'
 import {
   BOUNCE_REASONS,
   type BounceClassification,
@@ -178,6 +178,7 @@ function domainProvider(host: string | undefined): string | undefined {
 }
 
 const MAX_HITS = 512
+const EMPTY = new Int32Array(0)
 
 class CompiledClassifier implements Classifier {
   readonly rules: readonly ReplyRule[]
@@ -198,6 +199,7 @@ class CompiledClassifier implements Classifier {
   private readonly stamp: Uint32Array
   private gen = 0
   private readonly hits = new Int32Array(MAX_HITS)
+  private readonly found = new Int32Array(MAX_HITS * 4)
   private readonly maxText: number
 
   constructor(rules: readonly ReplyRule[], maxText: number) {
@@ -250,6 +252,38 @@ class CompiledClassifier implements Classifier {
     this.matcher = new KeywordMatcher(entries)
   }
 
+  /** The first (highest-priority) rule among `hits[0..n)` and the always-checked rules that holds. */
+  private pick(n: number, cls: number | undefined, code: number | undefined, status: string | undefined, text: string, skipAlways: boolean): number {
+    const hits = this.hits
+    for (let i = 1; i < n; i++) {
+      const v = hits[i]!
+      let j = i - 1
+      while (j >= 0 && hits[j]! > v) {
+        hits[j + 1] = hits[j]!
+        j--
+      }
+      hits[j + 1] = v
+    }
+    let lower: string | undefined
+    const always = skipAlways ? EMPTY : this.always
+    let a = 0
+    let b = 0
+    while (a < n || b < always.length) {
+      let idx: number
+      if (b >= always.length || (a < n && hits[a]! < always[b]!)) idx = hits[a++]!
+      else idx = always[b++]!
+      const c = this.compiled[idx]!
+      if (!constraintsHold(c, cls, code, status)) continue
+      if (c.pattern !== null) {
+        if (lower === undefined) lower = lowerText(squash(text), this.maxText)
+        c.pattern.lastIndex = 0
+        if (!c.pattern.test(lower)) continue
+      }
+      return idx
+    }
+    return -1
+  }
+
   classify(input: SmtpReply | string, context?: ClassifyContext): BounceClassification {
     let reply: SmtpReply
     try {
@@ -257,10 +291,23 @@ class CompiledClassifier implements Classifier {
     } catch {
       reply = { text: '', raw: '' }
     }
-    const text = reply.text
     const code = reply.code
     const status = reply.enhancedStatus
     const cls = replyClass(reply)
+    // The words before the reply code (`... refused to talk to me:`, `host X said:`) count too,
+    // with host names, addresses and numbers left out (a host called spam1.example.net says
+    // nothing about spam).
+    let text = reply.text
+    const raw = reply.raw
+    let prefixEnd = 0
+    if (raw.length > text.length + 12) {
+      const at = text.length >= 12 ? raw.indexOf(text.slice(0, 12)) : raw.length
+      if (at > 12) {
+        prefixEnd = Math.min(at, 1024)
+        const prefix = wordsOnly(raw.slice(0, Math.min(at, 1024)))
+        if (prefix.length > 0) text = `${prefix} ${text}`
+      }
+    }
 
     // 1. One scan for every keyword of every rule and every hint.
     const gen = (this.gen = (this.gen + 1) >>> 0 || 1)
@@ -273,7 +320,10 @@ class CompiledClassifier implements Classifier {
     const providerBase = this.providerBase
     const blocklistBase = this.blocklistBase
     const retryPayload = this.retryPayload
-    this.matcher.scan(text, (p) => {
+    const found = this.found
+    const nFound = this.matcher.scan(text, found, 0, this.maxText)
+    for (let k = 0; k < nFound; k++) {
+      const p = found[k]!
       if (p < providerBase) {
         if (stamp[p] !== gen && nHits < MAX_HITS) {
           stamp[p] = gen
@@ -286,37 +336,22 @@ class CompiledClassifier implements Classifier {
       } else {
         retryHint = true
       }
-    }, this.maxText)
+    }
+    let prefixProvider: string | undefined
+    if (providerHint < 0 && prefixEnd > 0) {
+      // Host names were left out above; they may still name the provider.
+      const n = this.matcher.scan(raw, found, 0, prefixEnd)
+      for (let k = 0; k < n; k++) {
+        const p = found[k]!
+        if (p >= providerBase && p < blocklistBase) {
+          prefixProvider = this.hintProvider[p - providerBase]
+          break
+        }
+      }
+    }
 
     // 2. Confirm candidates in priority order.
-    for (let i = 1; i < nHits; i++) {
-      const v = hits[i]!
-      let j = i - 1
-      while (j >= 0 && hits[j]! > v) {
-        hits[j + 1] = hits[j]!
-        j--
-      }
-      hits[j + 1] = v
-    }
-    let lower: string | undefined
-    let winner = -1
-    let a = 0
-    const always = this.always
-    let b = 0
-    while (a < nHits || b < always.length) {
-      let idx: number
-      if (b >= always.length || (a < nHits && hits[a]! < always[b]!)) idx = hits[a++]!
-      else idx = always[b++]!
-      const c = this.compiled[idx]!
-      if (!constraintsHold(c, cls, code, status)) continue
-      if (c.pattern !== null) {
-        if (lower === undefined) lower = normalizeKeyword(text.length > this.maxText ? text.slice(0, this.maxText) : text)
-        c.pattern.lastIndex = 0
-        if (!c.pattern.test(lower)) continue
-      }
-      winner = idx
-      break
-    }
+    let winner = this.pick(nHits, cls, code, status, text, false)
 
     // 3. Tables: enhanced status, then its subject's x.y.0, then the code, then the class.
     if (winner < 0 && status !== undefined) {
@@ -346,20 +381,13 @@ class CompiledClassifier implements Classifier {
     // 4. Attribution.
     let provider = rule?.provider ?? domainProvider(context?.remoteMta)
     if (provider === undefined && providerHint >= 0) provider = this.hintProvider[providerHint]
-    if (provider === undefined && reply.raw.length > text.length && reply.raw.length <= this.maxText * 4) {
-      // The prefix the parser dropped (e.g. `host mx.example.com said:`) may name the host.
-      let hint = -1
-      this.matcher.scan(reply.raw, (p) => {
-        if (hint < 0 && p >= providerBase && p < blocklistBase) hint = p - providerBase
-      }, this.maxText)
-      if (hint >= 0) provider = this.hintProvider[hint]
-    }
+    if (provider === undefined) provider = prefixProvider
     if (provider === undefined) provider = domainProvider(context?.recipientDomain)
     if (provider !== undefined) result.provider = provider
     const blocklist = rule?.blocklist ?? (blocklistHint >= 0 ? this.hintBlocklist[blocklistHint] : undefined)
     if (blocklist !== undefined) result.blocklist = blocklist
     if (retryHint) {
-      const seconds = parseRetryAfter(lower ?? normalizeKeyword(text.length > this.maxText ? text.slice(0, this.maxText) : text))
+      const seconds = parseRetryAfter(lowerText(text, this.maxText))
       if (seconds !== undefined) result.retryAfter = seconds
     }
     return result
@@ -376,9 +404,36 @@ export function parseRetryAfter(lowerText: string): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined
 }
 
+/** The words of a prefix: tokens holding `.`, `@`, `[`, `<`, `:` with digits, or only digits are dropped. */
+function wordsOnly(s: string): string {
+  const tokens = s.split(' ')
+  let out = ''
+  for (const t of tokens) {
+    if (t.length === 0) continue
+    let keep = true
+    let letters = 0
+    for (let i = 0; i < t.length; i++) {
+      const c = t.charCodeAt(i)
+      if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35) {
+        keep = false
+        break
+      }
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
+    }
+    if (keep && letters > 0) out = out.length === 0 ? t : `${out} ${t}`
+  }
+  return out
+}
+
+/** The text as patterns see it: lower-case, typographic apostrophes as `'` (already space-squashed). */
+function lowerText(text: string, max: number): string {
+  const t = (text.length > max ? text.slice(0, max) : text).toLowerCase()
+  return t.includes('\u2019') || t.includes('\u2018') ? t.replace(/[\u2018\u2019]/g, "'") : t
+}
+
 function normalizeReply(r: SmtpReply): SmtpReply {
   if (typeof r !== 'object' || r === null) return { text: '', raw: '' }
-  const text = typeof r.text === 'string' ? r.text.replace(/\s+/g, ' ').trim() : ''
+  const text = typeof r.text === 'string' ? r.text : ''
   const out: SmtpReply = { text, raw: typeof r.raw === 'string' ? r.raw : text }
   if (typeof r.code === 'number' && Number.isInteger(r.code) && r.code >= 200 && r.code <= 599) out.code = r.code
   if (typeof r.enhancedStatus === 'string' && /^[245]\.\d{1,3}\.\d{1,3}$/.test(r.enhancedStatus.trim())) out.enhancedStatus = r.enhancedStatus.trim()

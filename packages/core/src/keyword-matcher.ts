@@ -120,6 +120,13 @@ export class KeywordMatcher {
         }
       }
     }
+    // Premultiply targets by K and mark states with outputs by storing ~target, so the scan loop
+    // reads one array element per character.
+    for (let i = 0; i < delta.length; i++) {
+      const t = delta[i]!
+      const flagged = payloads[t]!.length > 0
+      delta[i] = flagged ? ~(t * K) : t * K
+    }
     const outStart = new Int32Array(n + 1)
     let total = 0
     for (let s = 0; s < n; s++) {
@@ -136,15 +143,25 @@ export class KeywordMatcher {
   }
 
   /**
-   * Scan `text` (at most `limit` characters) and call `found(payload)` for every keyword found.
-   * @param limit - characters examined @default text.length
+   * Scan `text` (at most `limit` characters, from `start`) and write the payload of every keyword
+   * found into `out`, in text order, up to `out.length` entries; returns how many were written.
+   * A payload found several times is written several times.
+   * @param start - first character examined @default 0
+   * @param limit - end of the examined range (exclusive) @default text.length
    */
-  scan(text: string, found: (payload: number) => void, limit = text.length): void {
-    const { ascii, extra, delta, outStart, outs, classes: K } = this
-    const end = Math.min(limit, text.length)
+  scan(text: string, out: Int32Array, start = 0, limit = text.length): number {
+    const ascii = this.ascii
+    const extra = this.extra
+    const delta = this.delta
+    const outStart = this.outStart
+    const outs = this.outs
+    const K = this.classes
+    const cap = out.length
+    const end = limit < text.length ? limit : text.length
+    let n = 0
     let s = 0
     let prevSpace = true
-    for (let i = 0; i < end; i++) {
+    for (let i = start; i < end; i++) {
       const code = text.charCodeAt(i)
       const c = code < 128 ? (ascii[code] as number) : (extra.get(code) ?? OTHER_CLASS)
       if (c === SPACE_CLASS) {
@@ -153,10 +170,15 @@ export class KeywordMatcher {
       } else {
         prevSpace = false
       }
-      s = delta[s * K + c] as number
-      const a = outStart[s] as number
-      const b = outStart[s + 1] as number
-      for (let j = a; j < b; j++) found(outs[j] as number)
+      s = delta[s + c] as number
+      if (s < 0) {
+        s = ~s
+        const st = (s / K) | 0
+        const a = outStart[st] as number
+        const b = outStart[st + 1] as number
+        for (let j = a; j < b && n < cap; j++) out[n++] = outs[j] as number
+      }
     }
+    return n
   }
 }

@@ -37,6 +37,8 @@ const NODEMAILER_PREFIXES = [
 ]
 
 function stripPrefixes(s: string): string {
+  const c0 = s.charCodeAt(0)
+  if (c0 >= 48 && c0 <= 57) return s // starts with a reply code: nothing to strip
   let out = s
   const d = DIAG_NAME.exec(out)
   if (d) out = out.slice(d[0].length)
@@ -52,19 +54,41 @@ function stripPrefixes(s: string): string {
   return out
 }
 
-function squash(s: string): string {
-  return s.replace(SPACES, ' ').trim()
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x2028 || c === 0x2029 || c === 0xfeff || c === 0x3000 || (c >= 0x2000 && c <= 0x200a)
+}
+
+/** Collapse white-space runs to one space and trim; returns the input itself when already clean. */
+export function squash(s: string): string {
+  const n = s.length
+  let clean = n === 0 || (!isSpace(s.charCodeAt(0)) && !isSpace(s.charCodeAt(n - 1)))
+  if (clean) {
+    for (let i = 1; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c === 32) {
+        if (s.charCodeAt(i - 1) === 32) {
+          clean = false
+          break
+        }
+      } else if (isSpace(c)) {
+        clean = false
+        break
+      }
+    }
+  }
+  return clean ? s : s.replace(SPACES, ' ').trim()
 }
 
 /** Remove the code (and status) that a flattened multi-line reply repeats mid-text. */
 function dropRepeats(text: string, code: number | undefined, status: string | undefined): string {
-  if (code === undefined) return text
-  let out = text
+  if (code === undefined || !text.includes(String(code))) return text
+  const spaced = ` ${text}`
+  let out = spaced
   const tokens = status === undefined ? [` ${code}-`] : [` ${code}-${status} `, ` ${code} ${status} `, ` ${code}-${status}`]
   for (const tok of tokens) {
     if (out.includes(tok)) out = out.split(tok).join(' ')
   }
-  return out
+  return out === spaced ? text : out
 }
 
 function toInput(raw: unknown): string {
@@ -149,7 +173,8 @@ export function parseSmtpReply(raw: string): SmtpReply {
     }
     text = text.replace(/^[\s:;,-]+/, '')
   }
-  text = squash(dropRepeats(` ${text}`, code, status))
+  const dropped = dropRepeats(text, code, status)
+  if (dropped !== text) text = squash(dropped)
   const reply: SmtpReply = { text, raw: input }
   if (code !== undefined) reply.code = code
   if (status !== undefined) reply.enhancedStatus = status

@@ -54,22 +54,20 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.1.6 Recipient address has changed and no forwarding address was provided',
   ]),
   g('null-mx', 'notaccept', ['null mx', 'nullmx', 'does not accept mail', 'does not accept email', 'does not accept e-mail', 'not accepting mail', 'accepts no mail', 'domain does not receive mail', 'no smtp service here', 'does not accept any mail', 'not accept mail for'], [
-    '556 5.1.10 Recipient address has null MX',
-    '550 5.7.27 Domain example.com does not accept mail (nullMX)',
     '554 5.3.2 example.com does not accept mail',
+    '550 5.1.10 This host accepts no mail',
   ], { pattern: /null ?mx|does not accept (?:any )?e?-?mail|not accepting mail|accepts no mail|does not receive mail|no smtp service here|not accept mail for/ }),
   g('dns-temporary', 'networkerror', ['host not found, try again', 'temporary failure in name resolution', 'dns lookup failure', 'dns temporary failure', 'dns server failure', 'name server failure', 'servfail', 'temporary dns failure', 'dns query timed out', 'dns timeout'], [
     'Name service error for name=example.com type=MX: Host not found, try again',
     '451 4.4.3 Temporary failure in name resolution',
     '451 Temporary local problem - please try later (DNS lookup failure)',
   ]),
-  g('host-unknown', 'hostunknown', ['host or domain name not found', 'domain name not found', 'name service error', 'unrouteable mail domain', 'unroutable mail domain', 'domain not found', 'unknown domain', 'no such domain', 'domain does not exist', 'host unknown', 'unknown host', 'host not found', 'nxdomain', 'no mx record', 'no mx or a record', 'domain has no mx', 'no mx found', 'mx lookup failed', 'could not resolve', 'unresolvable domain', 'domain is not valid', 'invalid domain', 'bad destination system address', 'domain name does not exist', 'recipient domain does not exist', 'dns error: domain', 'no valid mx', 'has no mx'], [
+  g('host-unknown', 'hostunknown', ['host or domain name not found', 'domain name not found', 'name service error', 'unrouteable mail domain', 'unroutable mail domain', 'domain not found', 'unknown domain', 'no such domain', 'domain does not exist', 'host unknown', 'unknown host', 'host not found', 'nxdomain', 'no mx or a record', 'domain has no mx', 'no mx found', 'mx lookup failed', 'could not resolve', 'unresolvable domain', 'domain is not valid', 'invalid domain', 'bad destination system address', 'domain name does not exist', 'recipient domain does not exist', 'dns error: domain', 'no valid mx', 'has no mx'], [
     'Host or domain name not found. Name service error for name=example.invalid type=A: Host not found',
     '550 5.1.2 <someone@example.invalid>: Recipient address rejected: Domain not found',
     '550 Unrouteable mail domain "example.invalid"',
     '550 5.1.2 someone@example.invalid... Host unknown (Name server: example.invalid: host not found)',
     "DNS Error: DNS type 'mx' lookup of example.invalid responded with code NXDOMAIN Domain name not found: example.invalid",
-    '554 5.4.4 No MX record found for domain example.invalid',
   ]),
   g('sending-quota', 'speeding', ['sending quota exceeded', 'submission quota exceeded', 'sending limit exceeded', 'exceeded the sending limit', 'message submission rate', 'daily sending quota'], [
     '550 5.4.5 Daily sending quota exceeded',
@@ -227,11 +225,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '421 4.7.0 Our system has detected an unusual volume of messages',
   ]),
   g('expired', 'expired', ['delivery time expired', 'message expired', 'retry timeout exceeded', 'could not be delivered within', 'was not delivered within', 'retry time exceeded', 'retry period exceeded', 'queue lifetime', 'too long in queue', 'in the queue too long', 'delivery period expired', 'message timed out', 'delivery expired', 'expired after', 'max queue time', 'maximum queue time', 'gave up after', 'giving up after', 'message is too old', 'expired in queue', 'no successful delivery', 'undeliverable after'], [
-    'retry timeout exceeded',
-    'Delivery time expired',
-    'Message could not be delivered within 5 days',
-    '550 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Unable to connect to remote host>',
-    'This message has been in the queue too long.',
+    'Retry time exceeded',
+    '550 4.4.7 Delivery expired (message too old) [Timeout]',
+    'Message was not delivered within 3 days; giving up',
+    'Undeliverable after 5 days in queue'
   ]),
   g('refused-by-server', 'blocked', ['connection refused', 'connection rejected', 'refused'], [
     '554 Connection refused. Your IP has been banned.',
@@ -246,11 +243,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'Network is unreachable',
     '421 4.4.2 Connection dropped due to timeout',
   ]),
-  g('mail-loop', 'systemerror', ['mail loop', 'loops back to myself', 'routing loop', 'too many hops', 'hop count exceeded', 'loop detected', 'mail forwarding loop', 'looping', 'too many received headers', 'maximum hop count'], [
-    'mail for example.com loops back to myself',
-    '554 5.4.6 Too many hops',
+  g('routing-loop', 'networkerror', ['routing loop', 'too many hops', 'hop count exceeded', 'too many received headers', 'maximum hop count'], [
     '550 5.4.14 Hop count exceeded - possible mail loop',
-    '554 5.4.0 Error: too many hops',
+    '554 5.4.6 Too many received headers (routing loop)',
+  ]),
+  g('mail-loop', 'systemerror', ['mail loop', 'loops back to myself', 'loop detected', 'mail forwarding loop', 'looping'], [
+    'mail for example.com loops back to myself',
+    '554 5.4.0 Mail loop detected',
   ]),
   g('mailer-error', 'mailererror', ['pipe to |', 'command died with status', 'unknown mailer error', 'mailer error', 'local delivery program', 'delivery program', 'procmail', 'maildrop', 'exited with status', 'exit code', 'returned error code', 'command output:', 'exited abnormally', 'child process', 'local delivery failed'], [
     'Command died with status 1: "/usr/bin/procmail -a $EXTENSION". Command output: procmail: Couldn\'t create "/var/spool/mail/someone"',

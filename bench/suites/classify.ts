@@ -1,0 +1,63 @@
+/**
+ * `pnpm bench classify`: classifications per second on one core over a mixed set of distinct real
+ * reply texts (every built-in rule's examples plus wrapped variants: Diagnostic-Code values,
+ * Postfix "host ... said:" lines, Nodemailer error messages, other recipients and IPs), and the
+ * heap before and after 10 million classifications. Prints figures; asserts nothing.
+ */
+import { BUILTIN_RULES, classifyReply, createClassifier, parseSmtpReply } from '@bounce-guard/core'
+
+function corpus(): string[] {
+  const base = new Set<string>()
+  for (const rule of BUILTIN_RULES) {
+    if (!rule.keywords) continue // table rules' examples are synthetic; keep real texts only
+    for (const e of rule.examples) base.add(e)
+  }
+  const out = new Set<string>(base)
+  let i = 0
+  for (const e of base) {
+    i++
+    const flat = e.replace(/\n/g, ' ')
+    out.add(`Diagnostic-Code: smtp; ${flat}`)
+    out.add(`host mx${i}.example.net[192.0.2.${i % 250}] said: ${flat} (in reply to RCPT TO command)`)
+    out.add(`Can't send mail - all recipients were rejected: ${flat.replace(/someone@/g, `user${i}@`)}`)
+  }
+  return [...out]
+}
+
+function gc(): void {
+  ;(globalThis as { gc?: () => void }).gc?.()
+}
+
+export async function run(): Promise<void> {
+  const texts = corpus()
+  const replies = texts.map((t) => parseSmtpReply(t))
+  const classifier = createClassifier()
+  // Warm-up.
+  for (let r = 0; r < 50; r++) for (const t of texts) classifier.classify(t)
+  const avgLen = Math.round(texts.reduce((a, t) => a + t.length, 0) / texts.length)
+  console.log(`corpus: ${texts.length} distinct reply texts (average ${avgLen} chars), ${BUILTIN_RULES.length} rules`)
+
+  const measure = (label: string, fn: (i: number) => unknown, n: number): void => {
+    const t0 = process.hrtime.bigint()
+    let sink = 0
+    for (let i = 0; i < n; i++) if (fn(i) !== undefined) sink++
+    const ns = Number(process.hrtime.bigint() - t0)
+    console.log(`${label}: ${Math.round((n / ns) * 1e9).toLocaleString('en-US')} /s (${(ns / n).toFixed(0)} ns each, ${n.toLocaleString('en-US')} calls, sink ${sink > 0})`)
+  }
+  const N = 2_000_000
+  const L = texts.length
+  measure('classifyReply(string)  parse + classify', (i) => classifier.classify(texts[i % L]!), N)
+  measure('classifyReply(SmtpReply) classify only', (i) => classifier.classify(replies[i % L]!), N)
+  measure('parseSmtpReply(string) parse only     ', (i) => parseSmtpReply(texts[i % L]!), N)
+  measure('classifyReply via default classifier  ', (i) => classifyReply(texts[i % L]!, { recipientDomain: 'example.com' }), N)
+
+  gc()
+  const before = process.memoryUsage().heapUsed
+  const M = Number(process.env.BG_BENCH_MEMORY_CALLS ?? 10_000_000)
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < M; i++) classifier.classify(texts[i % L]!)
+  const s = Number(process.hrtime.bigint() - t0) / 1e9
+  gc()
+  const after = process.memoryUsage().heapUsed
+  console.log(`memory: heapUsed ${(before / 1048576).toFixed(1)} MiB before, ${(after / 1048576).toFixed(1)} MiB after ${M.toLocaleString('en-US')} classifications (${Math.round(M / s).toLocaleString('en-US')} /s)${(globalThis as { gc?: unknown }).gc ? '' : ' [run node with --expose-gc for exact figures]'}`)
+}
