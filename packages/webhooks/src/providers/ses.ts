@@ -42,7 +42,7 @@ const UNKNOWN_BOUNCE: ProviderVerdict = { reason: 'onhold', permanent: false, sc
 
 /** Options of `normalizeSes`. */
 export interface NormalizeSesOptions {
-  /** The SNS `MessageId`, used in event ids when SES gives no `feedbackId`. */
+  /** The SNS `MessageId`, used in event ids when SES gives no `feedbackId`. @default undefined */
   snsMessageId?: string
 }
 
