@@ -3,7 +3,7 @@
  * transport (after DKIM signing), and the envelope sender. Stored as JSON in `RetryJob.payload`;
  * the raw message as text when it is 7-bit ASCII without NUL, else base64.
  */
-import { Transform, pipeline } from 'node:stream'
+import { Transform } from 'node:stream'
 import type { Readable } from 'node:stream'
 import { BounceGuardError } from '@bounce-guard/core'
 
@@ -97,7 +97,14 @@ export class RawCapture {
         cb()
       },
     })
-    return pipeline(input, tap, () => {})
+    // Plain pipe, not stream.pipeline: pipeline aborts an AbortController (a DOMException with a
+    // stack trace) on every completion, a measurable cost per message. Errors of the input are
+    // carried to the output, as MimeNode expects of a processFunc.
+    input.once('error', (err) => tap.destroy(err))
+    tap.once('close', () => {
+      if (!input.destroyed && !input.readableEnded) input.destroy()
+    })
+    return input.pipe(tap)
   }
 
   /** The captured message, or `undefined` when it was not fully streamed or was too large. */
