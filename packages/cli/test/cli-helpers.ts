@@ -37,10 +37,10 @@ export function tmpDir(prefix: string): string {
 }
 
 /**
- * A fresh database on the PostgreSQL server, dropped when the process exits. Unreachable server:
+ * A fresh database on the PostgreSQL server; call `drop()` in `afterAll`. Unreachable server:
  * throws when CI is set (the suite must fail loudly), else `{ ok: false, why }` so the test skips.
  */
-export async function pgAvailable(): Promise<{ ok: boolean; url?: string; why?: string }> {
+export async function pgAvailable(): Promise<{ ok: boolean; url?: string; why?: string; drop: () => Promise<void> }> {
   const admin = new DataSource({ type: 'postgres', url: PG_URL, extra: { connectionTimeoutMillis: 3000 } })
   try {
     await admin.initialize()
@@ -48,28 +48,26 @@ export async function pgAvailable(): Promise<{ ok: boolean; url?: string; why?: 
     const why = `PostgreSQL at ${PG_URL} is unreachable (${(err as Error).message})`
     if (process.env.CI) throw new Error(`${why}; CI is set, so this is a failure`)
     console.warn(`skipping PostgreSQL CLI tests: ${why}`)
-    return { ok: false, why }
+    return { ok: false, why, drop: async () => {} }
   }
   const name = `bg_cli_${process.pid}_${Math.floor(Math.random() * 1e6)}`
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.destroy()
-  process.once('beforeExit', () => {
-    const c = new DataSource({ type: 'postgres', url: PG_URL })
-    void c
-      .initialize()
-      .then(() => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-      .finally(() => c.destroy())
-  })
   const u = new URL(PG_URL)
   u.pathname = `/${name}`
-  return { ok: true, url: u.toString() }
+  const drop = async () => {
+    const c = new DataSource({ type: 'postgres', url: PG_URL })
+    await c.initialize()
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => c.destroy())
+  }
+  return { ok: true, url: u.toString(), drop }
 }
 
 /** The MariaDB/MySQL server the machines and CI provide. */
 export const MYSQL_URL = process.env.BG_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
 
 /** Like `pgAvailable`, for MySQL/MariaDB. */
-export async function mysqlAvailable(): Promise<{ ok: boolean; url?: string; why?: string }> {
+export async function mysqlAvailable(): Promise<{ ok: boolean; url?: string; why?: string; drop: () => Promise<void> }> {
   const admin = new DataSource({ type: 'mysql', url: MYSQL_URL, connectTimeout: 3000 })
   try {
     await admin.initialize()
@@ -77,19 +75,17 @@ export async function mysqlAvailable(): Promise<{ ok: boolean; url?: string; why
     const why = `MySQL/MariaDB at ${MYSQL_URL} is unreachable (${(err as Error).message})`
     if (process.env.CI) throw new Error(`${why}; CI is set, so this is a failure`)
     console.warn(`skipping MySQL CLI tests: ${why}`)
-    return { ok: false, why }
+    return { ok: false, why, drop: async () => {} }
   }
   const name = `bg_cli_${process.pid}_${Math.floor(Math.random() * 1e6)}`
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.destroy()
-  process.once('beforeExit', () => {
-    const c = new DataSource({ type: 'mysql', url: MYSQL_URL })
-    void c
-      .initialize()
-      .then(() => c.query(`DROP DATABASE IF EXISTS ${name}`))
-      .finally(() => c.destroy())
-  })
   const u = new URL(MYSQL_URL)
   u.pathname = `/${name}`
-  return { ok: true, url: u.toString() }
+  const drop = async () => {
+    const c = new DataSource({ type: 'mysql', url: MYSQL_URL })
+    await c.initialize()
+    await c.query(`DROP DATABASE IF EXISTS ${name}`).finally(() => c.destroy())
+  }
+  return { ok: true, url: u.toString(), drop }
 }

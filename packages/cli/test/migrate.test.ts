@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mysqlAvailable, pgAvailable, runCli, tmpDir } from './cli-helpers.js'
 
-describe('bounce-guard migrate (spawned, SQLite file)', () => {
+describe('bounce-guard migrate (spawned, SQLite file)', { timeout: 120_000 }, () => {
   let dir: string
   beforeAll(() => {
     dir = tmpDir('bg-cli-migrate-')
@@ -45,8 +45,9 @@ describe('bounce-guard migrate (spawned, SQLite file)', () => {
   })
 })
 
-describe('bounce-guard migrate (spawned, PostgreSQL)', async () => {
+describe('bounce-guard migrate (spawned, PostgreSQL)', { timeout: 120_000 }, async () => {
   const server = await pgAvailable()
+  afterAll(() => server.drop())
   it.skipIf(!server.ok)(`refuses an unmigrated database, then migrates it${server.ok ? '' : ` (skipped: ${server.why})`}`, async () => {
     const url = server.url!
     const before = runCli(['suppressions', 'list', '--db', url])
@@ -67,8 +68,9 @@ describe('bounce-guard migrate (spawned, PostgreSQL)', async () => {
   })
 })
 
-describe('bounce-guard migrate and import (spawned, MySQL/MariaDB)', async () => {
+describe('bounce-guard migrate and import (spawned, MySQL/MariaDB)', { timeout: 120_000 }, async () => {
   const server = await mysqlAvailable()
+  afterAll(() => server.drop())
   it.skipIf(!server.ok)(`migrates, then imports with a rejected line${server.ok ? '' : ` (skipped: ${server.why})`}`, () => {
     const url = server.url!
     expect(runCli(['suppressions', 'list', '--db', url]).status).toBe(3)

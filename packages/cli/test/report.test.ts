@@ -58,7 +58,7 @@ interface ReportJson {
   suppressionsAdded: { total: number }
 }
 
-describe('bounce-guard report (spawned, SQLite file)', () => {
+describe('bounce-guard report (spawned, SQLite file)', { timeout: 120_000 }, () => {
   let dir: string
   let db: string
   // What is seeded, per domain, within the last 7 days.

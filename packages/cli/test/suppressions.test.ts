@@ -164,7 +164,7 @@ describe('importSuppressions (memory store)', () => {
   })
 })
 
-describe('bounce-guard suppressions (spawned, SQLite file)', () => {
+describe('bounce-guard suppressions (spawned, SQLite file)', { timeout: 120_000 }, () => {
   let dir: string
   let db: string
   beforeAll(() => {
@@ -242,8 +242,9 @@ describe('bounce-guard suppressions (spawned, SQLite file)', () => {
   })
 })
 
-describe('bounce-guard suppressions (spawned, PostgreSQL)', async () => {
+describe('bounce-guard suppressions (spawned, PostgreSQL)', { timeout: 120_000 }, async () => {
   const pg = await pgAvailable()
+  afterAll(() => pg.drop())
   it.skipIf(!pg.ok)(`round-trips through PostgreSQL${pg.ok ? '' : ` (skipped: ${pg.why})`}`, () => {
     const url = pg.url!
     expect(runCli(['migrate', '--db', url]).status).toBe(0)
