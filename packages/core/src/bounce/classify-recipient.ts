@@ -119,7 +119,8 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   const cmd = facts.command
   const st = reply.enhancedStatus
   const statusSays = st !== undefined && !generic(st)
-  if (c.reason === 'userunknown' && (cmd === 'DATA' || (c.ruleId === 'generic.user-unknown' && cmd !== 'RCPT' && cmd !== 'MAIL' && !(statusSays && USER_STATUS.test(st!)) && (facts.dsn === true || statusSays)))) {
+  const userStatus = statusSays && USER_STATUS.test(st!)
+  if (c.reason === 'userunknown' && !userStatus && c.ruleId === 'generic.user-unknown' && (cmd === 'DATA' || (cmd !== 'RCPT' && cmd !== 'MAIL' && (facts.dsn === true || statusSays)))) {
     // An unknown-user answer that did not come at RCPT TO (after DATA, or at an unknown stage) with
     // no x.1.x status is a recipient-side filter refusing the message (Japanese carriers answer
     // "User unknown" after DATA for a sender they filter), not a proven missing mailbox.

@@ -5,6 +5,7 @@
  * KOI8-R, ...). This file only adapts its output; it never throws.
  */
 import PostalMime from 'postal-mime'
+import { readMailFast } from './fast-mime.js'
 
 /** One MIME part the bounce parser cares about, its content decoded to text (bounded). */
 export interface MailPart {
@@ -50,11 +51,30 @@ function partText(content: unknown): string {
   return ''
 }
 
+/**
+ * Read a raw message: the fast path (`readMailFast`) for the common, simple structures, else
+ * postal-mime. `undefined` when it cannot be read at all.
+ * @param raw - the message
+ * @param parser - `auto` (default): fast path first; `postal-mime`: always postal-mime
+ */
+export async function readMail(raw: Uint8Array | string, parser: 'auto' | 'postal-mime' = 'auto'): Promise<ParsedMail | undefined> {
+  if (parser === 'auto') {
+    try {
+      const fast = readMailFast(raw)
+      if (fast) return fast
+    } catch {
+      // fall through to postal-mime
+    }
+  }
+  return readWithPostalMime(raw)
+}
+
 /** Parse a raw message with postal-mime; `undefined` when it cannot be read at all. */
-export async function readMail(raw: Uint8Array | string): Promise<ParsedMail | undefined> {
+async function readWithPostalMime(raw: Uint8Array | string): Promise<ParsedMail | undefined> {
   let email: Awaited<ReturnType<typeof PostalMime.parse>>
   try {
-    email = await PostalMime.parse(raw, {
+    const input = typeof raw === 'string' ? raw : raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer : new Uint8Array(raw).buffer
+    email = await PostalMime.parse(input as ArrayBuffer | string, {
       forceRfc822Attachments: true,
       attachmentEncoding: 'arraybuffer',
       maxNestingDepth: 32,

@@ -31,7 +31,6 @@ const SEPARATOR_PHRASES = [
   'original message header',
   'copy of the original message',
   'original message body',
-  'the original message was received',
   '------ original message',
   'message text follows',
   'first part of the message follows',

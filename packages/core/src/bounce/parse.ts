@@ -179,7 +179,7 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
   const input = toBytes(raw, maxBytes)
   if (input === undefined) return emptyReport()
-  const mail = await readMail(input)
+  const mail = await readMail(input, options.mimeParser ?? 'auto')
   if (!mail) return emptyReport()
 
   const split = splitNotice(mail.text)

@@ -77,4 +77,11 @@ export interface ParseBounceOptions {
    * @default 10485760 (10 MiB)
    */
   maxBytes?: number
+  /**
+   * Which MIME reader to use: `auto` reads simple, well-formed messages with a fast built-in
+   * splitter and hands everything else to postal-mime; `postal-mime` always uses postal-mime
+   * (slower; useful to compare both).
+   * @default 'auto'
+   */
+  mimeParser?: 'auto' | 'postal-mime'
 }
