@@ -57,7 +57,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '554 5.3.2 example.com does not accept mail',
     '550 5.1.10 This host accepts no mail',
   ], { pattern: /null ?mx|does not accept (?:any )?e?-?mail|not accepting mail|accepts no mail|does not receive mail|no smtp service here|not accept mail for/ }),
-  g('dns-temporary', 'networkerror', ['host not found, try again', 'temporary failure in name resolution', 'dns lookup failure', 'dns temporary failure', 'dns server failure', 'name server failure', 'servfail', 'temporary dns failure', 'dns query timed out', 'dns timeout'], [
+  g('dns-temporary', 'networkerror', ['host not found, try again', 'temporary failure in name resolution', 'dns lookup failure', 'host name lookup failure', 'name lookup failure', 'dns temporary failure', 'dns server failure', 'name server failure', 'servfail', 'temporary dns failure', 'dns query timed out', 'dns timeout'], [
     'Name service error for name=example.com type=MX: Host not found, try again',
     '451 4.4.3 Temporary failure in name resolution',
     '451 Temporary local problem - please try later (DNS lookup failure)',
@@ -69,6 +69,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.1.2 someone@example.invalid... Host unknown (Name server: example.invalid: host not found)',
     "DNS Error: DNS type 'mx' lookup of example.invalid responded with code NXDOMAIN Domain name not found: example.invalid",
   ]),
+  g('recipient-rejected-bare', 'userunknown', ['recipient address rejected'], [
+    '550 <someone@example.jp>: Recipient address rejected.',
+    '550 5.1.1 <someone@example.jp>: Recipient address rejected (in reply to RCPT TO command)',
+  ], { pattern: /recipient address rejected\.?(?: \(in reply to rcpt to command\))?$/ }),
   g('sending-quota', 'speeding', ['sending quota exceeded', 'submission quota exceeded', 'sending limit exceeded', 'exceeded the sending limit', 'message submission rate', 'daily sending quota'], [
     '550 5.4.5 Daily sending quota exceeded',
     '554 5.2.2 Submission quota exceeded',
@@ -116,6 +120,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.7.1 Invalid HELO name (See RFC2821 4.1.1.1)',
     '550 Bad HELO - Host impersonating example.com',
   ]),
+  g('host-blocked', 'blocked', ['client host blocked', 'host blocked', 'ip blocked', 'ip address blocked', 'ip is blocked', 'ip address is blocked', 'your ip has been blocked', 'ip has been blocked', 'address is blocked', 'blocked ip', 'ip banned', 'ip has been banned'], [
+    '554 5.7.1 Client host blocked for spamming issue',
+    '550 5.7.1 Your IP has been blocked due to abuse',
+  ]),
   g('dynamic-ip', 'blocked', ['dynamic ip', 'dynamic address', 'dynamic ips', 'dynamically assigned', 'residential ip', 'dial-up', 'dialup', 'generic rdns', 'looks like a dynamic', 'end-user ip'], [
     '550 5.7.1 Mail from dynamic IP addresses is not accepted, use your ISP relay',
     '554 5.7.1 Client host rejected: Looks like a dynamic IP (1-2-3-4.dyn.example.net)',
@@ -132,6 +140,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '554 5.7.0 Reject, id=12345-02 - SPAM',
     '550 5.7.1 Message content rejected, UBE, id=12345-03',
     '554 5.7.1 Your message was considered spam (score 12.5/5.0)',
+  ]),
+  g('recipients-rate', 'speeding', ['too many recipients this hour', 'sent to too many recipients', 'too many recipients in a short time', 'too many recipients per hour', 'recipient rate limit'], [
+    '550 5.1.1 <someone@example.com> - 192.0.2.1 has sent to too many recipients this hour. IB607',
   ]),
   g('user-unknown', 'userunknown', [
     'user unknown', 'unknown user', 'no such user', 'no such mailbox', 'no such recipient', 'no such address', 'no such account',
@@ -162,9 +173,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 Address unknown',
     'The email address you entered couldn\'t be found. Please check the recipient\'s email address and try to resend the message.',
   ]),
-  g('size-limit-admin', 'exceedlimit', ['message length exceeds administrative limit', 'exceeds administrative limit', 'too many recipients', 'recipient limit exceeded', 'too many rcpt'], [
-    '552 5.2.3 Message length exceeds administrative limit',
+  g('too-many-recipients', 'toomanyconn', ['too many recipients', 'recipient limit exceeded', 'too many rcpt', 'maximum number of recipients'], [
     '452 4.5.3 Too many recipients',
+    '552 Too many recipients',
+  ]),
+  g('size-limit-admin', 'exceedlimit', ['message length exceeds administrative limit', 'exceeds administrative limit'], [
+    '552 5.2.3 Message length exceeds administrative limit',
   ]),
   g('message-too-big', 'mesgtoobig', ['message size exceeds', 'message too large', 'message is too large', 'message too big', 'message is too big', 'size limit', 'exceeds size limit', 'size exceeds', 'exceeded the maximum message size', 'exceeds the maximum message size', 'exceeds maximum message size', 'exceeds the maximum size', 'maximum message size', 'message size', 'message file too big', 'mail size', 'too large for this system', 'email is too large', 'message exceeds', 'exceeds the size'], [
     '552 5.3.4 Message size exceeds fixed limit',
@@ -231,7 +245,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'Undeliverable after 5 days in queue'
   ]),
   g('refused-by-server', 'blocked', ['connection refused', 'connection rejected', 'refused'], [
-    '554 Connection refused. Your IP has been banned.',
+    '554 Connection refused by mx.example.com',
     '554 5.7.1 Connection refused',
     '421 4.7.0 Connection refused from your network',
   ], { codes: [421, 450, 451, 454, 550, 553, 554, 521, 571] }),
@@ -260,7 +274,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '452 4.3.1 Insufficient system storage',
     '451 4.3.0 Temporary failure: no space left on device',
   ]),
-  g('system-error', 'systemerror', ['internal error', 'internal server error', 'write error', 'local error', 'temporary local problem', 'system error', 'server error', 'configuration error', 'misconfigur', 'ldap', 'directory server', 'lookup failure', 'database error', 'unexpected error', 'resources temporarily unavailable', 'temporary server error', 'temporary system problem', 'try again later', 'service not available', 'service unavailable', 'service temporarily unavailable', 'temporarily unavailable', 'temporary failure', 'not available at this time', 'transaction failed', 'processing error', 'error in processing', 'unable to process', 'system problem', 'cannot process', 'requested action aborted', 'server busy', 'system busy', 'overloaded', 'shutting down', 'closing connection', 'closing transmission channel'], [
+  g('system-error', 'systemerror', ['internal error', 'internal server error', 'write error', 'local error', 'temporary local problem', 'system error', 'server error', 'configuration error', 'misconfigur', 'ldap', 'directory server', 'lookup failure', 'database error', 'unexpected error', 'resources temporarily unavailable', 'temporary server error', 'temporary system problem', 'try again later', 'service not available', 'service unavailable', 'service temporarily unavailable', 'temporarily unavailable', 'not available at this time', 'transaction failed', 'processing error', 'error in processing', 'unable to process', 'system problem', 'cannot process', 'requested action aborted', 'server busy', 'system busy', 'overloaded', 'shutting down', 'closing connection', 'closing transmission channel'], [
     '451 4.3.0 Internal error',
     '451 Temporary local problem - please try later',
     '451 4.3.5 Server configuration error',
@@ -278,6 +292,6 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.7.1 Access denied',
     '554 5.7.1 Your host 1.2.3.4 is blocked',
     '550 Client host rejected: Access denied',
-    '554 Your IP has been banned.',
+    '554 Sorry, you are not welcome here',
   ]),
 ]

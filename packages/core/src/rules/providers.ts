@@ -105,8 +105,8 @@ const gmail: ReplyRule[] = [
     examples: ["552-5.3.4 Your message exceeded Google's message size limits. Please visit\n552-5.3.4  https://support.google.com/mail/?p=MaxSizeError to view our size\n552 5.3.4 guidelines. 188si12345qkh.64 - gsmtp"],
   },
   {
-    id: 'gmail.multiple-from', provider: 'gmail', reason: 'policyviolation',
-    keywords: ['messages with multiple addresses in from: header are not accepted'],
+    id: 'gmail.multiple-from', provider: 'gmail', reason: 'notcompliantrfc',
+    keywords: ['messages with multiple addresses in from: header are not accepted', 'messages with multiple addresses in from:'],
     examples: ['550-5.7.1 [1.2.3.4] Messages with multiple addresses in From: header are not\n550 5.7.1 accepted. z1si1 - gsmtp'],
   },
   {
@@ -359,7 +359,7 @@ const yahoo: ReplyRule[] = [
 const apple: ReplyRule[] = [
   {
     id: 'apple.local-policy', provider: 'apple', reason: 'policyviolation',
-    keywords: ['[cs01]', '[hm07]', '[hm08]', 'support.apple.com/en-us/ht204137'],
+    keywords: ['[cs01]', '[hm07]', '[hm08]'],
     examples: [
       '554 5.7.1 [HM08] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137',
       '554 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137',
@@ -448,9 +448,14 @@ const european: ReplyRule[] = [
     examples: ['550 5.1.1 Adresse d au moins un destinataire invalide. Invalid recipient. OFR_416 [416]'],
   },
   {
-    id: 'orange.refused', provider: 'orange', reason: 'blocked',
-    keywords: ['service refuse. veuillez essayer plus tard', 'refus de connexion'],
-    examples: ['421 mwinf5c10 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR004_104 [104]', '554 5.7.1 Refus de connexion en provenance de votre IP. Connection refused from your IP. OFR_506 [506]'],
+    id: 'orange.ip-blocked', provider: 'orange', reason: 'blocked',
+    keywords: ['refus de connexion', 'adresse ip source bloquee'],
+    examples: ['554 5.7.1 Refus de connexion en provenance de votre IP. Connection refused from your IP. OFR_506 [506]', '550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issue. OFR006_102 Ref http://csi.cloudmark.com'],
+  },
+  {
+    id: 'orange.service-refused', provider: 'orange', reason: 'systemerror',
+    keywords: ['service refuse. veuillez essayer plus tard'],
+    examples: ['421 mwinf5c10 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR004_104 [104]'],
   },
   {
     id: 'proton.address-missing', provider: 'proton', reason: 'userunknown',
@@ -538,7 +543,7 @@ const filters: ReplyRule[] = [
   },
   {
     id: 'mimecast.security-policy', provider: 'mimecast', reason: 'policyviolation',
-    keywords: ['email rejected due to security policies'],
+    keywords: ['email rejected due to security policies', 'host network not allowed'],
     examples: ['554 Email rejected due to security policies - https://community.mimecast.com/docs/DOC-1369#554 [AbCd.us222]'],
   },
   {
