@@ -109,7 +109,11 @@ for (const target of targets) {
 
     beforeAll(async () => {
       sink = await startSink()
-      ds = new DataSource({ ...target.options, migrations: bounceGuardMigrations({ tablePrefix: prefix }), migrationsTableName: `${prefix}migrations` } as DataSourceOptions)
+      ds = new DataSource({
+        ...target.options,
+        migrations: bounceGuardMigrations({ tablePrefix: prefix }),
+        migrationsTableName: `${prefix}migrations`,
+      } as DataSourceOptions)
       await ds.initialize()
       await runMigrations(ds, { tablePrefix: prefix })
       const store = createTypeOrmBounceStore(ds, { tablePrefix: prefix })
@@ -118,7 +122,8 @@ for (const target of targets) {
     })
     afterAll(async () => {
       if (ds?.isInitialized) {
-        for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`]) await ds.query(`DROP TABLE IF EXISTS ${q(name)}`)
+        for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`])
+          await ds.query(`DROP TABLE IF EXISTS ${q(name)}`)
         await ds.destroy()
       }
       await sink?.close()
@@ -126,13 +131,23 @@ for (const target of targets) {
 
     it('suppresses, retries, alerts and loses no outcome across a store outage', async () => {
       const transporter = nodemailer.createTransport(
-        withBounceGuard({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 2 }, { guard, flushIntervalMs: 50 }),
+        withBounceGuard(
+          { host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 2 },
+          { guard, flushIntervalMs: 50 },
+        ),
       )
       try {
         // 1. A mixed envelope: the good one is delivered, the dead one suppressed, grey deferred.
-        const info = (await transporter.sendMail({ from: FROM, to: ['ok@example.com', 'dead@gmail.com', 'grey@example.com'], subject: 'one', text: 'x' })) as any
+        const info = (await transporter.sendMail({
+          from: FROM,
+          to: ['ok@example.com', 'dead@gmail.com', 'grey@example.com'],
+          subject: 'one',
+          text: 'x',
+        })) as any
         expect(info.accepted).toEqual(['ok@example.com'])
-        const rows = (await ds.query(`SELECT ${q('target')} AS k FROM ${q(t.suppressions)} WHERE ${q('target')} = ${ph(1)}`, ['dead@gmail.com'])) as Array<{ k: string }>
+        const rows = (await ds.query(`SELECT ${q('target')} AS k FROM ${q(t.suppressions)} WHERE ${q('target')} = ${ph(1)}`, [
+          'dead@gmail.com',
+        ])) as Array<{ k: string }>
         expect(rows.map((r) => r.k)).toEqual(['dead@gmail.com'])
         expect(info.bounceGuard.retry.recipients).toEqual(['grey@example.com'])
 
@@ -142,8 +157,12 @@ for (const target of targets) {
         expect(sink.delivered.at(-1)).toEqual(['ok2@example.com'])
 
         // 3. The blocked one is not suppressed; an alert names the blocklist.
-        await expect(transporter.sendMail({ from: FROM, to: 'blocked@example.com', subject: 'three', text: 'x' })).rejects.toMatchObject({ responseCode: 554 })
-        const blockedRows = (await ds.query(`SELECT COUNT(*) AS n FROM ${q(t.suppressions)} WHERE ${q('target')} = ${ph(1)}`, ['blocked@example.com'])) as Array<{ n: unknown }>
+        await expect(transporter.sendMail({ from: FROM, to: 'blocked@example.com', subject: 'three', text: 'x' })).rejects.toMatchObject({
+          responseCode: 554,
+        })
+        const blockedRows = (await ds.query(`SELECT COUNT(*) AS n FROM ${q(t.suppressions)} WHERE ${q('target')} = ${ph(1)}`, [
+          'blocked@example.com',
+        ])) as Array<{ n: unknown }>
         expect(Number(blockedRows[0]?.n)).toBe(0)
         expect(alerts.some((a) => a.blocklist === 'spamhaus')).toBe(true)
 
@@ -158,7 +177,12 @@ for (const target of targets) {
 
         // 5. The database goes away mid-run: sends go on (fail-open), outcomes wait in memory...
         await ds.destroy()
-        const during = (await transporter.sendMail({ from: FROM, to: ['d1@example.com', 'd2@example.com'], subject: 'down', text: 'x' })) as any
+        const during = (await transporter.sendMail({
+          from: FROM,
+          to: ['d1@example.com', 'd2@example.com'],
+          subject: 'down',
+          text: 'x',
+        })) as any
         expect(during.accepted).toEqual(['d1@example.com', 'd2@example.com'])
         expect(during.bounceGuard.unchecked).toBe(true)
         expect(during.bounceGuard.outcomes.every((o: any) => o.buffered)).toBe(true)

@@ -37,7 +37,11 @@ async function startSink(): Promise<{ port: number; close(): Promise<void>; rece
     },
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  return { port: (server.server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())), received: () => n }
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    close: () => new Promise((r) => server.close(() => r())),
+    received: () => n,
+  }
 }
 
 /** Messages per second (wall clock) and CPU microseconds per message (user + system, this process). */
@@ -48,7 +52,12 @@ async function blast(t: { sendMail(d: object): Promise<unknown> }, tag: string, 
   const lane = async () => {
     while (next < count) {
       const i = next++
-      await t.sendMail({ from: 'bench@example.org', to: `user${i}.${tag}@example.com`, subject: `bench ${i}`, text: 'Hello from the bench.\n'.repeat(20) })
+      await t.sendMail({
+        from: 'bench@example.org',
+        to: `user${i}.${tag}@example.com`,
+        subject: `bench ${i}`,
+        text: 'Hello from the bench.\n'.repeat(20),
+      })
     }
   }
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
@@ -80,7 +89,8 @@ export async function run(): Promise<void> {
     const wrapped = nodemailer.createTransport(withBounceGuard(smtp, { guard }))
     const failuresOnly = nodemailer.createTransport(withBounceGuard(smtp, { guard, recordDeliveries: false }))
     const memStore = new MemoryBounceStore()
-    for (let i = 0; i < SUPPRESSED; i++) await memStore.suppress({ key: `gone${i}@example.com`, scope: 'address', reason: 'userunknown', source: 'manual', at })
+    for (let i = 0; i < SUPPRESSED; i++)
+      await memStore.suppress({ key: `gone${i}@example.com`, scope: 'address', reason: 'userunknown', source: 'manual', at })
     const inMemory = nodemailer.createTransport(withBounceGuard(smtp, { guard: createBounceGuard({ store: memStore }) }))
 
     // Warm up connections, JIT and the SQLite page cache.
@@ -115,12 +125,15 @@ export async function run(): Promise<void> {
       failuresOnly: 'wrapped, SQLite, recordDeliveries: false   ',
       inMemory: 'wrapped, MemoryBounceStore (wrapper only)  ',
     }
-    console.log(`SMTP pool (maxConnections ${POOL.maxConnections}), ${IN_FLIGHT} sends in flight, ${MESSAGES} messages x ${ROUNDS} rounds (interleaved), 1 recipient each`)
+    console.log(
+      `SMTP pool (maxConnections ${POOL.maxConnections}), ${IN_FLIGHT} sends in flight, ${MESSAGES} messages x ${ROUNDS} rounds (interleaved), 1 recipient each`,
+    )
     console.log(`server and client share this process; wall-clock rates swing with machine load, CPU time per message is steadier`)
     for (const v of Object.keys(variants) as V[]) {
       const m = median(rates[v])
       const c = median(cpus[v])
-      const cost = v === 'plain' ? '' : `   throughput cost ${(((p - m) / p) * 100).toFixed(1)}%, CPU cost ${(((c - pc) / pc) * 100).toFixed(1)}%`
+      const cost =
+        v === 'plain' ? '' : `   throughput cost ${(((p - m) / p) * 100).toFixed(1)}%, CPU cost ${(((c - pc) / pc) * 100).toFixed(1)}%`
       console.log(`  ${label[v]} msg/s: ${rates[v].map(fmt).join(' ')} (median ${fmt(m)})   CPU us/msg median ${fmt(c)}${cost}`)
     }
     console.log(`  target: wrapper cost < 5% of throughput`)

@@ -36,7 +36,10 @@ interface MimeMessage {
 }
 
 /** Resolve a guard from the options (a `guard`, or a `store` wrapped with `createBounceGuard`). */
-export function resolveGuard(options: { guard?: BounceGuard; store?: BounceStore; logger?: BounceGuardLogger }, pkg = '@bounce-guard/nodemailer'): BounceGuard {
+export function resolveGuard(
+  options: { guard?: BounceGuard; store?: BounceStore; logger?: BounceGuardLogger },
+  pkg = '@bounce-guard/nodemailer',
+): BounceGuard {
   if (options.guard) return options.guard
   if (options.store) {
     const o: { store: BounceStore; logger?: BounceGuardLogger } = { store: options.store }
@@ -52,7 +55,11 @@ function isTransport(x: unknown): x is AnyTransport {
 
 /** Build a bundled transport from options the way `nodemailer.createTransport` does. */
 function buildInner(options: unknown): { inner: AnyTransport; mailOptions: Record<string, unknown>; dkim: unknown } {
-  const tmp = nodemailer.createTransport(options as any) as unknown as { transporter: AnyTransport; options: Record<string, unknown>; dkim: unknown }
+  const tmp = nodemailer.createTransport(options as any) as unknown as {
+    transporter: AnyTransport
+    options: Record<string, unknown>
+    dkim: unknown
+  }
   const inner = tmp.transporter
   // The throwaway Mail subscribed to the inner transport's events; the real Mail subscribes to ours.
   const em = inner as unknown as EventEmitter
@@ -98,14 +105,21 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
 
   constructor(transportOrOptions: AnyTransport | Record<string, unknown> | string, options: WithBounceGuardOptions) {
     super()
-    if (!options || typeof options !== 'object') throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: options are required')
+    if (!options || typeof options !== 'object')
+      throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: options are required')
     const onSuppressed = options.onSuppressed ?? 'drop'
     if (onSuppressed !== 'drop' && onSuppressed !== 'reject') {
-      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/nodemailer: onSuppressed must be "drop" or "reject", got ${JSON.stringify(onSuppressed)}`)
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        `@bounce-guard/nodemailer: onSuppressed must be "drop" or "reject", got ${JSON.stringify(onSuppressed)}`,
+      )
     }
     const onStoreError = options.onStoreError ?? 'fail-open'
     if (onStoreError !== 'fail-open' && onStoreError !== 'fail-closed') {
-      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/nodemailer: onStoreError must be "fail-open" or "fail-closed", got ${JSON.stringify(onStoreError)}`)
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        `@bounce-guard/nodemailer: onStoreError must be "fail-open" or "fail-closed", got ${JSON.stringify(onStoreError)}`,
+      )
     }
     const maxPayload = options.maxRetryPayloadBytes ?? DEFAULT_MAX_RETRY_PAYLOAD_BYTES
     if (!Number.isFinite(maxPayload) || maxPayload < 0) {
@@ -256,10 +270,14 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     } catch (err) {
       if (this.onStoreError === 'fail-closed') {
         release()
-        const e = new BounceGuardError('ESTORE_UNAVAILABLE', '@bounce-guard/nodemailer: the suppression store cannot be reached and onStoreError is "fail-closed"; nothing was sent', {
-          cause: err,
-          details: { recipients },
-        })
+        const e = new BounceGuardError(
+          'ESTORE_UNAVAILABLE',
+          '@bounce-guard/nodemailer: the suppression store cannot be reached and onStoreError is "fail-closed"; nothing was sent',
+          {
+            cause: err,
+            details: { recipients },
+          },
+        )
         ;(e as unknown as { bounceGuard: BounceGuardSendDetails }).bounceGuard = details
         return finish(e)
       }
@@ -276,7 +294,14 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
 
     if (suppressed.length > 0) {
       const items: ItemState[] = suppressed.map((s) => ({
-        outcome: { recipient: s.recipient, type: 'suppressed', source: 'call-time', at: this.guard.now(), reply: `suppressed: ${s.suppression.reason}`, ...this.messageFields(message, env) },
+        outcome: {
+          recipient: s.recipient,
+          type: 'suppressed',
+          source: 'call-time',
+          at: this.guard.now(),
+          reply: `suppressed: ${s.suppression.reason}`,
+          ...this.messageFields(message, env),
+        },
         buffered: false,
       }))
       if (this.recordRefusals) await this.recorder.record(items)
@@ -360,7 +385,11 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         try {
           buf = await buildRaw(message)
         } catch (e) {
-          carrier.payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)', { cause: e })
+          carrier.payloadError = new BounceGuardError(
+            'EINVALID_OPTION',
+            '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)',
+            { cause: e },
+          )
         }
       }
       if (capture.oversize || (buf && buf.length > this.maxPayload)) {

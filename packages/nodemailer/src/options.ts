@@ -1,13 +1,7 @@
 /**
  * Options and result shapes of the Nodemailer adapter.
  */
-import type {
-  BounceClassification,
-  BounceDecision,
-  BounceGuard,
-  BounceGuardLogger,
-  BounceStore,
-} from '@bounce-guard/core'
+import type { BounceClassification, BounceDecision, BounceGuard, BounceGuardLogger, BounceStore } from '@bounce-guard/core'
 
 /** What to do with suppressed recipients at send time. */
 export type OnSuppressed = 'drop' | 'reject'

@@ -47,7 +47,13 @@ export function decodeRetryPayload(s: string): RetryPayload {
   } catch (cause) {
     throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: retry payload is not JSON', { cause })
   }
-  if (!o || o.v !== 1 || typeof o.raw !== 'string' || (o.enc !== 'text' && o.enc !== 'base64') || (o.from !== false && typeof o.from !== 'string')) {
+  if (
+    !o ||
+    o.v !== 1 ||
+    typeof o.raw !== 'string' ||
+    (o.enc !== 'text' && o.enc !== 'base64') ||
+    (o.from !== false && typeof o.from !== 'string')
+  ) {
     throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: retry payload has an unknown shape')
   }
   const p: RetryPayload = { from: o.from, raw: Buffer.from(o.raw, o.enc === 'text' ? 'latin1' : 'base64') }

@@ -11,6 +11,7 @@ import type { RetryWorkerOptions } from './options.js'
 import { recorderFor } from './outcome-recorder.js'
 import type { ItemState } from './outcome-recorder.js'
 import { decodeRetryPayload } from './retry-payload.js'
+import type { RetryPayload } from './retry-payload.js'
 import { outcomesFromError, outcomesFromInfo } from './send-result.js'
 
 const NOOP_LOGGER: BounceGuardLogger = { debug() {}, info() {}, warn() {}, error() {} }
@@ -58,7 +59,7 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
   let inFlight: Promise<RetryRunResult> | undefined
 
   async function processJob(job: RetryJob, out: RetryRunResult): Promise<void> {
-    let payload
+    let payload: RetryPayload
     try {
       payload = decodeRetryPayload(job.payload)
     } catch (err) {
@@ -92,7 +93,15 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
     const raw = err ? outcomesFromError(err, pending) : outcomesFromInfo(info, pending)
     const at = now()
     const items: ItemState[] = raw.map((o) => {
-      const outcome: ItemState['outcome'] = { recipient: o.recipient, type: o.type, source: 'smtp', at, attempt, queueId: job.id, firstFailedAt: job.firstFailedAt }
+      const outcome: ItemState['outcome'] = {
+        recipient: o.recipient,
+        type: o.type,
+        source: 'smtp',
+        at,
+        attempt,
+        queueId: job.id,
+        firstFailedAt: job.firstFailedAt,
+      }
       if (payload.messageId) outcome.messageId = payload.messageId
       if (typeof payload.from === 'string' && payload.from) outcome.sender = payload.from
       if (o.reply !== undefined) outcome.reply = o.reply
@@ -152,7 +161,10 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
           // The lease runs out and the job becomes claimable again: nothing is lost.
           const e = err instanceof Error ? err : new Error(String(err))
           out.errors.push(e)
-          logger.error({ err: e, jobId: job.id, storeError: isBounceGuardError(e) }, '@bounce-guard/nodemailer: retry job failed, it will be claimed again after its lease')
+          logger.error(
+            { err: e, jobId: job.id, storeError: isBounceGuardError(e) },
+            '@bounce-guard/nodemailer: retry job failed, it will be claimed again after its lease',
+          )
         }
       }
     }

@@ -210,7 +210,11 @@ export function outcomesFromError(err: unknown, envelope: readonly string[]): Ra
     return envelope.map((recipient) => ({ recipient, type: 'deferred' as const, reply: text, context: contextFor(recipient, e.command) }))
   }
   return envelope.map((recipient) => {
-    const o: RawOutcome = { recipient, type: reply === undefined ? 'deferred' : typeFor(code, reply), context: contextFor(recipient, e.command) }
+    const o: RawOutcome = {
+      recipient,
+      type: reply === undefined ? 'deferred' : typeFor(code, reply),
+      context: contextFor(recipient, e.command),
+    }
     if (reply !== undefined) o.reply = reply
     if (classification) o.classification = classification
     return o

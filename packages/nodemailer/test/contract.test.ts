@@ -10,7 +10,7 @@ import SMTPPool from 'nodemailer/lib/smtp-pool'
 import SMTPTransport from 'nodemailer/lib/smtp-transport'
 import { MemoryBounceStore } from '@bounce-guard/core'
 import type { BounceGuard, BounceStore } from '@bounce-guard/core'
-import { GuardedTransport, withBounceGuard } from '@bounce-guard/nodemailer'
+import { type GuardedTransport, withBounceGuard } from '@bounce-guard/nodemailer'
 import { startMta } from './helpers/mta.js'
 import type { Mta } from './helpers/mta.js'
 import { makeGuard, testClock } from './helpers/guard.js'
@@ -118,7 +118,11 @@ describe('transport contract', () => {
 
   it('builds the inner transport from options, keeping Mail-level options such as DKIM', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
-    const dkim = { domainName: 'example.org', keySelector: 'bg', privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() }
+    const dkim = {
+      domainName: 'example.org',
+      keySelector: 'bg',
+      privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    }
     const before = mta.messages.length
     const t = nodemailer.createTransport(withBounceGuard({ ...smtpOptions(), dkim }, { guard }))
     expect((t.transporter as unknown as GuardedTransport).inner).toBeInstanceOf(SMTPTransport)
@@ -139,8 +143,12 @@ describe('transport contract', () => {
 
   it('rejects bad options with typed errors', () => {
     expect(() => withBounceGuard({ jsonTransport: true }, {} as any)).toThrow(expect.objectContaining({ code: 'EINVALID_OPTION' }))
-    expect(() => withBounceGuard({ jsonTransport: true }, { guard, onSuppressed: 'bounce' as any })).toThrow(expect.objectContaining({ code: 'EINVALID_OPTION' }))
-    expect(() => withBounceGuard({ jsonTransport: true }, { guard, onStoreError: 'maybe' as any })).toThrow(expect.objectContaining({ code: 'EINVALID_OPTION' }))
+    expect(() => withBounceGuard({ jsonTransport: true }, { guard, onSuppressed: 'bounce' as any })).toThrow(
+      expect.objectContaining({ code: 'EINVALID_OPTION' }),
+    )
+    expect(() => withBounceGuard({ jsonTransport: true }, { guard, onStoreError: 'maybe' as any })).toThrow(
+      expect.objectContaining({ code: 'EINVALID_OPTION' }),
+    )
     expect(() => withBounceGuard(42 as any, { guard })).toThrow(expect.objectContaining({ code: 'EINVALID_OPTION' }))
   })
 })

@@ -33,7 +33,8 @@ beforeEach(() => {
   guard = makeGuard(store, clock)
 })
 
-const transporter = () => nodemailer.createTransport(withBounceGuard({ host: '127.0.0.1', port: mta.port, secure: false, ignoreTLS: true }, { guard }))
+const transporter = () =>
+  nodemailer.createTransport(withBounceGuard({ host: '127.0.0.1', port: mta.port, secure: false, ignoreTLS: true }, { guard }))
 
 async function deferredSend(t: ReturnType<typeof transporter>, to: string[]): Promise<Record<string, any>> {
   try {
@@ -78,7 +79,14 @@ describe('createRetryWorker', () => {
   it('drops a job whose payload it cannot read, and says so', async () => {
     const errors: unknown[] = []
     const logger = { info() {}, warn() {}, error: (o: unknown) => errors.push(o) }
-    await store.scheduleRetry({ id: 'bad-1', recipients: ['x@example.com'], dueAt: clock.now(), attempts: 1, payload: '{not json', firstFailedAt: clock.now() })
+    await store.scheduleRetry({
+      id: 'bad-1',
+      recipients: ['x@example.com'],
+      dueAt: clock.now(),
+      attempts: 1,
+      payload: '{not json',
+      firstFailedAt: clock.now(),
+    })
     const t = transporter()
     const run = await createRetryWorker({ guard, transport: t, logger }).runOnce()
     expect(run.errors[0]).toMatchObject({ code: 'EINVALID_OPTION' })

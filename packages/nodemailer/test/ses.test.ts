@@ -98,7 +98,13 @@ describe('withBounceGuard on the SES transport', () => {
     expect(err.message).toBe('Address blacklisted.')
     const o = err.bounceGuard.outcomes[0]
     expect(o.type).toBe('bounced')
-    expect(o.classification).toMatchObject({ reason: 'suppressed', scope: 'recipient', hard: true, provider: 'ses', ruleId: 'ses.suppressed' })
+    expect(o.classification).toMatchObject({
+      reason: 'suppressed',
+      scope: 'recipient',
+      hard: true,
+      provider: 'ses',
+      ruleId: 'ses.suppressed',
+    })
     expect(o.decision.action).toBe('suppress')
     const again = await failure(t.sendMail({ from: FROM, to: 'listed@example.com', subject: 'x', text: 'x' }))
     expect(again.code).toBe('ESUPPRESSED')
@@ -154,7 +160,14 @@ describe('classifySesError', () => {
   it.each([
     ['Throttling', 'Rate exceeded', 400, 'speeding', 'sender', false],
     ['LimitExceededException', 'Daily message quota exceeded.', 400, 'speeding', 'sender', false],
-    ['MessageRejected', 'Email address is not verified. The following identities failed the check in region US-EAST-1: a@b.c', 400, 'authfailure', 'sender', true],
+    [
+      'MessageRejected',
+      'Email address is not verified. The following identities failed the check in region US-EAST-1: a@b.c',
+      400,
+      'authfailure',
+      'sender',
+      true,
+    ],
     ['MessageRejected', 'Message contains a virus', 400, 'virusdetected', 'message', true],
     ['MessageRejected', 'Illegal address', 400, 'syntaxerror', 'recipient', true],
     ['MessageRejected', 'Something else', 400, 'policyviolation', 'message', true],

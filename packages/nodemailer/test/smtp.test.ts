@@ -81,7 +81,8 @@ describe.each([
     expect(mta.rcptCount('dead@gmail.com')).toBe(1)
 
     // Mixed: the dead one is dropped from the envelope, the good one is delivered.
-    const info = (await t.sendMail({ from: FROM, to: ['Dead@Gmail.com', 'ok@example.com'], subject: 'again', text: 'x' })) as Details & Record<string, any>
+    const info = (await t.sendMail({ from: FROM, to: ['Dead@Gmail.com', 'ok@example.com'], subject: 'again', text: 'x' })) as Details &
+      Record<string, any>
     expect(info.bounceGuard.suppressed).toEqual(['Dead@gmail.com']) // as the envelope carried it
     expect(info.accepted).toEqual(['ok@example.com'])
     expect(mta.rcptCount('dead@gmail.com')).toBe(1)
@@ -240,8 +241,13 @@ describe.each([
   it('rewriteHeaders removes the suppressed recipients from To and Cc as well', async () => {
     await store.suppress({ key: 'example.net', scope: 'domain', reason: 'hostunknown', source: 'manual', at: clock.now() })
     const t = transporter({ rewriteHeaders: true })
-    const info = (await t.sendMail({ from: FROM, to: ['ok@example.com', 'a@example.net'], cc: 'Bee <b@EXAMPLE.net>, c@example.com', subject: 'x', text: 'x' })) as Details &
-      Record<string, any>
+    const info = (await t.sendMail({
+      from: FROM,
+      to: ['ok@example.com', 'a@example.net'],
+      cc: 'Bee <b@EXAMPLE.net>, c@example.com',
+      subject: 'x',
+      text: 'x',
+    })) as Details & Record<string, any>
     expect(info.bounceGuard.suppressed).toEqual(['a@example.net', 'b@example.net'])
     const raw = mta.messages.at(-1)?.raw.toString() ?? ''
     expect(raw).not.toMatch(/example\.net/i)

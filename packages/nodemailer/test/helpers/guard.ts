@@ -26,8 +26,20 @@ export function makeGuard(store: BounceStore, clock: TestClock): BounceGuard {
 }
 
 /** Collect the guard's events. */
-export function collect(guard: BounceGuard): { alerts: BounceAlert[]; suppressed: unknown[]; bounces: unknown[]; deferred: unknown[]; delivered: unknown[] } {
-  const out = { alerts: [] as BounceAlert[], suppressed: [] as unknown[], bounces: [] as unknown[], deferred: [] as unknown[], delivered: [] as unknown[] }
+export function collect(guard: BounceGuard): {
+  alerts: BounceAlert[]
+  suppressed: unknown[]
+  bounces: unknown[]
+  deferred: unknown[]
+  delivered: unknown[]
+} {
+  const out = {
+    alerts: [] as BounceAlert[],
+    suppressed: [] as unknown[],
+    bounces: [] as unknown[],
+    deferred: [] as unknown[],
+    delivered: [] as unknown[],
+  }
   guard.on('alert', (a) => out.alerts.push(a))
   guard.on('suppressed', (s) => out.suppressed.push(s))
   guard.on('bounce', (r) => out.bounces.push(r))

@@ -20,7 +20,9 @@ export const REPLIES = {
   microsoftUnavailable: { code: 550, lines: ['5.5.0 Requested action not taken: mailbox unavailable'] },
   yahooDeferred: {
     code: 421,
-    lines: ['4.7.0 [TSS04] Messages from 1.2.3.4 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes'],
+    lines: [
+      '4.7.0 [TSS04] Messages from 1.2.3.4 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
+    ],
   },
   greylisted: { code: 451, lines: ['4.7.1 Greylisted, please try again later'] },
   mailboxFull: { code: 552, lines: ['5.2.2 <full@example.com>: Mailbox full'] },
