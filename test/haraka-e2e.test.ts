@@ -157,7 +157,7 @@ describe.concurrent('Haraka end to end with haraka-plugin-bounce-guard', () => {
         expect(deadSup).toEqual([{ target: 'dead@example.com', scope: 'address', reason: 'userunknown' }])
         const deadEv = await q(`SELECT type, reason, source, queue_id, message_id, reply FROM ${prefix}events WHERE recipient = $1`, ['dead@example.com'])
         expect(deadEv).toHaveLength(1)
-        expect(deadEv[0]).toMatchObject({ type: 'bounced', reason: 'userunknown', source: 'smtp', message_id: messageId })
+        expect(deadEv[0]).toMatchObject({ type: 'bounced', reason: 'userunknown', source: 'smtp', message_id: messageId.slice(1, -1) })
         expect(String(deadEv[0]!.reply)).toMatch(/^550 5\.1\.1 <dead@example\.com>: Recipient address rejected: User unknown/)
         // Correlated with the queue id Haraka gave the client ("250 Message Queued (<uuid>.1)").
         const queued = /\(([0-9A-F-]+\.\d+)\)/i.exec(info.response)?.[1]

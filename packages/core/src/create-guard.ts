@@ -216,6 +216,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
       const v = outcome[k]
       if (typeof v === 'string') event[k] = v
     }
+    // One form for Message-IDs whatever the source (headers keep the brackets, DSNs often drop them).
+    if (event.messageId !== undefined) event.messageId = normalizeMessageId(event.messageId)
 
     const useDomainMemory =
       this.#domainMemory && classification?.reason === 'hostunknown' && (classification.hard || classification.permanent) && event.type !== 'delivered'
@@ -325,4 +327,12 @@ export function createBounceGuard(options: CreateBounceGuardOptions): CoreBounce
     if (options[k] !== undefined && typeof options[k] !== 'function') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: option ${k} must be a function`)
   }
   return new Guard(options)
+}
+
+/** A Message-ID without surrounding white space and angle brackets, e.g. `abc@example.com`. */
+export function normalizeMessageId(id: string): string {
+  let v = id.trim()
+  if (v.startsWith('<')) v = v.slice(1)
+  if (v.endsWith('>')) v = v.slice(0, -1)
+  return v.trim()
 }

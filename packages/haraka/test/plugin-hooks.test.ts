@@ -88,7 +88,7 @@ describe('outbound hooks', () => {
       type: 'bounced',
       source: 'smtp',
       queueId: 'C0FFEE00-0000-4000-8000-000000000001.1',
-      messageId: '<m42@example.org>',
+      messageId: 'm42@example.org',
       sender: 'sender@example.org',
     })
     expect(events[0]!.reply).toMatch(/^550 5\.1\.1 <Dead@Example\.com>: Recipient address rejected/)
@@ -297,7 +297,7 @@ describe('bounce mailbox', () => {
     await plugin.bounce_guard_drain(5000)
     const events = await store.listEvents('dead@example.com')
     expect(events).toHaveLength(1)
-    expect(events[0]).toMatchObject({ type: 'bounced', source: 'dsn', messageId: '<orig-1@example.org>' })
+    expect(events[0]).toMatchObject({ type: 'bounced', source: 'dsn', messageId: 'orig-1@example.org' })
     expect(events[0]!.classification?.reason).toBe('userunknown')
     expect((await store.findSuppressions(['dead@example.com'])).get('dead@example.com')).toMatchObject({ reason: 'userunknown', source: 'dsn' })
   })
