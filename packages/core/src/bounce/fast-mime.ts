@@ -13,6 +13,7 @@
  * Linear in the input: every scan is an `indexOf` loop or a bounded regular expression.
  */
 import { Buffer } from 'node:buffer'
+import { TextDecoder } from 'node:util'
 import { decodeWords } from 'postal-mime'
 import { htmlToText, type MailPart, type ParsedMail } from './mime.js'
 

@@ -54,24 +54,60 @@ export interface NoticeSplit {
   quoted?: string
 }
 
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** One alternation of literal phrases (no quantifier: linear). */
+const SEPARATOR_RE = new RegExp(SEPARATOR_PHRASES.map(escapeRe).join('|'), 'gi')
+/** A quoted header field at the start of a line. */
+const QUOTED_HEADER_RE = new RegExp(`^[ \\t]{0,16}(?:${QUOTED_HEADER_STARTS.map(escapeRe).join('|')})`, 'gim')
+
+/** Start of the line holding `index`. */
+function lineStart(text: string, index: number): number {
+  const nl = text.lastIndexOf('\n', index - 1)
+  return nl === -1 ? 0 : nl + 1
+}
+
 /** Split the body text into the notice and the quoted original message. */
 export function splitNotice(text: string): NoticeSplit {
-  const all = splitLines(text)
-  const limit = Math.min(all.length, MAX_NOTICE_LINES)
-  for (let i = 0; i < limit; i++) {
-    const line = all[i] ?? ''
-    const low = line.toLowerCase()
-    if (low.length > 0 && low.length < 120) {
-      const t = low.trim()
-      if (SEPARATOR_PHRASES.some((p) => t.includes(p))) {
-        return { lines: all.slice(0, i), quoted: all.slice(i + 1).join('\n') }
-      }
-      if (QUOTED_HEADER_STARTS.some((h) => t.startsWith(h)) && i > 0 && isHeaderish(all[i + 1])) {
-        return { lines: all.slice(0, i), quoted: all.slice(i).join('\n') }
+  // only the first MAX_NOTICE_LINES lines are examined
+  let limit = 0
+  for (let n = 0; n < MAX_NOTICE_LINES && limit !== -1; n++) limit = text.indexOf('\n', limit === 0 && n === 0 ? 0 : limit + 1)
+  const head = limit === -1 ? text : text.slice(0, limit)
+  let cut = -1
+  let quotedFrom = -1
+  SEPARATOR_RE.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = SEPARATOR_RE.exec(head)) !== null) {
+    const start = lineStart(head, m.index)
+    let end = head.indexOf('\n', m.index)
+    if (end === -1) end = head.length
+    const lineLen = end - start
+    if (lineLen > 0 && lineLen < 120) {
+      cut = start
+      quotedFrom = Math.min(end + 1, text.length)
+      break
+    }
+    SEPARATOR_RE.lastIndex = end
+  }
+  QUOTED_HEADER_RE.lastIndex = 0
+  while ((m = QUOTED_HEADER_RE.exec(head)) !== null) {
+    if (cut !== -1 && m.index >= cut) break
+    const end = head.indexOf('\n', m.index)
+    const lineLen = (end === -1 ? head.length : end) - m.index
+    if (m.index > 0 && lineLen < 120 && end !== -1) {
+      const nextEnd = text.indexOf('\n', end + 1)
+      if (isHeaderish(text.slice(end + 1, nextEnd === -1 ? text.length : nextEnd))) {
+        cut = m.index
+        quotedFrom = m.index
+        break
       }
     }
+    QUOTED_HEADER_RE.lastIndex = end === -1 ? head.length : end
   }
-  return { lines: all.slice(0, limit) }
+  if (cut === -1) return { lines: splitLines(head) }
+  return { lines: splitLines(text.slice(0, cut === 0 ? 0 : cut - 1)).slice(0, cut === 0 ? 0 : undefined), quoted: text.slice(quotedFrom) }
 }
 
 function isHeaderish(line: string | undefined): boolean {
@@ -81,8 +117,7 @@ function isHeaderish(line: string | undefined): boolean {
   return /^[A-Za-z][A-Za-z0-9-]{0,60}:/.test(line)
 }
 
-/** An address in running text. Bounded pieces only. */
-const ADDRESS = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9][A-Za-z0-9.-]{0,253}/g
+/** An address in running text, as `rawAddresses` finds it: local part of 1-64 characters from this set, '@', a domain of letters, digits, '.' and '-' starting with a letter or digit. */
 
 /** Local parts that are never the failed recipient in a notice. */
 const SYSTEM_LOCALS = new Set(['mailer-daemon', 'postmaster', 'mail-daemon', 'maildaemon', 'daemon', 'root', 'abuse', 'noreply', 'no-reply', 'nobody'])
@@ -104,17 +139,69 @@ export function tidyAddress(a: string): string {
   return s.toLowerCase()
 }
 
+/** Character classes of an address in running text (RFC 5322 atext and dot for the local part; letters, digits, dot and hyphen for the domain). */
+const LOCAL_CHAR = new Uint8Array(128)
+const DOMAIN_CHAR = new Uint8Array(128)
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") {
+  LOCAL_CHAR[c.charCodeAt(0)] = 1
+  DOMAIN_CHAR[c.charCodeAt(0)] = 1
+}
+for (const c of "!#$%&'*+/=?^_`{|}~.-") LOCAL_CHAR[c.charCodeAt(0)] = 1
+DOMAIN_CHAR[46] = 2 // '.'
+DOMAIN_CHAR[45] = 2 // '-'
+
+/** Addresses in a line, found from each '@' outwards (linear: each character is visited a bounded number of times). */
+function rawAddresses(line: string): { raw: string; index: number; end: number }[] {
+  const out: { raw: string; index: number; end: number }[] = []
+  let from = 0
+  let at = line.indexOf('@')
+  while (at !== -1) {
+    let a = at
+    while (a > from && at - a < 64) {
+      const c = line.charCodeAt(a - 1)
+      if (c >= 128 || LOCAL_CHAR[c] !== 1) break
+      a--
+    }
+    let e = at + 1
+    const first = line.charCodeAt(e)
+    if (a < at && first < 128 && DOMAIN_CHAR[first] === 1) {
+      e++
+      while (e < line.length && e - at <= 254) {
+        const c = line.charCodeAt(e)
+        if (c >= 128 || DOMAIN_CHAR[c] === 0) break
+        e++
+      }
+      out.push({ raw: line.slice(a, e), index: a, end: e })
+      from = e
+      at = line.indexOf('@', e)
+    } else {
+      at = line.indexOf('@', at + 1)
+    }
+  }
+  return out
+}
+
 function addressesIn(line: string): { addr: string; index: number; end: number }[] {
   const out: { addr: string; index: number; end: number }[] = []
   if (!line.includes('@')) return out
-  ADDRESS.lastIndex = 0
-  let m: RegExpExecArray | null
-  while ((m = ADDRESS.exec(line)) !== null) {
-    const addr = tidyAddress(m[0])
+  for (const m of rawAddresses(line)) {
+    const addr = tidyAddress(m.raw)
     const at = addr.indexOf('@')
-    if (at > 0 && addr.indexOf('.', at) > at + 1) out.push({ addr, index: m.index, end: m.index + m[0].length })
+    if (at > 0 && addr.indexOf('.', at) > at + 1) out.push({ addr, index: m.index, end: m.end })
   }
   return out
+}
+
+/** The line without its addresses. */
+function withoutAddresses(line: string): string {
+  if (!line.includes('@')) return line
+  let out = ''
+  let last = 0
+  for (const m of rawAddresses(line)) {
+    out += line.slice(last, m.index)
+    last = m.end
+  }
+  return out + line.slice(last)
 }
 
 /** Words that precede a sender (not recipient) address. */
@@ -125,7 +212,7 @@ function precededBySenderWord(line: string, index: number): boolean {
 
 /** A line that holds little but the address: `<a@b>:`, `  a@b`, `To: a@b`, `Recipient: <a@b>`. */
 function isAddressLine(line: string, hit: { index: number; end: number }): boolean {
-  const rest = (line.slice(0, hit.index) + line.slice(hit.end)).replace(ADDRESS, '').replace(/[\s<>()\[\]"':;,.*>=-]/g, '').toLowerCase()
+  const rest = withoutAddresses(line.slice(0, hit.index) + line.slice(hit.end)).replace(/[\s<>()\[\]"':;,.*>=-]/g, '').toLowerCase()
   if (rest.length <= 2) return true
   if (rest.length > 40) return false
   return /^(?:to|rcptto|recipient|recipients|address|originalrecipient|finalrecipient|failedrecipient|forwardto|user|mailbox|宛先|受信者|delivereto|unknownuser|failedaddress|invalidrecipient|smtp|[a-z ]{0,20}\d{0,3})$/.test(rest) && !/^\d+$/.test(rest)

@@ -8,7 +8,7 @@ import { autoReplyHeaders, autoReplySubject } from './auto-reply.js'
 import { classifyRecipient, commandIn, fixedClassification, type RecipientFacts } from './classify-recipient.js'
 import { cleanAddress, parseDeliveryStatus, parseHeaderSection, statusOf, stripType, type FieldBlock } from './fields.js'
 import { readMail, type ParsedMail } from './mime.js'
-import { remoteHostIn, scanNotice, splitNotice, tidyAddress, type NoticeRecipient } from './notice.js'
+import { remoteHostIn, scanNotice, splitNotice, tidyAddress, type NoticeRecipient, type NoticeSplit } from './notice.js'
 import type { BounceKind, BounceRecipient, BounceReport, ParseBounceOptions } from './types.js'
 
 /** @default 10 MiB */
@@ -80,7 +80,7 @@ function addressesOf(value: string | undefined): string[] {
   return out
 }
 
-function readOriginal(mail: ParsedMail, quoted: string | undefined): BounceReport['original'] {
+function readOriginal(mail: ParsedMail, quotedText: () => string | undefined): BounceReport['original'] {
   let src: string | undefined
   for (const p of mail.parts) {
     if (p.mimeType === 'message/rfc822' || p.mimeType === 'text/rfc822-headers' || p.mimeType === 'message/global' || p.mimeType === 'message/global-headers') {
@@ -88,7 +88,7 @@ function readOriginal(mail: ParsedMail, quoted: string | undefined): BounceRepor
       break
     }
   }
-  if (src === undefined) src = quoted
+  if (src === undefined) src = quotedText()
   if (!src) return undefined
   const h = parseHeaderSection(src.replace(/^\s+/, ''))
   const original: NonNullable<BounceReport['original']> = {}
@@ -182,23 +182,35 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
   const mail = await readMail(input, options.mimeParser ?? 'auto')
   if (!mail) return emptyReport()
 
-  const split = splitNotice(mail.text)
+  // The notice/quoted-original split is computed only when something reads it.
+  let splitCache: NoticeSplit | undefined
+  const getSplit = (): NoticeSplit => (splitCache ??= splitNotice(mail.text))
+  const split = {
+    get lines(): string[] {
+      return getSplit().lines
+    },
+  }
   const base: BounceReport = { kind: 'not-a-bounce', recipients: [], format: 'none' }
   if (mail.subject) base.subject = mail.subject
   if (mail.from) base.from = mail.from
   if (mail.messageId) base.messageId = mail.messageId.replace(/^\s*<|>\s*$/g, '')
-  const original = readOriginal(mail, split.quoted)
+  const original = readOriginal(mail, () => getSplit().quoted)
   if (original) base.original = original
 
-  const exclude = new Set<string>()
-  if (mail.from) exclude.add(mail.from)
-  for (const a of addressesOf(mail.headers.get('to'))) exclude.add(a)
-  if (original?.from) exclude.add(original.from)
-  const rp = firstAddress(mail.headers.get('return-path'))
-  if (rp) exclude.add(rp)
   let noticeCache: NoticeRecipient[] | undefined
-  const noticeFor = (): NoticeRecipient[] => (noticeCache ??= scanNotice(split.lines, exclude))
-  const noticeText = (): string => split.lines.join('\n')
+  const noticeFor = (): NoticeRecipient[] => {
+    if (noticeCache) return noticeCache
+    const exclude = new Set<string>()
+    if (mail.from) exclude.add(mail.from)
+    for (const a of addressesOf(mail.headers.get('to'))) exclude.add(a)
+    if (original?.from) exclude.add(original.from)
+    const rp = firstAddress(mail.headers.get('return-path'))
+    if (rp) exclude.add(rp)
+    noticeCache = scanNotice(split.lines, exclude)
+    return noticeCache
+  }
+  let noticeTextCache: string | undefined
+  const noticeText = (): string => (noticeTextCache ??= split.lines.join('\n'))
 
   // 1. RFC 5965 feedback report
   const arf = mail.parts.find((p) => p.mimeType === 'message/feedback-report')
