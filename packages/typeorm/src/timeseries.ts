@@ -1,0 +1,289 @@
+/**
+ * Aggregates over the events table computed by the database: counts per time bucket (and per
+ * provider, domain, reason or tag), the evidence of destinations refusing us, and retention
+ * (`pruneEvents`). Time buckets are computed in SQL from the `at` column (epoch milliseconds, a
+ * BIGINT on every dialect) as `at - at % bucketMs`, which PostgreSQL, MySQL/MariaDB and SQLite all
+ * evaluate on integers, so no rows are loaded into memory. The queries use the `ev_at` index.
+ *
+ * Retention: the events table is an audit log and grows with every outcome. Recipient state (the
+ * counters the policy decides on) and suppressions live in other tables and are not touched by
+ * pruning, so `pruneEvents(ds, { olderThan: 30 days ago })` on a schedule (e.g. daily) bounds the
+ * table without changing any decision. Reports then cover at most the retention period.
+ */
+import { BounceGuardError } from '@bounce-guard/core'
+import type { DataSource } from 'typeorm'
+import { dialectOf } from './migrations.js'
+import type { SqlDialect } from './schema.js'
+import { tableNames } from './options.js'
+
+const PKG = '@bounce-guard/typeorm (timeseries)'
+
+/** What the rows are split by, besides time. `none` = one row per bucket. */
+export type TimeSeriesGroupBy = 'none' | 'provider' | 'domain' | 'reason' | 'tag'
+
+/** Options of `eventTimeSeries`. */
+export interface EventTimeSeriesOptions {
+  /** Table prefix of the store. @default "bg_" */
+  tablePrefix?: string
+  /** First instant counted (inclusive). */
+  since: Date
+  /** End (exclusive). @default now */
+  until?: Date
+  /** Width of a bucket in seconds (a positive integer). @default 3600 */
+  bucketSeconds?: number
+  /** @default 'none' */
+  groupBy?: TimeSeriesGroupBy
+}
+
+/** One bucket of one key. `sent` = delivered + hard + soft bounces (call-time refusals excluded). */
+export interface EventTimeSeriesRow {
+  /** Start of the bucket. */
+  bucket: Date
+  /** The provider (`unknown` when none), domain, reason, tag (`(none)`), or `*` for groupBy `none`. */
+  key: string
+  sent: number
+  delivered: number
+  hardBounces: number
+  softBounces: number
+  deferred: number
+  complaints: number
+  senderRejections: number
+  /** Sends refused at call time by our own suppression list. */
+  refusedBySuppression: number
+}
+
+/** One destination refusing us, with evidence. */
+export interface RefusalEvidenceRow {
+  /** Domain or provider, per `groupBy`. */
+  key: string
+  /** Sender-side rejections (bounces and deferrals with scope `sender`) in the period. */
+  count: number
+  reasons: Record<string, number>
+  blocklists: Record<string, number>
+  ruleIds: Record<string, number>
+  /** One reply, as stored. */
+  sample?: string
+  /** Last rejection. */
+  lastAt: Date
+}
+
+function dialect(ds: DataSource): SqlDialect {
+  const d = dialectOf(String(ds?.options?.type))
+  if (!d) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: unsupported DataSource type ${JSON.stringify(String(ds?.options?.type))}`)
+  return d
+}
+
+function q(d: SqlDialect, name: string): string {
+  return d === 'mysql' ? `\`${name}\`` : `"${name}"`
+}
+
+function params(d: SqlDialect) {
+  const values: unknown[] = []
+  return {
+    values,
+    add(v: unknown): string {
+      values.push(v)
+      return d === 'postgres' ? `$${values.length}` : '?'
+    },
+  }
+}
+
+function num(v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v)
+  return Number.isFinite(n) ? n : 0
+}
+
+function validDate(d: unknown, what: string): Date {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: ${what} must be a valid Date`)
+  return d
+}
+
+function keyExpr(d: SqlDialect, groupBy: TimeSeriesGroupBy): string {
+  const id = (n: string) => q(d, n)
+  switch (groupBy) {
+    case 'none':
+      return `'*'`
+    case 'provider':
+      return `COALESCE(${id('provider')}, 'unknown')`
+    case 'domain':
+      return id('domain')
+    case 'reason':
+      return `COALESCE(${id('reason')}, CASE WHEN ${id('type')} = 'delivered' THEN 'delivered' ELSE 'undefined' END)`
+    case 'tag':
+      return `COALESCE(${id('tag')}, '(none)')`
+    default:
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: groupBy must be none, provider, domain, reason or tag`)
+  }
+}
+
+async function run(ds: DataSource, sql: string, values: unknown[]): Promise<Array<Record<string, unknown>>> {
+  try {
+    return (await ds.query(sql, values)) as Array<Record<string, unknown>>
+  } catch (err) {
+    throw new BounceGuardError('ESTORE', `${PKG}: query failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+}
+
+/**
+ * Counts per time bucket (and key), computed in SQL. Rows are ordered by bucket, then key; buckets
+ * without events are absent. Domain summaries (`@domain` recipients) are ignored.
+ * @example
+ * const rows = await eventTimeSeries(ds, { since: new Date(Date.now() - 864e5), bucketSeconds: 3600, groupBy: 'provider' })
+ */
+export async function eventTimeSeries(dataSource: DataSource, options: EventTimeSeriesOptions): Promise<EventTimeSeriesRow[]> {
+  const d = dialect(dataSource)
+  const since = validDate(options?.since, 'since')
+  const until = options.until === undefined ? new Date() : validDate(options.until, 'until')
+  const bucketSeconds = options.bucketSeconds ?? 3600
+  if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0 || bucketSeconds > 366 * 86400) {
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: bucketSeconds must be a positive integer (at most a year)`)
+  }
+  const bucketMs = bucketSeconds * 1000 // a validated integer, inlined so every dialect keeps integer arithmetic
+  const table = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }).events
+  const id = (n: string) => q(d, n)
+  const [type, hard, scope, reason, at] = [id('type'), id('hard'), id('scope'), id('reason'), id('at')]
+  const isHard = d === 'postgres' ? `${hard} IS TRUE` : `${hard} = 1`
+  const count = (cond: string): string => `SUM(CASE WHEN ${cond} THEN 1 ELSE 0 END)`
+  const groupBy = options.groupBy ?? 'none'
+  const key = keyExpr(d, groupBy)
+  const bucket = `(${at} - ${at} % ${bucketMs})`
+  const p = params(d)
+  const sql =
+    `SELECT ${bucket} AS b, ${key} AS k,` +
+    ` ${count(`${type} = 'delivered'`)} AS delivered,` +
+    ` ${count(`${type} = 'bounced' AND ${reason} IS NOT NULL AND ${isHard}`)} AS hard_bounces,` +
+    ` ${count(`${type} = 'bounced' AND NOT (${reason} IS NOT NULL AND ${isHard})`)} AS soft_bounces,` +
+    ` ${count(`${type} = 'deferred'`)} AS deferred,` +
+    ` ${count(`${type} = 'complaint'`)} AS complaints,` +
+    ` ${count(`${type} IN ('bounced', 'deferred') AND ${scope} = 'sender'`)} AS sender_rejections,` +
+    ` ${count(`${type} = 'suppressed'`)} AS refused` +
+    ` FROM ${id(table)} WHERE ${at} >= ${p.add(since.getTime())} AND ${at} < ${p.add(until.getTime())}` +
+    ` AND ${id('recipient')} NOT LIKE '@%'` +
+    ` GROUP BY ${bucket}${groupBy === 'none' ? '' : `, ${key}`} ORDER BY 1, 2`
+  const rows = await run(dataSource, sql, p.values)
+  return rows.map((r) => {
+    const delivered = num(r.delivered)
+    const hardBounces = num(r.hard_bounces)
+    const softBounces = num(r.soft_bounces)
+    return {
+      bucket: new Date(num(r.b)),
+      key: String(r.k),
+      sent: delivered + hardBounces + softBounces,
+      delivered,
+      hardBounces,
+      softBounces,
+      deferred: num(r.deferred),
+      complaints: num(r.complaints),
+      senderRejections: num(r.sender_rejections),
+      refusedBySuppression: num(r.refused),
+    }
+  })
+}
+
+/** Options of `refusalEvidence`. */
+export interface RefusalEvidenceOptions {
+  /** @default "bg_" */
+  tablePrefix?: string
+  since: Date
+  /** @default now */
+  until?: Date
+  /** @default 'domain' */
+  groupBy?: 'domain' | 'provider'
+  /** Most destinations returned, the most refusing first. @default 50 */
+  limit?: number
+}
+
+/**
+ * The destinations refusing us (sender-side rejections) with their evidence: counts by reason,
+ * blocklist and rule id, one sample reply. Computed in SQL (grouped by key, reason, blocklist and
+ * rule id), then folded per key.
+ */
+export async function refusalEvidence(dataSource: DataSource, options: RefusalEvidenceOptions): Promise<RefusalEvidenceRow[]> {
+  const d = dialect(dataSource)
+  const since = validDate(options?.since, 'since')
+  const until = options.until === undefined ? new Date() : validDate(options.until, 'until')
+  const groupBy = options.groupBy ?? 'domain'
+  if (groupBy !== 'domain' && groupBy !== 'provider') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: groupBy must be domain or provider`)
+  const limit = options.limit ?? 50
+  const table = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }).events
+  const id = (n: string) => q(d, n)
+  const key = keyExpr(d, groupBy)
+  const p = params(d)
+  const sql =
+    `SELECT ${key} AS k, ${id('reason')} AS reason, ${id('blocklist')} AS blocklist, ${id('rule_id')} AS rule_id, COUNT(*) AS n, MAX(${id('reply')}) AS sample, MAX(${id('at')}) AS last_at` +
+    ` FROM ${id(table)} WHERE ${id('at')} >= ${p.add(since.getTime())} AND ${id('at')} < ${p.add(until.getTime())}` +
+    ` AND ${id('type')} IN ('bounced', 'deferred') AND ${id('scope')} = 'sender' AND ${id('recipient')} NOT LIKE '@%'` +
+    ` GROUP BY ${key}, ${id('reason')}, ${id('blocklist')}, ${id('rule_id')}`
+  const rows = await run(dataSource, sql, p.values)
+  const byKey = new Map<string, RefusalEvidenceRow & { top: number }>()
+  const add = (m: Record<string, number>, k: unknown, n: number) => {
+    if (k === null || k === undefined || k === '') return
+    m[String(k)] = (m[String(k)] ?? 0) + n
+  }
+  for (const r of rows) {
+    const k = String(r.k)
+    const n = num(r.n)
+    let e = byKey.get(k)
+    if (!e) {
+      e = { key: k, count: 0, reasons: {}, blocklists: {}, ruleIds: {}, lastAt: new Date(0), top: -1 }
+      byKey.set(k, e)
+    }
+    e.count += n
+    add(e.reasons, r.reason, n)
+    add(e.blocklists, r.blocklist, n)
+    add(e.ruleIds, r.rule_id, n)
+    if (typeof r.sample === 'string' && n > e.top) {
+      e.sample = r.sample.slice(0, 500)
+      e.top = n
+    }
+    const last = num(r.last_at)
+    if (last > e.lastAt.getTime()) e.lastAt = new Date(last)
+  }
+  return [...byKey.values()]
+    .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1))
+    .slice(0, Math.max(0, limit))
+    .map(({ top: _top, ...row }) => row)
+}
+
+/** Options of `pruneEvents`. */
+export interface PruneEventsOptions {
+  /** @default "bg_" */
+  tablePrefix?: string
+  /** Delete events that happened before this instant (the retention boundary). */
+  olderThan: Date
+  /** Rows deleted per statement, so no statement holds locks for long. @default 10000 */
+  batchSize?: number
+}
+
+/**
+ * Retention: delete events older than `olderThan`, in batches. Suppressions, recipient state and
+ * retry jobs are untouched, so no decision changes; only reports lose the pruned period. Returns
+ * the number of rows deleted. Run it on a schedule (e.g. daily, keeping 30 days).
+ */
+export async function pruneEvents(dataSource: DataSource, options: PruneEventsOptions): Promise<number> {
+  const d = dialect(dataSource)
+  const olderThan = validDate(options?.olderThan, 'olderThan')
+  const batch = options.batchSize ?? 10_000
+  if (!Number.isInteger(batch) || batch <= 0) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: batchSize must be a positive integer`)
+  const table = q(d, tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }).events)
+  const [idc, at] = [q(d, 'id'), q(d, 'at')]
+  const sql =
+    d === 'mysql'
+      ? `DELETE FROM ${table} WHERE ${at} < ? ORDER BY ${at} LIMIT ${batch}`
+      : `DELETE FROM ${table} WHERE ${idc} IN (SELECT ${idc} FROM ${table} WHERE ${at} < ${d === 'postgres' ? '$1' : '?'} LIMIT ${batch})`
+  let total = 0
+  for (;;) {
+    const qr = dataSource.createQueryRunner()
+    let affected: number
+    try {
+      const res = await qr.query(sql, [olderThan.getTime()], true)
+      affected = num((res as { affected?: unknown }).affected)
+    } catch (err) {
+      throw new BounceGuardError('ESTORE', `${PKG}: pruneEvents failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    } finally {
+      await qr.release()
+    }
+    total += affected
+    if (affected < batch) return total
+  }
+}
