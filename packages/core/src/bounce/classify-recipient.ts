@@ -106,7 +106,7 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   if (facts.remoteMta) context.remoteMta = facts.remoteMta
   if (facts.command) context.command = facts.command
   let c: BounceClassification
-  if (facts.diagnostic && /^[ \t]*(?:x-)?unix[ \t]*;/i.test(facts.diagnostic)) {
+  if (facts.diagnostic && /^[ \t]*(?:x-)?unix[ \t]*;/i.test(facts.diagnostic) && !/quota|disk full|no space left|mailbox (?:is )?full/i.test(facts.diagnostic)) {
     // A local delivery program (pipe, procmail, script) failed: Diagnostic-Code type unix/x-unix.
     const cls = facts.status?.startsWith('4.') ? false : true
     return { ...fixedClassification('mailererror', 'bounce.x-unix'), permanent: cls, ...(status ? { enhancedStatus: status } : {}) }
@@ -131,8 +131,8 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
     c = { ...c, reason: 'blocked', hard: false, scope: 'sender', ruleId: `${c.ruleId}+at-connect` }
   }
   const temporary = reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus?.startsWith('4.') === true
-  if (facts.final && temporary && c.reason === 'networkerror') {
-    // The MTA gave up after temporary network failures: the message expired in its queue.
+  if (facts.final && temporary && c.reason === 'networkerror' && /timed? ?out|unable to connect/i.test(diag)) {
+    // The MTA gave up after connections kept timing out: the message expired in its queue.
     c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+gave-up` }
   }
   if (action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) {

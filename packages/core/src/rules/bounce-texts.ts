@@ -20,14 +20,15 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
   ], { scope: 'sender' }),
   b('queue-expired', 'expired', [
     'could not deliver for the last', 'message will be retried for', 'did not accept our requests to connect',
-    'has been in the queue too long', 'retry timeout exceeded', 'message expired', 'delivery time expired',
-    'too long in queue', 'message has been in the queue too long', 'maximum time in queue',
+    'message still undelivered after', 'retry timeout exceeded', 'message expired', 'delivery time expired',
+    'too long in queue', 'maximum time in queue',
     'could not be delivered within', 'has not been delivered for',
   ], [
     'There was an error delivering your mail to <user@example.net>. Could not deliver for the last 432000 seconds.',
     'Message will be retried for 2 more day(s)',
     'The recipient server did not accept our requests to connect. Learn more at https://support.google.com/mail/answer/7720',
     'retry timeout exceeded',
+    'Warning: message still undelivered after 4 hours Will keep trying until message is 8 hours old',
   ], { scope: 'network' }),
   b('no-mx', 'notaccept', ["couldn't find a mail exchanger", 'no mx record found for domain', 'an mx or srv record indicated no smtp service', 'domain does not accept mail', 'null mx'], [
     "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
@@ -38,6 +39,9 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
     'User some.name (user@example.jp) not listed in Domino Directory',
     'Invalid final delivery userid: user@example.co.jp',
   ]),
+  b('no-smtp-connection', 'networkerror', ["wasn't able to establish an smtp connection", 'was not able to establish an smtp connection', 'unable to establish an smtp connection'], [
+    "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1) I'm not going to try again; this message has been in the queue too long.",
+  ], { scope: 'network' }),
   b('hop-count', 'networkerror', ['too many hops', 'maximum hop count exceeded', 'malformed or unexpected name server reply'], [
     'SMTP; 554 5.4.6 Too many hops',
     'Error transferring to mx.example.org; Maximum hop count exceeded. Message probably in a routing loop.',
