@@ -77,7 +77,7 @@ describe('SES via SNS', () => {
     const ev = await eventsOf('jane@example.com')
     expect(ev).toHaveLength(1)
     expect(ev[0]!.eventId).toBe('ses:bounce:00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa068a-000000:jane@example.com')
-    expect(ev[0]!.messageId).toBe('<custom-message-ID@example.com>')
+    expect(ev[0]!.messageId).toContain('custom-message-ID@example.com') // from mail.commonHeaders.messageId
 
     // SNS redelivers the same event (new SNS MessageId, signed with version 2): recorded once.
     const again = snsEnvelope(keyPem, msg, { version: '2' })
@@ -302,5 +302,25 @@ describe('failures and retries', () => {
     expect(r.result?.results[0]?.event.classification?.reason).toBe('suppressed')
     expect(r.result?.results[0]?.decision.action).toBe('giveUp')
     expect(await suppressed('listed@example.com')).toBeUndefined()
+  })
+})
+
+describe('SNS certificate handling', () => {
+  it('shares one download between concurrent requests', async () => {
+    const cert = nock(CERT_HOST).get(CERT_PATH).once().delay(50).reply(200, certPem)
+    const bodies = ['c1', 'c2', 'c3'].map((u) => JSON.stringify(snsEnvelope(keyPem, sesBounce(`${u}@example.com`, { subType: 'NoEmail', feedbackId: `fb-${u}` }))))
+    const rs = await Promise.all(bodies.map((body) => handler.process({ provider: 'ses', headers: {}, body })))
+    expect(rs.map((r) => r.status)).toEqual([200, 200, 200])
+    expect(cert.isDone()).toBe(true)
+  })
+
+  it('refuses a certificate outside its validity dates', async () => {
+    nock(CERT_HOST).get(CERT_PATH).reply(200, certPem)
+    const later = createWebhookHandler({ guard, now: () => new Date(Date.now() + 5 * 86_400_000), providers: { ses: {} } })
+    const body = JSON.stringify(snsEnvelope(keyPem, sesBounce('late@example.com', { subType: 'NoEmail' })))
+    const r = await later.process({ provider: 'ses', headers: {}, body })
+    expect(r.status).toBe(401)
+    expect(r.error).toMatch(/cert-expired/)
+    expect(await store.getRecipientState('late@example.com')).toBeUndefined()
   })
 })
