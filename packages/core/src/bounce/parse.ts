@@ -3,10 +3,11 @@
  * DSN, an RFC 5965 feedback report, an RFC 3834 auto-reply, or the plain-text notice of an MTA that
  * follows no standard. Never throws; unreadable input gives `kind: "not-a-bounce"`.
  */
+import { TextDecoder } from 'node:util'
 import type { BounceReason } from '../types.js'
 import { autoReplyHeaders, autoReplySubject } from './auto-reply.js'
 import { classifyRecipient, commandIn, fixedClassification, type RecipientFacts } from './classify-recipient.js'
-import { cleanAddress, parseDeliveryStatus, parseHeaderSection, statusOf, stripType, type FieldBlock } from './fields.js'
+import { cleanAddress, fieldOf, parseDeliveryStatus, parseHeaderSection, statusOf, stripType, type FieldBlock } from './fields.js'
 import { readMail, type ParsedMail } from './mime.js'
 import { remoteHostIn, scanNotice, splitNotice, tidyAddress, type NoticeRecipient, type NoticeSplit } from './notice.js'
 import type { BounceKind, BounceRecipient, BounceReport, ParseBounceOptions } from './types.js'
@@ -61,6 +62,15 @@ function toBytes(raw: unknown, maxBytes: number): Uint8Array | string | undefine
   }
   return bytes
 }
+
+/** The body of a raw message (after the first empty line) as text, bounded. */
+function rawBody(input: Uint8Array | string): string {
+  const s = typeof input === 'string' ? input : utf8.decode(input.subarray(0, Math.min(input.byteLength, 1_048_576)))
+  const m = /\r?\n\r?\n/.exec(s)
+  return m ? s.slice(m.index + m[0].length) : ''
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false })
 
 /** The first address in a header value (`Name <a@b>` or `a@b`), lower-cased. */
 function firstAddress(value: string | undefined): string | undefined {
@@ -181,6 +191,11 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
   if (input === undefined) return emptyReport()
   const mail = await readMail(input, options.mimeParser ?? 'auto')
   if (!mail) return emptyReport()
+  if (mail.parts.length === 0 && !mail.text.trim()) {
+    // A multipart whose boundary is missing or matches no part (it happens): read the raw body
+    // as text, so the notice and any DSN fields written in it are still found.
+    mail.text = rawBody(input)
+  }
 
   // The notice/quoted-original split is computed only when something reads it.
   let splitCache: NoticeSplit | undefined
@@ -283,7 +298,11 @@ function feedbackReport(base: BounceReport, mail: ParsedMail, text: string, orig
   if (omf) report.feedback!.originalMailFrom = cleanAddress(omf)
   const rd = f.get('reported-domain')
   if (rd) report.feedback!.reportedDomain = rd
-  let rcpts = addressesOf(f.get('original-rcpt-to') ?? f.get('removal-recipient'))
+  let rcpts: string[] = []
+  for (const line of text.split(/\r?\n/, 400)) {
+    const fl = fieldOf(line)
+    if (fl && (fl[0] === 'original-rcpt-to' || fl[0] === 'removal-recipient')) rcpts.push(...addressesOf(fl[1]))
+  }
   if (rcpts.length === 0) rcpts = addressesOf(original?.to)
   if (rcpts.length === 0) rcpts = ['']
   void mail
