@@ -29,6 +29,9 @@ import {
 
 export type { ReplyRule } from './rules/types.js'
 
+/** A rule supplied by the user: a `ReplyRule` whose `examples` may be left out. */
+export type UserRule = Omit<ReplyRule, 'examples'> & { examples?: readonly string[] }
+
 /** Reasons that make an address dead (when the reply is permanent). */
 export const HARD_REASONS: ReadonlySet<BounceReason> = new Set<BounceReason>(['userunknown', 'hostunknown', 'hasmoved', 'notaccept'])
 
@@ -57,7 +60,7 @@ export interface ClassifierOptions {
    * is not linear-time throws `BounceGuardError` `EINVALID_RULE`.
    * @default []
    */
-  rules?: readonly ReplyRule[]
+  rules?: readonly UserRule[]
   /**
    * Use the built-in rules after the user rules.
    * @default true
@@ -133,7 +136,7 @@ function constraintsHold(c: Compiled, cls: number | undefined, code: number | un
 }
 
 /** Throw `EINVALID_RULE` unless `rule` is well-formed and its pattern linear-time. */
-export function validateRule(rule: unknown, where = 'rule'): asserts rule is ReplyRule {
+export function validateRule(rule: unknown, where = 'rule'): asserts rule is UserRule {
   const fail = (msg: string, cause?: unknown): never => {
     throw new BounceGuardError('EINVALID_RULE', `@bounce-guard/core: ${where}: ${msg}`, cause === undefined ? {} : { cause })
   }
@@ -168,11 +171,19 @@ export function validateRule(rule: unknown, where = 'rule'): asserts rule is Rep
   if (!hasCondition) fail('a rule needs at least one of keywords, pattern, classes, codes or status')
 }
 
+const DOMAIN_PROVIDERS = new Map<string, string>(PROVIDER_DOMAIN_HINTS.map(([d, p]) => [d, p]))
+
+/** The provider of a host or domain name, by its longest known suffix (label by label). */
 function domainProvider(host: string | undefined): string | undefined {
-  if (typeof host !== 'string' || host.length === 0) return undefined
-  const h = host.trim().toLowerCase().replace(/\.$/, '')
-  for (const [suffix, provider] of PROVIDER_DOMAIN_HINTS) {
-    if (h === suffix || h.endsWith('.' + suffix)) return provider
+  if (typeof host !== 'string' || host.length === 0 || host.length > 255) return undefined
+  let h = host.trim().toLowerCase()
+  if (h.endsWith('.')) h = h.slice(0, -1)
+  let at = 0
+  while (at >= 0 && at < h.length) {
+    const p = DOMAIN_PROVIDERS.get(at === 0 ? h : h.slice(at))
+    if (p !== undefined) return p
+    const dot = h.indexOf('.', at)
+    at = dot < 0 ? -1 : dot + 1
   }
   return undefined
 }
