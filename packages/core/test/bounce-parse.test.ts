@@ -106,3 +106,35 @@ describe('mbox', () => {
     expect(parts[0]).toContain('\nFrom quoted')
   })
 })
+
+describe('parseBounceMessage: reports in other shapes', () => {
+  it('gives one complaint entry per Original-Rcpt-To of an ARF report', async () => {
+    const r = await parseBounceMessage(read('arf-16.eml'))
+    expect(r.kind).toBe('complaint')
+    expect(r.recipients.length).toBe(7)
+    expect(new Set(r.recipients.map((x) => x.recipient)).size).toBe(7)
+    expect(r.recipients.every((x) => x.classification.reason === 'feedback' && x.feedbackType === 'abuse')).toBe(true)
+  })
+
+  it('reads an Amazon SES complaint notification sent as JSON (with a "!" line-break artifact)', async () => {
+    const r = await parseBounceMessage(read('amazonses-11.eml'))
+    expect(r.kind).toBe('complaint')
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['complaint@simulator.amazonses.com'])
+    expect(r.feedback?.feedbackType).toBe('abuse')
+  })
+
+  it('reads an SES bounce notification inside an SNS envelope', async () => {
+    const inner = { notificationType: 'Bounce', bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 'gone@example.net', action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }] } }
+    const raw = `From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n\n${JSON.stringify({ Type: 'Notification', Message: JSON.stringify(inner) })}\n`
+    const r = await parseBounceMessage(raw)
+    expect(r.kind).toBe('bounce')
+    expect(r.recipients[0]!.recipient).toBe('gone@example.net')
+    expect(r.recipients[0]!.classification.reason).toBe('userunknown')
+  })
+
+  it('reads a DSN whose multipart boundary matches none of its parts from the raw body', async () => {
+    const r = await parseBounceMessage(read('rhost-google-02.eml'))
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['neko-nyaan@example.org'])
+    expect(r.recipients[0]!.status).toBe('5.1.1')
+  })
+})

@@ -231,6 +231,12 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
   const arf = mail.parts.find((p) => p.mimeType === 'message/feedback-report')
   if (arf) return feedbackReport(base, mail, arf.text, original)
 
+  // 1b. An Amazon SES notification (JSON, possibly inside an SNS envelope) sent by e-mail
+  if (mail.text.includes('"notificationType"') || mail.text.includes('\\"notificationType\\"')) {
+    const ses = sesNotification(base, mail.text)
+    if (ses) return ses
+  }
+
   // 2. RFC 3464 delivery status (a part, or DSN fields written into the text body)
   for (const p of mail.parts) {
     if (p.mimeType !== 'message/delivery-status' && p.mimeType !== 'message/global-delivery-status') continue
@@ -311,5 +317,58 @@ function feedbackReport(base: BounceReport, mail: ParsedMail, text: string, orig
     e.feedbackType = feedbackType
     return e
   })
+  return report
+}
+
+/** Read an Amazon SES event notification (Bounce, Complaint, Delivery) given as JSON in the body. */
+function sesNotification(base: BounceReport, text: string): BounceReport | undefined {
+  const start = text.indexOf('{')
+  if (start === -1 || text.length > 1_048_576) return undefined
+  const endMark = text.indexOf('\n--\n', start)
+  const end = text.lastIndexOf('}', endMark === -1 ? text.length : endMark)
+  if (end <= start) return undefined
+  // some MTAs break long lines with "!" + newline + space; undo that before parsing
+  const json = text.slice(start, end + 1).replace(/!\r?\n /g, '').replace(/\r?\n/g, '')
+  let doc: Record<string, unknown>
+  try {
+    doc = JSON.parse(json) as Record<string, unknown>
+    if (typeof doc.Message === 'string' && doc.Message.includes('notificationType')) doc = JSON.parse(doc.Message) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+  const type = String(doc.notificationType ?? doc.eventType ?? '')
+  const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {})
+  const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(obj) : [])
+  const addr = (r: Record<string, unknown>): string => cleanAddress(String(r.emailAddress ?? r.address ?? '')).toLowerCase()
+  const report: BounceReport = { ...base, format: 'text' }
+  if (type === 'Complaint') {
+    const c = obj(doc.complaint)
+    const feedbackType = String(c.complaintFeedbackType ?? 'other').toLowerCase()
+    report.kind = 'complaint'
+    report.feedback = { feedbackType }
+    report.recipients = list(c.complainedRecipients).map((r) => {
+      const e = recipientEntry({ recipient: addr(r) }, { reason: 'feedback', ruleId: 'ses.complaint' })
+      e.feedbackType = feedbackType
+      return e
+    })
+  } else if (type === 'Delivery') {
+    const d = obj(doc.delivery)
+    const recipients = Array.isArray(d.recipients) ? d.recipients.map((x) => String(x)) : []
+    report.recipients = recipients.map((r) => recipientEntry({ recipient: cleanAddress(r).toLowerCase(), action: 'delivered', status: '2.0.0', diagnostic: String(d.smtpResponse ?? '') }))
+  } else if (type === 'Bounce') {
+    const b = obj(doc.bounce)
+    const permanent = String(b.bounceType ?? '') === 'Permanent'
+    report.recipients = list(b.bouncedRecipients).map((r) => {
+      const facts: RecipientFacts = { recipient: addr(r), final: permanent, dsn: true }
+      if (typeof r.action === 'string') facts.action = r.action.toLowerCase()
+      if (typeof r.status === 'string') facts.status = r.status
+      if (typeof r.diagnosticCode === 'string') facts.diagnostic = r.diagnosticCode
+      return recipientEntry(facts)
+    })
+  } else {
+    return undefined
+  }
+  if (report.recipients.length === 0) return undefined
+  if (report.kind !== 'complaint') report.kind = kindOf(report.recipients)
   return report
 }
