@@ -36,12 +36,16 @@ export async function run(): Promise<void> {
   await once() // warm-up (JIT, classifier compilation)
   const rounds = Number(process.env.BG_BENCH_ROUNDS ?? 10)
   let messages = 0
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   for (let i = 0; i < rounds; i++) messages += await once()
   const ms = performance.now() - t0
+  const cpu = process.cpuUsage(c0)
+  const cpuMs = (cpu.user + cpu.system) / 1000
   const rate = (messages / ms) * 1000
   console.log(`corpus: ${corpus} (${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB)`)
   console.log(`parse + classify: ${messages} messages in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} messages/s (target >= 15000), ${((bytes * rounds) / 1024 / 1024 / (ms / 1000)).toFixed(1)} MiB/s`)
+  console.log(`cpu time: ${cpuMs.toFixed(0)} ms = ${((messages / cpuMs) * 1000).toFixed(0)} messages per CPU-second (wall figures suffer when the machine is shared)`)
   console.log(`peak rss: ${(peak / 1024 / 1024).toFixed(1)} MiB (target < 200 MiB)`)
 
   const perl = spawnSync('perl', ['-MSisimai', '-e1'], { encoding: 'utf8' })
