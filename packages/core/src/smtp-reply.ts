@@ -120,14 +120,27 @@ export function parseSmtpReply(raw: string): SmtpReply {
   let status: string | undefined
   let text: string
 
-  const firstBreak = src.search(LINE_BREAK)
+  const nl = src.indexOf('\n')
+  const cr = src.indexOf('\r')
+  const firstBreak = nl < 0 ? cr : cr < 0 ? nl : Math.min(nl, cr)
   const firstLine = firstBreak < 0 ? src : src.slice(0, firstBreak)
   const lead = LEAD.exec(firstLine)
-  if (lead) {
+  if (lead && firstBreak < 0) {
+    code = Number(lead[1])
+    status = lead[3]
+    text = squash(src.slice(lead[0].length))
+    if (status === undefined) {
+      const st = /^#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)\s*/.exec(text)
+      if (st) {
+        status = st[1]
+        text = text.slice(st[0].length)
+      }
+    }
+  } else if (lead) {
     code = Number(lead[1])
     status = lead[3]
     const parts: string[] = []
-    const lines = firstBreak < 0 ? [src] : src.split(LINE_BREAK)
+    const lines = src.split(LINE_BREAK)
     for (const line of lines) {
       const m = LEAD.exec(line)
       if (m) {
