@@ -93,6 +93,17 @@ export interface BouncePolicy {
     /** Suppress the address with reason `complaint`. @default true */
     suppress: boolean
   }
+  /**
+   * The sending service refused the address because it is on *its* suppression list (reason
+   * `suppressed`, e.g. Amazon SES's account-level or global list). Sending again only fails again,
+   * so mirror it locally; SES's global list forgets an address after at most 14 days, hence the TTL.
+   */
+  providerSuppressed: {
+    /** Mirror the provider's suppression locally. @default true */
+    suppress: boolean
+    /** How long the local mirror lasts; `undefined` = permanent. @default 14 days */
+    suppressionTtlMs: number | undefined
+  }
 }
 
 /** A policy override: every group and field optional, merged over `DEFAULT_POLICY` by `resolvePolicy`. */
@@ -120,6 +131,7 @@ export const DEFAULT_POLICY: Readonly<BouncePolicy> = Object.freeze({
   }),
   messageSide: Object.freeze({ reasons: Object.freeze(['mesgtoobig', 'contenterror', 'virusdetected', 'notcompliantrfc'] as BounceReason[]) }),
   complaint: Object.freeze({ suppress: true }),
+  providerSuppressed: Object.freeze({ suppress: true, suppressionTtlMs: 14 * DAY }),
 }) as Readonly<BouncePolicy>
 
 /** Merge an override over `DEFAULT_POLICY` (one level deep: groups are merged field by field). */
@@ -134,6 +146,7 @@ export function resolvePolicy(input: BouncePolicyInput = {}): BouncePolicy {
     senderSide: { ...d.senderSide, ...input.senderSide },
     messageSide: { ...d.messageSide, ...input.messageSide },
     complaint: { ...d.complaint, ...input.complaint },
+    providerSuppressed: { ...d.providerSuppressed, ...input.providerSuppressed },
   }
 }
 
@@ -223,6 +236,11 @@ export function decide(event: BounceEvent, state: RecipientState | undefined, po
     return policy.complaint.suppress ? suppressAddress(event, 'complaint', now, undefined, false) : { action: 'none', reason: 'complaint (suppression disabled)' }
   }
   if (c?.reason === 'vacation' || c?.reason === 'delivered') return { action: 'none', reason: c.reason }
+  if (c?.reason === 'suppressed' && event.type === 'bounced') {
+    return policy.providerSuppressed.suppress
+      ? suppressAddress(event, 'suppressed', now, policy.providerSuppressed.suppressionTtlMs, false)
+      : { action: 'giveUp', reason: 'on the sending provider\'s suppression list' }
+  }
 
   const windowStart = env.firstFailedAt ?? event.at
   if (!c) {

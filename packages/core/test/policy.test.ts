@@ -184,3 +184,20 @@ describe('message-side refusals, complaints, and the rest', () => {
     expect(JSON.stringify([e, s])).toBe(snapshot)
   })
 })
+
+describe('provider suppression list', () => {
+  const at = new Date('2026-01-01T00:00:00Z')
+  const event = (reason: 'suppressed' | 'userunknown'): BounceEvent => ({
+    recipient: 'a@example.com', domain: 'example.com', type: 'bounced', at, source: 'webhook',
+    classification: { reason, hard: false, permanent: true, scope: 'recipient', ruleId: 'ses.suppression-list' },
+  })
+  it('mirrors a provider-side suppression locally for 14 days by default', () => {
+    const d = decide(event('suppressed'), undefined, DEFAULT_POLICY, { now: at, random: () => 0.5 })
+    expect(d).toMatchObject({ action: 'suppress', scope: 'address', key: 'a@example.com', reason: 'suppressed', escalated: false })
+    expect(d.action === 'suppress' && d.expiresAt?.getTime()).toBe(at.getTime() + 14 * 24 * 3600_000)
+  })
+  it('can be turned off', () => {
+    const d = decide(event('suppressed'), undefined, resolvePolicy({ providerSuppressed: { suppress: false } }), { now: at, random: () => 0.5 })
+    expect(d.action).toBe('giveUp')
+  })
+})

@@ -294,14 +294,16 @@ describe('failures and retries', () => {
     expect((await suppressed('cert@example.com'))?.reason).toBe('userunknown')
   })
 
-  it('records a provider-suppressed address as such (the default policy does not suppress it)', async () => {
+  it('mirrors a provider-suppressed address locally, with an expiry (sending again would only fail again)', async () => {
     nock(CERT_HOST).get(CERT_PATH).reply(200, certPem)
     const env = JSON.stringify(snsEnvelope(keyPem, sesBounce('listed@example.com', { subType: 'OnAccountSuppressionList', diagnosticCode: 'Amazon SES did not send the message to this address because it is on the suppression list for your account.' })))
     const r = await handler.process({ provider: 'ses', headers: {}, body: env })
     expect(r.status).toBe(200)
     expect(r.result?.results[0]?.event.classification?.reason).toBe('suppressed')
-    expect(r.result?.results[0]?.decision.action).toBe('giveUp')
-    expect(await suppressed('listed@example.com')).toBeUndefined()
+    expect(r.result?.results[0]?.decision).toMatchObject({ action: 'suppress', reason: 'suppressed', scope: 'address' })
+    const entry = await suppressed('listed@example.com')
+    expect(entry?.reason).toBe('suppressed')
+    expect(entry?.expiresAt).toBeInstanceOf(Date)
   })
 })
 
