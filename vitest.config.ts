@@ -13,6 +13,7 @@ export default defineConfig({
       '@bounce-guard/nodemailer': src('nodemailer'),
       '@bounce-guard/cli': src('cli'),
       '@bounce-guard/webhooks': src('webhooks'),
+      '@bounce-guard/report': src('report'),
     },
   },
   test: {

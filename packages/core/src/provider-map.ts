@@ -77,3 +77,5 @@ export class ProviderResolver {
     return Object.fromEntries(this.#learned)
   }
 }
+
+export { PROVIDER_DOMAIN_HINTS } from './rules/hints.js'

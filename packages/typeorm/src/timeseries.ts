@@ -10,7 +10,7 @@
  * pruning, so `pruneEvents(ds, { olderThan: 30 days ago })` on a schedule (e.g. daily) bounds the
  * table without changing any decision. Reports then cover at most the retention period.
  */
-import { BounceGuardError } from '@bounce-guard/core'
+import { BounceGuardError, PROVIDER_DOMAIN_HINTS } from '@bounce-guard/core'
 import type { DataSource } from 'typeorm'
 import { dialectOf } from './migrations.js'
 import type { SqlDialect } from './schema.js'
@@ -98,13 +98,21 @@ function validDate(d: unknown, what: string): Date {
   return d
 }
 
+/** `CASE domain WHEN 'gmail.com' THEN 'gmail' ... END` over the built-in list (constants, no user input). */
+function DOMAIN_PROVIDER_CASE(col: string): string {
+  const safe = /^[a-z0-9.-]+$/
+  const arms = PROVIDER_DOMAIN_HINTS.filter(([d, p]) => safe.test(d) && safe.test(p)).map(([d, p]) => `WHEN '${d}' THEN '${p}'`)
+  return `CASE ${col} ${arms.join(' ')} ELSE NULL END`
+}
+
 function keyExpr(d: SqlDialect, groupBy: TimeSeriesGroupBy): string {
   const id = (n: string) => q(d, n)
   switch (groupBy) {
     case 'none':
       return `'*'`
     case 'provider':
-      return `COALESCE(${id('provider')}, 'unknown')`
+      // Deliveries carry no classification: fall back to the well-known mailbox domains.
+      return `COALESCE(${id('provider')}, ${DOMAIN_PROVIDER_CASE(id('domain'))}, 'unknown')`
     case 'domain':
       return id('domain')
     case 'reason':
