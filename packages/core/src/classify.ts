@@ -415,7 +415,7 @@ export function parseRetryAfter(lowerText: string): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined
 }
 
-/** The words of a prefix: tokens holding `.`, `@`, `[`, `<`, `:` with digits, or only digits are dropped. */
+/** The words of a prefix: tokens holding `.`, `@`, `[`, `<`, `#`, `=`, or no letter, become `|`. */
 function wordsOnly(s: string): string {
   const tokens = s.split(' ')
   let out = ''
@@ -425,13 +425,15 @@ function wordsOnly(s: string): string {
     let letters = 0
     for (let i = 0; i < t.length; i++) {
       const c = t.charCodeAt(i)
-      if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35) {
+      if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) {
         keep = false
         break
       }
       if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
     }
-    if (keep && letters > 0) out = out.length === 0 ? t : `${out} ${t}`
+    // A dropped token leaves a `|`, so words around it do not join into a phrase.
+    const w = keep && letters > 0 ? t : '|'
+    out = out.length === 0 ? w : `${out} ${w}`
   }
   return out
 }

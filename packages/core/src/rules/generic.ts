@@ -22,6 +22,10 @@ function g(name: string, reason: BounceReason, keywords: string[], examples: str
 }
 
 export const GENERIC_RULES: readonly ReplyRule[] = [
+  g('spam-verdict', 'spamdetected', ['due to spam classification', 'classified as spam', 'detected as spam', 'rejected as spam', 'identified as spam', 'message is spam', 'considered spam', 'considered as spam', 'looks like spam'], [
+    '550 5.7.1 Your email to group team@example.com was rejected due to spam classification. To address this issue: check the SPF and DKIM records of your domain.',
+    '554 5.7.1 Message classified as spam',
+  ]),
   g('spf-dkim-dmarc', 'authfailure', ['spf', 'dkim', 'dmarc', 'sender policy framework', 'domainkeys', 'sender is unauthenticated', 'authentication checks failed', 'arc validation'], [
     '550 5.7.23 <someone@example.com>: Recipient address rejected: Message rejected due to: SPF fail - not authorized. Please see http://www.openspf.net/Why?s=mfrom;id=bob@example.org;ip=1.2.3.4;r=mx.example.com',
     '550 5.7.1 Email rejected per DMARC policy for example.org',
@@ -134,12 +138,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.7.350 Malware detected in message',
   ]),
   g('spam', 'spamdetected', ['spam', 'unsolicited', 'junk mail', 'bulk mail', 'content filter', 'message content rejected', 'content rejected', 'identified as junk', 'suspicious content', 'looks like junk', 'scored too high', 'score too high', 'high probability of being', 'message rejected as bulk'], [
-    '550 5.7.1 Message rejected as spam by Content Filtering',
+    '550 5.7.1 Message rejected: spam content',
     '554 5.7.1 Spam message rejected',
     '550 High probability of spam',
     '554 5.7.0 Reject, id=12345-02 - SPAM',
     '550 5.7.1 Message content rejected, UBE, id=12345-03',
-    '554 5.7.1 Your message was considered spam (score 12.5/5.0)',
+    '554 5.7.1 Spam score (12.5) exceeds threshold',
   ]),
   g('recipients-rate', 'speeding', ['too many recipients this hour', 'sent to too many recipients', 'too many recipients in a short time', 'too many recipients per hour', 'recipient rate limit'], [
     '550 5.1.1 <someone@example.com> - 192.0.2.1 has sent to too many recipients this hour. IB607',

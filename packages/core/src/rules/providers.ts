@@ -149,12 +149,21 @@ const microsoft: ReplyRule[] = [
   },
   {
     id: 'microsoft.group-restricted', provider: 'microsoft', reason: 'filtered',
-    keywords: ['resolver.rst.', 'sendernotauthenticatedforgroup', 'restrictedtorecipientspermission'],
+    keywords: ['sendernotauthenticatedforgroup', 'restrictedtorecipientspermission', 'resolver.rst.notauthorized', 'resolver.rst.deliverytoclosedgroup'],
     examples: [
       '550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed as sender not authenticated',
       '550 5.7.129 RESOLVER.RST.RestrictedToRecipientsPermission; not authorized to send to recipient because the sender isn\'t on the allowed senders list',
-      '550 5.7.1 RESOLVER.RST.AuthRequired; authentication required [Stage: CreateMessage]',
     ],
+  },
+  {
+    id: 'microsoft.auth-required', provider: 'microsoft', reason: 'securityerror',
+    keywords: ['resolver.rst.authrequired'],
+    examples: ['550 5.7.1 RESOLVER.RST.AuthRequired; authentication required [Stage: CreateMessage]'],
+  },
+  {
+    id: 'microsoft.recipient-size-limit', provider: 'microsoft', reason: 'exceedlimit',
+    keywords: ['resolver.rst.recipsizelimit', 'message too large for this recipient'],
+    examples: ['550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient'],
   },
   {
     id: 'microsoft.quota', provider: 'microsoft', reason: 'mailboxfull',
@@ -453,7 +462,7 @@ const european: ReplyRule[] = [
     examples: ['554 5.7.1 Refus de connexion en provenance de votre IP. Connection refused from your IP. OFR_506 [506]', '550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issue. OFR006_102 Ref http://csi.cloudmark.com'],
   },
   {
-    id: 'orange.service-refused', provider: 'orange', reason: 'systemerror',
+    id: 'orange.service-refused', provider: 'orange', reason: 'blocked',
     keywords: ['service refuse. veuillez essayer plus tard'],
     examples: ['421 mwinf5c10 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR004_104 [104]'],
   },
