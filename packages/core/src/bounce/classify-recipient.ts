@@ -18,6 +18,8 @@ export interface RecipientFacts {
   remoteMta?: string
   /** The SMTP command the failure answered, when the bounce says (see `commandIn`). */
   command?: ClassifyContext['command']
+  /** The words after the code in the DSN's Status field (`5.2.1 (mailbox disabled, ...)`), when any. */
+  statusComment?: string
   /** True when the facts come from an RFC 3464 delivery-status part (not a free-text notice). */
   dsn?: boolean
   /** True when the sending MTA gave up on this recipient (`Action: failed` or a failure notice). */
@@ -39,7 +41,8 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
   }
   if (!word) {
     const low = t.toLowerCase()
-    if (low.includes('does not like recipient') || low.includes('[rcpt_to]')) return 'RCPT'
+    // Postfix's "Recipient address rejected:" is an answer to RCPT TO by construction
+    if (low.includes('does not like recipient') || low.includes('[rcpt_to]') || low.includes('recipient address rejected:')) return 'RCPT'
     if (low.includes('sender was rejected') || low.includes('[mail_from]')) return 'MAIL'
     if (low.includes('my name was rejected')) return 'HELO'
     if (low.includes('greeting failed') || low.includes('[data]') && false) return 'CONN'
@@ -59,6 +62,12 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
 const AT_MAIL_MEANS_REJECTED = new Set<BounceReason>(['userunknown', 'hostunknown', 'onhold', 'undefined', 'securityerror', 'filtered', 'notaccept'])
 /** Reasons that, given at connection or HELO time, mean the client was refused (`blocked`). */
 const AT_CONNECT_MEANS_BLOCKED = new Set<BounceReason>(['onhold', 'undefined', 'securityerror', 'systemerror', 'hostunknown', 'syntaxerror', 'requireptr', 'notaccept', 'rejected', 'userunknown'])
+
+/**
+ * Rules that match a bare "user unknown"-style phrase, which servers also give when a filter
+ * refuses the message: at RCPT TO (or with an x.1.x status) it proves a missing mailbox, elsewhere not.
+ */
+const PLAIN_UNKNOWN_USER = new Set(['generic.user-unknown', 'yahoo.user-unknown'])
 
 /** Enhanced statuses that name the recipient address itself (x.1.0, x.1.1, x.1.3, x.1.10). */
 const USER_STATUS = /^[45]\.1\.(?:0|1|3|10)$/
@@ -120,7 +129,11 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   const st = reply.enhancedStatus
   const statusSays = st !== undefined && !generic(st)
   const userStatus = statusSays && USER_STATUS.test(st!)
-  if (c.reason === 'userunknown' && !userStatus && c.ruleId === 'generic.user-unknown' && (cmd === 'DATA' || (cmd !== 'RCPT' && cmd !== 'MAIL' && (facts.dsn === true || statusSays)))) {
+  if (c.reason === 'userunknown' && !userStatus && cmd === undefined && facts.statusComment !== undefined && /disabled|not accepting/i.test(facts.statusComment) && PLAIN_UNKNOWN_USER.has(c.ruleId)) {
+    // "User unknown" at an unknown stage, with a Status field whose own words say "mailbox disabled,
+    // not accepting messages" (PowerMTA writes them): the MTA's own reading is the precise one.
+    c = { ...c, reason: 'suspend', hard: false, scope: 'recipient', ruleId: `${c.ruleId}+status-2.1` }
+  } else if (c.reason === 'userunknown' && !userStatus && ((cmd === 'DATA' && c.ruleId === 'generic.user-unknown') || (cmd === undefined && PLAIN_UNKNOWN_USER.has(c.ruleId)))) {
     // An unknown-user answer that did not come at RCPT TO (after DATA, or at an unknown stage) with
     // no x.1.x status is a recipient-side filter refusing the message (Japanese carriers answer
     // "User unknown" after DATA for a sender they filter), not a proven missing mailbox.

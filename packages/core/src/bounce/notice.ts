@@ -257,7 +257,8 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
     // a line at the end of its paragraph takes the text after it, otherwise the text around it.
     let next = lines.length
     for (let j = k + 1; j < chosen.length; j++) {
-      if (chosen[j]!.line > c.line) {
+      // the same address again (quoted inside its own diagnostic, e.g. Exim's wrapped "RCPT TO:\n<a@b>:") does not end it
+      if (chosen[j]!.line > c.line && chosen[j]!.addr !== c.addr) {
         next = chosen[j]!.line
         break
       }

@@ -152,6 +152,8 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
     if (action) facts.action = action
     const status = b.get('status')
     if (status) facts.status = statusOf(status) ?? status
+    const comment = status ? /\(([^()]{3,200})\)/.exec(status) : null
+    if (comment) facts.statusComment = comment[1]!
     let diag = b.get('diagnostic-code')
     if (!meaningful(diag)) {
       const hit = noticeFor().find((n) => n.recipient === rcpt) ?? (blocks.length === 1 ? noticeFor()[0] : undefined)

@@ -148,6 +148,15 @@ const microsoft: ReplyRule[] = [
     ],
   },
   {
+    // Exchange 2000/2003 notices: the directory did not know the recipient (IMS error 000C05A6).
+    id: 'microsoft.name-not-recognized', provider: 'microsoft', reason: 'userunknown',
+    keywords: ['recipient name is not recognized', 'the e-mail account does not exist at the organization'],
+    examples: [
+      'The recipient name is not recognized MSEXCH:IMS:EXAMPLE:SITE:SERVER 0 (000C05A6) Unknown Recipient',
+      "550 5.1.1 The e-mail account does not exist at the organization this message was sent to.",
+    ],
+  },
+  {
     id: 'microsoft.group-restricted', provider: 'microsoft', reason: 'filtered',
     keywords: ['sendernotauthenticatedforgroup', 'restrictedtorecipientspermission', 'resolver.rst.notauthorized', 'resolver.rst.deliverytoclosedgroup'],
     examples: [
