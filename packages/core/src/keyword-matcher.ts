@@ -42,10 +42,22 @@ export class KeywordMatcher {
   constructor(entries: readonly KeywordEntry[]) {
     // Character classes: every distinct character of the keywords gets one; white space is 1.
     let next = 2
+    let punct = 0
     const classOf = (ch: string): number => {
       const code = ch.charCodeAt(0)
       if (/\s/.test(ch)) return SPACE_CLASS
       if (code < 128) {
+        // Letters, digits and the apostrophe get a class each; all other ASCII punctuation shares
+        // one class (a keyword's "." also matches ":" there), which keeps the table small.
+        const own = (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 39
+        if (!own) {
+          if (punct === 0) punct = next++
+          for (let p = 33; p < 127; p++) {
+            const isOwn = (p >= 97 && p <= 122) || (p >= 65 && p <= 90) || (p >= 48 && p <= 57) || p === 39
+            if (!isOwn) this.ascii[p] = punct
+          }
+          return punct
+        }
         if (this.ascii[code] === 0) this.ascii[code] = next++
         return this.ascii[code] as number
       }

@@ -54,29 +54,12 @@ function stripPrefixes(s: string): string {
   return out
 }
 
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x2028 || c === 0x2029 || c === 0xfeff || c === 0x3000 || (c >= 0x2000 && c <= 0x200a)
-}
+/** Anything `squash` would change: white space other than a plain space, two spaces, an edge space. */
+const NEEDS_SQUASH = /[^\S ]| {2}|^ | $/
 
 /** Collapse white-space runs to one space and trim; returns the input itself when already clean. */
 export function squash(s: string): string {
-  const n = s.length
-  let clean = n === 0 || (!isSpace(s.charCodeAt(0)) && !isSpace(s.charCodeAt(n - 1)))
-  if (clean) {
-    for (let i = 1; i < n; i++) {
-      const c = s.charCodeAt(i)
-      if (c === 32) {
-        if (s.charCodeAt(i - 1) === 32) {
-          clean = false
-          break
-        }
-      } else if (isSpace(c)) {
-        clean = false
-        break
-      }
-    }
-  }
-  return clean ? s : s.replace(SPACES, ' ').trim()
+  return NEEDS_SQUASH.test(s) ? s.replace(SPACES, ' ').trim() : s
 }
 
 /** Remove the code (and status) that a flattened multi-line reply repeats mid-text. */
