@@ -10,6 +10,7 @@ import { BounceGuardError } from './errors.js'
 import { domainOf } from './address.js'
 import type {
   BounceStore,
+  RecordEventResult,
   StatsQuery,
   StatsRow,
   SuppressionFilter,
@@ -177,6 +178,23 @@ export class MemoryBounceStore implements BounceStore {
   async recordEvent(event: BounceEvent): Promise<{ state: RecipientState; duplicate: boolean }> {
     this.#open()
     assertDate(event.at, 'recordEvent(): event.at')
+    return this.#apply(event)
+  }
+
+  /** Validate every event, then apply them in order in one synchronous step (all or nothing). */
+  async recordEvents(events: readonly BounceEvent[]): Promise<RecordEventResult[]> {
+    this.#open()
+    if (!Array.isArray(events)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: recordEvents() expects an array of events`)
+    events.forEach((e, i) => {
+      assertDate(e?.at, `recordEvents(): events[${i}].at`)
+      if (typeof e.recipient !== 'string' || e.recipient === '') {
+        throw new BounceGuardError('EINVALID_OPTION', `${PKG}: recordEvents(): events[${i}].recipient must be a non-empty string`)
+      }
+    })
+    return events.map((e) => this.#apply(e))
+  }
+
+  #apply(event: BounceEvent): RecordEventResult {
     if (event.eventId !== undefined && this.#eventIds.has(event.eventId)) {
       const current = this.#states.get(event.recipient)
       return { state: current ? cloneState(current) : emptyRecipientState(event.recipient, event.domain), duplicate: true }

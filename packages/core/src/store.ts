@@ -13,7 +13,10 @@
  * 3. "Not found" is never an error: it is `undefined`, an empty map or an empty page, as each
  *    member says. Throw `BounceGuardError` with code `ESTORE` (driver error as `cause`) for real
  *    failures, `ESTORE_UNAVAILABLE` when the backend cannot be reached, `ESTORE_CLOSED` after `close()`.
- * 4. Run `runStoreConformance` from `@bounce-guard/store-conformance` in your store's tests. It
+ * 4. Optional members (`recordEvents`) may be left out; callers fall back to the required ones.
+ *    Implement `recordEvents` when the backend can write many events in one transaction: it is
+ *    what makes write-behind delivery recording cheap (see `CreateBounceGuardOptions.batchDeliveries`).
+ * 5. Run `runStoreConformance` from `@bounce-guard/store-conformance` in your store's tests. It
  *    reads stored rows back through a second path you provide (plain SQL, a raw client), so a store
  *    that only round-trips through a cache is caught.
  */
@@ -97,6 +100,14 @@ export interface StatsRow {
   bounceRate: number
 }
 
+/** What `recordEvent` (and each entry of `recordEvents`) returns. */
+export interface RecordEventResult {
+  /** The recipient's state after the event (its current state when `duplicate`). */
+  state: RecipientState
+  /** True when the event's `eventId` was recorded before: nothing changed. */
+  duplicate: boolean
+}
+
 /** The storage contract. See the module comment for how to implement it. */
 export interface BounceStore {
   /**
@@ -152,6 +163,21 @@ export interface BounceStore {
    * remember `hostunknown` per domain; they are stored like any recipient but `stats` ignores them.
    */
   recordEvent(event: BounceEvent): Promise<{ state: RecipientState; duplicate: boolean }>
+
+  /**
+   * Optional batched form of `recordEvent`, for write-behind callers (the guard's delivery
+   * batching, bulk imports). Same result as calling `recordEvent` for each event in array order:
+   * every event is applied atomically with the `recordEvent` rules, a later event of the same
+   * recipient sees the earlier ones, and of several events with one `eventId` (in the batch or
+   * already stored) only the first is recorded, the others come back with `duplicate: true`.
+   * Returns one result per input, in input order; an empty array resolves to `[]`.
+   *
+   * All or nothing: the batch is written in one transaction (one round trip or one commit where
+   * the backend allows), so when the promise rejects no event of the batch was recorded and the
+   * caller may retry the whole batch. Events are validated before anything is written
+   * (`EINVALID_OPTION` for a bad `at` or recipient). Stores without it are used event by event.
+   */
+  recordEvents?(events: readonly BounceEvent[]): Promise<RecordEventResult[]>
 
   /** The recipient's state, or `undefined` when no event was ever recorded for it. A copy: mutating it changes nothing stored. */
   getRecipientState(recipient: string): Promise<RecipientState | undefined>

@@ -28,7 +28,7 @@ runStoreConformance({
   name: 'MemoryBounceStore',
   createStore: async () => new MemoryBounceStore(),
   inspect: inspectMemory,
-  capabilities: { concurrentWriters: true, skipLocked: true },
+  capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true },
 })
 
 describe('MemoryBounceStore specifics', () => {

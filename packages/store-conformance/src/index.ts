@@ -92,6 +92,13 @@ export interface StoreCapabilities {
    * @default false
    */
   skipLocked?: boolean
+  /**
+   * The store implements the optional batched `recordEvents` (one transaction per batch, all or
+   * nothing). Enables the batch checks: same results as event-by-event recording, duplicates
+   * inside and across batches, validation before any write, concurrent batches.
+   * @default false
+   */
+  recordEvents?: boolean
 }
 
 /** Options of `runStoreConformance`. */
@@ -107,7 +114,7 @@ export interface StoreConformanceOptions {
    * suite checks through the store's own reads only.
    */
   inspect?: (store: BounceStore) => StoreInspector
-  /** @default { concurrentWriters: true, skipLocked: false } */
+  /** @default { concurrentWriters: true, skipLocked: false, recordEvents: false } */
   capabilities?: StoreCapabilities
   /** Per-test timeout in ms. @default 30000 */
   timeoutMs?: number
@@ -176,7 +183,7 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
  * or inside a `describe`). Every test gets a fresh store from `createStore`.
  */
 export function runStoreConformance(options: StoreConformanceOptions): void {
-  const caps = { concurrentWriters: true, skipLocked: false, ...options.capabilities }
+  const caps = { concurrentWriters: true, skipLocked: false, recordEvents: false, ...options.capabilities }
   const timeout = options.timeoutMs ?? 30_000
 
   describe(`BounceStore conformance: ${options.name}`, () => {
@@ -506,6 +513,121 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(deliveries).toBe(20)
         expect((await store.getRecipientState('once@a.example'))?.events).toBe(1)
         if (raw) expect(await raw.rawEventCount('once@a.example')).toBe(1)
+      }, timeout)
+    })
+
+    describe.runIf(caps.recordEvents)('recordEvents (batched)', () => {
+      const batch = (events: BounceEvent[]) => {
+        expect(typeof store.recordEvents, 'capabilities.recordEvents is set but the store has no recordEvents()').toBe('function')
+        return store.recordEvents!(events)
+      }
+
+      it('resolves [] for an empty batch', async () => {
+        expect(await batch([])).toEqual([])
+      }, timeout)
+
+      it('applies the events in order, as event-by-event recording would', async () => {
+        const a = 'batch-a@b.example'
+        const b = 'batch-b@b.example'
+        const results = await batch([
+          ev(a, 'deferred', 0, { classification: cls('mailboxfull') }),
+          ev(b, 'delivered', 0),
+          ev(a, 'deferred', HOUR, { classification: cls('mailboxfull') }),
+          ev(a, 'delivered', 2 * HOUR),
+          ev(a, 'deferred', 3 * HOUR, { classification: cls('suspend') }),
+          ev(b, 'bounced', -HOUR, { classification: cls('userunknown', { hard: true }) }),
+        ])
+        expect(results.map((r) => r.duplicate)).toEqual([false, false, false, false, false, false])
+        expect(results.map((r) => r.state.recipient)).toEqual([a, b, a, a, a, b])
+        expect(results.map((r) => r.state.events)).toEqual([1, 1, 2, 3, 4, 2])
+        expect(results[2]?.state.consecutiveSoftFailures).toBe(2)
+        expect(results[2]?.state.firstSoftFailureAt?.getTime()).toBe(at(0).getTime())
+        expect(results[3]?.state.consecutiveSoftFailures).toBe(0)
+        expect(results[3]?.state.firstSoftFailureAt).toBeUndefined()
+        const last = results[4]!.state
+        expect([last.deliveries, last.softBounces, last.consecutiveSoftFailures, last.lastReason]).toEqual([1, 3, 1, 'suspend'])
+        expect(last.firstSoftFailureAt?.getTime()).toBe(at(3 * HOUR).getTime())
+        expect(last.lastDeliveredAt?.getTime()).toBe(at(2 * HOUR).getTime())
+        // an older event arriving late moves counters, not the latest times
+        const sb = results[5]!.state
+        expect([sb.deliveries, sb.hardBounces, sb.lastReason]).toEqual([1, 1, 'userunknown'])
+        expect(sb.lastEventAt?.getTime()).toBe(at(0).getTime())
+        // stored, not only returned: the store's own read and the raw path agree
+        expect(await store.getRecipientState(a)).toEqual(last)
+        expect((await store.listEvents(a)).map((e) => e.type)).toEqual(['deferred', 'delivered', 'deferred', 'deferred'])
+        if (raw) {
+          const ra = await raw.rawRecipientState(a)
+          expect([num(ra?.events), num(ra?.deliveries), num(ra?.softBounces), num(ra?.consecutiveSoftFailures)]).toEqual([4, 1, 3, 1])
+          expect(rawDateToMs(ra?.firstSoftFailureAt)).toBe(at(3 * HOUR).getTime())
+          expect(await raw.rawEventCount(a)).toBe(4)
+          expect(num((await raw.rawRecipientState(b))?.hardBounces)).toBe(1)
+          expect(await raw.rawEventCount(b)).toBe(2)
+        }
+      }, timeout)
+
+      it('continues a state recorded before, and later single writes continue the batch', async () => {
+        const r = 'batch-c@b.example'
+        await store.recordEvent(ev(r, 'deferred', 0, { classification: cls('mailboxfull') }))
+        const res = await batch([ev(r, 'deferred', MIN, { classification: cls('mailboxfull') }), ev(r, 'deferred', 2 * MIN, { classification: cls('mailboxfull') })])
+        expect(res.map((x) => x.state.consecutiveSoftFailures)).toEqual([2, 3])
+        const after = await store.recordEvent(ev(r, 'delivered', 3 * MIN))
+        expect([after.state.events, after.state.softBounces, after.state.consecutiveSoftFailures]).toEqual([4, 3, 0])
+        if (raw) expect(await raw.rawEventCount(r)).toBe(4)
+      }, timeout)
+
+      it('records an eventId once: duplicates inside the batch and of stored events are reported', async () => {
+        const r = 'batch-dup@b.example'
+        await store.recordEvent(ev(r, 'delivered', 0, { eventId: 'bdup-stored' }))
+        const res = await batch([
+          ev(r, 'delivered', MIN, { eventId: 'bdup-1' }),
+          ev(r, 'delivered', 2 * MIN, { eventId: 'bdup-1' }),
+          ev(r, 'delivered', 3 * MIN, { eventId: 'bdup-stored' }),
+          ev('batch-dup2@b.example', 'delivered', 4 * MIN, { eventId: 'bdup-stored' }),
+          ev(r, 'delivered', 5 * MIN),
+        ])
+        expect(res.map((x) => x.duplicate)).toEqual([false, true, true, true, false])
+        expect(res.map((x) => x.state.events)).toEqual([2, 2, 2, 0, 3])
+        expect((await store.getRecipientState(r))?.events).toBe(3)
+        expect(await store.getRecipientState('batch-dup2@b.example')).toBeUndefined()
+        if (raw) {
+          expect(await raw.rawEventCount(r)).toBe(3)
+          expect(await raw.rawEventCount('batch-dup2@b.example')).toBe(0)
+        }
+        // the whole batch again: every event is now a duplicate, nothing changes
+        const again = await batch([ev(r, 'delivered', MIN, { eventId: 'bdup-1' }), ev(r, 'delivered', 3 * MIN, { eventId: 'bdup-stored' })])
+        expect(again.map((x) => x.duplicate)).toEqual([true, true])
+        if (raw) expect(await raw.rawEventCount(r)).toBe(3)
+      }, timeout)
+
+      it('validates every event before writing any (EINVALID_OPTION, nothing recorded)', async () => {
+        const good = ev('batch-valid@b.example', 'delivered', 0)
+        await expectCode(batch([good, { ...ev('batch-bad@b.example', 'delivered', 0), at: new Date(Number.NaN) }]), 'EINVALID_OPTION')
+        expect(await store.getRecipientState('batch-valid@b.example')).toBeUndefined()
+        if (raw) expect(await raw.rawEventCount('batch-valid@b.example')).toBe(0)
+      }, timeout)
+
+      it.runIf(caps.concurrentWriters)('loses no update when batches and single writes run at once', async () => {
+        const recipients = Array.from({ length: 6 }, (_, i) => `bconc${i}@b.example`)
+        const writes: Promise<unknown>[] = []
+        for (let w = 0; w < 4; w++) {
+          const events = Array.from({ length: 30 }, (_, i) => ev(recipients[(w * 5 + i) % recipients.length]!, i % 3 === 0 ? 'delivered' : 'deferred', w * 1000 + i, i % 3 === 0 ? {} : { classification: cls('mailboxfull') }))
+          writes.push(batch(events))
+          writes.push(store.recordEvent(ev(recipients[w]!, 'delivered', 9000 + w)))
+        }
+        await Promise.all(writes)
+        let total = 0
+        for (const r of recipients) {
+          const s = await store.getRecipientState(r)
+          total += s?.events ?? 0
+          if (raw) expect(await raw.rawEventCount(r)).toBe(s?.events)
+          if (raw) expect(num((await raw.rawRecipientState(r))?.events)).toBe(s?.events)
+        }
+        expect(total).toBe(4 * 30 + 4)
+      }, timeout)
+
+      it('fails with ESTORE_CLOSED after close()', async () => {
+        await store.close()
+        await expectCode(batch([ev('c@close.example', 'delivered', 0)]), 'ESTORE_CLOSED')
       }, timeout)
     })
 

@@ -38,7 +38,7 @@ import {
   type SuppressionReason,
   type SuppressionScope,
 } from '@bounce-guard/core'
-import { createExecutor, type Executor, type Plan, type Row } from './executor.js'
+import { createExecutor, type Executor, type Plan, type Row, type Step, type StepResult } from './executor.js'
 import { dialectOf } from './migrations.js'
 import { tableNames, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
 import { toStoreError, isDuplicateKey } from './errors.js'
@@ -550,13 +550,35 @@ class TypeOrmStore implements TypeOrmBounceStore {
     }
   }
 
+  async recordEvents(events: readonly BounceEvent[]): Promise<Array<{ state: RecipientState; duplicate: boolean }>> {
+    this.#checkOpen()
+    if (!Array.isArray(events)) {
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): recordEvents() expects an array of events`)
+    }
+    events.forEach((e, i) => {
+      assertDate(e?.at, this.#driver, `recordEvents(): events[${i}].at`)
+      assertString(e.recipient, this.#driver, `recordEvents(): events[${i}].recipient`)
+    })
+    if (events.length === 0) return []
+    if (events.length === 1) return [await this.#recordOne(events[0] as BounceEvent)]
+    return this.#recordBatch(events)
+  }
+
   /**
-   * PostgreSQL group commit, in one transaction: insert the events (duplicates skipped), make sure
-   * every touched recipient has a row, lock those rows in key order, apply the events in arrival
-   * order with the same rules as every store (`applyEventToState`), write the rows back.
+   * Many events in one transaction (`recordEvents`, and PostgreSQL group commit): insert the
+   * events (duplicates skipped), make sure every touched recipient has a row, lock those rows in
+   * key order, apply the events in arrival order with the same rules as every store
+   * (`applyEventToState`), write the changed rows back.
+   * - PostgreSQL: three statements whatever the batch size (`unnest` arrays: one insert of all
+   *   events that also creates missing state rows, one locking read, one `UPDATE ... FROM unnest`).
+   * - SQLite: under `BEGIN IMMEDIATE` (no other writer), one prepared insert per event, one read,
+   *   multi-row upserts; all synchronous, so it costs microseconds per event.
+   * - MySQL/MariaDB: one insert per event (a duplicate `eventId` fails only its statement),
+   *   `INSERT IGNORE` of missing state rows, `SELECT ... FOR UPDATE`, multi-row upserts.
    */
-  async #recordBatch(events: BounceEvent[]): Promise<Array<{ state: RecipientState; duplicate: boolean }>> {
+  async #recordBatch(events: readonly BounceEvent[]): Promise<Array<{ state: RecipientState; duplicate: boolean }>> {
     const d = this.#d
+    const dialect = d.name
     const id = (col: string): string => d.id(col)
     const [ev, st] = [this.#ev, this.#st]
     // Within the batch the first event with an eventId wins; later copies are duplicates.
@@ -567,35 +589,76 @@ class TypeOrmStore implements TypeOrmBounceStore {
       seen.add(e.eventId)
       return true
     })
-    const toInsert = events.filter((_, i) => fresh[i])
-    const pi = d.params()
-    const arrays = EVENT_COLUMNS.map((col) => pi.add(toInsert.map((e) => this.#eventRow(e)[col]), `${EVENT_PG_TYPES[col]}[]` as never))
-    const insertSql =
-      `WITH ins AS (INSERT INTO ${ev} (${EVENT_COLUMNS.map(id).join(', ')}) SELECT * FROM unnest(${arrays.join(', ')})` +
-      ` ON CONFLICT (${id('event_id')}) DO NOTHING RETURNING ${id('event_id')}, ${id('recipient')}, ${id('domain')}),` +
-      ` z AS (INSERT INTO ${st} (${id('recipient')}, ${id('domain')}) SELECT DISTINCT ON (${id('recipient')}) ${id('recipient')}, ${id('domain')} FROM ins` +
-      ` ON CONFLICT (${id('recipient')}) DO NOTHING)` +
-      ` SELECT ${id('event_id')} FROM ins WHERE ${id('event_id')} IS NOT NULL`
+    const rowsOf = events.map((e, i) => (fresh[i] ? this.#eventRow(e) : undefined))
     const recipients = [...new Set(events.map((e) => e.recipient))].sort()
-    const pl = d.params()
-    const lockSql = `SELECT * FROM ${st} WHERE ${id('recipient')} = ANY(${pl.add(recipients, 'varchar[]')}) ORDER BY ${id('recipient')} FOR UPDATE`
-    const stateCols = STATE_COLUMNS.filter((c) => c !== 'domain')
-    return this.#run('recordEvent', true, function* () {
-      const insertedIds = new Set((yield d.step(insertSql, pi)).rows.map((r) => String(r.event_id)))
+    const domainOfRecipient = new Map(events.map((e) => [e.recipient, e.domain]))
+    const eventCols = EVENT_COLUMNS.map(id).join(', ')
+    const CHUNK = 500
+
+    // Steps that insert the events; each returns whether event i was inserted.
+    function* insertEvents(): Generator<Step, boolean[], StepResult> {
+      const inserted = events.map(() => false)
+      if (dialect === 'postgres') {
+        const idx = events.map((_, i) => i).filter((i) => fresh[i])
+        const pi = d.params()
+        const arrays = EVENT_COLUMNS.map((col) => pi.add(idx.map((i) => (rowsOf[i] as Record<string, unknown>)[col]), `${EVENT_PG_TYPES[col]}[]` as never))
+        const sql =
+          `WITH ins AS (INSERT INTO ${ev} (${eventCols}) SELECT * FROM unnest(${arrays.join(', ')})` +
+          ` ON CONFLICT (${id('event_id')}) DO NOTHING RETURNING ${id('event_id')}, ${id('recipient')}, ${id('domain')}),` +
+          ` z AS (INSERT INTO ${st} (${id('recipient')}, ${id('domain')}) SELECT DISTINCT ON (${id('recipient')}) ${id('recipient')}, ${id('domain')} FROM ins` +
+          ` ORDER BY ${id('recipient')} ON CONFLICT (${id('recipient')}) DO NOTHING)` +
+          ` SELECT ${id('event_id')} FROM ins WHERE ${id('event_id')} IS NOT NULL`
+        const ids = new Set((yield d.step(sql, pi)).rows.map((r) => String(r.event_id)))
+        for (const i of idx) inserted[i] = events[i]?.eventId === undefined || ids.has(events[i]?.eventId as string)
+        return inserted
+      }
+      for (let i = 0; i < events.length; i++) {
+        const row = rowsOf[i]
+        if (!row) continue
+        const p = d.params()
+        const conflict = dialect === 'sqlite' ? ` ON CONFLICT (${id('event_id')}) DO NOTHING` : ''
+        try {
+          inserted[i] = (yield d.step(`INSERT INTO ${ev} (${eventCols}) VALUES (${p.list(Object.values(row))})${conflict}`, p)).affected > 0
+        } catch (err) {
+          if (!(dialect === 'mysql' && isDuplicateKey(err))) throw err
+        }
+      }
+      return inserted
+    }
+
+    return this.#run('recordEvents', true, function* () {
+      const inserted = yield* insertEvents()
       const states = new Map<string, RecipientState>()
-      for (const r of (yield d.step(lockSql, pl)).rows) states.set(String(r.recipient), rowToState(r))
+      if (dialect === 'mysql') {
+        // Create missing rows of recipients with a new event first (sorted, so concurrent batches
+        // lock in the same order); recipients with only duplicates get no row.
+        const withNew = new Set(events.filter((_, i) => inserted[i]).map((e) => e.recipient))
+        const touched = recipients.filter((r) => withNew.has(r))
+        for (let k = 0; k < touched.length; k += CHUNK) {
+          const part = touched.slice(k, k + CHUNK)
+          const p = d.params()
+          yield d.step(`INSERT IGNORE INTO ${st} (${id('recipient')}, ${id('domain')}) VALUES ${part.map((r) => `(${p.add(r)}, ${p.add(domainOfRecipient.get(r))})`).join(', ')}`, p)
+        }
+      }
+      for (let k = 0; k < recipients.length; k += CHUNK) {
+        const part = recipients.slice(k, k + CHUNK)
+        const p = d.params()
+        const list = dialect === 'postgres' ? `= ANY(${p.add(part, 'varchar[]')})` : `IN (${p.list(part)})`
+        const sql = `SELECT * FROM ${st} WHERE ${id('recipient')} ${list} ORDER BY ${id('recipient')}${d.forUpdate()}`
+        for (const r of (yield d.step(sql, p)).rows) states.set(String(r.recipient), rowToState(r))
+      }
       const changed = new Set<string>()
       const results = events.map((e, i) => {
-        const inserted = fresh[i] && (e.eventId === undefined || insertedIds.has(e.eventId))
         const current = states.get(e.recipient)
-        if (!inserted) return { state: current ? { ...current } : emptyRecipientState(e.recipient, e.domain), duplicate: true }
+        if (!inserted[i]) return { state: current ? { ...current } : emptyRecipientState(e.recipient, e.domain), duplicate: true }
         const next = applyEventToState(current ?? emptyRecipientState(e.recipient, e.domain), e)
         states.set(e.recipient, next)
         changed.add(e.recipient)
         return { state: { ...next }, duplicate: false }
       })
-      if (changed.size > 0) {
-        const rows = [...changed].map((r) => stateRow(states.get(r) as RecipientState))
+      const rows = [...changed].sort().map((r) => stateRow(states.get(r) as RecipientState))
+      if (rows.length > 0 && dialect === 'postgres') {
+        const stateCols = STATE_COLUMNS.filter((c) => c !== 'domain')
         const pu = d.params()
         const cols = stateCols.map((c) => pu.add(rows.map((r) => r[c]), `${STATE_PG_TYPES[c]}[]` as never))
         yield d.step(
@@ -603,6 +666,14 @@ class TypeOrmStore implements TypeOrmBounceStore {
             ` FROM unnest(${cols.join(', ')}) AS v(${stateCols.map(id).join(', ')}) WHERE ${st}.${id('recipient')} = v.${id('recipient')}`,
           pu,
         )
+      } else if (rows.length > 0) {
+        const sets = STATE_COLUMNS.filter((c) => c !== 'recipient').map((c) => `${id(c)} = ${d.proposed(c)}`).join(', ')
+        for (let k = 0; k < rows.length; k += CHUNK) {
+          const part = rows.slice(k, k + CHUNK)
+          const p = d.params()
+          const values = part.map((r) => `(${p.list(STATE_COLUMNS.map((c) => r[c]))})`).join(', ')
+          yield d.step(`INSERT INTO ${st} (${STATE_COLUMNS.map(id).join(', ')}) VALUES ${values} ${d.onConflictUpdate(['recipient'])} ${sets}`, p)
+        }
       }
       return results
     })

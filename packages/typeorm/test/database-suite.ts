@@ -51,7 +51,7 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
       name: `typeorm (${target})`,
       createStore: () => fx.createStore(),
       inspect: (store) => fx.inspect(store),
-      capabilities: { concurrentWriters: true, skipLocked: true },
+      capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true },
     })
 
     it('migrations run up, down, and up again', async () => {
