@@ -218,6 +218,13 @@ function isAddressLine(line: string, hit: { index: number; end: number }): boole
   return /^(?:to|rcptto|recipient|recipients|address|originalrecipient|finalrecipient|failedrecipient|forwardto|user|mailbox|宛先|受信者|delivereto|unknownuser|failedaddress|invalidrecipient|smtp|[a-z ]{0,20}\d{0,3})$/.test(rest) && !/^\d+$/.test(rest)
 }
 
+/** Sendmail's per-recipient error line: `554 <a@b>... reason` or `550 5.1.1 <a@b>... reason`. */
+function sendmailErrorLine(line: string, hit: { index: number; end: number }): boolean {
+  const before = line.slice(0, hit.index)
+  if (!/^[ \t]{0,8}[45]\d\d(?: [45]\.\d{1,3}\.\d{1,3})? <?$/.test(before)) return false
+  return line.startsWith('>...', hit.end) || line.startsWith('...', hit.end)
+}
+
 /**
  * Find the failed recipients in a notice and the diagnostic near each.
  * @param lines - notice lines (see `splitNotice`)
@@ -234,7 +241,7 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
       const local = hit.addr.slice(0, hit.addr.indexOf('@'))
       if (SYSTEM_LOCALS.has(local)) continue
       if (precededBySenderWord(line, hit.index)) continue
-      const strongLine = isAddressLine(line, hit)
+      const strongLine = isAddressLine(line, hit) || sendmailErrorLine(line, hit)
       if (exclude.has(hit.addr)) {
         if (strongLine) excludedStrong.push({ addr: hit.addr, line: i })
         continue
@@ -264,8 +271,23 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
       }
     }
     const end = Math.min(next, c.line + 25)
-    const after = lines.slice(strong ? c.line + 1 : c.line, end).map((l) => l.trim()).filter((l) => l.length > 0)
-    let diagnostic = after.join('\n')
+    const own = lines[c.line] ?? ''
+    let diagnostic: string
+    if (strong && !isAddressLine(own, addressesIn(own).find((h) => h.addr === c.addr) ?? { index: 0, end: 0 })) {
+      // A Sendmail error line `554 <a@b>... reason`: its own words and the transcript lines just
+      // before it (back to "while talking to" or the previous recipient), not the lines after.
+      let from = c.line
+      const prev = k > 0 ? chosen[k - 1]!.line : -1
+      while (from > 0 && from - 1 > prev && c.line - from < 8) {
+        from--
+        if (/while talking to/i.test(lines[from] ?? '')) break
+      }
+      diagnostic = lines.slice(from, c.line + 1).map((l) => l.trim()).filter((l) => l.length > 0).join('\n')
+    } else {
+      // a transcript line `>>> RCPT To:<a@b>` names the command: keep it with the reply after it
+      const after = lines.slice(strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end).map((l) => l.trim()).filter((l) => l.length > 0)
+      diagnostic = after.join('\n')
+    }
     if (!/[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(diagnostic) || (!strong && diagnostic.length < 40)) {
       diagnostic = lines.map((l) => l.trim()).filter((l) => l.length > 0).join('\n')
     }

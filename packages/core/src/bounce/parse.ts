@@ -181,13 +181,43 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
  */
 export async function parseBounceMessage(raw: Uint8Array | string, options: ParseBounceOptions = {}): Promise<BounceReport> {
   try {
-    return await parseInner(raw, options)
+    return await parseInner(raw, options, 0)
   } catch {
     return emptyReport()
   }
 }
 
-async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions): Promise<BounceReport> {
+/** Most levels of bounces inside messages (forwarded or attached) that are opened. */
+const MAX_DEPTH = 2
+
+/**
+ * A bounce forwarded inline: its lines quoted with `> `. When the quoted lines hold DSN fields,
+ * return them with one level of quoting removed (a message of their own: header, blank line, body).
+ */
+function unquotedForward(text: string): string | undefined {
+  if (!/^>[ \t>]{0,8}(?:final|original)-recipient:/im.test(text)) return undefined
+  const lines = text.split('\n', 5000)
+  const first = lines.findIndex((l) => l.startsWith('>'))
+  if (first < 0) return undefined
+  const out: string[] = []
+  for (let i = first; i < lines.length; i++) {
+    const l = lines[i]!
+    out.push(l.startsWith('> ') ? l.slice(2) : l.startsWith('>') ? l.slice(1) : l)
+  }
+  return out.join('\n')
+}
+
+/** An attached message that is itself a delivery-status report (a bounce forwarded as an attachment). */
+function attachedReport(mail: ParsedMail): string | undefined {
+  for (const p of mail.parts) {
+    if (p.mimeType !== 'message/rfc822' && p.mimeType !== 'message/global') continue
+    const head = p.text.slice(0, 65_536)
+    if (/^content-type:[ \t]*multipart\/report/im.test(head) && /^(?:final|original)-recipient:/im.test(head)) return p.text
+  }
+  return undefined
+}
+
+async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions, depth: number): Promise<BounceReport> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
   const input = toBytes(raw, maxBytes)
   if (input === undefined) return emptyReport()
@@ -255,6 +285,15 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions)
     const reporting = inText.message.get('reporting-mta')
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
+  }
+
+  // 2b. A bounce forwarded inline ("> " quoting) or attached as a message of its own
+  if (depth < MAX_DEPTH) {
+    const inner = attachedReport(mail) ?? unquotedForward(mail.text)
+    if (inner !== undefined) {
+      const r = await parseInner(inner, options, depth + 1)
+      if (r.recipients.length > 0 && r.kind !== 'auto-reply' && r.kind !== 'not-a-bounce') return r
+    }
   }
 
   // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
