@@ -6,11 +6,13 @@
  * then times:
  * - `eventTimeSeries(groupBy: 'provider', bucketSeconds: 3600)` over the last 24 hours;
  * - `store.stats({ groupBy: 'provider' })` over the last 24 hours;
+ * - `rollupEvents` of the 48 hours (hourly, per provider), then the same 24-hour query with
+ *   `useRollup: true` (whole hours from the rollup table, the partial hour from events);
  * - `pruneEvents` of the oldest hour (retention), with the rows it deleted.
  * Tables use a dedicated prefix and are dropped at the end. Skipped, with a message, when
  * PostgreSQL does not answer (BG_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
-import { createBounceGuardDataSource, createTypeOrmBounceStore, eventTimeSeries, pruneEvents, runMigrations, tableNames } from '@bounce-guard/typeorm'
+import { createBounceGuardDataSource, createTypeOrmBounceStore, eventTimeSeries, pruneEvents, rollupEvents, runMigrations, tableNames } from '@bounce-guard/typeorm'
 
 const PG_URL = process.env.BG_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const PREFIX = `bg_agg${process.pid}_`
@@ -34,7 +36,7 @@ export async function run(): Promise<void> {
   }
   const t = tableNames({ tablePrefix: PREFIX })
   const drop = async () => {
-    for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${PREFIX}migrations`]) await ds.query(`DROP TABLE IF EXISTS "${name}"`)
+    for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${PREFIX}migrations`, `${PREFIX}event_rollup`]) await ds.query(`DROP TABLE IF EXISTS "${name}"`)
   }
   try {
     await drop()
@@ -94,6 +96,18 @@ export async function run(): Promise<void> {
       gmail = g ? `gmail: ${g.hardBounces.toLocaleString('en')} hard of ${(g.delivered + g.hardBounces + g.softBounces).toLocaleString('en')}` : ''
     }
     console.log(`store.stats({ groupBy: 'provider' }), 24 h: median ${median(st).toFixed(0)} ms (runs: ${st.map((x) => x.toFixed(0)).join(', ')} ms; ${gmail})`)
+
+    const r0 = performance.now()
+    const rolled = await rollupEvents(ds, { tablePrefix: PREFIX, since: new Date(now - 48 * HOUR), until: new Date(now) })
+    console.log(`rollupEvents, 48 h hourly per provider: ${rolled} rollup rows in ${(performance.now() - r0).toFixed(0)} ms (run it every few minutes over a trailing window)`)
+    const ru: number[] = []
+    const mid = new Date(now - 20 * 60_000) // 40 minutes of the current hour come from raw events
+    for (let k = 0; k < 5; k++) {
+      const t0 = performance.now()
+      await eventTimeSeries(ds, { tablePrefix: PREFIX, since: new Date(mid.getTime() - 24 * HOUR), until: mid, bucketSeconds: 3600, groupBy: 'provider', useRollup: true })
+      ru.push(performance.now() - t0)
+    }
+    console.log(`eventTimeSeries per provider, 24 h, useRollup: median ${median(ru).toFixed(1)} ms (runs: ${ru.map((x) => x.toFixed(1)).join(', ')} ms; target < 1000 ms)`)
 
     const p0 = performance.now()
     const deleted = await pruneEvents(ds, { tablePrefix: PREFIX, olderThan: new Date(now - 47 * HOUR), batchSize: 50_000 })

@@ -19,4 +19,4 @@ export {
   type ParsedDatabaseUrl,
 } from './data-source.js'
 export { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
-export { eventTimeSeries, refusalEvidence, pruneEvents, type EventTimeSeriesOptions, type EventTimeSeriesRow, type RefusalEvidenceOptions, type RefusalEvidenceRow, type PruneEventsOptions, type TimeSeriesGroupBy } from './timeseries.js'
+export { eventTimeSeries, refusalEvidence, pruneEvents, rollupEvents, ensureRollupTable, type RollupEventsOptions, type EventTimeSeriesOptions, type EventTimeSeriesRow, type RefusalEvidenceOptions, type RefusalEvidenceRow, type PruneEventsOptions, type TimeSeriesGroupBy } from './timeseries.js'

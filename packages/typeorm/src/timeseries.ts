@@ -33,6 +33,12 @@ export interface EventTimeSeriesOptions {
   bucketSeconds?: number
   /** @default 'none' */
   groupBy?: TimeSeriesGroupBy
+  /**
+   * Read complete buckets from the rollup table (see `rollupEvents`) and only the buckets after
+   * its last rolled-up bucket from the events table. Only for `groupBy: 'provider'` and a
+   * `bucketSeconds` that was rolled up; otherwise ignored. @default false
+   */
+  useRollup?: boolean
 }
 
 /** One bucket of one key. `sent` = delivered + hard + soft bounces (call-time refusals excluded). */
@@ -155,7 +161,60 @@ async function run(ds: DataSource, sql: string, values: unknown[]): Promise<Arra
  * const rows = await eventTimeSeries(ds, { since: new Date(Date.now() - 864e5), bucketSeconds: 3600, groupBy: 'provider' })
  */
 export async function eventTimeSeries(dataSource: DataSource, options: EventTimeSeriesOptions): Promise<EventTimeSeriesRow[]> {
+  if (!options?.useRollup || options.groupBy !== 'provider') return rawTimeSeries(dataSource, options)
   const d = dialect(dataSource)
+  const since = validDate(options.since, 'since')
+  const until = options.until === undefined ? new Date() : validDate(options.until, 'until')
+  const bucketSeconds = options.bucketSeconds ?? 3600
+  const rollup = rollupTable(options.tablePrefix)
+  const p = params(d)
+  let mark: number | undefined
+  try {
+    const r = await run(dataSource, `SELECT MAX(${q(d, 'bucket')}) AS m FROM ${q(d, rollup)} WHERE ${q(d, 'bucket_seconds')} = ${p.add(bucketSeconds)}`, p.values)
+    mark = r[0]?.m === null || r[0]?.m === undefined ? undefined : num(r[0].m) + bucketSeconds * 1000
+  } catch {
+    mark = undefined // no rollup table yet
+  }
+  const bucketMs = bucketSeconds * 1000
+  const first = Math.ceil(since.getTime() / bucketMs) * bucketMs // first whole bucket
+  const last = mark === undefined ? first : Math.min(mark, until.getTime() - (until.getTime() % bucketMs)) // end of whole rolled buckets
+  if (last <= first) return rawTimeSeries(dataSource, options)
+  const p2 = params(d)
+  const cols = ['delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused']
+  const rolled = await run(
+    dataSource,
+    `SELECT ${q(d, 'bucket')} AS b, ${q(d, 'k')} AS k, ${cols.map((c) => q(d, c)).join(', ')} FROM ${q(d, rollup)}` +
+      ` WHERE ${q(d, 'bucket_seconds')} = ${p2.add(bucketSeconds)} AND ${q(d, 'bucket')} >= ${p2.add(first)} AND ${q(d, 'bucket')} < ${p2.add(last)} ORDER BY 1, 2`,
+    p2.values,
+  )
+  // Partial buckets at either end come from the events table.
+  const rows: EventTimeSeriesRow[] = []
+  if (since.getTime() < first) rows.push(...(await rawTimeSeries(dataSource, { ...options, until: new Date(first) })))
+  rows.push(...rolled.map(toRow))
+  if (last < until.getTime()) rows.push(...(await rawTimeSeries(dataSource, { ...options, since: new Date(last), until })))
+  return rows
+}
+
+function toRow(r: Record<string, unknown>): EventTimeSeriesRow {
+  const delivered = num(r.delivered)
+  const hardBounces = num(r.hard_bounces)
+  const softBounces = num(r.soft_bounces)
+  return {
+    bucket: new Date(num(r.b)),
+    key: String(r.k),
+    sent: delivered + hardBounces + softBounces,
+    delivered,
+    hardBounces,
+    softBounces,
+    deferred: num(r.deferred),
+    complaints: num(r.complaints),
+    senderRejections: num(r.sender_rejections),
+    refusedBySuppression: num(r.refused),
+  }
+}
+
+/** Build the aggregate query (shared by `eventTimeSeries` and `rollupEvents`). */
+function timeSeriesSql(d: SqlDialect, options: EventTimeSeriesOptions): { sql: string; values: unknown[]; bucketMs: number } {
   const since = validDate(options?.since, 'since')
   const until = options.until === undefined ? new Date() : validDate(options.until, 'until')
   const bucketSeconds = options.bucketSeconds ?? 3600
@@ -184,25 +243,15 @@ export async function eventTimeSeries(dataSource: DataSource, options: EventTime
     ` FROM ${fromClause(d, table, groupBy)}` +
     ` WHERE ${at} >= ${p.add(since.getTime())} AND ${at} < ${p.add(until.getTime())}` +
     ` AND ${id('recipient')} NOT LIKE '@%'` +
-    ` GROUP BY ${bucket}${groupBy === 'none' ? '' : `, ${key}`} ORDER BY 1, 2`
-  const rows = await run(dataSource, sql, p.values)
-  return rows.map((r) => {
-    const delivered = num(r.delivered)
-    const hardBounces = num(r.hard_bounces)
-    const softBounces = num(r.soft_bounces)
-    return {
-      bucket: new Date(num(r.b)),
-      key: String(r.k),
-      sent: delivered + hardBounces + softBounces,
-      delivered,
-      hardBounces,
-      softBounces,
-      deferred: num(r.deferred),
-      complaints: num(r.complaints),
-      senderRejections: num(r.sender_rejections),
-      refusedBySuppression: num(r.refused),
-    }
-  })
+    ` GROUP BY ${bucket}${groupBy === 'none' ? '' : `, ${key}`}`
+  return { sql, values: p.values, bucketMs }
+}
+
+async function rawTimeSeries(dataSource: DataSource, options: EventTimeSeriesOptions): Promise<EventTimeSeriesRow[]> {
+  const d = dialect(dataSource)
+  const { sql, values } = timeSeriesSql(d, options)
+  const rows = await run(dataSource, `${sql} ORDER BY 1, 2`, values)
+  return rows.map(toRow)
 }
 
 /** Options of `refusalEvidence`. */
@@ -310,5 +359,75 @@ export async function pruneEvents(dataSource: DataSource, options: PruneEventsOp
     }
     total += affected
     if (affected < batch) return total
+  }
+}
+
+/** Name of the rollup table for a prefix. */
+function rollupTable(prefix: string | undefined): string {
+  return `${tableNames(prefix === undefined ? {} : { tablePrefix: prefix }).prefix}event_rollup`
+}
+
+/** Options of `rollupEvents`. */
+export interface RollupEventsOptions {
+  /** @default "bg_" */
+  tablePrefix?: string
+  /** Start of the period to (re)compute; rounded down to a bucket boundary. */
+  since: Date
+  /** End of the period (exclusive); rounded down to a bucket boundary, so the current bucket is never rolled up. @default now */
+  until?: Date
+  /** @default 3600 */
+  bucketSeconds?: number
+}
+
+/**
+ * Create the rollup table when missing (`<prefix>event_rollup`, portable DDL). Idempotent. Holds
+ * per-provider counts per bucket; a few hundred rows a day, whatever the traffic.
+ */
+export async function ensureRollupTable(dataSource: DataSource, options: { tablePrefix?: string } = {}): Promise<void> {
+  const d = dialect(dataSource)
+  const t = q(d, rollupTable(options.tablePrefix))
+  const cols = ['delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused'].map((c) => `${q(d, c)} BIGINT NOT NULL`).join(', ')
+  await run(
+    dataSource,
+    `CREATE TABLE IF NOT EXISTS ${t} (${q(d, 'bucket_seconds')} INTEGER NOT NULL, ${q(d, 'bucket')} BIGINT NOT NULL, ${q(d, 'k')} VARCHAR(255) NOT NULL, ${cols},` +
+      ` PRIMARY KEY (${q(d, 'bucket_seconds')}, ${q(d, 'bucket')}, ${q(d, 'k')}))`,
+    [],
+  )
+}
+
+/**
+ * Roll events up into per-provider buckets: recomputes every complete bucket in [since, until)
+ * from the events table and replaces those rows (idempotent, in one transaction). Run it every
+ * few minutes over a trailing window long enough for late outcomes (DSNs can arrive hours later;
+ * e.g. the last 2 days), then read with `eventTimeSeries({ groupBy: 'provider', useRollup: true })`.
+ * Rolled-up buckets survive `pruneEvents`, so reports keep their history after raw events go.
+ * Returns the number of rollup rows written.
+ */
+export async function rollupEvents(dataSource: DataSource, options: RollupEventsOptions): Promise<number> {
+  const d = dialect(dataSource)
+  const bucketSeconds = options?.bucketSeconds ?? 3600
+  const bucketMs = bucketSeconds * 1000
+  const sinceMs = validDate(options?.since, 'since').getTime()
+  const untilMs = (options.until === undefined ? new Date() : validDate(options.until, 'until')).getTime()
+  const from = sinceMs - (sinceMs % bucketMs)
+  const to = untilMs - (untilMs % bucketMs)
+  if (to <= from) return 0
+  await ensureRollupTable(dataSource, options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix })
+  const { sql, values } = timeSeriesSql(d, { ...options, since: new Date(from), until: new Date(to), bucketSeconds, groupBy: 'provider' })
+  const t = q(d, rollupTable(options.tablePrefix))
+  const cols = ['bucket_seconds', 'bucket', 'k', 'delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused'].map((c) => q(d, c)).join(', ')
+  // The aggregate query's placeholders are $1/$2 (or ?, ?): the DELETE uses its own.
+  const del = d === 'postgres' ? `DELETE FROM ${t} WHERE ${q(d, 'bucket_seconds')} = $1 AND ${q(d, 'bucket')} >= $2 AND ${q(d, 'bucket')} < $3` : `DELETE FROM ${t} WHERE ${q(d, 'bucket_seconds')} = ? AND ${q(d, 'bucket')} >= ? AND ${q(d, 'bucket')} < ?`
+  const ins = `INSERT INTO ${t} (${cols}) SELECT ${bucketSeconds}, x.b, x.k, x.delivered, x.hard_bounces, x.soft_bounces, x.deferred, x.complaints, x.sender_rejections, x.refused FROM (${sql}) x`
+  try {
+    return await dataSource.transaction(async (em) => {
+      await em.query(del, [bucketSeconds, from, to])
+      await em.query(ins, values)
+      const p = params(d)
+      const n = (await em.query(`SELECT COUNT(*) AS n FROM ${t} WHERE ${q(d, 'bucket_seconds')} = ${p.add(bucketSeconds)} AND ${q(d, 'bucket')} >= ${p.add(from)} AND ${q(d, 'bucket')} < ${p.add(to)}`, p.values)) as Array<{ n: unknown }>
+      return num(n[0]?.n)
+    })
+  } catch (err) {
+    throw new BounceGuardError('ESTORE', `${PKG}: rollupEvents failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
 }

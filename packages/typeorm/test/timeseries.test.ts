@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BounceClassification, BounceEvent, EventType } from '@bounce-guard/core'
 import { BounceGuardError } from '@bounce-guard/core'
-import { eventTimeSeries, pruneEvents, refusalEvidence } from '../src/index.js'
+import { eventTimeSeries, pruneEvents, refusalEvidence, rollupEvents } from '../src/index.js'
 import { createFixture, serverAvailable, type StoreFixture, type TargetName } from './db-fixture.js'
 
 const HOUR = 3_600_000
@@ -71,7 +71,10 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
       // a domain summary row (the guard's hostunknown memory) must not be counted
       await store.recordEvent({ recipient: '@gmail.com', domain: 'gmail.com', type: 'deferred', at: new Date(T0), source: 'smtp', classification: HARD })
     })
-    afterAll(async () => fx?.cleanup())
+    afterAll(async () => {
+      if (fx?.ds.isInitialized) await fx.ds.query(`DROP TABLE IF EXISTS ${target === 'mariadb' ? `\`${fx.prefix}event_rollup\`` : `"${fx.prefix}event_rollup"`}`)
+      await fx?.cleanup()
+    })
 
     it('per provider, hourly buckets computed in SQL match a count made in JS', async () => {
       const rows = await eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 6 * HOUR), bucketSeconds: 3600, groupBy: 'provider' })
@@ -105,6 +108,26 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
       expect(rows[0]).toMatchObject({ reasons: { blocked: 60 }, blocklists: { spamhaus: 60 }, ruleIds: { 'blocklist.spamhaus': 60 }, sample: '550 5.7.1 blocked using Spamhaus' })
       const byProvider = await refusalEvidence(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), groupBy: 'provider', until: new Date(T0 + 6 * HOUR) })
       expect(byProvider[0]).toMatchObject({ key: 'microsoft', count: 90, blocklists: { spamhaus: 60, microsoft: 30 }, reasons: { blocked: 90 } })
+    })
+
+    it('rollup: whole buckets from the rollup table, partial ends from events, same numbers', async () => {
+      const base = { tablePrefix: fx.prefix, bucketSeconds: 3600, groupBy: 'provider' as const }
+      // nothing rolled yet: the raw path
+      const window = { since: new Date(T0 + 30 * 60_000), until: new Date(T0 + 5 * HOUR + 20 * 60_000) }
+      const raw = await eventTimeSeries(fx.ds, { ...base, ...window })
+      expect(await eventTimeSeries(fx.ds, { ...base, ...window, useRollup: true })).toEqual(raw)
+      // roll up hours 0-4 (the until is cut to a bucket boundary: hour 4 is not rolled)
+      const written = await rollupEvents(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 4 * HOUR + 59 * 60_000) })
+      expect(written).toBe(raw.filter((r) => r.bucket.getTime() < T0 + 4 * HOUR).length)
+      expect(await rollupEvents(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 4 * HOUR) })).toBe(written) // idempotent
+      expect(await eventTimeSeries(fx.ds, { ...base, ...window, useRollup: true })).toEqual(raw)
+      // the rollup really is read: change a rolled count and see it come back
+      const t = target === 'mariadb' ? `\`${fx.prefix}event_rollup\`` : `"${fx.prefix}event_rollup"`
+      await fx.ds.query(`UPDATE ${t} SET delivered = delivered + 1000 WHERE bucket = ${T0 + HOUR} AND k = 'gmail'`)
+      const patched = await eventTimeSeries(fx.ds, { ...base, ...window, useRollup: true })
+      const g = (rows: typeof raw) => rows.find((r) => r.key === 'gmail' && r.bucket.getTime() === T0 + HOUR)!.delivered
+      expect(g(patched)).toBe(g(raw) + 1000)
+      await fx.ds.query(`UPDATE ${t} SET delivered = delivered - 1000 WHERE bucket = ${T0 + HOUR} AND k = 'gmail'`)
     })
 
     it('bad options are typed errors', async () => {
