@@ -45,12 +45,14 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.1.0 Sender denied',
     '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
   ]),
-  g('relaying', 'norelaying', ['relay access denied', 'relaying denied', 'relay not permitted', 'relaying not permitted', 'relaying not allowed', 'not permitted to relay', 'unable to relay', 'we do not relay', 'relay denied', 'not allowed to relay', 'relaying prohibited', 'relay prohibited', 'relay not allowed', 'no relaying', "isn't in my list of allowed rcpthosts", 'is not in my list of allowed rcpthosts', 'relaying to', 'relaying mail to', 'is not a local domain'], [
+  g('relaying', 'norelaying', ['relay access denied', 'relaying denied', 'relay not permitted', 'relaying not permitted', 'relaying not allowed', 'not permitted to relay', 'unable to relay', 'we do not relay', 'relay denied', 'not allowed to relay', 'relaying prohibited', 'relay prohibited', 'relay not allowed', 'no relaying', "isn't in my list of allowed rcpthosts", 'is not in my list of allowed rcpthosts', 'relaying to', 'relaying mail to', 'is not a local domain', 'insecure mail relay', 'not configured to relay'], [
     '554 5.7.1 <someone@example.com>: Relay access denied',
     '550 5.7.1 Unable to relay for someone@example.com',
     "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
     '550 relay not permitted',
     '550 5.7.1 Relaying denied. IP name lookup failed [1.2.3.4]',
+    '550 Insecure Mail Relay',
+    '501 Rcpt-To validation failed: RCPT TO not accepted: 5.7.1 This system is not configured to relay mail (r) from <bob@example.org> to <someone@example.jp> for 127.0.0.1',
   ], { pattern: /relay|rcpthosts|not a local domain/ }),
   g('moved', 'hasmoved', ['mailbox has moved', 'address has changed', 'user has moved', 'account has moved', 'has moved to', 'user not local; please try', 'no forwarding address', 'address has been changed', 'moved permanently to'], [
     '550 5.1.6 <someone@example.com>: Mailbox has moved, no forwarding address',
@@ -102,10 +104,11 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '451 4.7.1 Please try again later (greylisting)',
     '451 Greylisted, please try again in 300 seconds',
   ]),
-  g('ptr', 'requireptr', ['reverse dns', 'reverse-dns', 'ptr record', 'ptr resource record', 'rdns', 'reverse lookup', 'cannot find your hostname', 'cannot find your reverse hostname', 'ip name lookup failed', 'no ptr', 'missing ptr', 'reverse address', 'reverse hostname', 'reverse mapping', 'fcrdns', 'forward confirmed reverse', 'pointer record', 'does not resolve to your ip', 'no reverse'], [
+  g('ptr', 'requireptr', ['reverse dns', 'reverse-dns', 'ptr record', 'ptr resource record', 'rdns', 'reverse lookup', 'cannot find your hostname', 'cannot find your reverse hostname', 'ip name lookup failed', 'no ptr', 'missing ptr', 'reverse address', 'reverse hostname', 'reverse mapping', 'fcrdns', 'forward confirmed reverse', 'pointer record', 'does not resolve to your ip', 'no reverse', 'unverifyable sending ip', 'unverifiable sending ip'], [
     '450 4.7.1 Client host rejected: cannot find your hostname, [1.2.3.4]',
     '550 5.7.1 Client host rejected: cannot find your reverse hostname, [1.2.3.4]',
     '554 5.7.1 Your IP has no reverse DNS (rDNS); see https://example.net/rdns',
+    '450 service permits 2 unverifyable sending IPs - example.org is not 192.0.2.1',
   ]),
   g('dnsbl', 'blocked', ['blocked using', 'listed in', 'listed at', 'listed on', 'listed by', 'blacklisted', 'blocklisted', 'blacklist', 'blocklist', 'block list', 'black list', 'dnsbl', 'rbl', 'realtime blackhole', 'is listed', 'found on one or more'], [
     '554 5.7.1 Service unavailable; Client host [1.2.3.4] blocked using dnsbl.example.net; see https://dnsbl.example.net/lookup?1.2.3.4',
@@ -128,9 +131,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '554 5.7.1 Client host blocked for spamming issue',
     '550 5.7.1 Your IP has been blocked due to abuse',
   ]),
-  g('dynamic-ip', 'blocked', ['dynamic ip', 'dynamic address', 'dynamic ips', 'dynamically assigned', 'residential ip', 'dial-up', 'dialup', 'generic rdns', 'looks like a dynamic', 'end-user ip'], [
+  g('dynamic-ip', 'blocked', ['dynamic ip', 'dynamic address', 'dynamic ips', 'dynamically assigned', 'residential ip', 'dial-up', 'dialup', 'generic rdns', 'looks like a dynamic', 'end-user ip', 'smtp server of your isp', 'use your isp', "use your provider's smtp", 'use the smtp server of your provider'], [
     '550 5.7.1 Mail from dynamic IP addresses is not accepted, use your ISP relay',
     '554 5.7.1 Client host rejected: Looks like a dynamic IP (1-2-3-4.dyn.example.net)',
+    '550 5.7.0 <bob@example.org>... Please use the smtp server of your ISP.',
   ]),
   g('virus', 'virusdetected', ['virus', 'malware', 'infected', 'trojan', 'malicious content', 'malicious attachment', 'phishing', 'eicar'], [
     '550 5.7.1 Message rejected: virus found (Eicar-Test-Signature)',
@@ -184,14 +188,15 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g('size-limit-admin', 'exceedlimit', ['message length exceeds administrative limit', 'exceeds administrative limit'], [
     '552 5.2.3 Message length exceeds administrative limit',
   ]),
-  g('message-too-big', 'mesgtoobig', ['message size exceeds', 'message too large', 'message is too large', 'message too big', 'message is too big', 'size limit', 'exceeds size limit', 'size exceeds', 'exceeded the maximum message size', 'exceeds the maximum message size', 'exceeds maximum message size', 'exceeds the maximum size', 'maximum message size', 'message size', 'message file too big', 'mail size', 'too large for this system', 'email is too large', 'message exceeds', 'exceeds the size'], [
+  g('message-too-big', 'mesgtoobig', ['message size exceeds', 'message too large', 'message is too large', 'message too big', 'message is too big', 'size limit', 'exceeds size limit', 'size exceeds', 'exceeded the maximum message size', 'exceeds the maximum message size', 'exceeds maximum message size', 'exceeds the maximum size', 'maximum message size', 'message size', 'message file too big', 'mail size', 'too large for this system', 'email is too large', 'message exceeds', 'exceeds the size', 'line limit exceeded'], [
     '552 5.3.4 Message size exceeds fixed limit',
+    '500 Line limit exceeded',
     '552 5.3.4 Message size exceeds fixed maximum message size',
     '552 Message size exceeds maximum permitted',
     '552 5.2.3 Message too large',
     '554 5.3.4 message file too big',
     '552 5.3.4 Error: message file too big',
-  ], { pattern: /size|too (?:large|big)|message exceeds/ }),
+  ], { pattern: /size|too (?:large|big)|message exceeds|line limit exceeded/ }),
   g('not-rfc-compliant', 'notcompliantrfc', ['rfc 5322', 'rfc5322', 'rfc 2822', 'rfc2822', 'rfc 822', 'rfc822', 'duplicate header', 'multiple from', 'multiple subject', 'more than one from', 'missing date header', 'missing message-id', 'no message-id', 'message-id header', 'bare lf', 'bare linefeed', 'not compliant with rfc', 'non-compliant', 'not rfc compliant', 'malformed header', 'header is missing', 'missing required header', 'invalid header', 'header syntax', 'header field'], [
     '550 5.7.1 Message is not RFC 5322 compliant: duplicate headers',
     '554 5.6.0 Message contains bare LF and is violating 822.bis section 2.3',
@@ -248,8 +253,11 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'Message was not delivered within 3 days; giving up',
     'Undeliverable after 5 days in queue'
   ]),
-  g('refused-by-server', 'blocked', ['connection refused', 'connection rejected', 'refused'], [
+  g('refused-by-host', 'blocked', ['connection refused by'], [
+    'Deferred: Connection refused by mx.example.ne.jp.',
     '554 Connection refused by mx.example.com',
+  ]),
+  g('refused-by-server', 'blocked', ['connection refused', 'connection rejected', 'refused'], [
     '554 5.7.1 Connection refused',
     '421 4.7.0 Connection refused from your network',
   ], { codes: [421, 450, 451, 454, 550, 553, 554, 521, 571] }),
