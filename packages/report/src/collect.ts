@@ -217,6 +217,17 @@ export async function collectReportData(store: BounceStore, options: CollectRepo
   const notes: string[] = []
 
   const reasons = (await store.stats({ since, until, groupBy: 'reason' })).filter((r) => r.key !== 'delivered')
+  // Complaints carry no classification and land under `undefined`: list them on their own row.
+  const complaints = reasons.reduce((n, r) => n + (r.key === 'undefined' ? r.complaints : 0), 0)
+  if (complaints > 0) {
+    for (const r of reasons) {
+      if (r.key !== 'undefined') continue
+      r.sent -= r.complaints
+      r.complaints = 0
+    }
+    reasons.push({ key: 'complaint', sent: complaints, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints, senderRejections: 0, bounceRate: 0 })
+  }
+  for (let i = reasons.length - 1; i >= 0; i--) if (reasons[i]!.sent <= 0) reasons.splice(i, 1)
 
   let series: ReportSeriesRow[] = []
   if (options.timeSeries) {

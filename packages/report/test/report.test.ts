@@ -80,6 +80,8 @@ describe('collectReportData', () => {
     expect(gmail.hardBounces).toBe(counts.gmailHard)
     expect(data.reasons.find((r) => r.key === 'userunknown')!.hardBounces).toBe(counts.gmailHard)
     expect(data.reasons.some((r) => r.key === 'delivered')).toBe(false)
+    expect(data.reasons.find((r) => r.key === 'complaint')).toMatchObject({ sent: counts.complaints, complaints: counts.complaints })
+    expect(data.reasons.some((r) => r.key === 'undefined')).toBe(false)
   })
 
   it('hourly series per provider: day 2 carries the higher gmail bounce rate', () => {
