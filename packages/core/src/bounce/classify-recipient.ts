@@ -143,10 +143,15 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   } else if ((cmd === 'CONN' || cmd === 'HELO' || cmd === 'EHLO') && AT_CONNECT_MEANS_BLOCKED.has(c.reason)) {
     c = { ...c, reason: 'blocked', hard: false, scope: 'sender', ruleId: `${c.ruleId}+at-connect` }
   }
-  const temporary = reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus?.startsWith('4.') === true
+  // no code and no status: a bare "Connection timed out" from the MTA that gave up says nothing permanent
+  const temporary = reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus === undefined || reply.enhancedStatus.startsWith('4.')
   if (facts.final && temporary && c.reason === 'networkerror' && /timed? ?out|unable to connect/i.test(diag)) {
     // The MTA gave up after connections kept timing out: the message expired in its queue.
     c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+gave-up` }
+  }
+  if (action === 'expired' && (c.reason === 'undefined' || c.reason === 'onhold' || c.reason === 'networkerror' || c.reason === 'systemerror')) {
+    // `Action: expired` (SendGrid and others, beside RFC 3464's list): the queue lifetime ran out
+    c = { ...c, reason: 'expired', hard: false, scope: 'network', ruleId: `${c.ruleId}+action-expired` }
   }
   if (action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) {
     c = { ...c, reason: 'expired', hard: false, scope: 'network', ruleId: 'bounce.delayed' }

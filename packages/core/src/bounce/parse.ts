@@ -143,7 +143,23 @@ function meaningful(d: string | undefined): boolean {
   return d !== undefined && /[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(stripType(d))
 }
 
-function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, noticeFor: () => NoticeRecipient[], noticeText: () => string): BounceRecipient[] {
+/**
+ * The notice's words on the line naming `rcpt` (`postmaster@example.org: Domain does not exist`), for
+ * a DSN recipient the notice scan skipped (e.g. a system address such as postmaster).
+ */
+function lineAbout(lines: readonly string[], rcpt: string): string | undefined {
+  if (!rcpt.includes('@')) return undefined
+  for (const l of lines) {
+    if (l.length > 2000) continue
+    const at = l.toLowerCase().indexOf(rcpt)
+    if (at === -1) continue
+    const rest = `${l.slice(0, at)} ${l.slice(at + rcpt.length)}`.replace(/^[\s<>:;,()"'-]+|[\s<>:;,()"'-]+$/g, '')
+    if (meaningful(rest)) return rest
+  }
+  return undefined
+}
+
+function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, noticeFor: () => NoticeRecipient[], noticeText: () => string, split: { lines: string[] }): BounceRecipient[] {
   const out: BounceRecipient[] = []
   for (const b of blocks) {
     const rcpt = cleanAddress(b.get('final-recipient') ?? b.get('original-recipient') ?? b.get('x-actual-recipient') ?? '').toLowerCase()
@@ -157,7 +173,8 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
     let diag = b.get('diagnostic-code')
     if (!meaningful(diag)) {
       const hit = noticeFor().find((n) => n.recipient === rcpt) ?? (blocks.length === 1 ? noticeFor()[0] : undefined)
-      if (hit && meaningful(hit.diagnostic)) diag = diag ? `${diag}\n${hit.diagnostic}` : hit.diagnostic
+      const text = hit && meaningful(hit.diagnostic) ? hit.diagnostic : lineAbout(split.lines, rcpt)
+      if (text !== undefined) diag = diag ? `${diag}\n${text}` : text
     }
     if (diag) facts.diagnostic = diag
     const near = noticeFor().find((n) => n.recipient === rcpt)
@@ -274,14 +291,14 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions,
     if (p.mimeType !== 'message/delivery-status' && p.mimeType !== 'message/global-delivery-status') continue
     const dsn = parseDeliveryStatus(p.text)
     if (dsn.recipients.length === 0) continue
-    const recipients = fromDsn(mail, dsn.recipients, dsn.message, noticeFor, noticeText)
+    const recipients = fromDsn(mail, dsn.recipients, dsn.message, noticeFor, noticeText, split)
     const reporting = dsn.message.get('reporting-mta')
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
   }
   const inText = mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') ? parseDeliveryStatus(mail.text) : undefined
   if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
-    const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText)
+    const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText, split)
     const reporting = inText.message.get('reporting-mta')
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }

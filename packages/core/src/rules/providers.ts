@@ -471,6 +471,19 @@ const european: ReplyRule[] = [
     examples: ['554 5.7.1 Refus de connexion en provenance de votre IP. Connection refused from your IP. OFR_506 [506]', '550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issue. OFR006_102 Ref http://csi.cloudmark.com'],
   },
   {
+    // Orange's code 505 is its own temporary trouble ("service refused, please try later"), not a block
+    id: 'orange.service-refused-505', provider: 'orange', reason: 'systemerror',
+    keywords: ['service refuse. veuillez essayer plus tard'],
+    pattern: /_505\b|\[505\]/,
+    examples: ['421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]'],
+  },
+  {
+    // Orange's code 506 after DATA: the content was refused as spam
+    id: 'orange.mail-rejected', provider: 'orange', reason: 'spamdetected',
+    keywords: ['mail rejete. mail rejected'],
+    examples: ['550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]'],
+  },
+  {
     id: 'orange.service-refused', provider: 'orange', reason: 'blocked',
     keywords: ['service refuse. veuillez essayer plus tard'],
     examples: ['421 mwinf5c10 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR004_104 [104]'],
