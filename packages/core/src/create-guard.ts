@@ -21,6 +21,17 @@ import type { BounceClassification, BounceDecision, BounceEvent, ClassifyContext
 
 const PKG = '@bounce-guard/core (guard)'
 const EVENT_TYPES: readonly EventType[] = ['delivered', 'deferred', 'bounced', 'complaint', 'auto-reply', 'suppressed']
+/** Outcome types `enqueue` queues: `decide()` answers `none` for them whatever the history. */
+const WRITE_BEHIND_TYPES: ReadonlySet<EventType> = new Set(['delivered', 'suppressed', 'auto-reply'])
+/** Failures in a row after which one event that fails alone (not for unavailability) is dropped. */
+const POISON_ATTEMPTS = 5
+const RETRY_MAX_MS = 30_000
+
+interface QueuedEvent {
+  event: BounceEvent
+  decision: BounceDecision
+}
+
 /** Longest reply text stored with an event; longer replies are cut. */
 export const MAX_STORED_REPLY = 2000
 
@@ -52,6 +63,45 @@ export interface CreateBounceGuardOptions {
    * calls per `hostunknown` event only. @default true
    */
   domainMemory?: boolean
+  /** Tuning of the write-behind queue that `enqueue()` feeds. @default see `WriteBehindOptions` */
+  writeBehind?: WriteBehindOptions
+}
+
+/**
+ * The write-behind queue behind `guard.enqueue()`: outcomes whose policy decision is always
+ * `none` (deliveries, call-time refusals, auto-replies) are queued and written in batches with
+ * `store.recordEvents` (one transaction per batch), instead of one store write per outcome.
+ */
+export interface WriteBehindOptions {
+  /** Most events in one store write. @default 500 */
+  maxBatch?: number
+  /**
+   * Most events waiting to be written. When full, `enqueue()` waits for room (backpressure):
+   * nothing is dropped for lack of space. @default 10000
+   */
+  maxQueued?: number
+  /**
+   * How long the first queued event waits for others before a write starts, in milliseconds.
+   * `0` writes on the next turn of the event loop. Whatever the value, events that arrive while
+   * a write runs wait for it and go together in the next write (group commit). @default 0
+   */
+  delayMs?: number
+  /** Pause after a failed write, doubled on each further failure up to 30 s. @default 1000 */
+  retryDelayMs?: number
+}
+
+/** Result of `enqueue`. */
+export interface EnqueueResult {
+  /** The event as it will be stored (normalised recipient, classification, time). */
+  event: BounceEvent
+  /** The policy's decision; always `none` for the queued types (they change nothing at once). */
+  decision: BounceDecision
+  /**
+   * True when the event waits in the write-behind queue; false when it was recorded at once
+   * (an outcome type that is not queued; see `enqueue`), then `result` holds the record.
+   */
+  queued: boolean
+  result?: RecordResult
 }
 
 /** Input of `scheduleRetry`. */
@@ -78,6 +128,24 @@ export interface CoreBounceGuard extends BounceGuard {
   readonly policy: Readonly<BouncePolicy>
   /** Store a retry job for a `retry` decision; returns the job. Throws `ESTORE` on store failure. */
   scheduleRetry(input: ScheduleRetryInput): Promise<RetryJob>
+  /**
+   * Record an outcome *later*, in a batch: for callers that do not need the stored state now
+   * (a delivery's decision is always `none`). `delivered`, `suppressed` and `auto-reply` outcomes
+   * are validated and normalised at once (bad input throws as in `record`), then queued; the
+   * promise resolves as soon as the event is in the queue (at once unless the queue is full). The
+   * queue is written with `store.recordEvents` when the store has it (else event by event), in
+   * order; the `delivered` event is emitted after the write. A failed write emits `error`, keeps
+   * the events and is retried with backoff; only an event that fails on its own five times in a
+   * row for a reason other than `ESTORE_UNAVAILABLE`, or the whole queue when the store was
+   * closed under the guard, is dropped, each time with an `error` event. `record()` of a
+   * recipient with queued events writes the queue first, so each recipient's events keep their
+   * order. Other outcome types are recorded at once (`queued: false`, `result` set).
+   */
+  enqueue(outcome: DeliveryOutcome): Promise<EnqueueResult>
+  /** Write the write-behind queue now. Rejects with the store's error when a write fails (the events stay queued). */
+  flush(): Promise<void>
+  /** Events waiting in the write-behind queue. */
+  readonly pendingWrites: number
 }
 
 /** The classifier used when none is injected. */
@@ -124,6 +192,21 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   readonly #classify: ReplyClassifier | undefined
   readonly #normalize: NormalizeOptions
   readonly #domainMemory: boolean
+  readonly #wbMaxBatch: number
+  readonly #wbMaxQueued: number
+  readonly #wbDelayMs: number
+  readonly #wbRetryMs: number
+  readonly #wb: QueuedEvent[] = []
+  /** Queued events per recipient, so `record()` knows when it must write the queue first. */
+  readonly #wbRecipients = new Map<string, number>()
+  #wbDraining: Promise<void> | undefined
+  #wbScheduled = false
+  #wbTimer: NodeJS.Timeout | undefined
+  #wbFailures = 0
+  /** Events still to write one by one after a batch failed for a reason other than unavailability. */
+  #wbIsolate = 0
+  #wbRoom: Array<() => void> = []
+  #closed = false
 
   constructor(o: CreateBounceGuardOptions) {
     super()
@@ -135,6 +218,16 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     this.#classify = o.classify
     this.#normalize = o.normalize ?? {}
     this.#domainMemory = o.domainMemory ?? true
+    const wb = o.writeBehind ?? {}
+    const int = (v: unknown, def: number, min: number, name: string): number => {
+      if (v === undefined) return def
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: writeBehind.${name} must be a number >= ${min}`)
+      return Math.floor(v)
+    }
+    this.#wbMaxBatch = int(wb.maxBatch, 500, 1, 'maxBatch')
+    this.#wbMaxQueued = int(wb.maxQueued, 10_000, 1, 'maxQueued')
+    this.#wbDelayMs = int(wb.delayMs, 0, 0, 'delayMs')
+    this.#wbRetryMs = int(wb.retryDelayMs, 1000, 1, 'retryDelayMs')
   }
 
   now(): Date {
@@ -196,7 +289,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     }
   }
 
-  async record(outcome: DeliveryOutcome): Promise<RecordResult> {
+  /** Validate, normalise and classify an outcome into the event to store. Throws on bad input. */
+  #prepare(outcome: DeliveryOutcome): { event: BounceEvent; classification: BounceClassification | undefined; useDomainMemory: boolean } {
     if (!outcome || typeof outcome !== 'object') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: record() expects an outcome object`)
     if (!EVENT_TYPES.includes(outcome.type)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: unknown outcome type ${JSON.stringify(String(outcome.type))}`)
     if (outcome.at !== undefined && !validDate(outcome.at)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: outcome.at must be a valid Date`)
@@ -221,6 +315,14 @@ class Guard extends EventEmitter implements CoreBounceGuard {
 
     const useDomainMemory =
       this.#domainMemory && classification?.reason === 'hostunknown' && (classification.hard || classification.permanent) && event.type !== 'delivered'
+    return { event, classification, useDomainMemory }
+  }
+
+  async record(outcome: DeliveryOutcome): Promise<RecordResult> {
+    const { event, classification, useDomainMemory } = this.#prepare(outcome)
+    // Keep each recipient's events in order: write what the queue holds for it first.
+    if (this.#wbRecipients.has(event.recipient)) await this.flush()
+    const domain = event.domain
     const domainKey = `@${domain}`
     let domainState: RecipientState | undefined
     let state: RecipientState
@@ -303,7 +405,144 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     return job
   }
 
+  get pendingWrites(): number {
+    return this.#wb.length
+  }
+
+  async enqueue(outcome: DeliveryOutcome): Promise<EnqueueResult> {
+    const { event, useDomainMemory } = this.#prepare(outcome)
+    if (!WRITE_BEHIND_TYPES.has(event.type) || useDomainMemory) {
+      const result = await this.record(outcome)
+      return { event: result.event, decision: result.decision, queued: false, result }
+    }
+    if (this.#closed) throw new BounceGuardError('ESTORE_CLOSED', `${PKG}: enqueue() after close()`)
+    while (this.#wb.length >= this.#wbMaxQueued) {
+      this.#scheduleDrain()
+      await new Promise<void>((resolve) => this.#wbRoom.push(resolve))
+    }
+    const decision = decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
+    this.#wb.push({ event, decision })
+    this.#wbRecipients.set(event.recipient, (this.#wbRecipients.get(event.recipient) ?? 0) + 1)
+    this.#scheduleDrain()
+    return { event, decision, queued: true }
+  }
+
+  async flush(): Promise<void> {
+    while (this.#wb.length > 0) {
+      if (this.#wbTimer) {
+        clearTimeout(this.#wbTimer)
+        this.#wbTimer = undefined
+      }
+      await this.#drain()
+    }
+  }
+
+  /** Start a write soon, unless one runs, is scheduled, or waits out a failure. */
+  #scheduleDrain(): void {
+    if (this.#wbDraining || this.#wbScheduled || this.#wbTimer || this.#wb.length === 0) return
+    this.#wbScheduled = true
+    const go = (): void => {
+      this.#wbScheduled = false
+      this.#drain().catch(() => undefined) // reported through the error event; retried by the timer
+    }
+    if (this.#wbDelayMs > 0) setTimeout(go, this.#wbDelayMs)
+    else setImmediate(go)
+  }
+
+  #drain(): Promise<void> {
+    if (!this.#wbDraining) {
+      this.#wbDraining = this.#drainLoop().finally(() => {
+        this.#wbDraining = undefined
+      })
+    }
+    return this.#wbDraining
+  }
+
+  async #drainLoop(): Promise<void> {
+    while (this.#wb.length > 0) {
+      const batched = typeof this.store.recordEvents === 'function' && this.#wbIsolate === 0
+      const batch = this.#wb.slice(0, batched ? this.#wbMaxBatch : 1)
+      const events = batch.map((q) => q.event)
+      let results: Array<{ state: RecipientState; duplicate: boolean }>
+      try {
+        results = batched ? await (this.store.recordEvents as NonNullable<BounceStore['recordEvents']>)(events) : [await this.store.recordEvent(events[0] as BounceEvent)]
+      } catch (err) {
+        if (this.#writeFailed(err, batch)) continue
+        throw storeError(err, 'recordEvents (write-behind)')
+      }
+      this.#wbFailures = 0
+      if (this.#wbIsolate > 0) this.#wbIsolate = Math.max(0, this.#wbIsolate - batch.length)
+      this.#dequeue(batch.length)
+      batch.forEach((q, i) => {
+        const r = results[i]
+        if (!r || r.duplicate || q.event.type !== 'delivered') return
+        this.#emit('delivered', { event: q.event, state: r.state, decision: q.decision, duplicate: false })
+      })
+    }
+  }
+
+  /** Handle a failed write; true = go on at once (the failing events were split or dropped). */
+  #writeFailed(err: unknown, batch: QueuedEvent[]): boolean {
+    const e = storeError(err, 'recordEvents (write-behind)')
+    this.#wbFailures++
+    if (e.code === 'ESTORE_CLOSED') {
+      const n = this.#wb.length
+      this.#dequeue(n)
+      this.#fail(new BounceGuardError('ESTORE_CLOSED', `${PKG}: the store was closed; ${n} queued outcome(s) could not be written and are dropped`, { cause: e, details: { dropped: n } }), 'recordEvents (write-behind)')
+      return true
+    }
+    if (e.code !== 'ESTORE_UNAVAILABLE') {
+      if (batch.length > 1) {
+        // All or nothing: nothing of the batch was written. Find the event that fails, one by one.
+        this.#wbIsolate = batch.length
+        this.#fail(e, `recordEvents (write-behind, ${batch.length} events, retried one by one)`)
+        return true
+      }
+      if (this.#wbFailures >= POISON_ATTEMPTS) {
+        const q = batch[0] as QueuedEvent
+        this.#dequeue(1)
+        this.#wbFailures = 0
+        if (this.#wbIsolate > 0) this.#wbIsolate--
+        this.#fail(
+          new BounceGuardError('ESTORE', `${PKG}: an outcome failed ${POISON_ATTEMPTS} writes in a row and is dropped: ${e.message}`, {
+            cause: e,
+            details: { event: q.event },
+          }),
+          'recordEvents (write-behind)',
+        )
+        return true
+      }
+    }
+    const delay = Math.min(RETRY_MAX_MS, this.#wbRetryMs * 2 ** Math.min(20, this.#wbFailures - 1))
+    this.#fail(e, `recordEvents (write-behind; ${this.#wb.length} outcome(s) kept, retry in ${delay} ms)`)
+    if (!this.#wbTimer) {
+      this.#wbTimer = setTimeout(() => {
+        this.#wbTimer = undefined
+        this.#drain().catch(() => undefined)
+      }, delay)
+    }
+    return false
+  }
+
+  #dequeue(n: number): void {
+    for (const q of this.#wb.splice(0, n)) {
+      const left = (this.#wbRecipients.get(q.event.recipient) ?? 1) - 1
+      if (left > 0) this.#wbRecipients.set(q.event.recipient, left)
+      else this.#wbRecipients.delete(q.event.recipient)
+    }
+    const waiting = this.#wbRoom.splice(0, this.#wbRoom.length)
+    for (const wake of waiting) wake()
+  }
+
+  /** Writes the write-behind queue, then closes the store. If the queue cannot be written, rejects and closes nothing. */
   async close(): Promise<void> {
+    try {
+      await this.flush()
+    } catch (err) {
+      // Already reported through the error event by the failed write; the queue is kept.
+      throw storeError(err, 'close')
+    }
+    this.#closed = true
     try {
       await this.store.close()
     } catch (err) {
