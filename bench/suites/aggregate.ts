@@ -12,7 +12,15 @@
  * Tables use a dedicated prefix and are dropped at the end. Skipped, with a message, when
  * PostgreSQL does not answer (BG_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
-import { createBounceGuardDataSource, createTypeOrmBounceStore, eventTimeSeries, pruneEvents, rollupEvents, runMigrations, tableNames } from '@bounce-guard/typeorm'
+import {
+  createBounceGuardDataSource,
+  createTypeOrmBounceStore,
+  eventTimeSeries,
+  pruneEvents,
+  rollupEvents,
+  runMigrations,
+  tableNames,
+} from '@bounce-guard/typeorm'
 
 const PG_URL = process.env.BG_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const PREFIX = `bg_agg${process.pid}_`
@@ -36,7 +44,8 @@ export async function run(): Promise<void> {
   }
   const t = tableNames({ tablePrefix: PREFIX })
   const drop = async () => {
-    for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${PREFIX}migrations`, `${PREFIX}event_rollup`]) await ds.query(`DROP TABLE IF EXISTS "${name}"`)
+    for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${PREFIX}migrations`, `${PREFIX}event_rollup`])
+      await ds.query(`DROP TABLE IF EXISTS "${name}"`)
   }
   try {
     await drop()
@@ -71,7 +80,9 @@ export async function run(): Promise<void> {
     const seedMs = performance.now() - started
     await ds.query(`ANALYZE "${t.events}"`)
     const size = (await ds.query(`SELECT pg_size_pretty(pg_total_relation_size($1)) AS s`, [t.events])) as Array<{ s: string }>
-    console.log(`seeded ${rows.toLocaleString('en')} events over 48 h and 50,000+ domains in ${(seedMs / 1000).toFixed(1)} s (${Math.round(rows / (seedMs / 1000)).toLocaleString('en')} rows/s; table + indexes ${size[0]?.s})`)
+    console.log(
+      `seeded ${rows.toLocaleString('en')} events over 48 h and 50,000+ domains in ${(seedMs / 1000).toFixed(1)} s (${Math.round(rows / (seedMs / 1000)).toLocaleString('en')} rows/s; table + indexes ${size[0]?.s})`,
+    )
 
     const since = new Date(now - 24 * HOUR)
     const until = new Date(now)
@@ -83,7 +94,9 @@ export async function run(): Promise<void> {
       times.push(performance.now() - t0)
       buckets = r.length
     }
-    console.log(`eventTimeSeries per provider, 24 h in hourly buckets: median ${median(times).toFixed(0)} ms (runs: ${times.map((x) => x.toFixed(0)).join(', ')} ms; ${buckets} rows; target < 1000 ms)`)
+    console.log(
+      `eventTimeSeries per provider, 24 h in hourly buckets: median ${median(times).toFixed(0)} ms (runs: ${times.map((x) => x.toFixed(0)).join(', ')} ms; ${buckets} rows; target < 1000 ms)`,
+    )
 
     const store = createTypeOrmBounceStore(ds, { tablePrefix: PREFIX })
     const st: number[] = []
@@ -93,21 +106,36 @@ export async function run(): Promise<void> {
       const r = await store.stats({ since, until, groupBy: 'provider' })
       st.push(performance.now() - t0)
       const g = r.find((x) => x.key === 'gmail')
-      gmail = g ? `gmail: ${g.hardBounces.toLocaleString('en')} hard of ${(g.delivered + g.hardBounces + g.softBounces).toLocaleString('en')}` : ''
+      gmail = g
+        ? `gmail: ${g.hardBounces.toLocaleString('en')} hard of ${(g.delivered + g.hardBounces + g.softBounces).toLocaleString('en')}`
+        : ''
     }
-    console.log(`store.stats({ groupBy: 'provider' }), 24 h: median ${median(st).toFixed(0)} ms (runs: ${st.map((x) => x.toFixed(0)).join(', ')} ms; ${gmail})`)
+    console.log(
+      `store.stats({ groupBy: 'provider' }), 24 h: median ${median(st).toFixed(0)} ms (runs: ${st.map((x) => x.toFixed(0)).join(', ')} ms; ${gmail})`,
+    )
 
     const r0 = performance.now()
     const rolled = await rollupEvents(ds, { tablePrefix: PREFIX, since: new Date(now - 48 * HOUR), until: new Date(now) })
-    console.log(`rollupEvents, 48 h hourly per provider: ${rolled} rollup rows in ${(performance.now() - r0).toFixed(0)} ms (run it every few minutes over a trailing window)`)
+    console.log(
+      `rollupEvents, 48 h hourly per provider: ${rolled} rollup rows in ${(performance.now() - r0).toFixed(0)} ms (run it every few minutes over a trailing window)`,
+    )
     const ru: number[] = []
     const mid = new Date(now - 20 * 60_000) // 40 minutes of the current hour come from raw events
     for (let k = 0; k < 5; k++) {
       const t0 = performance.now()
-      await eventTimeSeries(ds, { tablePrefix: PREFIX, since: new Date(mid.getTime() - 24 * HOUR), until: mid, bucketSeconds: 3600, groupBy: 'provider', useRollup: true })
+      await eventTimeSeries(ds, {
+        tablePrefix: PREFIX,
+        since: new Date(mid.getTime() - 24 * HOUR),
+        until: mid,
+        bucketSeconds: 3600,
+        groupBy: 'provider',
+        useRollup: true,
+      })
       ru.push(performance.now() - t0)
     }
-    console.log(`eventTimeSeries per provider, 24 h, useRollup: median ${median(ru).toFixed(1)} ms (runs: ${ru.map((x) => x.toFixed(1)).join(', ')} ms; target < 1000 ms)`)
+    console.log(
+      `eventTimeSeries per provider, 24 h, useRollup: median ${median(ru).toFixed(1)} ms (runs: ${ru.map((x) => x.toFixed(1)).join(', ')} ms; target < 1000 ms)`,
+    )
 
     const p0 = performance.now()
     const deleted = await pruneEvents(ds, { tablePrefix: PREFIX, olderThan: new Date(now - 47 * HOUR), batchSize: 50_000 })

@@ -10,13 +10,25 @@ import type { BounceClassification, BounceEvent, MonitorMeta } from '@bounce-gua
 
 const T0 = Date.UTC(2030, 0, 1)
 const PROVIDERS: Array<[string, string]> = [
-  ['gmail.com', 'aspmx.l.google.com'], ['outlook.com', 'outlook-com.olc.protection.outlook.com'], ['yahoo.com', 'mta5.am0.yahoodns.net'],
-  ['icloud.com', 'mx01.mail.icloud.com'], ['gmx.net', 'mx00.emig.gmx.net'], ['comcast.net', 'mx1a1.comcast.net'],
-  ['mail.ru', 'mxs.mail.ru'], ['qq.com', 'mx3.qq.com'],
+  ['gmail.com', 'aspmx.l.google.com'],
+  ['outlook.com', 'outlook-com.olc.protection.outlook.com'],
+  ['yahoo.com', 'mta5.am0.yahoodns.net'],
+  ['icloud.com', 'mx01.mail.icloud.com'],
+  ['gmx.net', 'mx00.emig.gmx.net'],
+  ['comcast.net', 'mx1a1.comcast.net'],
+  ['mail.ru', 'mxs.mail.ru'],
+  ['qq.com', 'mx3.qq.com'],
 ]
 const HARD: BounceClassification = { reason: 'userunknown', hard: true, permanent: true, scope: 'recipient', ruleId: 'gmail.user-unknown' }
 const SOFT: BounceClassification = { reason: 'mailboxfull', hard: false, permanent: false, scope: 'recipient', ruleId: 'gmail.over-quota' }
-const BLOCK: BounceClassification = { reason: 'blocked', hard: false, permanent: true, scope: 'sender', ruleId: 'blocklist.spamhaus', blocklist: 'spamhaus' }
+const BLOCK: BounceClassification = {
+  reason: 'blocked',
+  hard: false,
+  permanent: true,
+  scope: 'sender',
+  ruleId: 'blocklist.spamhaus',
+  blocklist: 'spamhaus',
+}
 const RATE: BounceClassification = { reason: 'speeding', hard: false, permanent: false, scope: 'sender', ruleId: 'gmail.unusual-rate' }
 
 export async function run(): Promise<void> {
@@ -59,9 +71,14 @@ export async function run(): Promise<void> {
   }
   const ms = performance.now() - start
   const rss = process.memoryUsage().rss / 2 ** 20
-  console.log(`monitor.observe(): ${Math.round(N / (ms / 1000)).toLocaleString('en')} events/s (${N.toLocaleString('en')} events in ${ms.toFixed(0)} ms; target >= 20,000/s)`)
-  console.log(`  keys: ${monitor.snapshot('domain').length.toLocaleString('en')} domains, ${monitor.snapshot('provider').length} providers; alerts fired ${alerts}, resolved ${resolved}; RSS ${rss.toFixed(0)} MiB`)
+  console.log(
+    `monitor.observe(): ${Math.round(N / (ms / 1000)).toLocaleString('en')} events/s (${N.toLocaleString('en')} events in ${ms.toFixed(0)} ms; target >= 20,000/s)`,
+  )
+  console.log(
+    `  keys: ${monitor.snapshot('domain').length.toLocaleString('en')} domains, ${monitor.snapshot('provider').length} providers; alerts fired ${alerts}, resolved ${resolved}; RSS ${rss.toFixed(0)} MiB`,
+  )
   const top = monitor.snapshot('provider', { limit: 3 })
-  for (const r of top) console.log(`  ${r.key}: sent ${r.sent}, bounce rate ${(r.bounceRate * 100).toFixed(1)}%, sender rejections ${r.senderRejections}`)
+  for (const r of top)
+    console.log(`  ${r.key}: sent ${r.sent}, bounce rate ${(r.bounceRate * 100).toFixed(1)}%, sender rejections ${r.senderRejections}`)
   for (const a of monitor.activeAlerts().slice(0, 3)) console.log(`  active: [${a.level}] ${a.message}`)
 }

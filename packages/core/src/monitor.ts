@@ -49,9 +49,27 @@ export interface MonitorCounts {
   refusedBySuppression: number
 }
 
-const FIELDS = ['sent', 'delivered', 'hardBounces', 'softBounces', 'deferred', 'complaints', 'senderRejections', 'refusedBySuppression'] as const
+const FIELDS = [
+  'sent',
+  'delivered',
+  'hardBounces',
+  'softBounces',
+  'deferred',
+  'complaints',
+  'senderRejections',
+  'refusedBySuppression',
+] as const
 type Field = (typeof FIELDS)[number]
-const F: Record<Field, number> = { sent: 0, delivered: 1, hardBounces: 2, softBounces: 3, deferred: 4, complaints: 5, senderRejections: 6, refusedBySuppression: 7 }
+const F: Record<Field, number> = {
+  sent: 0,
+  delivered: 1,
+  hardBounces: 2,
+  softBounces: 3,
+  deferred: 4,
+  complaints: 5,
+  senderRejections: 6,
+  refusedBySuppression: 7,
+}
 
 /** Thresholds of the alerts. Rates are fractions (0.05 = 5%). */
 export interface MonitorThresholds {
@@ -248,7 +266,8 @@ function countsOf(a: Float64Array): MonitorCounts {
 }
 
 function positive(n: unknown, name: string): number {
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: ${name} must be a positive number`)
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0)
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: ${name} must be a positive number`)
   return n
 }
 
@@ -295,7 +314,8 @@ class Monitor extends EventEmitter implements BounceMonitor {
     this.#nBuckets = Math.max(1, Math.ceil(positive(o.windowMs ?? 60 * MIN, 'windowMs') / this.#bucketMs))
     this.#windowMs = this.#nBuckets * this.#bucketMs
     this.#nBurst = Math.max(1, Math.ceil(th.burstWindowMs / this.#bucketMs))
-    if (this.#nBurst > this.#nBuckets) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: thresholds.burstWindowMs must not exceed windowMs`)
+    if (this.#nBurst > this.#nBuckets)
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: thresholds.burstWindowMs must not exceed windowMs`)
     this.#rateDims = new Set(o.rateAlertDimensions ?? ['account', 'provider'])
     this.#burstDims = new Set(o.burstAlertDimensions ?? ['provider'])
     this.#maxKeys = Math.floor(positive(o.maxKeysPerDimension ?? 100_000, 'maxKeysPerDimension'))
@@ -378,7 +398,13 @@ class Monitor extends EventEmitter implements BounceMonitor {
 
   observeRefusal(recipientDomain: string, at?: Date, meta?: MonitorMeta & { tag?: string }): void {
     if (typeof recipientDomain !== 'string') return
-    const e: MonitorEvent = { recipient: `@${recipientDomain}`, domain: cleanHost(recipientDomain), type: 'suppressed', at: at ?? this.#now(), source: 'call-time' }
+    const e: MonitorEvent = {
+      recipient: `@${recipientDomain}`,
+      domain: cleanHost(recipientDomain),
+      type: 'suppressed',
+      at: at ?? this.#now(),
+      source: 'call-time',
+    }
     if (meta?.tag !== undefined) e.tag = meta.tag
     this.#add(e, meta)
   }
@@ -435,7 +461,8 @@ class Monitor extends EventEmitter implements BounceMonitor {
         s.totals[f]!++
       }
       if (senderSide && c) {
-        const ev = (b.ev ??= { reasons: new Map(), ruleIds: new Map(), blocklists: new Map(), samples: [] as string[] })
+        if (b.ev === undefined) b.ev = { reasons: new Map(), ruleIds: new Map(), blocklists: new Map(), samples: [] }
+        const ev = b.ev
         inc(ev.reasons, c.reason)
         inc(ev.ruleIds, c.ruleId)
         if (c.blocklist) inc(ev.blocklists, c.blocklist)
@@ -502,7 +529,16 @@ class Monitor extends EventEmitter implements BounceMonitor {
     }
   }
 
-  #episode(s: Series, kind: MonitorAlertKind, value: number, warn: number, crit: number, nBuckets: number, now: number, out?: MonitorAlert[]): void {
+  #episode(
+    s: Series,
+    kind: MonitorAlertKind,
+    value: number,
+    warn: number,
+    crit: number,
+    nBuckets: number,
+    now: number,
+    out?: MonitorAlert[],
+  ): void {
     const id = `${kind}\u0000${s.dim}\u0000${s.key}`
     const open = this.#episodes.get(id)
     const level = value >= crit ? 'critical' : value >= warn ? 'warning' : undefined
@@ -521,7 +557,16 @@ class Monitor extends EventEmitter implements BounceMonitor {
     this.emit('alert', alert)
   }
 
-  #makeAlert(s: Series, kind: MonitorAlertKind, level: 'warning' | 'critical', state: 'firing' | 'resolved', value: number, threshold: number, nBuckets: number, now: number): MonitorAlert {
+  #makeAlert(
+    s: Series,
+    kind: MonitorAlertKind,
+    level: 'warning' | 'critical',
+    state: 'firing' | 'resolved',
+    value: number,
+    threshold: number,
+    nBuckets: number,
+    now: number,
+  ): MonitorAlert {
     const evidence = this.#evidence(s, nBuckets, now)
     const windowMs = nBuckets * this.#bucketMs
     const where = s.dim === 'account' ? 'account' : `${s.dim} ${s.key}`
@@ -603,7 +648,12 @@ class Monitor extends EventEmitter implements BounceMonitor {
       if (!info.atCallTime) return
       const r = info.recipient ?? ''
       const at = r.lastIndexOf('@')
-      const domain = at >= 0 ? r.slice(at + 1) : info.suppression.scope === 'domain' ? info.suppression.key : info.suppression.key.slice(info.suppression.key.lastIndexOf('@') + 1)
+      const domain =
+        at >= 0
+          ? r.slice(at + 1)
+          : info.suppression.scope === 'domain'
+            ? info.suppression.key
+            : info.suppression.key.slice(info.suppression.key.lastIndexOf('@') + 1)
       this.observeRefusal(domain)
     }
     guard.on('bounce', onResult)

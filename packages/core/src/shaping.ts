@@ -95,7 +95,8 @@ export const DEFAULT_SHAPING_RULES: readonly ShapingRule[] = Object.freeze([
   },
   {
     id: 'microsoft.reputation',
-    description: 'Microsoft refuses or rate-limits our IP for its reputation or a block list (S3150, S3140, S775, 4.7.650): one message a minute for 90 minutes.',
+    description:
+      'Microsoft refuses or rate-limits our IP for its reputation or a block list (S3150, S3140, S775, 4.7.650): one message a minute for 90 minutes.',
     match: { pattern: /\b(?:S3150|S3140|S775)\b|\b4\.7\.650\b/i },
     threshold: 1,
     action: { type: 'cap', perMinute: 1 },
@@ -129,12 +130,15 @@ export const DEFAULT_SHAPING_RULES: readonly ShapingRule[] = Object.freeze([
   },
   {
     id: 'sender-refusal-rate',
-    description: 'Half or more of the outcomes to one provider in 10 minutes are refusals of us (reputation, blocklist, authentication, rate): stop for 30 minutes.',
+    description:
+      'Half or more of the outcomes to one provider in 10 minutes are refusals of us (reputation, blocklist, authentication, rate): stop for 30 minutes.',
     match: { scopes: ['sender'] },
     rate: { atLeast: 0.5, minEvents: 20 },
     action: { type: 'pause' },
     durationMs: 30 * MIN,
-    examples: ['550 5.7.1 Service unavailable, Client host [203.0.113.9] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/203.0.113.9'],
+    examples: [
+      '550 5.7.1 Service unavailable, Client host [203.0.113.9] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/203.0.113.9',
+    ],
   },
 ] satisfies ShapingRule[])
 
@@ -247,8 +251,10 @@ function compileRule(r: ShapingRule, i: number): CompiledRule {
   if (!r.match || typeof r.match !== 'object') fail(`${where}: "match" must be an object`)
   const a = r.action as ShapingAction | undefined
   if (!a || (a.type !== 'pause' && a.type !== 'cap')) fail(`${where}: "action" must be { type: 'pause' } or { type: 'cap', perMinute }`)
-  if (a.type === 'cap' && !(typeof a.perMinute === 'number' && a.perMinute > 0 && Number.isFinite(a.perMinute))) fail(`${where}: "action.perMinute" must be a positive number`)
-  if (!(typeof r.durationMs === 'number' && r.durationMs > 0 && Number.isFinite(r.durationMs))) fail(`${where}: "durationMs" must be a positive number`)
+  if (a.type === 'cap' && !(typeof a.perMinute === 'number' && a.perMinute > 0 && Number.isFinite(a.perMinute)))
+    fail(`${where}: "action.perMinute" must be a positive number`)
+  if (!(typeof r.durationMs === 'number' && r.durationMs > 0 && Number.isFinite(r.durationMs)))
+    fail(`${where}: "durationMs" must be a positive number`)
   const windowMs = r.windowMs ?? 10 * MIN
   if (!(typeof windowMs === 'number' && windowMs > 0 && Number.isFinite(windowMs))) fail(`${where}: "windowMs" must be a positive number`)
   const threshold = r.threshold ?? 1
@@ -280,7 +286,13 @@ function compileRule(r: ShapingRule, i: number): CompiledRule {
   }
   // Count in 1/10ths of the window (at most 1 minute), so the window slides smoothly.
   const bucketMs = Math.min(MIN, Math.max(1000, Math.floor(windowMs / 10)))
-  const c: CompiledRule = { rule: r, threshold, bucketMs, nBuckets: Math.max(1, Math.ceil(windowMs / bucketMs)), types: new Set(r.match.types ?? ['bounced', 'deferred']) }
+  const c: CompiledRule = {
+    rule: r,
+    threshold,
+    bucketMs,
+    nBuckets: Math.max(1, Math.ceil(windowMs / bucketMs)),
+    types: new Set(r.match.types ?? ['bounced', 'deferred']),
+  }
   if (pattern) c.pattern = pattern
   return c
 }
@@ -480,13 +492,16 @@ class ShaperImpl extends EventEmitter implements Shaper {
   }
 
   importState(state: ShapingState): void {
-    if (!state || typeof state !== 'object' || state.version !== 1 || !Array.isArray(state.entries)) fail('importState() expects { version: 1, entries: [...] }')
+    if (!state || typeof state !== 'object' || state.version !== 1 || !Array.isArray(state.entries))
+      fail('importState() expects { version: 1, entries: [...] }')
     const now = this.#now().getTime()
     for (const raw of state.entries) {
       const e = raw as Partial<ShapingEntry>
-      if (!e || typeof e.key !== 'string' || typeof e.ruleId !== 'string' || (e.action !== 'pause' && e.action !== 'cap')) fail('importState(): an entry needs key, ruleId and action')
+      if (!e || typeof e.key !== 'string' || typeof e.ruleId !== 'string' || (e.action !== 'pause' && e.action !== 'cap'))
+        fail('importState(): an entry needs key, ruleId and action')
       if (!Number.isFinite(e.until) || !Number.isFinite(e.since)) fail('importState(): an entry needs numeric since and until')
-      if (e.action === 'cap' && !(typeof e.perMinute === 'number' && e.perMinute > 0)) fail('importState(): a cap entry needs a positive perMinute')
+      if (e.action === 'cap' && !(typeof e.perMinute === 'number' && e.perMinute > 0))
+        fail('importState(): a cap entry needs a positive perMinute')
       if ((e.until as number) <= now) continue
       const ek = `${e.key}\u0000${e.ruleId}`
       const prev = this.#entries.get(ek)

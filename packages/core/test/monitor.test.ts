@@ -7,7 +7,13 @@ const T0 = Date.UTC(2030, 4, 1, 8, 0, 0)
 
 function clock(start = T0) {
   let t = start
-  return { now: () => new Date(t), advance: (ms: number) => (t += ms), get t() { return t } }
+  return {
+    now: () => new Date(t),
+    advance: (ms: number) => (t += ms),
+    get t() {
+      return t
+    },
+  }
 }
 
 const SPAMHAUS_AT_MICROSOFT =
@@ -15,8 +21,21 @@ const SPAMHAUS_AT_MICROSOFT =
 const GMAIL_NO_SUCH_USER =
   "550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser"
 
-function ev(type: EventType, domain: string, at: number, reply?: string, o: Partial<BounceEvent> & { remoteMta?: string } = {}): BounceEvent {
-  const e: BounceEvent & { remoteMta?: string } = { recipient: `u${Math.random().toString(36).slice(2, 8)}@${domain}`, domain, type, at: new Date(at), source: 'smtp', ...o }
+function ev(
+  type: EventType,
+  domain: string,
+  at: number,
+  reply?: string,
+  o: Partial<BounceEvent> & { remoteMta?: string } = {},
+): BounceEvent {
+  const e: BounceEvent & { remoteMta?: string } = {
+    recipient: `u${Math.random().toString(36).slice(2, 8)}@${domain}`,
+    domain,
+    type,
+    at: new Date(at),
+    source: 'smtp',
+    ...o,
+  }
   if (reply) {
     e.reply = reply
     e.classification = classifyReply(reply, { recipientDomain: domain, ...(o.remoteMta ? { remoteMta: o.remoteMta } : {}) })
@@ -36,7 +55,8 @@ describe('createBounceMonitor: counting', () => {
   it('counts per account, domain, provider, ip, pool and tag; sent excludes deferrals and refusals', () => {
     const c = clock()
     const m = createBounceMonitor({ now: c.now })
-    for (let i = 0; i < 8; i++) m.observe(ev('delivered', 'gmail.com', c.t, undefined, { tag: 'spring' }), { sendingIp: '203.0.113.9', pool: 'bulk' })
+    for (let i = 0; i < 8; i++)
+      m.observe(ev('delivered', 'gmail.com', c.t, undefined, { tag: 'spring' }), { sendingIp: '203.0.113.9', pool: 'bulk' })
     m.observe(ev('bounced', 'gmail.com', c.t, GMAIL_NO_SUCH_USER, { tag: 'spring' }), { sendingIp: '203.0.113.9', pool: 'bulk' })
     m.observe(ev('deferred', 'gmail.com', c.t, '452 4.2.2 The email account that you tried to reach is over quota.'))
     m.observe(ev('complaint', 'gmail.com', c.t))
@@ -44,7 +64,16 @@ describe('createBounceMonitor: counting', () => {
     m.observeRefusal('gmail.com')
 
     const [acct] = m.snapshot('account')
-    expect(acct).toMatchObject({ key: '*', sent: 9, delivered: 8, hardBounces: 1, softBounces: 0, deferred: 1, complaints: 1, refusedBySuppression: 2 })
+    expect(acct).toMatchObject({
+      key: '*',
+      sent: 9,
+      delivered: 8,
+      hardBounces: 1,
+      softBounces: 0,
+      deferred: 1,
+      complaints: 1,
+      refusedBySuppression: 2,
+    })
     expect(acct!.bounceRate).toBeCloseTo(1 / 9)
     expect(acct!.complaintRate).toBeCloseTo(1 / 8)
     expect(m.snapshot('provider').map((r) => [r.key, r.sent])).toEqual([['gmail', 9]])
@@ -73,7 +102,9 @@ describe('createBounceMonitor: counting', () => {
     const m = createBounceMonitor({ now: c.now, windowMs: 10 * MIN, providers: { 'mx.hosting.example': 'hosting' } })
     m.observe(ev('delivered', 'shop.example', c.t), { remoteMta: 'MX.Hosting.Example.' })
     c.advance(3 * MIN)
-    m.observe(ev('bounced', 'shop.example', c.t, '550 5.1.1 <x@shop.example>: Recipient address rejected: User unknown in virtual mailbox table'))
+    m.observe(
+      ev('bounced', 'shop.example', c.t, '550 5.1.1 <x@shop.example>: Recipient address rejected: User unknown in virtual mailbox table'),
+    )
     const ts = m.timeSeries('provider', 'hosting')
     expect(ts).toHaveLength(10)
     expect(ts.at(-1)).toMatchObject({ sent: 1, hardBounces: 1 })
@@ -123,7 +154,14 @@ describe('createBounceMonitor: alerts once per episode', () => {
     expect(alerts).toEqual([])
     m.observe(ev('bounced', 'gmail.com', c.t, GMAIL_NO_SUCH_USER)) // 10/200 = 5%
     expect(alerts).toHaveLength(1)
-    expect(alerts[0]).toMatchObject({ kind: 'bounce-rate', level: 'warning', state: 'firing', dimension: 'account', threshold: 0.05, value: 0.05 })
+    expect(alerts[0]).toMatchObject({
+      kind: 'bounce-rate',
+      level: 'warning',
+      state: 'firing',
+      dimension: 'account',
+      threshold: 0.05,
+      value: 0.05,
+    })
     expect(alerts[0]!.evidence.counts).toMatchObject({ sent: 200, hardBounces: 10, delivered: 190 })
     for (let i = 0; i < 11; i++) m.observe(ev('bounced', 'gmail.com', c.t, GMAIL_NO_SUCH_USER)) // 21/211 = 9.95%: still warning
     expect(alerts).toHaveLength(1)
@@ -188,7 +226,14 @@ describe('createBounceMonitor: alerts once per episode', () => {
     // 37 rejections in under 10 minutes
     expect(alerts).toHaveLength(1)
     const a = alerts[0]!
-    expect(a).toMatchObject({ kind: 'rejection-burst', level: 'warning', dimension: 'provider', key: 'microsoft', value: 20, windowMs: 10 * MIN })
+    expect(a).toMatchObject({
+      kind: 'rejection-burst',
+      level: 'warning',
+      dimension: 'provider',
+      key: 'microsoft',
+      value: 20,
+      windowMs: 10 * MIN,
+    })
     expect(m.activeAlerts()[0]!.evidence.counts.senderRejections).toBe(20)
     const after = m.snapshot('provider').find((r) => r.key === 'microsoft')!
     expect(after.senderRejections).toBe(37)
@@ -207,7 +252,8 @@ describe('createBounceMonitor: alerts once per episode', () => {
     const c = clock()
     const m = createBounceMonitor({ now: c.now, thresholds: { burstWarning: 5, burstCritical: 8 } })
     const { alerts } = collect(m)
-    const limited = '421-4.7.28 Gmail has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited.'
+    const limited =
+      '421-4.7.28 Gmail has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited.'
     for (let i = 0; i < 10; i++) {
       m.observe(ev('deferred', 'gmail.com', c.t, limited))
       m.observe(ev('delivered', 'gmail.com', c.t))
@@ -224,7 +270,13 @@ describe('createBounceMonitor: alerts once per episode', () => {
     const detach = m.attach(guard)
     await guard.record({ recipient: 'a@gmail.com', type: 'delivered', source: 'smtp' })
     await guard.record({ recipient: 'dead@gmail.com', type: 'bounced', reply: GMAIL_NO_SUCH_USER, source: 'smtp' })
-    await guard.record({ recipient: 'b@contoso.example', type: 'bounced', reply: SPAMHAUS_AT_MICROSOFT, context: { remoteMta: 'contoso-example.mail.protection.outlook.com' }, source: 'smtp' })
+    await guard.record({
+      recipient: 'b@contoso.example',
+      type: 'bounced',
+      reply: SPAMHAUS_AT_MICROSOFT,
+      context: { remoteMta: 'contoso-example.mail.protection.outlook.com' },
+      source: 'smtp',
+    })
     const checked = await guard.check(['DEAD@gmail.com', 'a@gmail.com'])
     expect(checked.suppressed).toHaveLength(1)
     const acct = m.snapshot('account')[0]!

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { BounceGuardError, DEFAULT_SHAPING_RULES, MemoryBounceStore, classifyReply, createBounceGuard, createShaper } from '@bounce-guard/core'
+import {
+  BounceGuardError,
+  DEFAULT_SHAPING_RULES,
+  MemoryBounceStore,
+  classifyReply,
+  createBounceGuard,
+  createShaper,
+} from '@bounce-guard/core'
 import type { BounceEvent, EventType, ShapingEntry, ShapingRule } from '@bounce-guard/core'
 
 const MIN = 60_000
@@ -7,7 +14,13 @@ const T0 = Date.UTC(2030, 4, 1, 8, 0, 0)
 
 function clock(start = T0) {
   let t = start
-  return { now: () => new Date(t), advance: (ms: number) => (t += ms), get t() { return t } }
+  return {
+    now: () => new Date(t),
+    advance: (ms: number) => (t += ms),
+    get t() {
+      return t
+    },
+  }
 }
 
 function ev(type: EventType, domain: string, at: number, reply?: string, remoteMta?: string): BounceEvent & { remoteMta?: string } {
@@ -33,7 +46,10 @@ describe('DEFAULT_SHAPING_RULES', () => {
         const type: EventType = example.startsWith('4') ? 'deferred' : 'bounced'
         const n = r.rate ? r.rate.minEvents : (r.threshold ?? 1)
         for (let i = 0; i < n; i++) started.push(...shaper.observe(ev(type, 'example.net', c.t, example)))
-        expect(started.map((s) => s.ruleId), `${r.id}: ${example.slice(0, 60)}`).toEqual([r.id])
+        expect(
+          started.map((s) => s.ruleId),
+          `${r.id}: ${example.slice(0, 60)}`,
+        ).toEqual([r.id])
         expect(shaper.observe(ev('delivered', 'example.net', c.t))).toEqual([])
       }
     }
@@ -79,9 +95,17 @@ describe('createShaper', () => {
     expect(shaper.active()).toMatchObject([{ key: 'provider:microsoft', action: 'cap', perMinute: 1 }])
     // The tenant domain was learned as Microsoft; hotmail.com is Microsoft by name.
     expect(shaper.check('a@contoso.example')).toEqual({ action: 'send' })
-    expect(shaper.check('b@hotmail.com')).toEqual({ action: 'pace', delayMs: MIN, ruleId: 'microsoft.reputation', key: 'provider:microsoft' })
+    expect(shaper.check('b@hotmail.com')).toEqual({
+      action: 'pace',
+      delayMs: MIN,
+      ruleId: 'microsoft.reputation',
+      key: 'provider:microsoft',
+    })
     c.advance(45_000)
-    expect(shaper.check({ domain: 'fabrikam.example', remoteMta: 'fabrikam-example.mail.protection.outlook.com' })).toMatchObject({ action: 'pace', delayMs: 15_000 })
+    expect(shaper.check({ domain: 'fabrikam.example', remoteMta: 'fabrikam-example.mail.protection.outlook.com' })).toMatchObject({
+      action: 'pace',
+      delayMs: 15_000,
+    })
     expect(shaper.check('c@unrelated.example')).toEqual({ action: 'send' })
     c.advance(15_000)
     expect(shaper.check('b@hotmail.com')).toEqual({ action: 'send' })
@@ -110,7 +134,14 @@ describe('createShaper', () => {
     ]
     const shaper = createShaper({ now: c.now, rules })
     shaper.observe(ev('deferred', 'gmail.com', c.t, GMAIL))
-    shaper.observe(ev('deferred', 'small.example', c.t, '450 4.2.0 <x@small.example>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/small.example.html'))
+    shaper.observe(
+      ev(
+        'deferred',
+        'small.example',
+        c.t,
+        '450 4.2.0 <x@small.example>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/small.example.html',
+      ),
+    )
     expect(shaper.check('x@small.example')).toMatchObject({ action: 'pause', key: 'domain:small.example' })
     expect(shaper.check('x@other.example')).toEqual({ action: 'send' })
     expect(shaper.check('x@gmail.com')).toEqual({ action: 'send' })
@@ -141,9 +172,21 @@ describe('createShaper', () => {
     expect(b.check('x@contoso.example')).toEqual({ action: 'send' }) // learned provider travelled with the state
     expect(b.check('x@contoso.example')).toMatchObject({ action: 'pace', key: 'provider:microsoft' })
     // An older entry does not shorten a newer one; expired entries are skipped.
-    b.importState({ version: 1, at: T0, entries: [{ key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'pause', since: T0 - 200 * MIN, until: T0 + 5 * MIN }, { key: 'domain:old.example', ruleId: 'x', action: 'pause', since: 0, until: T0 - 1 }] })
+    b.importState({
+      version: 1,
+      at: T0,
+      entries: [
+        { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'pause', since: T0 - 200 * MIN, until: T0 + 5 * MIN },
+        { key: 'domain:old.example', ruleId: 'x', action: 'pause', since: 0, until: T0 - 1 },
+      ],
+    })
     expect(b.check('someone@yahoo.com')).toMatchObject({ until: new Date(T0 + 120 * MIN) })
-    expect(b.active().map((e) => e.key).sort()).toEqual(['provider:microsoft', 'provider:yahoo'])
+    expect(
+      b
+        .active()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(['provider:microsoft', 'provider:yahoo'])
     expect(() => b.importState({ version: 2 } as never)).toThrow(BounceGuardError)
     expect(() => b.importState({ version: 1, at: 0, entries: [{ key: 'k' } as never] })).toThrow(BounceGuardError)
     expect(b.lift('provider:yahoo')).toBe(1)
@@ -155,7 +198,14 @@ describe('createShaper', () => {
     expect(() => createShaper({ rules: [{ ...base, match: { pattern: '(a+)+$' } }] })).toThrow(/linear-time/)
     expect(() => createShaper({ rules: [{ ...base, match: { pattern: '(' } }] })).toThrow(BounceGuardError)
     expect(() => createShaper({ rules: [{ ...base, match: {}, action: { type: 'cap', perMinute: 0 } }] })).toThrow(BounceGuardError)
-    expect(() => createShaper({ rules: [{ ...base, match: {} }, { ...base, match: {} }] })).toThrow(/duplicate/)
+    expect(() =>
+      createShaper({
+        rules: [
+          { ...base, match: {} },
+          { ...base, match: {} },
+        ],
+      }),
+    ).toThrow(/duplicate/)
     expect(() => createShaper({ rules: [{ ...base, match: {}, durationMs: -5 }] })).toThrow(BounceGuardError)
     expect(() => createShaper({ rules: 'x' as never })).toThrow(BounceGuardError)
   })

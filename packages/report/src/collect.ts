@@ -83,12 +83,20 @@ export interface ReportData {
 }
 
 /** A time-series query: `eventTimeSeries` from `@bounce-guard/typeorm` bound to a DataSource, or your own. */
-export type TimeSeriesQuery = (q: { since: Date; until: Date; bucketSeconds: number; groupBy: 'provider' }) => Promise<
-  Array<Omit<ReportSeriesRow, 'bucket'> & { bucket: Date | number }>
->
+export type TimeSeriesQuery = (q: {
+  since: Date
+  until: Date
+  bucketSeconds: number
+  groupBy: 'provider'
+}) => Promise<Array<Omit<ReportSeriesRow, 'bucket'> & { bucket: Date | number }>>
 
 /** A refusal-evidence query: `refusalEvidence` from `@bounce-guard/typeorm` bound to a DataSource, or your own. */
-export type RefusalQuery = (q: { since: Date; until: Date; groupBy: 'domain'; limit: number }) => Promise<Array<Omit<ReportRefusal, 'lastAt'> & { lastAt?: Date | string }>>
+export type RefusalQuery = (q: {
+  since: Date
+  until: Date
+  groupBy: 'domain'
+  limit: number
+}) => Promise<Array<Omit<ReportRefusal, 'lastAt'> & { lastAt?: Date | string }>>
 
 /** Options of `collectReportData`. */
 export interface CollectReportOptions {
@@ -122,14 +130,28 @@ function hasEvents(store: unknown): store is EventSource {
 }
 
 function emptyRow(bucket: number, key: string): ReportSeriesRow {
-  return { bucket, key, sent: 0, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints: 0, senderRejections: 0, refusedBySuppression: 0 }
+  return {
+    bucket,
+    key,
+    sent: 0,
+    delivered: 0,
+    hardBounces: 0,
+    softBounces: 0,
+    deferred: 0,
+    complaints: 0,
+    senderRejections: 0,
+    refusedBySuppression: 0,
+  }
 }
 
 /**
  * Time buckets per provider computed from events in memory (the `MemoryBounceStore` fallback of
  * the SQL query). Same counting rules as `eventTimeSeries` in `@bounce-guard/typeorm`.
  */
-export function timeSeriesFromEvents(events: readonly BounceEvent[], q: { since: Date; until: Date; bucketSeconds: number }): ReportSeriesRow[] {
+export function timeSeriesFromEvents(
+  events: readonly BounceEvent[],
+  q: { since: Date; until: Date; bucketSeconds: number },
+): ReportSeriesRow[] {
   const bucketMs = q.bucketSeconds * 1000
   const since = q.since.getTime()
   const until = q.until.getTime()
@@ -145,7 +167,10 @@ export function timeSeriesFromEvents(events: readonly BounceEvent[], q: { since:
     const key = e.classification?.provider ?? providers.byDomain(e.domain) ?? 'unknown'
     const id = `${bucket}\u0000${key}`
     let r = rows.get(id)
-    if (!r) rows.set(id, (r = emptyRow(bucket, key)))
+    if (!r) {
+      r = emptyRow(bucket, key)
+      rows.set(id, r)
+    }
     if (e.type === 'delivered') {
       r.delivered++
       r.sent++
@@ -174,7 +199,10 @@ export function refusalsFromEvents(events: readonly BounceEvent[], q: { since: D
     if (t < since || t >= until || e.recipient.startsWith('@')) continue
     if ((e.type !== 'bounced' && e.type !== 'deferred') || e.classification?.scope !== 'sender') continue
     let r = by.get(e.domain)
-    if (!r) by.set(e.domain, (r = { key: e.domain, count: 0, reasons: {}, blocklists: {}, ruleIds: {}, last: 0 }))
+    if (!r) {
+      r = { key: e.domain, count: 0, reasons: {}, blocklists: {}, ruleIds: {}, last: 0 }
+      by.set(e.domain, r)
+    }
     r.count++
     inc(r.reasons, e.classification.reason)
     inc(r.blocklists, e.classification.blocklist)
@@ -191,7 +219,8 @@ export function refusalsFromEvents(events: readonly BounceEvent[], q: { since: D
 }
 
 function validDate(d: unknown, what: string): Date {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: ${what} must be a valid Date`)
+  if (!(d instanceof Date) || Number.isNaN(d.getTime()))
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: ${what} must be a valid Date`)
   return d
 }
 
@@ -212,7 +241,8 @@ export async function collectReportData(store: BounceStore, options: CollectRepo
   const since = validDate(options?.since, 'since')
   const until = options.until === undefined ? now() : validDate(options.until, 'until')
   const bucketSeconds = options.bucketSeconds ?? 3600
-  if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: bucketSeconds must be a positive integer`)
+  if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0)
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: bucketSeconds must be a positive integer`)
   const limit = options.refusalLimit ?? 25
   const notes: string[] = []
 
@@ -225,13 +255,26 @@ export async function collectReportData(store: BounceStore, options: CollectRepo
       r.sent -= r.complaints
       r.complaints = 0
     }
-    reasons.push({ key: 'complaint', sent: complaints, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints, senderRejections: 0, bounceRate: 0 })
+    reasons.push({
+      key: 'complaint',
+      sent: complaints,
+      delivered: 0,
+      hardBounces: 0,
+      softBounces: 0,
+      deferred: 0,
+      complaints,
+      senderRejections: 0,
+      bounceRate: 0,
+    })
   }
   for (let i = reasons.length - 1; i >= 0; i--) if (reasons[i]!.sent <= 0) reasons.splice(i, 1)
 
   let series: ReportSeriesRow[] = []
   if (options.timeSeries) {
-    series = (await options.timeSeries({ since, until, bucketSeconds, groupBy: 'provider' })).map((r) => ({ ...r, bucket: r.bucket instanceof Date ? r.bucket.getTime() : Number(r.bucket) }))
+    series = (await options.timeSeries({ since, until, bucketSeconds, groupBy: 'provider' })).map((r) => ({
+      ...r,
+      bucket: r.bucket instanceof Date ? r.bucket.getTime() : Number(r.bucket),
+    }))
   } else if (hasEvents(store)) {
     series = timeSeriesFromEvents(store.rawData().events, { since, until, bucketSeconds })
   } else {
@@ -243,8 +286,23 @@ export async function collectReportData(store: BounceStore, options: CollectRepo
     const by = new Map<string, ReportProviderTotal>()
     for (const r of series) {
       let p = by.get(r.key)
-      if (!p) by.set(r.key, (p = { key: r.key, sent: 0, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints: 0, senderRejections: 0, bounceRate: 0, complaintRate: 0 }))
-      for (const f of ['sent', 'delivered', 'hardBounces', 'softBounces', 'deferred', 'complaints', 'senderRejections'] as const) p[f] += r[f]
+      if (!p) {
+        p = {
+          key: r.key,
+          sent: 0,
+          delivered: 0,
+          hardBounces: 0,
+          softBounces: 0,
+          deferred: 0,
+          complaints: 0,
+          senderRejections: 0,
+          bounceRate: 0,
+          complaintRate: 0,
+        }
+        by.set(r.key, p)
+      }
+      for (const f of ['sent', 'delivered', 'hardBounces', 'softBounces', 'deferred', 'complaints', 'senderRejections'] as const)
+        p[f] += r[f]
     }
     providers = [...by.values()]
   } else {
@@ -291,11 +349,17 @@ export async function collectReportData(store: BounceStore, options: CollectRepo
   let read = 0
   let cursor: string | undefined
   do {
-    const page = await store.listSuppressions({ since, until, includeExpired: true, now: until }, cursor === undefined ? { limit: 1000 } : { cursor, limit: 1000 })
+    const page = await store.listSuppressions(
+      { since, until, includeExpired: true, now: until },
+      cursor === undefined ? { limit: 1000 } : { cursor, limit: 1000 },
+    )
     for (const s of page.items) {
       const day = s.createdAt.toISOString().slice(0, 10)
       let d = days.get(day)
-      if (!d) days.set(day, (d = { day, total: 0, byReason: {} }))
+      if (!d) {
+        d = { day, total: 0, byReason: {} }
+        days.set(day, d)
+      }
       d.total++
       const reason: SuppressionReason = s.reason
       d.byReason[reason] = (d.byReason[reason] ?? 0) + 1

@@ -37,7 +37,10 @@ export function escapeHtml(s: unknown): string {
 
 /** JSON safe inside a `<script>` element. */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
 }
 
 function pct(n: number): string {
@@ -78,13 +81,36 @@ function chartSeries(data: ReportData, maxSeries: number): ChartSeries {
   const first = since - (since % step)
   const x: number[] = []
   for (let t = first; t < until; t += step) x.push(t / 1000)
-  const acc: ReportSeriesRow[][] = names.map((n) => x.map((t) => ({ bucket: t * 1000, key: n, sent: 0, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints: 0, senderRejections: 0, refusedBySuppression: 0 })))
+  const acc: ReportSeriesRow[][] = names.map((n) =>
+    x.map((t) => ({
+      bucket: t * 1000,
+      key: n,
+      sent: 0,
+      delivered: 0,
+      hardBounces: 0,
+      softBounces: 0,
+      deferred: 0,
+      complaints: 0,
+      senderRejections: 0,
+      refusedBySuppression: 0,
+    })),
+  )
   for (const r of data.series) {
     const si = idx.get(r.key) ?? idx.get('other')
     const xi = Math.floor((r.bucket - first) / step)
     if (si === undefined || xi < 0 || xi >= x.length) continue
     const a = acc[si]![xi]!
-    for (const f of ['sent', 'delivered', 'hardBounces', 'softBounces', 'deferred', 'complaints', 'senderRejections', 'refusedBySuppression'] as const) a[f] += r[f]
+    for (const f of [
+      'sent',
+      'delivered',
+      'hardBounces',
+      'softBounces',
+      'deferred',
+      'complaints',
+      'senderRejections',
+      'refusedBySuppression',
+    ] as const)
+      a[f] += r[f]
   }
   return {
     names,
@@ -131,15 +157,24 @@ export function renderHtmlReport(data: ReportData, options: RenderHtmlOptions = 
   const reasonRows = data.reasons
     .slice()
     .sort((a, b) => b.sent - a.sent)
-    .map((r) => `<tr><td><code>${escapeHtml(r.key)}</code></td><td class="n">${fmt(r.sent)}</td><td class="n">${fmt(r.hardBounces)}</td><td class="n">${fmt(r.softBounces)}</td><td class="n">${fmt(r.deferred)}</td><td class="n">${fmt(r.senderRejections)}</td><td><span class="bar" style="width:${Math.round((240 * r.sent) / maxReason)}px"></span></td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td><code>${escapeHtml(r.key)}</code></td><td class="n">${fmt(r.sent)}</td><td class="n">${fmt(r.hardBounces)}</td><td class="n">${fmt(r.softBounces)}</td><td class="n">${fmt(r.deferred)}</td><td class="n">${fmt(r.senderRejections)}</td><td><span class="bar" style="width:${Math.round((240 * r.sent) / maxReason)}px"></span></td></tr>`,
+    )
     .join('')
   const providerRows = data.providers
     .slice()
     .sort((a, b) => b.sent - a.sent)
-    .map((r) => `<tr><td>${escapeHtml(r.key)}</td><td class="n">${fmt(r.sent)}</td><td class="n">${fmt(r.delivered)}</td><td class="n">${fmt(r.hardBounces)}</td><td class="n">${fmt(r.softBounces)}</td><td class="n">${fmt(r.deferred)}</td><td class="n">${fmt(r.complaints)}</td><td class="n">${fmt(r.senderRejections)}</td><td class="n">${pct(r.bounceRate)}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.key)}</td><td class="n">${fmt(r.sent)}</td><td class="n">${fmt(r.delivered)}</td><td class="n">${fmt(r.hardBounces)}</td><td class="n">${fmt(r.softBounces)}</td><td class="n">${fmt(r.deferred)}</td><td class="n">${fmt(r.complaints)}</td><td class="n">${fmt(r.senderRejections)}</td><td class="n">${pct(r.bounceRate)}</td></tr>`,
+    )
     .join('')
   const refusalRows = data.refusing
-    .map((r) => `<tr><td>${escapeHtml(r.key)}</td><td class="n">${fmt(r.count)}</td><td>${top(r.reasons)}</td><td>${top(r.blocklists) || '<span class="muted">none named</span>'}</td><td>${top(r.ruleIds, 2)}</td><td class="sample">${r.sample ? escapeHtml(r.sample) : ''}</td><td>${r.lastAt ? escapeHtml(r.lastAt.slice(0, 16).replace('T', ' ')) : ''}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.key)}</td><td class="n">${fmt(r.count)}</td><td>${top(r.reasons)}</td><td>${top(r.blocklists) || '<span class="muted">none named</span>'}</td><td>${top(r.ruleIds, 2)}</td><td class="sample">${r.sample ? escapeHtml(r.sample) : ''}</td><td>${r.lastAt ? escapeHtml(r.lastAt.slice(0, 16).replace('T', ' ')) : ''}</td></tr>`,
+    )
     .join('')
   const days = data.suppressionsPerDay
   const chartData = {

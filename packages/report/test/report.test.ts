@@ -14,9 +14,12 @@ const DAY = 24 * HOUR
 const T0 = Date.UTC(2030, 5, 1, 0, 0, 0)
 
 const R = {
-  gmailUnknown: "550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser",
-  spamhaus: '550 5.7.1 Service unavailable, Client host [203.0.113.9] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/203.0.113.9 AS(1450) [BN1NAM02FT041.eop-nam02.prod.protection.outlook.com]',
-  tss04: '421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
+  gmailUnknown:
+    "550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser",
+  spamhaus:
+    '550 5.7.1 Service unavailable, Client host [203.0.113.9] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/203.0.113.9 AS(1450) [BN1NAM02FT041.eop-nam02.prod.protection.outlook.com]',
+  tss04:
+    '421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
   hostile: '550 5.7.1 </script><img src=x onerror="document.title=\'pwned\'"> blocked using Spamhaus',
 }
 
@@ -25,7 +28,14 @@ async function seed(): Promise<{ store: MemoryBounceStore; counts: Record<string
   const store = new MemoryBounceStore()
   let t = T0
   const guard = createBounceGuard({ store, now: () => new Date(t), random: () => 0 })
-  const counts: Record<string, number> = { gmailSent: 0, gmailHard: 0, outlookRefused: 0, yahooDeferred: 0, complaints: 0, yahooDelivered: 0 }
+  const counts: Record<string, number> = {
+    gmailSent: 0,
+    gmailHard: 0,
+    outlookRefused: 0,
+    yahooDeferred: 0,
+    complaints: 0,
+    yahooDelivered: 0,
+  }
   for (let i = 0; i < 3 * 24; i++) {
     t = T0 + i * HOUR + 60_000
     for (let k = 0; k < 10; k++) {
@@ -65,7 +75,12 @@ describe('collectReportData', () => {
   let data: ReportData
   beforeAll(async () => {
     ;({ store, counts } = await seed())
-    data = await collectReportData(store, { since: new Date(T0), until: new Date(T0 + 3 * DAY), bucketSeconds: 3600, now: () => new Date(T0 + 3 * DAY) })
+    data = await collectReportData(store, {
+      since: new Date(T0),
+      until: new Date(T0 + 3 * DAY),
+      bucketSeconds: 3600,
+      now: () => new Date(T0 + 3 * DAY),
+    })
   })
 
   it('totals per provider and reasons come from stats', () => {
@@ -93,19 +108,33 @@ describe('collectReportData', () => {
   })
 
   it('refusing destinations carry their evidence', () => {
-    expect(data.refusing[0]).toMatchObject({ key: 'outlook.com', count: counts.outlookRefused, blocklists: { spamhaus: counts.outlookRefused } })
+    expect(data.refusing[0]).toMatchObject({
+      key: 'outlook.com',
+      count: counts.outlookRefused,
+      blocklists: { spamhaus: counts.outlookRefused },
+    })
     expect(data.refusing[0]!.sample).toContain('Spamhaus')
-    expect(data.refusing.find((r) => r.key === 'yahoo.com')).toMatchObject({ count: counts.yahooDeferred, reasons: { badreputation: counts.yahooDeferred } })
+    expect(data.refusing.find((r) => r.key === 'yahoo.com')).toMatchObject({
+      count: counts.yahooDeferred,
+      reasons: { badreputation: counts.yahooDeferred },
+    })
   })
 
   it('suppressions per day: one per hard bounce and per complaint, on the day it happened', () => {
     // 24 hard bounces a day (72 on day 2) and a complaint every 6 hours
-    expect(data.suppressionsPerDay.map((d) => [d.day, d.total])).toEqual([['2030-06-01', 28], ['2030-06-02', 76], ['2030-06-03', 28]])
+    expect(data.suppressionsPerDay.map((d) => [d.day, d.total])).toEqual([
+      ['2030-06-01', 28],
+      ['2030-06-02', 76],
+      ['2030-06-03', 28],
+    ])
     expect(data.suppressionsPerDay[1]!.byReason).toEqual({ userunknown: 72, complaint: 4 })
   })
 
   it('a store without events still reports, with a note; bad input is a typed error', async () => {
-    const plain = { stats: (q: never) => store.stats(q), listSuppressions: (f: never, p: never) => store.listSuppressions(f, p) } as unknown as BounceStore
+    const plain = {
+      stats: (q: never) => store.stats(q),
+      listSuppressions: (f: never, p: never) => store.listSuppressions(f, p),
+    } as unknown as BounceStore
     const d = await collectReportData(plain, { since: new Date(T0), until: new Date(T0 + 3 * DAY) })
     expect(d.series).toEqual([])
     expect(d.notes.join(' ')).toMatch(/time-series/)
@@ -133,21 +162,39 @@ describe('collectReportData', () => {
 const CHROMIUM = '/usr/bin/chromium'
 const haveChromium = existsSync(CHROMIUM)
 if (!haveChromium) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing but CI is set: .ci/run must \`apt-get install -y chromium\` before the tests (the report page is tested in headless Chromium)`)
+  if (process.env.CI)
+    throw new Error(
+      `${CHROMIUM} is missing but CI is set: .ci/run must \`apt-get install -y chromium\` before the tests (the report page is tested in headless Chromium)`,
+    )
   console.warn(`[@bounce-guard/report tests] SKIPPING the headless Chromium tests: ${CHROMIUM} is missing (apt-get install -y chromium)`)
 }
 
 function chromium(args: string[], dir: string): Promise<string> {
   const flags = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', `--user-data-dir=${join(dir, 'profile')}`,
-    '--virtual-time-budget=5000', '--window-size=1200,900',
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+    '--hide-scrollbars',
+    `--user-data-dir=${join(dir, 'profile')}`,
+    '--virtual-time-budget=5000',
+    '--window-size=1200,900',
   ]
   return new Promise((resolve, reject) => {
-    execFile(CHROMIUM, [...flags, ...args], { timeout: 90_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HOME: dir } }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr.slice(-2000)}`))
-      else resolve(stdout)
-    })
+    execFile(
+      CHROMIUM,
+      [...flags, ...args],
+      { timeout: 90_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HOME: dir } },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr.slice(-2000)}`))
+        else resolve(stdout)
+      },
+    )
   })
 }
 
@@ -217,7 +264,12 @@ describe.skipIf(!haveChromium)('the report page in headless Chromium', () => {
   let file: string
   beforeAll(async () => {
     const { store } = await seed()
-    const data = await collectReportData(store, { since: new Date(T0), until: new Date(T0 + 3 * DAY), bucketSeconds: 3600, now: () => new Date(T0 + 3 * DAY) })
+    const data = await collectReportData(store, {
+      since: new Date(T0),
+      until: new Date(T0 + 3 * DAY),
+      bucketSeconds: 3600,
+      now: () => new Date(T0 + 3 * DAY),
+    })
     dir = mkdtempSync(join(tmpdir(), 'bg-report-'))
     file = join(dir, 'report.html')
     writeFileSync(file, renderHtmlReport(data))

@@ -100,7 +100,8 @@ function num(v: unknown): number {
 }
 
 function validDate(d: unknown, what: string): Date {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: ${what} must be a valid Date`)
+  if (!(d instanceof Date) || Number.isNaN(d.getTime()))
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: ${what} must be a valid Date`)
   return d
 }
 
@@ -124,7 +125,9 @@ function domainProviderTable(): string {
 /** The events table aliased `e`, joined to the mailbox-domain table `m` when grouping by provider. */
 function fromClause(d: SqlDialect, table: string, groupBy: string): string {
   const base = `${q(d, table)} e`
-  return groupBy === 'provider' ? `${base} LEFT JOIN ${domainProviderTable()} m ON e.${q(d, 'provider')} IS NULL AND m.d = e.${q(d, 'domain')}` : base
+  return groupBy === 'provider'
+    ? `${base} LEFT JOIN ${domainProviderTable()} m ON e.${q(d, 'provider')} IS NULL AND m.d = e.${q(d, 'domain')}`
+    : base
 }
 
 function keyExpr(d: SqlDialect, groupBy: TimeSeriesGroupBy): string {
@@ -170,7 +173,11 @@ export async function eventTimeSeries(dataSource: DataSource, options: EventTime
   const p = params(d)
   let mark: number | undefined
   try {
-    const r = await run(dataSource, `SELECT MAX(${q(d, 'bucket')}) AS m FROM ${q(d, rollup)} WHERE ${q(d, 'bucket_seconds')} = ${p.add(bucketSeconds)}`, p.values)
+    const r = await run(
+      dataSource,
+      `SELECT MAX(${q(d, 'bucket')}) AS m FROM ${q(d, rollup)} WHERE ${q(d, 'bucket_seconds')} = ${p.add(bucketSeconds)}`,
+      p.values,
+    )
     mark = r[0]?.m === null || r[0]?.m === undefined ? undefined : num(r[0].m) + bucketSeconds * 1000
   } catch {
     mark = undefined // no rollup table yet
@@ -277,7 +284,8 @@ export async function refusalEvidence(dataSource: DataSource, options: RefusalEv
   const since = validDate(options?.since, 'since')
   const until = options.until === undefined ? new Date() : validDate(options.until, 'until')
   const groupBy = options.groupBy ?? 'domain'
-  if (groupBy !== 'domain' && groupBy !== 'provider') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: groupBy must be domain or provider`)
+  if (groupBy !== 'domain' && groupBy !== 'provider')
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: groupBy must be domain or provider`)
   const limit = options.limit ?? 50
   const table = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }).events
   const id = (n: string) => `e.${q(d, n)}`
@@ -353,7 +361,9 @@ export async function pruneEvents(dataSource: DataSource, options: PruneEventsOp
       const res = await qr.query(sql, [olderThan.getTime()], true)
       affected = num((res as { affected?: unknown }).affected)
     } catch (err) {
-      throw new BounceGuardError('ESTORE', `${PKG}: pruneEvents failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new BounceGuardError('ESTORE', `${PKG}: pruneEvents failed: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      })
     } finally {
       await qr.release()
     }
@@ -386,7 +396,9 @@ export interface RollupEventsOptions {
 export async function ensureRollupTable(dataSource: DataSource, options: { tablePrefix?: string } = {}): Promise<void> {
   const d = dialect(dataSource)
   const t = q(d, rollupTable(options.tablePrefix))
-  const cols = ['delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused'].map((c) => `${q(d, c)} BIGINT NOT NULL`).join(', ')
+  const cols = ['delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused']
+    .map((c) => `${q(d, c)} BIGINT NOT NULL`)
+    .join(', ')
   await run(
     dataSource,
     `CREATE TABLE IF NOT EXISTS ${t} (${q(d, 'bucket_seconds')} INTEGER NOT NULL, ${q(d, 'bucket')} BIGINT NOT NULL, ${q(d, 'k')} VARCHAR(255) NOT NULL, ${cols},` +
@@ -415,16 +427,35 @@ export async function rollupEvents(dataSource: DataSource, options: RollupEvents
   await ensureRollupTable(dataSource, options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix })
   const { sql, values } = timeSeriesSql(d, { ...options, since: new Date(from), until: new Date(to), bucketSeconds, groupBy: 'provider' })
   const t = q(d, rollupTable(options.tablePrefix))
-  const cols = ['bucket_seconds', 'bucket', 'k', 'delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused'].map((c) => q(d, c)).join(', ')
+  const cols = [
+    'bucket_seconds',
+    'bucket',
+    'k',
+    'delivered',
+    'hard_bounces',
+    'soft_bounces',
+    'deferred',
+    'complaints',
+    'sender_rejections',
+    'refused',
+  ]
+    .map((c) => q(d, c))
+    .join(', ')
   // The aggregate query's placeholders are $1/$2 (or ?, ?): the DELETE uses its own.
-  const del = d === 'postgres' ? `DELETE FROM ${t} WHERE ${q(d, 'bucket_seconds')} = $1 AND ${q(d, 'bucket')} >= $2 AND ${q(d, 'bucket')} < $3` : `DELETE FROM ${t} WHERE ${q(d, 'bucket_seconds')} = ? AND ${q(d, 'bucket')} >= ? AND ${q(d, 'bucket')} < ?`
+  const del =
+    d === 'postgres'
+      ? `DELETE FROM ${t} WHERE ${q(d, 'bucket_seconds')} = $1 AND ${q(d, 'bucket')} >= $2 AND ${q(d, 'bucket')} < $3`
+      : `DELETE FROM ${t} WHERE ${q(d, 'bucket_seconds')} = ? AND ${q(d, 'bucket')} >= ? AND ${q(d, 'bucket')} < ?`
   const ins = `INSERT INTO ${t} (${cols}) SELECT ${bucketSeconds}, x.b, x.k, x.delivered, x.hard_bounces, x.soft_bounces, x.deferred, x.complaints, x.sender_rejections, x.refused FROM (${sql}) x`
   try {
     return await dataSource.transaction(async (em) => {
       await em.query(del, [bucketSeconds, from, to])
       await em.query(ins, values)
       const p = params(d)
-      const n = (await em.query(`SELECT COUNT(*) AS n FROM ${t} WHERE ${q(d, 'bucket_seconds')} = ${p.add(bucketSeconds)} AND ${q(d, 'bucket')} >= ${p.add(from)} AND ${q(d, 'bucket')} < ${p.add(to)}`, p.values)) as Array<{ n: unknown }>
+      const n = (await em.query(
+        `SELECT COUNT(*) AS n FROM ${t} WHERE ${q(d, 'bucket_seconds')} = ${p.add(bucketSeconds)} AND ${q(d, 'bucket')} >= ${p.add(from)} AND ${q(d, 'bucket')} < ${p.add(to)}`,
+        p.values,
+      )) as Array<{ n: unknown }>
       return num(n[0]?.n)
     })
   } catch (err) {

@@ -9,17 +9,61 @@ import { createFixture, serverAvailable, type StoreFixture, type TargetName } fr
 const HOUR = 3_600_000
 const T0 = Date.UTC(2030, 2, 1, 0, 0, 0)
 
-const HARD: BounceClassification = { reason: 'userunknown', hard: true, permanent: true, scope: 'recipient', ruleId: 'gmail.user-unknown', provider: 'gmail' }
-const FULL: BounceClassification = { reason: 'mailboxfull', hard: false, permanent: false, scope: 'recipient', ruleId: 'gmail.over-quota', provider: 'gmail' }
-const SPAMHAUS: BounceClassification = { reason: 'blocked', hard: false, permanent: true, scope: 'sender', ruleId: 'blocklist.spamhaus', provider: 'microsoft', blocklist: 'spamhaus' }
-const S3150: BounceClassification = { reason: 'blocked', hard: false, permanent: true, scope: 'sender', ruleId: 'microsoft.banned-ip', provider: 'microsoft', blocklist: 'microsoft' }
-const TSS04: BounceClassification = { reason: 'badreputation', hard: false, permanent: false, scope: 'sender', ruleId: 'yahoo.deferred-complaints', provider: 'yahoo' }
+const HARD: BounceClassification = {
+  reason: 'userunknown',
+  hard: true,
+  permanent: true,
+  scope: 'recipient',
+  ruleId: 'gmail.user-unknown',
+  provider: 'gmail',
+}
+const FULL: BounceClassification = {
+  reason: 'mailboxfull',
+  hard: false,
+  permanent: false,
+  scope: 'recipient',
+  ruleId: 'gmail.over-quota',
+  provider: 'gmail',
+}
+const SPAMHAUS: BounceClassification = {
+  reason: 'blocked',
+  hard: false,
+  permanent: true,
+  scope: 'sender',
+  ruleId: 'blocklist.spamhaus',
+  provider: 'microsoft',
+  blocklist: 'spamhaus',
+}
+const S3150: BounceClassification = {
+  reason: 'blocked',
+  hard: false,
+  permanent: true,
+  scope: 'sender',
+  ruleId: 'microsoft.banned-ip',
+  provider: 'microsoft',
+  blocklist: 'microsoft',
+}
+const TSS04: BounceClassification = {
+  reason: 'badreputation',
+  hard: false,
+  permanent: false,
+  scope: 'sender',
+  ruleId: 'yahoo.deferred-complaints',
+  provider: 'yahoo',
+}
 
 /** A deterministic mix over 6 hours, recorded through the store. */
 function makeEvents(): BounceEvent[] {
   const out: BounceEvent[] = []
   const mk = (i: number, type: EventType, domain: string, cls?: BounceClassification, reply?: string): BounceEvent => {
-    const e: BounceEvent = { recipient: `u${i}@${domain}`, domain, type, at: new Date(T0 + ((i * 36_007) % (6 * HOUR))), source: 'smtp', eventId: `e${i}` }
+    const e: BounceEvent = {
+      recipient: `u${i}@${domain}`,
+      domain,
+      type,
+      at: new Date(T0 + ((i * 36_007) % (6 * HOUR))),
+      source: 'smtp',
+      eventId: `e${i}`,
+    }
     if (cls) e.classification = cls
     if (reply) e.reply = reply
     if (i % 5 === 0) e.tag = 'spring'
@@ -47,16 +91,34 @@ function expected(events: BounceEvent[], bucketMs: number, keyOf: (e: BounceEven
     if (t < since || t >= until) continue
     const b = t - (t % bucketMs)
     const id = `${b}|${keyOf(e)}`
-    const r = m.get(id) ?? { sent: 0, delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints: 0, senderRejections: 0, refusedBySuppression: 0 }
+    const r = m.get(id) ?? {
+      sent: 0,
+      delivered: 0,
+      hardBounces: 0,
+      softBounces: 0,
+      deferred: 0,
+      complaints: 0,
+      senderRejections: 0,
+      refusedBySuppression: 0,
+    }
     m.set(id, r)
-    if (e.type === 'delivered') (r.delivered!++, r.sent!++)
-    if (e.type === 'bounced') (e.classification?.hard ? r.hardBounces!++ : r.softBounces!++, r.sent!++)
+    if (e.type === 'delivered') {
+      r.delivered!++
+      r.sent!++
+    }
+    if (e.type === 'bounced') {
+      if (e.classification?.hard) r.hardBounces!++
+      else r.softBounces!++
+      r.sent!++
+    }
     if (e.type === 'deferred') r.deferred!++
     if (e.type === 'complaint') r.complaints!++
     if (e.type === 'suppressed') r.refusedBySuppression!++
     if ((e.type === 'bounced' || e.type === 'deferred') && e.classification?.scope === 'sender') r.senderRejections!++
   }
-  return [...m].map(([id, r]) => ({ bucket: Number(id.split('|')[0]), key: id.split('|')[1]!, ...r })).sort((a, b) => a.bucket - b.bucket || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return [...m]
+    .map(([id, r]) => ({ bucket: Number(id.split('|')[0]), key: id.split('|')[1]!, ...r }))
+    .sort((a, b) => a.bucket - b.bucket || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 }
 
 for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
@@ -69,15 +131,29 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
       const store = await fx.createStore()
       for (const e of events) await store.recordEvent(e)
       // a domain summary row (the guard's hostunknown memory) must not be counted
-      await store.recordEvent({ recipient: '@gmail.com', domain: 'gmail.com', type: 'deferred', at: new Date(T0), source: 'smtp', classification: HARD })
+      await store.recordEvent({
+        recipient: '@gmail.com',
+        domain: 'gmail.com',
+        type: 'deferred',
+        at: new Date(T0),
+        source: 'smtp',
+        classification: HARD,
+      })
     })
     afterAll(async () => {
-      if (fx?.ds.isInitialized) await fx.ds.query(`DROP TABLE IF EXISTS ${target === 'mariadb' ? `\`${fx.prefix}event_rollup\`` : `"${fx.prefix}event_rollup"`}`)
+      if (fx?.ds.isInitialized)
+        await fx.ds.query(`DROP TABLE IF EXISTS ${target === 'mariadb' ? `\`${fx.prefix}event_rollup\`` : `"${fx.prefix}event_rollup"`}`)
       await fx?.cleanup()
     })
 
     it('per provider, hourly buckets computed in SQL match a count made in JS', async () => {
-      const rows = await eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 6 * HOUR), bucketSeconds: 3600, groupBy: 'provider' })
+      const rows = await eventTimeSeries(fx.ds, {
+        tablePrefix: fx.prefix,
+        since: new Date(T0),
+        until: new Date(T0 + 6 * HOUR),
+        bucketSeconds: 3600,
+        groupBy: 'provider',
+      })
       // deliveries have no classification: well-known mailbox domains name their provider
       const known: Record<string, string> = { 'gmail.com': 'gmail', 'outlook.com': 'microsoft', 'yahoo.com': 'yahoo' }
       const want = expected(events, HOUR, (e) => e.classification?.provider ?? known[e.domain] ?? 'unknown', T0, T0 + 6 * HOUR)
@@ -89,7 +165,12 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
     it('15-minute buckets, one series, a window cut in the middle', async () => {
       const since = T0 + HOUR + 7 * 60_000
       const until = T0 + 4 * HOUR
-      const rows = await eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(since), until: new Date(until), bucketSeconds: 900 })
+      const rows = await eventTimeSeries(fx.ds, {
+        tablePrefix: fx.prefix,
+        since: new Date(since),
+        until: new Date(until),
+        bucketSeconds: 900,
+      })
       expect(rows.map((r) => ({ ...r, bucket: r.bucket.getTime() }))).toEqual(expected(events, 900_000, () => '*', since, until))
     })
 
@@ -99,15 +180,37 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
       const reasonOf = (e: BounceEvent) => e.classification?.reason ?? (e.type === 'delivered' ? 'delivered' : 'undefined')
       expect(byReason.map((r) => ({ ...r, bucket: r.bucket.getTime() }))).toEqual(expected(events, 86_400_000, reasonOf, T0, T0 + 6 * HOUR))
       const byTag = await eventTimeSeries(fx.ds, { ...opts, groupBy: 'tag' })
-      expect(byTag.map((r) => [r.key, r.sent + r.deferred + r.complaints + r.refusedBySuppression])).toEqual([['(none)', 480], ['spring', 120]])
+      expect(byTag.map((r) => [r.key, r.sent + r.deferred + r.complaints + r.refusedBySuppression])).toEqual([
+        ['(none)', 480],
+        ['spring', 120],
+      ])
     })
 
     it('the destinations refusing us, with evidence', async () => {
       const rows = await refusalEvidence(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 6 * HOUR) })
-      expect(rows.map((r) => [r.key, r.count])).toEqual([['outlook.com', 60], ['contoso.example', 30], ['yahoo.com', 30]])
-      expect(rows[0]).toMatchObject({ reasons: { blocked: 60 }, blocklists: { spamhaus: 60 }, ruleIds: { 'blocklist.spamhaus': 60 }, sample: '550 5.7.1 blocked using Spamhaus' })
-      const byProvider = await refusalEvidence(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), groupBy: 'provider', until: new Date(T0 + 6 * HOUR) })
-      expect(byProvider[0]).toMatchObject({ key: 'microsoft', count: 90, blocklists: { spamhaus: 60, microsoft: 30 }, reasons: { blocked: 90 } })
+      expect(rows.map((r) => [r.key, r.count])).toEqual([
+        ['outlook.com', 60],
+        ['contoso.example', 30],
+        ['yahoo.com', 30],
+      ])
+      expect(rows[0]).toMatchObject({
+        reasons: { blocked: 60 },
+        blocklists: { spamhaus: 60 },
+        ruleIds: { 'blocklist.spamhaus': 60 },
+        sample: '550 5.7.1 blocked using Spamhaus',
+      })
+      const byProvider = await refusalEvidence(fx.ds, {
+        tablePrefix: fx.prefix,
+        since: new Date(T0),
+        groupBy: 'provider',
+        until: new Date(T0 + 6 * HOUR),
+      })
+      expect(byProvider[0]).toMatchObject({
+        key: 'microsoft',
+        count: 90,
+        blocklists: { spamhaus: 60, microsoft: 30 },
+        reasons: { blocked: 90 },
+      })
     })
 
     it('rollup: whole buckets from the rollup table, partial ends from events, same numbers', async () => {
@@ -117,7 +220,11 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
       const raw = await eventTimeSeries(fx.ds, { ...base, ...window })
       expect(await eventTimeSeries(fx.ds, { ...base, ...window, useRollup: true })).toEqual(raw)
       // roll up hours 0-4 (the until is cut to a bucket boundary: hour 4 is not rolled)
-      const written = await rollupEvents(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 4 * HOUR + 59 * 60_000) })
+      const written = await rollupEvents(fx.ds, {
+        tablePrefix: fx.prefix,
+        since: new Date(T0),
+        until: new Date(T0 + 4 * HOUR + 59 * 60_000),
+      })
       expect(written).toBe(raw.filter((r) => r.bucket.getTime() < T0 + 4 * HOUR).length)
       expect(await rollupEvents(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 4 * HOUR) })).toBe(written) // idempotent
       expect(await eventTimeSeries(fx.ds, { ...base, ...window, useRollup: true })).toEqual(raw)
@@ -132,9 +239,13 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
 
     it('bad options are typed errors', async () => {
       await expect(eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(Number.NaN) })).rejects.toThrow(BounceGuardError)
-      await expect(eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), bucketSeconds: 1.5 })).rejects.toThrow(BounceGuardError)
+      await expect(eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), bucketSeconds: 1.5 })).rejects.toThrow(
+        BounceGuardError,
+      )
       await expect(eventTimeSeries(fx.ds, { tablePrefix: 'no such; prefix', since: new Date(T0) })).rejects.toThrow(BounceGuardError)
-      await expect(eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), groupBy: 'x' as never })).rejects.toThrow(BounceGuardError)
+      await expect(eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), groupBy: 'x' as never })).rejects.toThrow(
+        BounceGuardError,
+      )
       await expect(eventTimeSeries(fx.ds, { tablePrefix: 'missing_', since: new Date(T0) })).rejects.toMatchObject({ code: 'ESTORE' })
     })
 
@@ -146,14 +257,27 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
       const deleted = await pruneEvents(fx.ds, { tablePrefix: fx.prefix, olderThan: new Date(cut), batchSize: 70 })
       expect(deleted).toBe(older)
       expect(await pruneEvents(fx.ds, { tablePrefix: fx.prefix, olderThan: new Date(cut) })).toBe(0)
-      const rows = await eventTimeSeries(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 6 * HOUR), bucketSeconds: 3600 })
+      const rows = await eventTimeSeries(fx.ds, {
+        tablePrefix: fx.prefix,
+        since: new Date(T0),
+        until: new Date(T0 + 6 * HOUR),
+        bucketSeconds: 3600,
+      })
       expect(rows.map((r) => r.bucket.getTime())).toEqual([cut, cut + HOUR, cut + 2 * HOUR])
       expect(await store.getRecipientState('u10@gmail.com')).toEqual(stateBefore)
     })
 
     function createTypeOrmStoreView() {
       // a second store over the same tables, without truncating them
-      return { getRecipientState: async (r: string) => (await fx.ds.query(`SELECT * FROM ${target === 'mariadb' ? '`' + fx.prefix + 'recipient_state`' : `"${fx.prefix}recipient_state"`} WHERE recipient = ${target === 'postgres' ? '$1' : '?'}`, [r]))[0] }
+      return {
+        getRecipientState: async (r: string) =>
+          (
+            await fx.ds.query(
+              `SELECT * FROM ${target === 'mariadb' ? '`' + fx.prefix + 'recipient_state`' : `"${fx.prefix}recipient_state"`} WHERE recipient = ${target === 'postgres' ? '$1' : '?'}`,
+              [r],
+            )
+          )[0],
+      }
     }
   })
 }
