@@ -149,6 +149,11 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
     // The MTA gave up after connections kept timing out: the message expired in its queue.
     c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+gave-up` }
   }
+  if (c.reason === 'hostunknown' && (reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus?.startsWith('4.') === true)) {
+    // a name lookup that failed with a temporary status (4.x.x: NXDOMAIN seen while retrying) is a
+    // DNS trouble of the moment, not a proof that the domain does not exist
+    c = { ...c, reason: 'networkerror', hard: false, scope: 'network', ruleId: `${c.ruleId}+temporary` }
+  }
   if (action === 'expired' && (c.reason === 'undefined' || c.reason === 'onhold' || c.reason === 'networkerror' || c.reason === 'systemerror')) {
     // `Action: expired` (SendGrid and others, beside RFC 3464's list): the queue lifetime ran out
     c = { ...c, reason: 'expired', hard: false, scope: 'network', ruleId: `${c.ruleId}+action-expired` }

@@ -286,6 +286,10 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
     } else {
       // a transcript line `>>> RCPT To:<a@b>` names the command: keep it with the reply after it
       const after = lines.slice(strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end).map((l) => l.trim()).filter((l) => l.length > 0)
+      // words after the address on its own line (`a@b [User unknown]`, `a@b: Domain does not exist`) come first
+      const hit = strong ? addressesIn(own).find((h) => h.addr === c.addr) : undefined
+      const tail = hit ? own.slice(hit.end).replace(/^[\s>:;,.)\]-]+/, '').trim() : ''
+      if (tail.length > 0 && /[A-Za-z]{3}/.test(tail) && !/^>>>/.test(own.trim())) after.unshift(tail)
       diagnostic = after.join('\n')
     }
     if (!/[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(diagnostic) || (!strong && diagnostic.length < 40)) {

@@ -36,6 +36,12 @@ function fromDeliverySystem(mail: ParsedMail): boolean {
   return name.includes('mail delivery') || name.includes('mailer-daemon') || name.includes('postmaster') || name.includes('mail administrator') || name.includes('mail system') || name.includes('delivery subsystem')
 }
 
+/** A mailing-list manager's alert about a posting it refused (fml: `X-MLServer`, subject "Loop Alert: ..."). */
+function listManagerAlert(mail: ParsedMail): boolean {
+  const ml = mail.headers.get('x-mlserver')
+  return ml !== undefined && /\bfml\b/i.test(ml) && /^(?:loop alert|rejected|message rejected|not member|unauthorized)\b/i.test(mail.subject.trim())
+}
+
 function subjectLooksBounce(subject: string): boolean {
   const s = subject.toLowerCase()
   return BOUNCE_SUBJECTS.some((p) => s.includes(p))
@@ -314,7 +320,7 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions,
   }
 
   // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
-  const bounceLike = fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || subjectLooksBounce(mail.subject)
+  const bounceLike = fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || subjectLooksBounce(mail.subject) || listManagerAlert(mail)
   const autoHeaders = autoReplyHeaders(mail.headers)
   if ((autoHeaders && !fromDeliverySystem(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
     const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
@@ -334,6 +340,17 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions,
     const to = addressesOf(original.to)
     const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
     if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
+  }
+  if (found.length === 0 && depth === 0) {
+    // The MIME parser found no readable text where the notice is (a part whose Content-Type line is
+    // malformed, say): scan the raw body instead.
+    const body = rawBody(input)
+    if (body.length > 0 && body.length < 1_048_576) {
+      const exclude = new Set<string>([mail.from, ...addressesOf(mail.headers.get('to'))].filter(Boolean))
+      const rawSplit = splitNotice(body)
+      found = scanNotice(rawSplit.lines, exclude)
+      if (found.length > 0) noticeTextCache = rawSplit.lines.join('\n')
+    }
   }
   if (found.length === 0) return base
   const recipients = found.map((n) => {

@@ -30,10 +30,20 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
     'retry timeout exceeded',
     'Warning: message still undelivered after 4 hours Will keep trying until message is 8 hours old',
   ], { scope: 'network' }),
-  b('no-mx', 'notaccept', ["couldn't find a mail exchanger", 'no mx record found for domain', 'an mx or srv record indicated no smtp service', 'domain does not accept mail', 'null mx'], [
+  // au/EZweb (KDDI) notices: the carrier's server refused the recipient for this sender (the
+  // subscriber's domain/address filter); the address itself is not said to be unknown
+  b('ezweb-rejected', 'filtered', ['each of the following recipients was rejected by a remote mail server'], [
+    'Each of the following recipients was rejected by a remote mail server.',
+  ]),
+  // fml mailing-list manager alerts: the list server refused the posting for a loop it detected
+  b('ml-loop-alert', 'systemerror', ['duplicated message-id', 'loop alert:'], [
+    'Duplicated Message-ID in <list@example.co.jp>.',
+  ]),
+  b('no-mx', 'notaccept', ["couldn't find a mail exchanger", 'no mx record found for domain', 'an mx or srv record indicated no smtp service', 'domain does not accept mail', 'null mx', 'no mx found for domain'], [
     "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
     'No mx record found for domain=example.org',
     'an MX or SRV record indicated no SMTP service',
+    'No MX found for domain',
   ], { scope: 'domain' }),
   b('domino-directory', 'userunknown', ['not listed in domino directory', 'not listed in public name & address book', 'invalid final delivery userid', 'no such local user'], [
     'User some.name (user@example.jp) not listed in Domino Directory',
