@@ -5,3 +5,4 @@
  */
 export * from './collect.js'
 export * from './render.js'
+export * from './serve.js'
