@@ -98,6 +98,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
   private readonly maxPayload: number
   private readonly recordRefusals: boolean
   private readonly recordDeliveries: boolean
+  private readonly writeBehind: boolean
   private readonly logger: BounceGuardLogger
   private readonly recorder: OutcomeRecorder
   private readonly built?: { mailOptions: Record<string, unknown>; dkim: unknown }
@@ -134,6 +135,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     this.maxPayload = maxPayload
     this.recordRefusals = options.recordRefusals !== false
     this.recordDeliveries = options.recordDeliveries !== false
+    this.writeBehind = options.writeBehind !== false
     const ro: { logger: BounceGuardLogger; maxBuffered?: number; flushIntervalMs?: number } = { logger: this.logger }
     if (options.maxBufferedOutcomes !== undefined) ro.maxBuffered = options.maxBufferedOutcomes
     if (options.flushIntervalMs !== undefined) ro.flushIntervalMs = options.flushIntervalMs
@@ -156,7 +158,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     if (typeof inner.isIdle === 'function') this.isIdle = (...args: any[]) => inner.isIdle(...args)
     if (typeof inner.close === 'function') {
       this.close = (...args: any[]) => {
-        void this.recorder.flush()
+        void this.flush()
         return inner.close(...args)
       }
     }
@@ -200,14 +202,25 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     ;(this.inner as { getSocket?: unknown }).getSocket = fn
   }
 
-  /** Outcomes waiting in memory for the store (fail-open). */
+  /** Outcomes waiting in memory for the store: the wrapper's buffer (fail-open) plus the guard's write-behind queue. */
   get bufferedOutcomes(): number {
-    return this.recorder.pending
+    return this.recorder.pending + ((this.guard as { pendingWrites?: number }).pendingWrites ?? 0)
   }
 
-  /** Try to write buffered outcomes now. */
-  flush(): Promise<void> {
-    return this.recorder.flush()
+  /**
+   * Try to write buffered outcomes now: the wrapper's buffer, then the guard's write-behind
+   * queue. Resolves when both are empty or the store failed again (see `bufferedOutcomes`).
+   */
+  async flush(): Promise<void> {
+    await this.recorder.flush()
+    const g = this.guard as { flush?: () => Promise<void> }
+    if (typeof g.flush === 'function') {
+      try {
+        await g.flush()
+      } catch (err) {
+        this.logger.warn({ err }, '@bounce-guard/nodemailer: write-behind queue not written yet (store unavailable); the guard retries it')
+      }
+    }
   }
 
   /** Nodemailer calls this with the compiled message. */
@@ -304,12 +317,11 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         },
         buffered: false,
       }))
-      if (this.recordRefusals) await this.recorder.record(items)
+      if (this.recordRefusals) await (this.writeBehind ? this.recorder.queue(items) : this.recorder.record(items))
       for (const s of suppressed) {
         const o: RecipientOutcome = { recipient: s.recipient, type: 'suppressed' }
         const item = items.find((i) => i.outcome.recipient === s.recipient)
-        if (item?.result) o.decision = item.result.decision
-        if (item?.buffered) o.buffered = true
+        describeRecording(o, item, this.recordRefusals)
         details.outcomes.push(o)
       }
       if (this.onSuppressed === 'reject' || allowed.length === 0) {
@@ -412,14 +424,22 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       if (carrier) item.carrier = carrier
       return item
     })
-    await this.recorder.record(this.recordDeliveries ? items : items.filter((i) => i.outcome.type !== 'delivered'))
+    // Deliveries change nothing immediate (decision `none`): with writeBehind they are queued in
+    // the guard and written in batches; failures are written now, their decision is needed.
+    const deliveries = this.recordDeliveries ? items.filter((i) => i.outcome.type === 'delivered') : []
+    const failures = items.filter((i) => i.outcome.type !== 'delivered')
+    if (this.writeBehind) {
+      for (const i of deliveries) delete i.carrier
+      await Promise.all([this.recorder.queue(deliveries), this.recorder.record(failures)])
+    } else {
+      await this.recorder.record([...deliveries, ...failures].sort((a, b) => items.indexOf(a) - items.indexOf(b)))
+    }
     for (const item of items) {
       const o: RecipientOutcome = { recipient: item.outcome.recipient, type: item.outcome.type as RecipientOutcome['type'] }
       if (typeof item.outcome.reply === 'string') o.reply = item.outcome.reply
       const c = item.result?.event.classification ?? item.outcome.classification
       if (c) o.classification = c
-      if (item.result) o.decision = item.result.decision
-      if (item.buffered) o.buffered = true
+      describeRecording(o, item, item.outcome.type !== 'delivered' || this.recordDeliveries)
       details.outcomes.push(o)
     }
     if (carrier && (carrier.recipients || carrier.error || carrier.payloadError)) {
@@ -431,6 +451,24 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       if (r.recipients.length > 0 || r.error) details.retry = r
     }
   }
+}
+
+/** Fill an outcome's `decision`, `buffered` and `recorded` from its item. */
+function describeRecording(o: RecipientOutcome, item: ItemState | undefined, recorded: boolean): void {
+  if (!recorded || !item) {
+    o.recorded = 'skipped'
+    return
+  }
+  if (item.result) {
+    o.decision = item.result.decision
+    o.recorded = 'written'
+  } else if (item.queued) {
+    o.decision = item.queued.decision
+    o.recorded = 'queued'
+  } else if (item.buffered) {
+    o.buffered = true
+    o.recorded = 'buffered'
+  } else if (item.dropped) o.recorded = 'dropped'
 }
 
 /**

@@ -72,6 +72,18 @@ export interface WithBounceGuardOptions {
    * @default true
    */
   recordDeliveries?: boolean
+  /**
+   * Write deliveries and call-time refusals behind the send: they go to the guard's write-behind
+   * queue (`guard.enqueue`), which writes them in batches (`store.recordEvents`, one transaction
+   * per batch) and retries them itself while the store is down, so a send does not wait for a
+   * store write. Their decision is always `none`, so nothing immediate depends on the write;
+   * `bounceGuard.outcomes[i].recorded` says `"queued"`. Bounces and deferrals are still written
+   * before the send resolves (their decision is needed). Needs a guard from `createBounceGuard`
+   * (another guard without `enqueue` records everything directly). `false` writes every outcome
+   * before the send resolves.
+   * @default true
+   */
+  writeBehind?: boolean
   /** A pino-compatible logger (`logger.warn(obj, msg)`). @default no logging */
   logger?: BounceGuardLogger
 }
@@ -87,6 +99,13 @@ export interface RecipientOutcome {
   decision?: BounceDecision
   /** True when the store was unreachable and the outcome waits in memory. */
   buffered?: boolean
+  /**
+   * Where the outcome is: `written` (stored, `decision` from the stored state), `queued` (in the
+   * guard's write-behind queue, see `writeBehind`), `buffered` (the store was unreachable; it
+   * waits in the wrapper's buffer), `dropped` (the store refused it; logged), `skipped` (not
+   * recorded: `recordDeliveries` or `recordRefusals` is false).
+   */
+  recorded?: 'written' | 'queued' | 'buffered' | 'dropped' | 'skipped'
 }
 
 /** Details the wrapper adds to Nodemailer's `info` and error objects. */

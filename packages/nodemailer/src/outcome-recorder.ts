@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { isBounceGuardError } from '@bounce-guard/core'
-import type { BounceGuard, BounceGuardLogger, DeliveryOutcome, RecordResult, RetryJob } from '@bounce-guard/core'
+import type { BounceDecision, BounceGuard, BounceGuardLogger, DeliveryOutcome, EnqueueResult, RecordResult, RetryJob } from '@bounce-guard/core'
 
 /** Everything needed to turn the deferred recipients of one send into a retry job. */
 export interface RetryCarrier {
@@ -43,6 +43,8 @@ export interface ItemState {
   buffered: boolean
   dropped?: boolean
   error?: unknown
+  /** Set when the outcome went to the guard's write-behind queue (its decision is known: `none`). */
+  queued?: { decision: BounceDecision }
 }
 
 type Entry = { kind: 'record'; item: ItemState } | { kind: 'job'; job: RetryJob }
@@ -116,6 +118,29 @@ export class OutcomeRecorder {
         }
       }),
     )
+  }
+
+  /**
+   * Hand these outcomes to the guard's write-behind queue (`guard.enqueue`), which writes and
+   * retries them itself. Resolves once they are queued (the queue applies backpressure when
+   * full). Without `enqueue` on the guard, or when it refuses one, the outcome is recorded here
+   * (`record`). Never throws. Items must not carry a retry carrier.
+   */
+  async queue(items: ItemState[]): Promise<void> {
+    const enqueue = (this.guard as { enqueue?: (o: DeliveryOutcome) => Promise<EnqueueResult> }).enqueue
+    if (typeof enqueue !== 'function') return this.record(items)
+    const direct: ItemState[] = []
+    for (const item of items) {
+      try {
+        const r = await enqueue.call(this.guard, item.outcome)
+        if (r.queued) item.queued = { decision: r.decision }
+        else if (r.result) item.result = r.result
+      } catch (err) {
+        this.options.logger.warn({ err, recipient: item.outcome.recipient }, '@bounce-guard/nodemailer: write-behind refused an outcome, recording it directly')
+        direct.push(item)
+      }
+    }
+    if (direct.length > 0) await this.record(direct)
   }
 
   /** Write the buffer now, in order. Resolves when it is empty or the store failed again. */

@@ -137,8 +137,18 @@ describe('transport contract', () => {
   it('creates a guard from a store', async () => {
     const t = nodemailer.createTransport(withBounceGuard({ jsonTransport: true }, { store }))
     const info = (await t.sendMail({ from: FROM, to: 'j@example.com', subject: 'x', text: 'x' })) as any
-    expect(info.bounceGuard.outcomes).toEqual([expect.objectContaining({ recipient: 'j@example.com', type: 'delivered' })])
+    expect(info.bounceGuard.outcomes).toEqual([expect.objectContaining({ recipient: 'j@example.com', type: 'delivered', recorded: 'queued' })])
+    // written behind the send (writeBehind, the default): in the store once the queue is flushed
+    await (t.transporter as any).flush()
     expect((await store.getRecipientState('j@example.com'))?.deliveries).toBe(1)
+  })
+
+  it('writeBehind: false writes deliveries before the send resolves', async () => {
+    const t = nodemailer.createTransport(withBounceGuard({ jsonTransport: true }, { store, writeBehind: false }))
+    const info = (await t.sendMail({ from: FROM, to: 'w@example.com', subject: 'x', text: 'x' })) as any
+    expect(info.bounceGuard.outcomes[0]).toMatchObject({ recorded: 'written', decision: { action: 'none' } })
+    expect((await store.getRecipientState('w@example.com'))?.deliveries).toBe(1)
+    expect((t.transporter as any).bufferedOutcomes).toBe(0)
   })
 
   it('rejects bad options with typed errors', () => {
@@ -217,6 +227,7 @@ describe('non-SMTP transports', () => {
     const info = (await t.sendMail({ from: FROM, to: ['yes@example.com', 'no@example.com'], subject: 'x', text: 'x' })) as any
     expect(info.envelope.to).toEqual(['yes@example.com'])
     expect(info.bounceGuard.suppressed).toEqual(['no@example.com'])
+    await wrapped.flush()
     expect((await store.getRecipientState('yes@example.com'))?.deliveries).toBe(1)
   })
 

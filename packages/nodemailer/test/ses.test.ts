@@ -78,6 +78,7 @@ describe('withBounceGuard on the SES transport', () => {
     expect(info.messageId).toBe('<0100018c-ok-1@email.amazonses.com>')
     expect(requests[0]?.Destination?.ToAddresses).toEqual(['a@example.com'])
     expect(info.bounceGuard.suppressed).toEqual(['gone@example.com'])
+    await (t.transporter as any).flush()
     expect((await store.getRecipientState('a@example.com'))?.deliveries).toBe(1)
   })
 

@@ -108,7 +108,9 @@ describe.each([
       ['dead@gmail.com', true],
     ])
     expect(events.bounces).toHaveLength(1)
-    // Refusals are recorded as call-time events.
+    // Refusals are recorded as call-time events (behind the send: flush the write-behind queue).
+    expect(err2.bounceGuard.outcomes[0]?.recorded).toBe('queued')
+    await (t.transporter as any).flush()
     expect((await store.listEvents('dead@gmail.com')).map((e) => [e.type, e.source])).toEqual([
       ['suppressed', 'call-time'],
       ['suppressed', 'call-time'],
@@ -141,6 +143,10 @@ describe.each([
     expect(info.bounceGuard.retry?.recipients).toEqual(['full@example.com'])
     const sup = await store.findSuppressions(['dmarc@example.net', 'full@example.com', 'ok@example.com'])
     expect(sup.size).toBe(0)
+    // Deliveries are written behind the send; the delivered event follows the write.
+    expect(by.get('ok@example.com')?.recorded).toBe('queued')
+    expect(by.get('full@example.com')?.recorded).toBe('written')
+    await (t.transporter as any).flush()
     expect(events.delivered).toHaveLength(2)
     expect(events.alerts.some((a) => a.reason === by.get('dmarc@example.net')?.classification?.reason)).toBe(true)
     // Delivered outcomes are in the store.
@@ -283,13 +289,21 @@ describe.each([
       t.sendMail({ from: FROM, to: ['a3@example.com', 'full@example.com'], subject: '4', text: 'x' }),
     ]
     const results = (await Promise.all(sends)) as Array<Details & Record<string, any>>
-    // Sent unchecked, outcomes buffered (no decision yet).
+    // Sent unchecked. Failures are buffered by the wrapper (no decision yet); deliveries wait in
+    // the guard's write-behind queue (their decision is always none).
     expect(results[0]?.accepted).toEqual(['a2@example.com'])
     for (const r of results) {
       expect(r.bounceGuard.unchecked).toBe(true)
-      expect(r.bounceGuard.outcomes.every((o) => o.buffered === true && o.decision === undefined)).toBe(true)
+      for (const o of r.bounceGuard.outcomes) {
+        if (o.type === 'delivered') expect([o.recorded, o.decision?.action]).toEqual(['queued', 'none'])
+        else expect([o.recorded, o.buffered, o.decision]).toEqual(['buffered', true, undefined])
+      }
     }
     expect(fstore.refused.get('findSuppressions')).toBeGreaterThan(0)
+    // the queue's writes fail while the store is down, and the outcomes stay counted as waiting
+    await g.flush().catch(() => undefined)
+    expect(fstore.refused.get('recordEvents')).toBeGreaterThan(0)
+    expect((t.transporter as any).bufferedOutcomes).toBeGreaterThanOrEqual(5)
     expect(await store.getRecipientState('a2@example.com')).toBeUndefined()
 
     fstore.down = false

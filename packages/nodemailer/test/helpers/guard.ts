@@ -1,6 +1,6 @@
 /** A real guard (core's `createBounceGuard`) over a real store, with an injected clock. */
 import { createBounceGuard } from '@bounce-guard/core'
-import type { BounceAlert, BounceGuard, BounceStore } from '@bounce-guard/core'
+import type { BounceAlert, BounceGuard, BounceStore, CoreBounceGuard } from '@bounce-guard/core'
 
 export interface TestClock {
   now: () => Date
@@ -21,7 +21,7 @@ export function testClock(start = Date.UTC(2025, 0, 6, 9, 0, 0)): TestClock {
   }
 }
 
-export function makeGuard(store: BounceStore, clock: TestClock): BounceGuard {
+export function makeGuard(store: BounceStore, clock: TestClock): CoreBounceGuard {
   return createBounceGuard({ store, now: clock.now, random: () => 0 })
 }
 
