@@ -38,7 +38,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '553 5.1.8 <bob@nonexistent.example>... Domain of sender address bob@nonexistent.example does not exist',
     '501 5.1.8 Sender domain must exist',
   ]),
-  g('sender-rejected', 'rejected', ['sender address rejected', 'sender rejected', 'sender verify failed', 'sender verification failed', 'sender denied', 'sender not allowed', 'invalid sender', 'unknown sender', 'sender unknown', 'bad sender', 'sender address is not allowed', 'envelope sender is in my badmailfrom list', 'your envelope sender has been denied', 'mail from rejected', 'null sender', 'sender address has null mx', 'sender is not allowed', 'from address rejected', 'bad sender address syntax', 'sender is blocked', 'sender blocked'], [
+  g('sender-rejected', 'rejected', ['batv failed', 'batv validation failure', 'rejected by batv', 'backscatter protection detected an invalid', 'bogus mail from', 'bouncedeny', 'valid-address-filter', 'emetteur invalide', 'empty envelope senders', 'no third-party dsns', 'from: domain is invalid', 'fully qualified email address required', 'not a registered gateway user', 'mail from not owned by user', 'returned mail not accepted here', 'sender email address rejected', 'sender is spammer', 'sender not pre-approved', 'spam reporting address', 'empty email address', 'unsigned dsn', 'unroutable sender address', 'an address that has been blacklisted', 'submit messages to this e-mail system has been rejected', 'your email address has been blacklisted', 'your email address has been blocklisted', 'sender address rejected', 'sender rejected', 'sender verify failed', 'sender verification failed', 'sender denied', 'sender not allowed', 'invalid sender', 'unknown sender', 'sender unknown', 'bad sender', 'sender address is not allowed', 'envelope sender is in my badmailfrom list', 'your envelope sender has been denied', 'mail from rejected', 'null sender', 'sender address has null mx', 'sender is not allowed', 'from address rejected', 'bad sender address syntax', 'sender is blocked', 'sender blocked'], [
+    '550 5.7.1 BATV validation failure',
+    '553 5.7.1 Sender is spammer',
+    '550 Your email address has been blacklisted',
+    '550 You are sending to/from an address that has been blacklisted',
+    '553 5.7.1 MAIL FROM not owned by user',
     '553 5.7.1 <bob@example.org>: Sender address rejected: not logged in',
     '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
     '553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)',
@@ -83,7 +88,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.4.5 Daily sending quota exceeded',
     '554 5.2.2 Submission quota exceeded',
   ]),
-  g('mailbox-full', 'mailboxfull', ['mailbox full', 'mailbox is full', 'mailbox was full', 'over quota', 'overquota', 'quota exceeded', 'quota exceed', 'exceeded storage allocation', 'mailbox quota', 'user is over', 'mailbox size limit', 'mailbox exceeds', 'exceeds its quota', 'would exceed quota', 'disk quota', 'out of storage space', 'inbox is full', 'account is full', 'mail box full', 'mailfolder is full', 'mailbox has exceeded', 'mailbox limit exceeded', 'storage quota', 'quota reached', 'over the quota', 'not enough space in mailbox', 'has exceeded the storage', 'maildir over quota', 'insufficient space in mailbox'], [
+  g('mailbox-full', 'mailboxfull', ['exceeding their quota', 'diskspace quota', 'does not have enough space', 'full mailbox', 'mailbox exceeded the local limit', 'not enough storage space', 'not sufficient disk space', 'over the allowed quota', 'quota violation', 'exceed maximum allowed storage', 'space has been used up', 'too much mail data', 'too many messages on the server', 'exceeded quota', 'exceeding receiving limits', 'maximum size allowed for mail delivery', 'is over disk quota', 'reached disk quota', 'exceeded its disk space limit', 'mailbox full', 'mailbox is full', 'mailbox was full', 'over quota', 'overquota', 'quota exceeded', 'quota exceed', 'exceeded storage allocation', 'mailbox quota', 'user is over', 'mailbox size limit', 'mailbox exceeds', 'exceeds its quota', 'would exceed quota', 'disk quota', 'out of storage space', 'inbox is full', 'account is full', 'mail box full', 'mailfolder is full', 'mailbox has exceeded', 'mailbox limit exceeded', 'storage quota', 'quota reached', 'over the quota', 'not enough space in mailbox', 'has exceeded the storage', 'maildir over quota', 'insufficient space in mailbox'], [
+    'The users mailfolder is over the allowed quota (size). (#5.2.2)',
+    'Sorry the user has exceeded quota, bouncing mail',
+    '552 too much mail data',
+    "550 5.2.2 The user's space has been used up.",
+    'Account disabled temporarly for exceeding receiving limits',
     '552 5.2.2 <someone@example.com>: Recipient address rejected: Mailbox full',
     '452 4.2.2 Mailbox full',
     '552 5.2.2 Quota exceeded (mailbox for user is full)',
@@ -91,7 +101,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '450 4.2.2 <someone@example.com>: user is overquota',
     "554 5.2.2 mailbox quota exceeded for this recipient",
   ]),
-  g('suspended', 'suspend', ['account disabled', 'account is disabled', 'account has been disabled', 'mailbox disabled', 'mailbox is disabled', 'mailbox has been disabled', 'account inactive', 'inactive account', 'account is inactive', 'mailbox is inactive', 'inactive mailbox', 'inactive user', 'account suspended', 'account is suspended', 'account has been suspended', 'mailbox suspended', 'account is locked', 'account locked', 'account has been locked', 'mailbox is locked', 'account expired', 'account has expired', 'deactivated', 'account is frozen', 'mailbox is frozen', 'account is not active', 'account has been closed', 'account closed', 'user account is disabled', 'user disabled', 'user suspended', 'is currently suspended', 'not accepting messages', 'account is blocked', 'mailbox is blocked', 'account blocked', 'mailbox blocked', 'temporarily disabled', 'account is unavailable', 'blocked account', 'disabled mailbox', 'mailbox is restricted'], [
+  g('suspended', 'suspend', ['temporary locked', 'archived recipient', 'destinataire archivee', 'user is terminated', 'currently suspended', 'temporarily inactive', 'suspend the service', 'has been disabled or discontinued', 'temporarily suspended', 'domain is disabled', 'account is locked', 'account disabled', 'account is disabled', 'account has been disabled', 'mailbox disabled', 'mailbox is disabled', 'mailbox has been disabled', 'account inactive', 'inactive account', 'account is inactive', 'mailbox is inactive', 'inactive mailbox', 'inactive user', 'account suspended', 'account is suspended', 'account has been suspended', 'mailbox suspended', 'account is locked', 'account locked', 'account has been locked', 'mailbox is locked', 'account expired', 'account has expired', 'deactivated', 'account is frozen', 'mailbox is frozen', 'account is not active', 'account has been closed', 'account closed', 'user account is disabled', 'user disabled', 'user suspended', 'is currently suspended', 'not accepting messages', 'account is blocked', 'mailbox is blocked', 'account blocked', 'mailbox blocked', 'temporarily disabled', 'account is unavailable', 'blocked account', 'disabled mailbox', 'mailbox is restricted'], [
+    '550 5.2.1 Mailbox currently suspended - please contact the recipient by other means',
+    '550 5.7.1 Recipient rejected: temporarily inactive',
     '550 5.2.1 <someone@example.com>: Mailbox disabled, not accepting messages',
     '550 5.2.1 The account is disabled',
     '554 5.2.1 Account inactive',
@@ -152,7 +164,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g('recipients-rate', 'speeding', ['too many recipients this hour', 'sent to too many recipients', 'too many recipients in a short time', 'too many recipients per hour', 'recipient rate limit'], [
     '550 5.1.1 <someone@example.com> - 192.0.2.1 has sent to too many recipients this hour. IB607',
   ]),
-  g('user-unknown', 'userunknown', [
+  g('user-unknown', 'userunknown', ['address not present in directory', "can't accept user", 'destination addresses were unknown', 'email address could not be found', 'is not an active address at this host', 'mailbox invalid', 'mailbox not present', 'nessun utente simile', 'no existe dicha persona', 'no existe ese usuario', 'no mail box available for this user', 'no mailbox found', 'no such email address', 'no such mail drop', 'no such person at this address', 'recipient not exist', 'recipient is not local', 'badrcptto', 'badrecipientto', 'validrcptto', 'envelope recipient has been denied', 'email name is not found', 'there is no one at this address', 'wrong or no longer valid', 'spectator does not exist', 'user missing home directory', 'user not active', 'user not exist', 'user not known', 'utilisateur inconnu', 'unknown virtual user', 'adresse nicht gefunden', 
     'user unknown', 'unknown user', 'no such user', 'no such mailbox', 'no such recipient', 'no such address', 'no such account',
     'user not found', 'recipient not found', 'mailbox not found', 'address not found', 'account not found',
     'user does not exist', "user doesn't exist", 'address does not exist', "address doesn't exist", 'mailbox does not exist', "mailbox doesn't exist",
@@ -165,6 +177,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'mailbox name not allowed', 'mailbox name invalid', 'unknown account', "the email address you entered couldn't be found", 'no longer available', 'no longer active', 'no longer valid', 'is not a valid address',
     'this address no longer accepts mail', 'user unknown in', 'user is not found', 'recipient address is invalid', 'recipient invalid', 'address invalid', 'mailbox is unavailable', 'mailbox unavailable', 'mailbox not available', 'mailbox is not available',
   ], [
+    '553 sorry, this recipient is not in my validrcptto list (#5.1.1)',
+    '550 Utilisateur inconnu !',
+    '550 vdeliver: Invalid or unknown virtual user someone@example.com',
+    '553 sorry, your envelope recipient has been denied (#5.7.1)',
     '550 5.1.1 <someone@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
     '550 5.1.1 <someone@example.com>... User unknown',
     '550 5.1.1 <someone@example.com> User doesn\'t exist: someone@example.com',
@@ -216,7 +232,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '554 5.7.1 Rejected for policy reasons',
     '550 Administrative prohibition',
   ]),
-  g('filtered', 'filtered', ['filtered', 'rejected by recipient', 'blocked by recipient', 'blocked by the recipient', 'rejected by the recipient', "recipient's filter", 'recipient filter', 'refused by recipient', 'recipient has blocked', 'recipient blocked', 'recipient refuses', 'user has blocked', 'does not accept mail from you', 'do not accept mail from you', 'not accept messages from you', "recipient's block list", "recipient's blocklist", 'sender is on the blocked senders list', 'blocked senders list', 'mail refused by', 'refused to accept', 'address filtering', 'sender not allowed by recipient', 'not authorized to send to this recipient', 'not authorised to send to this recipient'], [
+  g('filtered', 'filtered', ['only accepting mail from specific email addresses', 'bounced address', 'due to extended inactivity', 'restricted sms e-mail', 'is not accepting any mail', 'due to recipient preferences', 'this account is protected by', 'refuses to receive this mail', 'user reject', 'refuse to receive mail', 'blocked by the recipient', 'filtered', 'rejected by recipient', 'blocked by recipient', 'blocked by the recipient', 'rejected by the recipient', "recipient's filter", 'recipient filter', 'refused by recipient', 'recipient has blocked', 'recipient blocked', 'recipient refuses', 'user has blocked', 'does not accept mail from you', 'do not accept mail from you', 'not accept messages from you', "recipient's block list", "recipient's blocklist", 'sender is on the blocked senders list', 'blocked senders list', 'mail refused by', 'refused to accept', 'address filtering', 'sender not allowed by recipient', 'not authorized to send to this recipient', 'not authorised to send to this recipient'], [
+    '550 5.7.1 Your message was rejected because the recipient is only accepting mail from specific email addresses',
+    '550 5.7.1 Message refused due to recipient preferences',
+    '550 You have been blocked by the recipient',
     '550 5.7.1 Message filtered by the recipient',
     '550 5.7.1 Your message was rejected by the recipient\'s filter',
     '550 5.7.1 The recipient has blocked messages from you',
@@ -247,7 +266,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.7.28 Mail flood detected',
     '421 4.7.0 Our system has detected an unusual volume of messages',
   ]),
-  g('expired', 'expired', ['delivery time expired', 'message expired', 'retry timeout exceeded', 'could not be delivered within', 'was not delivered within', 'retry time exceeded', 'retry period exceeded', 'queue lifetime', 'too long in queue', 'in the queue too long', 'delivery period expired', 'message timed out', 'delivery expired', 'expired after', 'max queue time', 'maximum queue time', 'gave up after', 'giving up after', 'message is too old', 'expired in queue', 'no successful delivery', 'undeliverable after'], [
+  g('expired', 'expired', ['could not find a gateway for', 'delivery attempts will continue to be', 'failed to deliver to domain', 'giving up on', 'failing for a long time', 'has not been collected after', 'could not be delivered for more than', 'has been in the queue too long', 'retry time not reached for any host after a long failure period', 'not reachable within the allowed queue period', 'delivery time expired', 'message expired', 'retry timeout exceeded', 'could not be delivered within', 'was not delivered within', 'retry time exceeded', 'retry period exceeded', 'queue lifetime', 'too long in queue', 'in the queue too long', 'delivery period expired', 'message timed out', 'delivery expired', 'expired after', 'max queue time', 'maximum queue time', 'gave up after', 'giving up after', 'message is too old', 'expired in queue', 'no successful delivery', 'undeliverable after'], [
+    'retry time not reached for any host after a long failure period',
+    'Your message could not be delivered for more than 4 hours',
+    'This message has been in the queue too long',
     'Retry time exceeded',
     '550 4.4.7 Delivery expired (message too old) [Timeout]',
     'Message was not delivered within 3 days; giving up',
