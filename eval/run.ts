@@ -9,7 +9,7 @@
  * Prints reason accuracy, hard-bounce accuracy, a per-reason table and the files it gets wrong.
  */
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseBounceMessage, parseMbox, type BounceRecipient } from '@bounce-guard/core'
@@ -21,7 +21,7 @@ const args = process.argv.slice(2)
 const flags = new Set(args.filter((a) => a.startsWith('--')))
 const positional = args.filter((a) => !a.startsWith('--'))
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
-const corpus = resolve(positional[0] ?? process.env.BG_CORPUS ?? join(root, '../shared/corpus/sisimai'))
+const corpus = resolve(positional[0] ?? process.env.BG_CORPUS ?? (existsSync(join(root, '../shared/corpus/sisimai/labels.jsonl')) ? join(root, '../shared/corpus/sisimai') : join(root, 'test/fixtures/sisimai')))
 const labels: Label[] = readFileSync(join(corpus, 'labels.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Label)
 
 interface Row { file: string; module: string; part: 'tune' | 'check'; expected: LabelRecipient; got?: BounceRecipient }

@@ -5,14 +5,14 @@
  * its time beside ours. Corpus: env BG_CORPUS or ../shared/corpus/sisimai. Prints; asserts nothing.
  */
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isMbox, parseBounceMessage, parseMbox } from '@bounce-guard/core'
 
 export async function run(): Promise<void> {
   const root = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-  const corpus = resolve(process.env.BG_CORPUS ?? join(root, '../shared/corpus/sisimai'))
+  const corpus = resolve(process.env.BG_CORPUS ?? (existsSync(join(root, '../shared/corpus/sisimai/labels.jsonl')) ? join(root, '../shared/corpus/sisimai') : join(root, 'test/fixtures/sisimai')))
   const dir = join(corpus, 'emails')
   const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => readFileSync(join(dir, f)))
   const bytes = files.reduce((n, b) => n + b.length, 0)

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { runCli, tmpDir } from './cli-helpers.js'
 
-const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), '../shared/corpus/sisimai/emails')
+const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), 'test/fixtures/sisimai/emails') // vendored copy of ../shared/corpus
 
 function jsonLines(out: string): Record<string, unknown>[] {
   return out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>)

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeQuotedPrintable, readMailFast } from '../src/bounce/fast-mime.js'
 import { parseBounceMessage } from '../src/index.js'
 
-const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), '../shared/corpus/sisimai/emails')
+const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), 'test/fixtures/sisimai/emails') // vendored copy of ../shared/corpus
 
 describe('fast MIME path', () => {
   it('gives the same reports as postal-mime on every corpus message', async () => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { parseBounceMessage, parseMbox, splitMbox } from '../src/index.js'
 
-const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), '../shared/corpus/sisimai/emails')
+const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), 'test/fixtures/sisimai/emails') // vendored copy of ../shared/corpus
 const read = (name: string): Buffer => readFileSync(join(corpus, name))
 
 describe('parseBounceMessage on real bounces', () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { parseBounceMessage } from '../src/index.js'
 
-const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), '../shared/corpus/sisimai/emails')
+const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), 'test/fixtures/sisimai/emails') // vendored copy of ../shared/corpus
 
 describe('parseBounceMessage on bad input', () => {
   it('never throws on random bytes and finishes', async () => {
