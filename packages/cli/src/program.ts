@@ -6,7 +6,7 @@ import { Command } from 'commander'
 import { register as registerClassify } from './commands/classify.js'
 import { register as registerParse } from './commands/parse.js'
 import { register as registerSuppressions } from './commands/suppressions.js'
-import { register as registerReport } from './commands/report.js'
+import { register as registerReport, registerServe } from './commands/report.js'
 import { register as registerMigrate } from './commands/migrate.js'
 
 /** Exit codes, documented in `--help`. */
@@ -35,6 +35,7 @@ export function createProgram(): Command {
   registerParse(program)
   registerSuppressions(program)
   registerReport(program)
+  registerServe(program)
   registerMigrate(program)
   return program
 }

@@ -1,12 +1,19 @@
 // `bounce-guard report`: seed a SQLite file through the real TypeORM store, then run the real CLI
 // and compare its figures with what was seeded.
-import { rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { get as httpGet } from 'node:http'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import type { BounceClassification, BounceEvent } from '@bounce-guard/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../src/lib/open-store.js'
 import { runCli, tmpDir } from './cli-helpers.js'
 
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
+const cliBin = join(repoRoot, 'packages/cli/src/bin.ts')
+const tsxLoader = pathToFileURL(createRequire(join(repoRoot, 'package.json')).resolve('tsx')).href
 const HOUR = 3_600_000
 const hard: BounceClassification = {
   reason: 'userunknown',
@@ -156,5 +163,49 @@ describe('bounce-guard report (spawned, SQLite file)', { timeout: 120_000 }, () 
   it('rejects a bad --since with exit 2 and a bad --db with exit 3', () => {
     expect(runCli(['report', '--db', db, '--since', 'last tuesday']).status).toBe(2)
     expect(runCli(['report', '--db', 'postgres://nohost']).status).toBe(3)
+  })
+
+  it('writes a self-contained HTML page with the providers and the refusing destination (--html)', () => {
+    const out = join(dir, 'report.html')
+    const r = runCli(['report', '--db', db, '--html', out, '--json'])
+    expect(r.status).toBe(0)
+    const html = readFileSync(out, 'utf8')
+    expect(html).toMatch(/^<!doctype html>/i)
+    expect(html).not.toMatch(/<script[^>]+src=/i) // self-contained: the chart library is inlined
+    for (const name of ['gmail', 'microsoft', 'a.test', 'spamhaus']) expect(html).toContain(name)
+  })
+
+  it('serves the page and its data on localhost (serve)', async () => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', tsxLoader, cliBin, 'serve', '--db', db, '--port', '0'], {
+      cwd: repoRoot,
+      env: { ...process.env, BOUNCE_GUARD_DB: undefined, NODE_OPTIONS: '' },
+    })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let buf = ''
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString()
+          const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(buf)
+          if (m) resolve(m[0])
+        })
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)))
+      })
+      const get = (path: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          httpGet(new URL(path, url), (res) => {
+            let body = ''
+            res.on('data', (c: Buffer) => { body += c.toString() })
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+          }).on('error', reject)
+        })
+      const page = await get('/')
+      expect(page.status).toBe(200)
+      expect(page.body).toContain('microsoft')
+      const data = await get('/data.json')
+      expect(data.status).toBe(200)
+      expect(JSON.parse(data.body).refusing.map((r: { key: string }) => r.key)).toContain('a.test')
+    } finally {
+      child.kill('SIGTERM')
+    }
   })
 })

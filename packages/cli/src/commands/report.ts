@@ -4,7 +4,11 @@
  * and the destinations that are refusing us (sender-side rejections). A table, or `--json`.
  */
 import { domainOf, type BounceStore, type StatsRow, type Suppression, type SuppressionFilter } from '@bounce-guard/core'
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { renderHtmlReport, createReportHandler } from '@bounce-guard/report'
 import { Option, type Command } from 'commander'
+import { collectPageData } from '../lib/report-page.js'
 import { action } from '../lib/errors.js'
 import { addDbOption, dbUrl } from '../lib/options.js'
 import { openStore } from '../lib/open-store.js'
@@ -157,18 +161,58 @@ export function register(program: Command): void {
     .option('--until <when>', 'end of the window: a duration back from now or an ISO date (default: now)')
     .addOption(new Option('--by <group>', 'group rows by').choices(['domain', 'provider', 'reason']).default('domain'))
     .option('--json', 'print JSON instead of tables', false)
+    .option('--html <file>', 'also write a self-contained HTML page with charts (rates per provider over time, reasons, refusing destinations)')
     .action(
-      action(async (opts: { db?: string; since: string; until?: string; by: ReportGroupBy; json: boolean }) => {
+      action(async (opts: { db?: string; since: string; until?: string; by: ReportGroupBy; json: boolean; html?: string }) => {
         const now = new Date()
         const since = parsePointInTime('--since', opts.since, now)
         const until = opts.until ? parsePointInTime('--until', opts.until, now) : now
         const db = await openStore(dbUrl(opts))
         try {
+          if (opts.html) {
+            writeFileSync(opts.html, renderHtmlReport(await collectPageData(db.store, { since, until })))
+            process.stderr.write(`report page written to ${opts.html}\n`)
+          }
           const report = await buildReport(db.store, { since, until, groupBy: opts.by })
           process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
         } finally {
           await db.close()
         }
+      }),
+    )
+}
+
+/** Register `serve`: the report page, live, on localhost. */
+export function registerServe(program: Command): void {
+  addDbOption(program.command('serve'))
+    .description('serve the report page (and /data.json, /metrics) on localhost, fresh data on every request')
+    .option('--since <when>', 'start of the window shown: a duration back from now (7d, 24h)', '7d')
+    .option('--port <port>', 'TCP port on 127.0.0.1 (0 picks a free one)', '8025')
+    .action(
+      action(async (opts: { db?: string; since: string; port: string }) => {
+        const port = Number(opts.port)
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${opts.port}`)
+        parsePointInTime('--since', opts.since, new Date()) // fail early on a bad value
+        const db = await openStore(dbUrl(opts))
+        const handler = createReportHandler({
+          collect: () => {
+            const now = new Date()
+            return collectPageData(db.store, { since: parsePointInTime('--since', opts.since, now), until: now })
+          },
+        })
+        const server = createServer((req, res) => {
+          handler(req, res)
+        })
+        await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+        const address = server.address()
+        const bound = typeof address === 'object' && address ? address.port : port
+        process.stdout.write(`bounce-guard: report page on http://127.0.0.1:${bound}/ (Ctrl-C stops)\n`)
+        await new Promise<void>((resolve) => {
+          const stop = () => server.close(() => resolve())
+          process.once('SIGINT', stop)
+          process.once('SIGTERM', stop)
+        })
+        await db.close()
       }),
     )
 }
