@@ -91,6 +91,33 @@ exports.hook_bounce = function (next, hmail, err) {
   next()
 }
 
+/**
+ * `send_email` (feature `shape_outbound`): before Haraka delivers a queue item, ask the traffic
+ * shaper about its destination domain. A destination paused by a rule (Yahoo TSS04 deferrals, a
+ * provider refusing most of our mail, ...) or paced (Microsoft S3150, Gmail 4.7.28) is answered
+ * DELAY with the seconds to wait, so Haraka re-queues the item instead of hammering the provider.
+ * The shaper learns from the outcomes this plugin records; its state is per Haraka process.
+ */
+exports.hook_send_email = function (next, hmail) {
+  const bg = this._bg
+  if (!bg || !bg.cfg || !bg.cfg.features.shape_outbound) return next()
+  let delaySeconds = 0
+  try {
+    const shaper = bgShaper(this)
+    const domain = hmail && hmail.todo && hmail.todo.domain
+    if (shaper && typeof domain === 'string' && domain) {
+      const d = shaper.check(domain)
+      if (d.action === 'pause') delaySeconds = Math.ceil((d.until.getTime() - Date.now()) / 1000)
+      else if (d.action === 'pace') delaySeconds = Math.ceil(d.delayMs / 1000)
+      if (delaySeconds > 0) this.loginfo(`bounce-guard: ${domain}: ${d.action} by ${d.ruleId}, delaying ${delaySeconds}s`)
+    }
+  } catch (err) {
+    this.logerror(`bounce-guard: shaping check failed: ${err.message}`)
+  }
+  if (delaySeconds > 0) return next(constants.delay, delaySeconds)
+  next()
+}
+
 /** Remember the Message-ID of relayed mail; it travels with the queue item (`todo.notes`). */
 exports.bounce_guard_note_message_id = function (next, connection) {
   try {
@@ -256,7 +283,11 @@ function bgLoadConfig(plugin) {
     bg.queue = new WriteQueue({
       // Opening the store has its own timeout (connect_timeout_ms); write_timeout_ms covers the write.
       prepare: () => bgGuard(plugin),
-      write: (outcome, guard) => guard.record(outcome),
+      write: (outcome, guard) =>
+        guard.record(outcome).then((result) => {
+          bgShaperObserve(plugin, result, outcome)
+          return result
+        }),
       limit: cfg.queue.limit,
       timeoutMs: cfg.queue.write_timeout_ms,
       retryMs: cfg.queue.retry_interval_ms,
@@ -414,5 +445,26 @@ function bgOutbound(plugin, hook, build) {
     for (const o of outcomes) bgEnqueue(plugin, o)
   } catch (err) {
     plugin.logerror(`bounce-guard: ${hook} hook error: ${err && err.message}`)
+  }
+}
+
+function bgShaper(plugin) {
+  const bg = plugin._bg
+  if (bg.shaper !== undefined) return bg.shaper
+  const core = bgDeps(plugin).core
+  bg.shaper = core && typeof core.createShaper === 'function' ? core.createShaper() : null
+  if (!bg.shaper) plugin.logerror('bounce-guard: traffic shaping needs @bounce-guard/core with createShaper; shaping off')
+  return bg.shaper
+}
+
+function bgShaperObserve(plugin, result, outcome) {
+  const bg = plugin._bg
+  if (!bg || !bg.cfg || !bg.cfg.features.shape_outbound || !result) return
+  try {
+    const shaper = bgShaper(plugin)
+    const remoteMta = outcome && outcome.context && outcome.context.remoteMta
+    if (shaper) shaper.observe(result, remoteMta ? { remoteMta } : undefined)
+  } catch (err) {
+    plugin.logerror(`bounce-guard: shaping observe failed: ${err.message}`)
   }
 }

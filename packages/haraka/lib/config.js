@@ -12,6 +12,7 @@ const BOOLEANS = [
   '+features.refuse_suppressed_rcpt',
   '+features.refuse_domain_suppressions',
   '+features.parse_bounce_mailbox',
+  '-features.shape_outbound',
   '+bounce.accept_and_drop_dsn',
   '+bounce.accept_rcpt',
 ]
@@ -24,6 +25,7 @@ const DEFAULTS = Object.freeze({
     refuse_suppressed_rcpt: true,
     refuse_domain_suppressions: true,
     parse_bounce_mailbox: true,
+    shape_outbound: false,
   }),
   bounce: Object.freeze({
     address: '',

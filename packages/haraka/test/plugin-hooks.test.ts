@@ -325,3 +325,33 @@ describe('bounce mailbox', () => {
     expect(await store.listEvents('dead@example.com')).toEqual([])
   })
 })
+
+describe('traffic shaping (send_email)', () => {
+  const yahooDeferral = () => rcpt('someone@yahoo.com', {
+    reason: '421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
+    dsn_action: 'delayed', dsn_smtp_code: '421', dsn_smtp_extc: '4.7.0', dsn_status: '4.7.0',
+    dsn_smtp_response: '[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
+    dsn_remote_mta: 'mta7.am0.yahoodns.net',
+  })
+  const yahooMail = (uuid: string) => ({ ...hmail([yahooDeferral()], uuid), todo: { ...hmail([], uuid).todo, rcpt_to: [yahooDeferral()], domain: 'yahoo.com' } })
+
+  it('delays delivery to a destination paused by TSS04 deferrals, and only when shape_outbound is on', async () => {
+    const on = makePlugin('[features]\nshape_outbound=true\n')
+    const off = makePlugin()
+    for (const plugin of [on, off]) {
+      plugin.bounce_guard_use(memoryGuard(() => new Date()).guard, { core })
+      for (let i = 0; i < 5; i++) {
+        await callCounting(plugin, 'hook_deferred', yahooMail(`C0FFEE00-0000-4000-8000-00000000010${i}.1`), { delay: 60, err: new Error('deferred') })
+      }
+      expect(await plugin.bounce_guard_drain(5000)).toBe(true)
+    }
+    const paused = await callCounting(on, 'hook_send_email', yahooMail('C0FFEE00-0000-4000-8000-000000000200.1'))
+    expect(paused.calls).toHaveLength(1)
+    expect(paused.calls[0]![0]).toBe(constants.delay)
+    expect(paused.calls[0]![1]).toBeGreaterThan(60)
+    const other = await callCounting(on, 'hook_send_email', { ...hmail([]), todo: { ...hmail([]).todo, domain: 'example.net' } })
+    expect(other.calls[0]![0]).toBeUndefined()
+    const notShaping = await callCounting(off, 'hook_send_email', yahooMail('C0FFEE00-0000-4000-8000-000000000201.1'))
+    expect(notShaping.calls[0]![0]).toBeUndefined()
+  })
+})
