@@ -22,7 +22,9 @@ function g(name: string, reason: BounceReason, keywords: string[], examples: str
 }
 
 export const GENERIC_RULES: readonly ReplyRule[] = [
-  g('spam-verdict', 'spamdetected', ['due to spam classification', 'classified as spam', 'detected as spam', 'rejected as spam', 'identified as spam', 'message is spam', 'considered spam', 'considered as spam', 'looks like spam'], [
+  g('spam-verdict', 'spamdetected', ['blacklisted url in message', 'blocklisted url in message', 'uribl policy', 'reject bulk.advertising', 'rejecting mail content', 'this message scored', 'recurrent pattern detection', 'temporarily blocked by our filter', 'due to spam classification', 'classified as spam', 'detected as spam', 'rejected as spam', 'identified as spam', 'message is spam', 'considered spam', 'considered as spam', 'looks like spam'], [
+    '550 5.7.1 This message scored 12.2 points. Rejected.',
+    '550 Rejecting mail content: bulk advertising',
     '550 5.7.1 Your email to group team@example.com was rejected due to spam classification. To address this issue: check the SPF and DKIM records of your domain.',
     '554 5.7.1 Message classified as spam',
   ]),
@@ -33,6 +35,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.7.20 Message rejected because no passing DKIM signature was found',
     '451 4.7.24 SPF validation error: temporary DNS failure',
   ], { pattern: /\b(?:spf|dkim|dmarc)\b|sender policy framework|domainkeys|unauthenticated|authentication checks|arc validation/ }),
+  // the client's IP address or host is refused (said before any sender- or content-level wording)
+  g('client-ip-refused', 'blocked', ['bad sender ip address', 'sender ip address rejected', 'confirm this mail server', 'connection was dropped by remote host', 'dns resolution of the ip address has failed', 'bad ip profile', 'no access from mail server', 'open proxy', 'remotehost looks suspiciously like spammer', 'too many spams from your ip', 'unwanted messages have been sent from the following ip', 'not allowed to connect', 'not currently accepting mail from your ip'], [
+    '550 Bad sender IP address',
+    '550 5.7.1 Rejecting open proxy 192.0.2.1',
+    '553 sorry, your remotehost looks suspiciously like spammer (#5.7.1)',
+    '550 Too many spams from your IP (192.0.2.1), please visit https://example.net',
+  ]),
   g('sender-domain', 'rejected', ['sender address rejected: domain not found', 'sender domain must exist', 'sender domain does not exist', 'domain of sender address', 'sender address domain', 'sender domain not found', 'unresolvable sender domain', 'mail from domain does not exist', 'sender domain is empty'], [
     '450 4.1.8 <bob@nonexistent.example>: Sender address rejected: Domain not found',
     '553 5.1.8 <bob@nonexistent.example>... Domain of sender address bob@nonexistent.example does not exist',
@@ -50,7 +59,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.1.0 Sender denied',
     '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
   ]),
-  g('relaying', 'norelaying', ['relay access denied', 'relaying denied', 'relay not permitted', 'relaying not permitted', 'relaying not allowed', 'not permitted to relay', 'unable to relay', 'we do not relay', 'relay denied', 'not allowed to relay', 'relaying prohibited', 'relay prohibited', 'relay not allowed', 'no relaying', "isn't in my list of allowed rcpthosts", 'is not in my list of allowed rcpthosts', 'relaying to', 'relaying mail to', 'is not a local domain', 'insecure mail relay', 'not configured to relay'], [
+  g('relaying', 'norelaying', ['as a relay', 'when attempting to send to a non-local e-mail address', 'not a gateway', 'not an open relay', "we don't handle mail for", 'we do not handle mail for', 'relay access denied', 'relaying denied', 'relay not permitted', 'relaying not permitted', 'relaying not allowed', 'not permitted to relay', 'unable to relay', 'we do not relay', 'relay denied', 'not allowed to relay', 'relaying prohibited', 'relay prohibited', 'relay not allowed', 'no relaying', "isn't in my list of allowed rcpthosts", 'is not in my list of allowed rcpthosts', 'relaying to', 'relaying mail to', 'is not a local domain', 'insecure mail relay', 'not configured to relay'], [
+    '550 not local host example.com, not a gateway',
+    "550 5.7.1 We don't handle mail for example.com",
     '554 5.7.1 <someone@example.com>: Relay access denied',
     '550 5.7.1 Unable to relay for someone@example.com',
     "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
@@ -58,22 +69,37 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.7.1 Relaying denied. IP name lookup failed [1.2.3.4]',
     '550 Insecure Mail Relay',
     '501 Rcpt-To validation failed: RCPT TO not accepted: 5.7.1 This system is not configured to relay mail (r) from <bob@example.org> to <someone@example.jp> for 127.0.0.1',
-  ], { pattern: /relay|rcpthosts|not a local domain/ }),
-  g('moved', 'hasmoved', ['mailbox has moved', 'address has changed', 'user has moved', 'account has moved', 'has moved to', 'user not local; please try', 'no forwarding address', 'address has been changed', 'moved permanently to'], [
+  ], { pattern: /relay|rcpthosts|not a local domain|not a gateway|handle mail for|non-local e-mail/ }),
+  g('moved', 'hasmoved', ['has been replaced by', 'mailbox has moved', 'address has changed', 'user has moved', 'account has moved', 'has moved to', 'user not local; please try', 'no forwarding address', 'address has been changed', 'moved permanently to'], [
+    '550 5.1.6 someone@example.com has been replaced by someone@example.org',
     '550 5.1.6 <someone@example.com>: Mailbox has moved, no forwarding address',
     '551 5.1.6 User not local; please try <someone@example.net>',
     '550 5.1.6 Recipient address has changed and no forwarding address was provided',
+  ]),
+  // a recipient or domain that refuses mail from this sender, or of this kind: said before the
+  // null-MX wording it contains ("does not accept mail" + "from you"), which would make it hard
+  g('refuses-sender', 'filtered', ['does not accept mail from', 'does not accept email from', 'does not accept e-mail from', 'not accepting mail from', 'not accepting email from', 'not accept mail from'], [
+    '550 5.7.1 This user is not accepting mail from your domain',
+    '550 5.7.1 The recipient does not accept mail from example.org',
+  ]),
+  g('refuses-kind', 'policyviolation', ['not accepting mail with', 'does not accept mail with', 'not accepting email with'], [
+    '550 5.7.1 Because the recipient is not accepting mail with attachments',
+  ]),
+  g('receiving-disabled', 'notaccept', ['mail receiving disabled', 'no route for current request'], [
+    '550 5.7.1 Mail receiving disabled',
   ]),
   g('null-mx', 'notaccept', ['null mx', 'nullmx', 'does not accept mail', 'does not accept email', 'does not accept e-mail', 'not accepting mail', 'accepts no mail', 'domain does not receive mail', 'no smtp service here', 'does not accept any mail', 'not accept mail for'], [
     '554 5.3.2 example.com does not accept mail',
     '550 5.1.10 This host accepts no mail',
   ], { pattern: /null ?mx|does not accept (?:any )?e?-?mail|not accepting mail|accepts no mail|does not receive mail|no smtp service here|not accept mail for/ }),
-  g('dns-temporary', 'networkerror', ['host not found, try again', 'temporary failure in name resolution', 'dns lookup failure', 'host name lookup failure', 'name lookup failure', 'dns temporary failure', 'dns server failure', 'name server failure', 'servfail', 'temporary dns failure', 'dns query timed out', 'dns timeout'], [
+  g('dns-temporary', 'networkerror', ['dns records for the destination computer could not be found', 'malformed name server reply', 'malformed or unexpected name server reply', 'unable to resolve route', 'host not found, try again', 'temporary failure in name resolution', 'dns lookup failure', 'host name lookup failure', 'name lookup failure', 'dns temporary failure', 'dns server failure', 'name server failure', 'servfail', 'temporary dns failure', 'dns query timed out', 'dns timeout'], [
+    'DNS records for the destination computer could not be found',
     'Name service error for name=example.com type=MX: Host not found, try again',
     '451 4.4.3 Temporary failure in name resolution',
     '451 Temporary local problem - please try later (DNS lookup failure)',
   ]),
-  g('host-unknown', 'hostunknown', ['host or domain name not found', 'domain name not found', 'name service error', 'unrouteable mail domain', 'unroutable mail domain', 'domain not found', 'unknown domain', 'no such domain', 'domain does not exist', 'host unknown', 'unknown host', 'host not found', 'nxdomain', 'no mx or a record', 'domain has no mx', 'no mx found', 'mx lookup failed', 'could not resolve', 'unresolvable domain', 'domain is not valid', 'invalid domain', 'bad destination system address', 'domain name does not exist', 'recipient domain does not exist', 'dns error: domain', 'no valid mx', 'has no mx'], [
+  g('host-unknown', 'hostunknown', ['domain is not reachable', 'name or service not known', 'recipient domain must exist', 'the account or domain may not exist', 'host or domain name not found', 'domain name not found', 'name service error', 'unrouteable mail domain', 'unroutable mail domain', 'domain not found', 'unknown domain', 'no such domain', 'domain does not exist', 'host unknown', 'unknown host', 'host not found', 'nxdomain', 'no mx or a record', 'domain has no mx', 'no mx found', 'mx lookup failed', 'could not resolve', 'unresolvable domain', 'domain is not valid', 'invalid domain', 'bad destination system address', 'domain name does not exist', 'recipient domain does not exist', 'dns error: domain', 'no valid mx', 'has no mx'], [
+    '550 5.1.2 Recipient domain must exist',
     'Host or domain name not found. Name service error for name=example.invalid type=A: Host not found',
     '550 5.1.2 <someone@example.invalid>: Recipient address rejected: Domain not found',
     '550 Unrouteable mail domain "example.invalid"',
@@ -204,7 +230,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g('size-limit-admin', 'exceedlimit', ['message length exceeds administrative limit', 'exceeds administrative limit'], [
     '552 5.2.3 Message length exceeds administrative limit',
   ]),
-  g('message-too-big', 'mesgtoobig', ['message size exceeds', 'message too large', 'message is too large', 'message too big', 'message is too big', 'size limit', 'exceeds size limit', 'size exceeds', 'exceeded the maximum message size', 'exceeds the maximum message size', 'exceeds maximum message size', 'exceeds the maximum size', 'maximum message size', 'message size', 'message file too big', 'mail size', 'too large for this system', 'email is too large', 'message exceeds', 'exceeds the size', 'line limit exceeded'], [
+  g('message-too-big', 'mesgtoobig', ['inbound message size', 'max message size exceeded', 'message size exceeds maximum value', 'taille limite du message atteinte', 'message size exceeds', 'message too large', 'message is too large', 'message too big', 'message is too big', 'size limit', 'exceeds size limit', 'size exceeds', 'exceeded the maximum message size', 'exceeds the maximum message size', 'exceeds maximum message size', 'exceeds the maximum size', 'maximum message size', 'message size', 'message file too big', 'mail size', 'too large for this system', 'email is too large', 'message exceeds', 'exceeds the size', 'line limit exceeded'], [
+    '552 5.3.4 Taille limite du message atteinte',
     '552 5.3.4 Message size exceeds fixed limit',
     '500 Line limit exceeded',
     '552 5.3.4 Message size exceeds fixed maximum message size',
@@ -212,7 +239,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '552 5.2.3 Message too large',
     '554 5.3.4 message file too big',
     '552 5.3.4 Error: message file too big',
-  ], { pattern: /size|too (?:large|big)|message exceeds|line limit exceeded/ }),
+  ], { pattern: /size|too (?:large|big)|message exceeds|line limit exceeded|taille limite/ }),
   g('not-rfc-compliant', 'notcompliantrfc', ['rfc 5322', 'rfc5322', 'rfc 2822', 'rfc2822', 'rfc 822', 'rfc822', 'duplicate header', 'multiple from', 'multiple subject', 'more than one from', 'missing date header', 'missing message-id', 'no message-id', 'message-id header', 'bare lf', 'bare linefeed', 'not compliant with rfc', 'non-compliant', 'not rfc compliant', 'malformed header', 'header is missing', 'missing required header', 'invalid header', 'header syntax', 'header field'], [
     '550 5.7.1 Message is not RFC 5322 compliant: duplicate headers',
     '554 5.6.0 Message contains bare LF and is violating 822.bis section 2.3',
@@ -225,7 +252,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '554 5.6.0 Message contains invalid MIME structure',
     '554 5.6.1 Media not supported',
   ]),
-  g('policy', 'policyviolation', ['policy violation', 'violates our policy', 'violation of our', 'not allowed by policy', 'denied by policy', 'rejected by policy', 'for policy reasons', 'policy reasons', 'local policy', 'policy restrictions', 'due to policy', 'content policy', 'prohibited attachment', 'attachment type', 'attachment is not allowed', 'attachments are not allowed', 'banned attachment', 'blocked attachment', 'file type', 'executable', 'forbidden attachment', 'message rejected due to local policy', 'policy rejection', 'administrative prohibition', 'prohibited by administrator', 'disallowed'], [
+  g('policy', 'policyviolation', ['illegal attachment', 'members-only list', 'closed mailing list', 'header are not accepted', 'organizational settings', 'message given low priority', 'not subscribed to this group', 'organization policy', 'containing images or other attachments', 'using a mass mailer', 'executable files are not allowed', 'policy violation', 'violates our policy', 'violation of our', 'not allowed by policy', 'denied by policy', 'rejected by policy', 'for policy reasons', 'policy reasons', 'local policy', 'policy restrictions', 'due to policy', 'content policy', 'prohibited attachment', 'attachment type', 'attachment is not allowed', 'attachments are not allowed', 'banned attachment', 'blocked attachment', 'file type', 'executable', 'forbidden attachment', 'message rejected due to local policy', 'policy rejection', 'administrative prohibition', 'prohibited by administrator', 'disallowed'], [
+    '550 5.7.1 Message bounced due to organizational settings',
     '554 5.7.1 Message rejected due to local policy',
     '550 5.7.1 Policy violation',
     '552 5.7.0 Attachment type not allowed',
@@ -248,13 +276,16 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.7.30 REQUIRETLS support required',
     'TLS negotiation failed: SSL routines:tls_process_server_certificate:certificate verify failed',
   ]),
-  g('auth-required', 'securityerror', ['authentication required', 'authentication is required', 'must authenticate', 'authentication failed', 'authentication unsuccessful', 'authentication credentials invalid', 'username and password not accepted', 'invalid credentials', 'not authenticated', 'auth required', 'smtp auth', 'authentication mechanism is too weak', 'access denied - invalid', 'forged', 'spoof', 'impersonat'], [
+  g('auth-required', 'securityerror', ['account not subscribed to ses', 'authentication turned on in your email client', 'unauthenticated senders not allowed', 'verification failure', 'authentication required', 'authentication is required', 'must authenticate', 'authentication failed', 'authentication unsuccessful', 'authentication credentials invalid', 'username and password not accepted', 'invalid credentials', 'not authenticated', 'auth required', 'smtp auth', 'authentication mechanism is too weak', 'access denied - invalid', 'forged', 'spoof', 'impersonat'], [
+    '550 Unauthenticated senders not allowed',
     '530 5.7.0 Authentication required',
     '535 5.7.8 Authentication credentials invalid',
     '535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials a1sm1 - gsmtp',
     '550 5.7.1 Message appears to be forged',
   ]),
-  g('too-many-connections', 'toomanyconn', ['too many connections', 'too many concurrent', 'too many simultaneous', 'too many open connections', 'too many sessions', 'too many smtp sessions', 'connection limit', 'maximum number of connections', 'concurrent connections', 'max connections', 'connections per ip', 'connections from your ip', 'connection count', 'too many connection', 'connection rate limit'], [
+  g('too-many-connections', 'toomanyconn', ['at maximum connection limit', 'too many errors from your ip', 'trop de connexions', 'numerous attempts to deliver this message', 'too many connections', 'too many concurrent', 'too many simultaneous', 'too many open connections', 'too many sessions', 'too many smtp sessions', 'connection limit', 'maximum number of connections', 'concurrent connections', 'max connections', 'connections per ip', 'connections from your ip', 'connection count', 'too many connection', 'connection rate limit'], [
+    '421 4.7.0 Too many errors from your IP (192.0.2.1)',
+    '421 Trop de connexions, veuillez reessayer plus tard',
     '421 4.7.0 Too many concurrent SMTP connections; please try again later',
     '421 Too many connections from 1.2.3.4, please try again later',
     '421 4.3.2 Connection limit exceeded',
@@ -291,7 +322,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'Network is unreachable',
     '421 4.4.2 Connection dropped due to timeout',
   ]),
-  g('routing-loop', 'networkerror', ['routing loop', 'too many hops', 'hop count exceeded', 'too many received headers', 'maximum hop count'], [
+  g('routing-loop', 'networkerror', ['maximum forwarding loop count exceeded', 'routing loop', 'too many hops', 'hop count exceeded', 'too many received headers', 'maximum hop count'], [
+    '554 5.4.6 Maximum forwarding loop count exceeded',
     '550 5.4.14 Hop count exceeded - possible mail loop',
     '554 5.4.6 Too many received headers (routing loop)',
   ]),
@@ -308,7 +340,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '452 4.3.1 Insufficient system storage',
     '451 4.3.0 Temporary failure: no space left on device',
   ]),
-  g('system-error', 'systemerror', ['internal error', 'internal server error', 'write error', 'local error', 'temporary local problem', 'system error', 'server error', 'configuration error', 'misconfigur', 'ldap', 'directory server', 'lookup failure', 'database error', 'unexpected error', 'resources temporarily unavailable', 'temporary server error', 'temporary system problem', 'try again later', 'service not available', 'service unavailable', 'service temporarily unavailable', 'temporarily unavailable', 'not available at this time', 'transaction failed', 'processing error', 'error in processing', 'unable to process', 'system problem', 'cannot process', 'requested action aborted', 'server busy', 'system busy', 'overloaded', 'shutting down', 'closing connection', 'closing transmission channel'], [
+  g('system-error', 'systemerror', ["can't create user output file", 'encountered an error while being processed', 'internal error', 'internal server error', 'write error', 'local error', 'temporary local problem', 'system error', 'server error', 'configuration error', 'misconfigur', 'ldap', 'directory server', 'lookup failure', 'database error', 'unexpected error', 'resources temporarily unavailable', 'temporary server error', 'temporary system problem', 'try again later', 'service not available', 'service unavailable', 'service temporarily unavailable', 'temporarily unavailable', 'not available at this time', 'transaction failed', 'processing error', 'error in processing', 'unable to process', 'system problem', 'cannot process', 'requested action aborted', 'server busy', 'system busy', 'overloaded', 'shutting down', 'closing connection', 'closing transmission channel'], [
+    "550 5.3.0 Can't create user output file",
     '451 4.3.0 Internal error',
     '451 Temporary local problem - please try later',
     '451 4.3.5 Server configuration error',
