@@ -129,6 +129,15 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   const st = reply.enhancedStatus
   const statusSays = st !== undefined && !generic(st)
   const userStatus = statusSays && USER_STATUS.test(st!)
+  if (c.reason === 'userunknown' && statusSays && /^[45]\.(?:2\.[23]|3\.4)$/.test(st!)) {
+    // The status says the mailbox is full or the message too big (x.2.2, x.2.3, x.3.4) while the
+    // words are a vague "mailbox unavailable": the status is the precise statement, and a full
+    // mailbox must not be taken for a dead address.
+    const byStatus = classifyReply({ text: '', raw: st!, enhancedStatus: st!, ...(reply.code !== undefined ? { code: reply.code } : {}) }, context)
+    if (byStatus.reason === 'mailboxfull' || byStatus.reason === 'exceedlimit' || byStatus.reason === 'mesgtoobig') {
+      c = { ...byStatus, ruleId: `${byStatus.ruleId}+over-${c.ruleId}` }
+    }
+  }
   if (c.reason === 'userunknown' && !userStatus && cmd === undefined && facts.statusComment !== undefined && /disabled|not accepting/i.test(facts.statusComment) && PLAIN_UNKNOWN_USER.has(c.ruleId)) {
     // "User unknown" at an unknown stage, with a Status field whose own words say "mailbox disabled,
     // not accepting messages" (PowerMTA writes them): the MTA's own reading is the precise one.

@@ -20,7 +20,8 @@ export const RFC3463_TABLE: ReadonlyArray<readonly [string, BounceReason, string
   ['1.8', 'rejected', "Bad sender's system address"],
   ['1.9', 'systemerror', 'Message relayed to non-compliant mailer'],
   ['1.10', 'notaccept', 'Recipient address has null MX'],
-  ['2.0', 'onhold', 'Other or undefined mailbox status'],
+  // a mailbox-level refusal with no detail: in practice a recipient-side filter (Sisimai's reading too)
+  ['2.0', 'filtered', 'Other or undefined mailbox status'],
   ['2.1', 'suspend', 'Mailbox disabled, not accepting messages'],
   ['2.2', 'mailboxfull', 'Mailbox full'],
   ['2.3', 'exceedlimit', 'Message length exceeds administrative limit'],
