@@ -4,9 +4,13 @@
 import { parseBounceMessage } from './parse.js'
 import type { BounceReport, ParseBounceOptions } from './types.js'
 
+/** A full separator line (`From sender Thu Jul  2 12:05:05 2020`): one even without a blank line before it. */
+const SEPARATOR = /^From [^ \t\r\n]{1,300} {1,2}(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d \d{4}[ \t]*\r?\n?$/
+
 /**
  * Split an mbox into its messages. A message starts at a line beginning with `From ` at the start
- * of the file or after a blank line (a `From ` line inside a paragraph is body text); the separator
+ * of the file, after a blank line, or anywhere when the line is a complete separator with its
+ * ctime date (a bare `From ` line inside a paragraph is body text); the separator
  * line itself is dropped and mboxrd quoting (`>From `) is undone. LF, CRLF and CR line endings.
  * Text with no separator at its start is returned as one message.
  * @param mbox - the whole file (bytes are read as latin1 so that no byte is lost)
@@ -19,7 +23,7 @@ export function splitMbox(mbox: Uint8Array | string): string[] {
   let current: string[] | undefined
   let prevBlank = true
   for (const line of lines) {
-    if (prevBlank && line.startsWith('From ')) {
+    if (line.startsWith('From ') && (prevBlank || SEPARATOR.test(line))) {
       if (current) out.push(current.join(''))
       current = []
       prevBlank = false

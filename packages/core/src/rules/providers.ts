@@ -456,6 +456,35 @@ const european: ReplyRule[] = [
     examples: ['552 5.2.2 Mailbox size limit exceeded'],
   },
   {
+    // Cox's "AUP#" codes name why the sending IP was refused, whatever the reply's words say
+    // (its MX says "sender rejected" for an IP it blocks): CXBL/CDRBL/IPBL are IP blocks
+    id: 'cox.ip-blocked', provider: 'cox', reason: 'blocked',
+    keywords: ['aup#cxbl', 'aup#cdrbl', 'aup#ipbl'],
+    examples: ['550 5.1.0 <bob@example.org> sender rejected. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html for more information. AUP#CDRBL'],
+  },
+  {
+    id: 'cox.no-ptr', provider: 'cox', reason: 'requireptr',
+    keywords: ['aup#cxdns'],
+    examples: ['554 5.7.1 192.0.2.1 rejected - no rDNS. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html for more information. AUP#CXDNS'],
+  },
+  {
+    id: 'cox.connection-limit', provider: 'cox', reason: 'toomanyconn',
+    keywords: ['aup#cxcnct', 'aup#cxsmtp'],
+    examples: ['421 4.7.0 192.0.2.1 too many sessions from your IP. AUP#CXCNCT'],
+  },
+  {
+    // Spectrum (Charter) "AUP#In-1xxx" codes: 10xx the sending IP is on a block list, 13xx too
+    // many connections or messages from it
+    id: 'spectrum.ip-blocked', provider: 'spectrum', reason: 'blocked',
+    keywords: ['aup#in-10'],
+    examples: ['554 5.7.1 Mail from 192.0.2.1 refused. Please see https://www.spectrum.net/support/internet/understanding-email-error-codes for more information. AUP#In-1000'],
+  },
+  {
+    id: 'spectrum.connection-limit', provider: 'spectrum', reason: 'toomanyconn',
+    keywords: ['aup#in-13'],
+    examples: ['550 5.1.0 <bob@example.org> sender rejected. Please see https://www.spectrum.net/support/internet/understanding-email-error-codes for more information. AUP#In-1310'],
+  },
+  {
     id: 'orange.mailbox-full', provider: 'orange', reason: 'mailboxfull',
     keywords: ['boite du destinataire pleine', 'recipient overquota', 'boite pleine'],
     examples: ['552 5.1.1 Boite du destinataire pleine. Recipient overquota. OFR_417', '550 5.1.1 Boite du destinataire pleine. Recipient overquota. OFR_417 [417]'],
