@@ -218,6 +218,36 @@ function isAddressLine(line: string, hit: { index: number; end: number }): boole
   return /^(?:to|rcptto|recipient|recipients|address|originalrecipient|finalrecipient|failedrecipient|forwardto|user|mailbox|宛先|受信者|delivereto|unknownuser|failedaddress|invalidrecipient|smtp|[a-z ]{0,20}\d{0,3})$/.test(rest) && !/^\d+$/.test(rest)
 }
 
+/** A `To: a@b` line followed by `Subject:` / `Sent:` / `Date:`: the summary of the original message, not a failure. */
+function summaryLine(lines: readonly string[], i: number): boolean {
+  if (!/^[ \t]{0,12}to:/i.test(lines[i] ?? '')) return false
+  for (let j = i + 1; j < lines.length && j <= i + 2; j++) {
+    const l = lines[j] ?? ''
+    if (l.trim() === '') continue
+    return /^[ \t]{0,12}(?:subject|sent|date|cc):/i.test(l)
+  }
+  return false
+}
+
+/**
+ * A line that starts with the address and goes on with the reason (`a@b: Domain does not exist`,
+ * `<a@b>: host mx said: 550 ...`, `a@b Invalid Address, ERROR_CODE :550`): one line per failed
+ * recipient, as Postfix, OpenSMTPD, Zoho and many others write their text notices.
+ */
+function leadingAddressLine(line: string, hit: { index: number; end: number }): boolean {
+  if (hit.index > 12 || !/^[ \t]{0,8}[<"]?$/.test(line.slice(0, hit.index))) return false
+  const after = line.slice(hit.end)
+  if (!/^>?(?:[:,\s[(]|\.\.\.)/.test(after)) return false
+  return /[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(after) && !/\bwrote:?\s*$/i.test(after)
+}
+
+/** A line naming the address after "could not be delivered to", "Delivery to ... failed" and the like. */
+function introducedAddressLine(line: string, hit: { index: number; end: number }): boolean {
+  const before = line.slice(Math.max(0, hit.index - 60), hit.index).toLowerCase()
+  if (!/(?:deliver(?:ed)?|delivery|undeliverable|sent|reach(?:ed)?) to[ \t:<"]{0,4}$/.test(before)) return false
+  return line.slice(hit.end).replace(/[\s<>()\[\]"':;,.*=-]/g, '').length <= 2
+}
+
 /** Sendmail's per-recipient error line: `554 <a@b>... reason` or `550 5.1.1 <a@b>... reason`. */
 function sendmailErrorLine(line: string, hit: { index: number; end: number }): boolean {
   const before = line.slice(0, hit.index)
@@ -234,6 +264,7 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
   const strongAt: { addr: string; line: number }[] = []
   const weakAt: { addr: string; line: number }[] = []
   const excludedStrong: { addr: string; line: number }[] = []
+  const summaryAt: { addr: string; line: number }[] = []
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? ''
     if (line.length > 2000) continue
@@ -241,16 +272,19 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
       const local = hit.addr.slice(0, hit.addr.indexOf('@'))
       if (SYSTEM_LOCALS.has(local)) continue
       if (precededBySenderWord(line, hit.index)) continue
-      const strongLine = isAddressLine(line, hit) || sendmailErrorLine(line, hit)
+      const strongLine = isAddressLine(line, hit) || sendmailErrorLine(line, hit) || leadingAddressLine(line, hit) || introducedAddressLine(line, hit)
       if (exclude.has(hit.addr)) {
         if (strongLine) excludedStrong.push({ addr: hit.addr, line: i })
         continue
       }
-      if (strongLine) strongAt.push({ addr: hit.addr, line: i })
+      if (strongLine && summaryLine(lines, i)) summaryAt.push({ addr: hit.addr, line: i })
+      else if (strongLine) strongAt.push({ addr: hit.addr, line: i })
       else weakAt.push({ addr: hit.addr, line: i })
     }
   }
   // The original sender can be a failed recipient too (a message to oneself): only when nothing else is there.
+  // A "To:" line of the original message's summary (To/Subject/Sent) counts only when nothing else is there.
+  if (strongAt.length === 0) strongAt.push(...summaryAt)
   if (strongAt.length === 0 && weakAt.length === 0) strongAt.push(...excludedStrong)
   const chosen = strongAt.length > 0 ? strongAt : weakAt.slice(0, 1)
   const strong = strongAt.length > 0
@@ -273,7 +307,8 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
     const end = Math.min(next, c.line + 25)
     const own = lines[c.line] ?? ''
     let diagnostic: string
-    if (strong && !isAddressLine(own, addressesIn(own).find((h) => h.addr === c.addr) ?? { index: 0, end: 0 })) {
+    const ownHit = addressesIn(own).find((h) => h.addr === c.addr)
+    if (strong && ownHit !== undefined && sendmailErrorLine(own, ownHit) && !isAddressLine(own, ownHit)) {
       // A Sendmail error line `554 <a@b>... reason`: its own words and the transcript lines just
       // before it (back to "while talking to" or the previous recipient), not the lines after.
       let from = c.line
