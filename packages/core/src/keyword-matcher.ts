@@ -17,8 +17,8 @@ export interface KeywordEntry {
   payload: number
 }
 
+/** Class of white space; class 0 is every character no keyword uses. */
 const SPACE_CLASS = 1
-const OTHER_CLASS = 0
 
 /** Normalise a keyword or text fragment the way the scanner sees it. */
 export function normalizeKeyword(s: string): string {
@@ -31,11 +31,19 @@ export class KeywordMatcher {
   /** Non-ASCII character code to class (only characters that occur in keywords). */
   private readonly extra = new Map<number, number>()
   private readonly classes: number
+  /** Every UTF-16 code unit to its class (one look-up per character, no branch on ASCII). */
+  private readonly classOfCode: Uint16Array
   private readonly delta: Int32Array | Uint16Array
-  private readonly hasOut: Uint8Array
-  /** For state s, its payloads are `outs[outStart[s] .. outStart[s + 1])`. */
+  /**
+   * States are numbered so that those with payloads come last: a state reports payloads exactly
+   * when it is `>= firstOut` (no side table to read per character).
+   */
+  private readonly firstOut: number
+  /** For state s, its payloads are `outs[outStart[s - firstOut] .. outStart[s - firstOut + 1])`. */
   private readonly outStart: Int32Array
   private readonly outs: Int32Array
+  /** Payload count written by the last `feed` calls since `begin` (see `feed`). */
+  count = 0
   /** Number of states of the automaton (exposed for diagnostics). */
   readonly states: number
 
@@ -133,24 +141,46 @@ export class KeywordMatcher {
         }
       }
     }
-    // States with outputs are flagged in a small side table; the transition table is stored as
-    // 16-bit state numbers when they fit (half the memory traffic of 32-bit entries).
-    const hasOut = new Uint8Array(n)
-    for (let t = 0; t < n; t++) hasOut[t] = payloads[t]!.length > 0 ? 1 : 0
-    this.hasOut = hasOut
-    const outStart = new Int32Array(n + 1)
-    let total = 0
+    // White space runs: a state reached by a space stays put on further spaces (no keyword ends
+    // with a space and the root has no space edge), which collapses runs inside the table itself.
+    const spaceEdge: number[] = []
     for (let s = 0; s < n; s++) {
-      outStart[s] = total
-      total += new Set(payloads[s]).size
+      const t = goto[s]!.get(SPACE_CLASS)
+      if (t !== undefined) spaceEdge.push(t)
     }
-    outStart[n] = total
+    for (const t of spaceEdge) delta[t * K + SPACE_CLASS] = t
+    // Renumber: states without payloads first (breadth-first order kept), then those with payloads.
+    const renum = new Int32Array(n)
+    let firstOut = 0
+    for (let t = 0; t < n; t++) if (payloads[t]!.length === 0) renum[t] = firstOut++
+    let k = firstOut
+    for (let t = 0; t < n; t++) if (payloads[t]!.length > 0) renum[t] = k++
+    const table = new Int32Array(n * K)
+    for (let t = 0; t < n; t++) {
+      const row = renum[t]! * K
+      for (let c = 0; c < K; c++) table[row + c] = renum[delta[t * K + c]!]!
+    }
+    const outStart = new Int32Array(n - firstOut + 1)
+    const lists: number[][] = new Array(n - firstOut)
+    for (let t = 0; t < n; t++) if (payloads[t]!.length > 0) lists[renum[t]! - firstOut] = [...new Set(payloads[t])].sort((x, y) => x - y)
+    let total = 0
+    for (let i = 0; i < lists.length; i++) {
+      outStart[i] = total
+      total += lists[i]!.length
+    }
+    outStart[lists.length] = total
     const outs = new Int32Array(total)
-    for (let s = 0; s < n; s++) outs.set([...new Set(payloads[s])].sort((a, b) => a - b), outStart[s])
-    this.delta = n <= 0xffff ? Uint16Array.from(delta) : delta
+    for (let i = 0; i < lists.length; i++) outs.set(lists[i]!, outStart[i]!)
+    // Transition table as 16-bit state numbers when they fit (half the memory traffic).
+    this.delta = n <= 0xffff ? Uint16Array.from(table) : table
+    this.firstOut = firstOut
     this.outStart = outStart
     this.outs = outs
     this.states = n
+    const classOfCode = new Uint16Array(0x10000)
+    classOfCode.set(this.ascii)
+    for (const [code, c] of this.extra) if (code >= 128) classOfCode[code] = c
+    this.classOfCode = classOfCode
   }
 
   /**
@@ -161,34 +191,50 @@ export class KeywordMatcher {
    * @param limit - end of the examined range (exclusive) @default text.length
    */
   scan(text: string, out: Int32Array, start = 0, limit = text.length): number {
-    const ascii = this.ascii
-    const extra = this.extra
+    this.count = 0
+    this.feed(text, start, limit, 0, out)
+    return this.count
+  }
+
+  /**
+   * The state a scan starts in. `feed` continues a scan from a state over another piece of text,
+   * so several pieces are scanned as if joined (a space between pieces is fed with `feedCode`).
+   */
+  static readonly START = 0
+
+  /**
+   * Continue a scan in state `s` over `text[start, end)` and return the new state; payloads are
+   * appended to `out` at `this.count` (which the caller resets to 0 when a new scan begins).
+   * @param s - the state returned by the previous `feed`, or `KeywordMatcher.START`
+   */
+  feed(text: string, start: number, end: number, s: number, out: Int32Array): number {
+    const classOfCode = this.classOfCode
     const delta = this.delta
+    const K = this.classes
+    const firstOut = this.firstOut
+    const stop = end < text.length ? end : text.length
+    for (let i = start; i < stop; i++) {
+      s = delta[s * K + (classOfCode[text.charCodeAt(i)] as number)] as number
+      if (s >= firstOut) this.report(s, out)
+    }
+    return s
+  }
+
+  /** Continue a scan in state `s` over one character code; returns the new state. */
+  feedCode(code: number, s: number, out: Int32Array): number {
+    const t = this.delta[s * this.classes + (this.classOfCode[code & 0xffff] as number)] as number
+    if (t >= this.firstOut) this.report(t, out)
+    return t
+  }
+
+  private report(s: number, out: Int32Array): void {
     const outStart = this.outStart
     const outs = this.outs
-    const hasOut = this.hasOut
-    const K = this.classes
     const cap = out.length
-    const end = limit < text.length ? limit : text.length
-    let n = 0
-    let s = 0
-    let prevSpace = true
-    for (let i = start; i < end; i++) {
-      const code = text.charCodeAt(i)
-      const c = code < 128 ? (ascii[code] as number) : (extra.get(code) ?? OTHER_CLASS)
-      if (c === SPACE_CLASS) {
-        if (prevSpace) continue
-        prevSpace = true
-      } else {
-        prevSpace = false
-      }
-      s = delta[s * K + c] as number
-      if (hasOut[s] === 1) {
-        const a = outStart[s] as number
-        const b = outStart[s + 1] as number
-        for (let j = a; j < b && n < cap; j++) out[n++] = outs[j] as number
-      }
-    }
-    return n
+    let n = this.count
+    const a = outStart[s - this.firstOut] as number
+    const b = outStart[s - this.firstOut + 1] as number
+    for (let j = a; j < b && n < cap; j++) out[n++] = outs[j] as number
+    this.count = n
   }
 }
