@@ -264,7 +264,7 @@ class CompiledClassifier implements Classifier {
   }
 
   /** The first (highest-priority) rule among `hits[0..n)` and the always-checked rules that holds. */
-  private pick(n: number, cls: number | undefined, code: number | undefined, status: string | undefined, text: string, skipAlways: boolean): number {
+  private pick(n: number, cls: number | undefined, code: number | undefined, status: string | undefined, reply: SmtpReply, prefixEnd: number, skipAlways: boolean): number {
     const hits = this.hits
     for (let i = 1; i < n; i++) {
       const v = hits[i]!
@@ -286,13 +286,63 @@ class CompiledClassifier implements Classifier {
       const c = this.compiled[idx]!
       if (!constraintsHold(c, cls, code, status)) continue
       if (c.pattern !== null) {
-        if (lower === undefined) lower = lowerText(squash(text), this.maxText)
+        if (lower === undefined) lower = lowerText(squash(withPrefix(reply, prefixEnd)), this.maxText)
         c.pattern.lastIndex = 0
         if (!c.pattern.test(lower)) continue
       }
       return idx
     }
     return -1
+  }
+
+  /**
+   * Scan `${wordsOnly(raw[0, prefixEnd))} ${text}` (just `text` when the prefix has no token), at
+   * most `maxText` characters of it, into `this.found`; returns the payload count.
+   */
+  private scanWithPrefix(raw: string, prefixEnd: number, text: string): number {
+    const m = this.matcher
+    const found = this.found
+    m.count = 0
+    let budget = this.maxText
+    let s = KeywordMatcher.START
+    let tokens = 0
+    for (let i = 0; i < prefixEnd && budget > 0; ) {
+      if (raw.charCodeAt(i) === 32) {
+        i++
+        continue
+      }
+      // One token (split on plain spaces): kept when it holds a letter and none of . @ [ < # =.
+      let j = i
+      let keep = true
+      let letters = 0
+      for (; j < prefixEnd; j++) {
+        const c = raw.charCodeAt(j)
+        if (c === 32) break
+        if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
+        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
+      }
+      if (tokens++ > 0) {
+        s = m.feedCode(32, s, found)
+        if (--budget === 0) break
+      }
+      if (keep && letters > 0) {
+        const len = j - i < budget ? j - i : budget
+        s = m.feed(raw, i, i + len, s, found)
+        budget -= len
+      } else {
+        s = m.feedCode(124, s, found)
+        budget--
+      }
+      i = j
+    }
+    if (budget > 0) {
+      if (tokens > 0) {
+        s = m.feedCode(32, s, found)
+        budget--
+      }
+      m.feed(text, 0, text.length < budget ? text.length : budget, s, found)
+    }
+    return m.count
   }
 
   classify(input: SmtpReply | string, context?: ClassifyContext): BounceClassification {
@@ -307,17 +357,14 @@ class CompiledClassifier implements Classifier {
     const cls = replyClass(reply)
     // The words before the reply code (`... refused to talk to me:`, `host X said:`) count too,
     // with host names, addresses and numbers left out (a host called spam1.example.net says
-    // nothing about spam).
-    let text = reply.text
+    // nothing about spam): the scan sees `${wordsOnly(prefix)} ${text}`, fed piece by piece
+    // without building that string (it is built only when a pattern or a retry delay needs it).
+    const text = reply.text
     const raw = reply.raw
     let prefixEnd = 0
     if (raw.length > text.length + 12) {
       const at = text.length >= 12 ? raw.indexOf(text.slice(0, 12)) : raw.length
-      if (at > 12) {
-        prefixEnd = Math.min(at, 1024)
-        const prefix = wordsOnly(raw.slice(0, Math.min(at, 1024)))
-        if (prefix.length > 0) text = `${prefix} ${text}`
-      }
+      if (at > 12) prefixEnd = Math.min(at, 1024)
     }
 
     // 1. One scan for every keyword of every rule and every hint.
@@ -332,7 +379,7 @@ class CompiledClassifier implements Classifier {
     const blocklistBase = this.blocklistBase
     const retryPayload = this.retryPayload
     const found = this.found
-    const nFound = this.matcher.scan(text, found, 0, this.maxText)
+    const nFound = this.scanWithPrefix(raw, prefixEnd, text)
     for (let k = 0; k < nFound; k++) {
       const p = found[k]!
       if (p < providerBase) {
@@ -362,7 +409,14 @@ class CompiledClassifier implements Classifier {
     }
 
     // 2. Confirm candidates in priority order.
-    let winner = this.pick(nHits, cls, code, status, text, false)
+    let winner = this.pick(nHits, cls, code, status, reply, prefixEnd, false)
+
+    // 2b. A sender-side status (x.1.7, x.1.8) is the precise statement: an "unknown user/domain"
+    // text then speaks of the sender, and must not make the recipient a hard bounce.
+    if (winner >= 0 && status !== undefined && (status.endsWith('.1.7') || status.endsWith('.1.8'))) {
+      const r = this.compiled[winner]!.rule.reason
+      if (r === 'userunknown' || r === 'hostunknown') winner = this.statusTable.get(status) ?? winner
+    }
 
     // 3. Tables: enhanced status, then its subject's x.y.0, then the code, then the class.
     if (winner < 0 && status !== undefined) {
@@ -398,7 +452,7 @@ class CompiledClassifier implements Classifier {
     const blocklist = rule?.blocklist ?? (blocklistHint >= 0 ? this.hintBlocklist[blocklistHint] : undefined)
     if (blocklist !== undefined) result.blocklist = blocklist
     if (retryHint) {
-      const seconds = parseRetryAfter(lowerText(text, this.maxText))
+      const seconds = parseRetryAfter(lowerText(withPrefix(reply, prefixEnd), this.maxText))
       if (seconds !== undefined) result.retryAfter = seconds
     }
     return result
@@ -413,6 +467,13 @@ export function parseRetryAfter(lowerText: string): number | undefined {
   const unit = UNIT_SECONDS[m[2]!.charAt(0)] ?? 1
   const seconds = n * unit
   return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined
+}
+
+/** The text the scan saw: the words of the reply's prefix (`raw[0, prefixEnd)`), a space, its text. */
+function withPrefix(reply: SmtpReply, prefixEnd: number): string {
+  if (prefixEnd === 0) return reply.text
+  const prefix = wordsOnly(reply.raw.slice(0, prefixEnd))
+  return prefix.length > 0 ? `${prefix} ${reply.text}` : reply.text
 }
 
 /** The words of a prefix: tokens holding `.`, `@`, `[`, `<`, `#`, `=`, or no letter, become `|`. */
