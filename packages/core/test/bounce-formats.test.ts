@@ -159,6 +159,11 @@ describe('replies that refuse a sender are not dead addresses', () => {
     ['550 5.7.1 The recipient does not accept mail from example.org', 'filtered'],
     ['550 5.7.1 This user is not accepting mail from your domain', 'filtered'],
     ['550 5.7.1 Because the recipient is not accepting mail with attachments', 'policyviolation'],
+    ['553 5.1.8 Invalid domain in sender address', 'rejected'],
+    ['550 Unknown user in MAIL FROM', 'rejected'],
+    ['550 DNS lookup of sender domain failed, domain does not exist', 'rejected'],
+    ['553 5.1.8 <bob@example.org>... Domain unknown', 'rejected'],
+    ['550 5.7.1 Client host rejected: cannot find your hostname, unknown host', 'requireptr'],
   ])('%s', (text, reason) => {
     const c = classifyReply(text)
     expect(c.reason).toBe(reason)

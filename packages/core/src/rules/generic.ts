@@ -42,6 +42,23 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '553 sorry, your remotehost looks suspiciously like spammer (#5.7.1)',
     '550 Too many spams from your IP (192.0.2.1), please visit https://example.net',
   ]),
+  // "unknown"/"does not exist" said of the SENDER (its address or domain), or of the client's own
+  // host name: before the recipient-side unknown-user/unknown-domain rules, which would make a good
+  // recipient a hard bounce
+  g('client-hostname', 'requireptr', ['cannot find your hostname', 'cannot find your reverse hostname', 'client host name unknown', 'client hostname unknown'], [
+    '450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]',
+    '550 5.7.1 Client host rejected: cannot find your hostname, unknown host',
+  ]),
+  g('sender-unknown', 'rejected', ['sender address unknown', 'sender address does not exist', "sender address doesn't exist", 'in mail from', 'domain in sender address', 'lookup of sender domain', 'sender domain failed', 'your domain has no mx', 'your domain does not exist', 'mail from an unknown domain', 'from an unknown domain', 'verification failed for', 'email address is not verified', 'unverified sender', 'sender address is invalid', 'invalid sender domain', 'sender domain unknown', 'unknown sender domain', 'sender mx'], [
+    '553 5.1.8 Invalid domain in sender address',
+    '550 5.7.1 Sender address unknown',
+    '550 Unknown user in MAIL FROM',
+    '550 5.7.1 Mail from an unknown domain is not accepted',
+    '550 DNS lookup of sender domain failed, domain does not exist',
+    '550 Verification failed for <bob@example.org> unrouteable address',
+    '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
+    '550 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.org',
+  ]),
   g('sender-domain', 'rejected', ['sender address rejected: domain not found', 'sender domain must exist', 'sender domain does not exist', 'domain of sender address', 'sender address domain', 'sender domain not found', 'unresolvable sender domain', 'mail from domain does not exist', 'sender domain is empty'], [
     '450 4.1.8 <bob@nonexistent.example>: Sender address rejected: Domain not found',
     '553 5.1.8 <bob@nonexistent.example>... Domain of sender address bob@nonexistent.example does not exist',
@@ -54,7 +71,6 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 You are sending to/from an address that has been blacklisted',
     '553 5.7.1 MAIL FROM not owned by user',
     '553 5.7.1 <bob@example.org>: Sender address rejected: not logged in',
-    '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
     '553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)',
     '550 5.1.0 Sender denied',
     '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
@@ -143,8 +159,6 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '451 Greylisted, please try again in 300 seconds',
   ]),
   g('ptr', 'requireptr', ['reverse dns', 'reverse-dns', 'ptr record', 'ptr resource record', 'rdns', 'reverse lookup', 'cannot find your hostname', 'cannot find your reverse hostname', 'ip name lookup failed', 'no ptr', 'missing ptr', 'reverse address', 'reverse hostname', 'reverse mapping', 'fcrdns', 'forward confirmed reverse', 'pointer record', 'does not resolve to your ip', 'no reverse', 'unverifyable sending ip', 'unverifiable sending ip'], [
-    '450 4.7.1 Client host rejected: cannot find your hostname, [1.2.3.4]',
-    '550 5.7.1 Client host rejected: cannot find your reverse hostname, [1.2.3.4]',
     '554 5.7.1 Your IP has no reverse DNS (rDNS); see https://example.net/rdns',
     '450 service permits 2 unverifyable sending IPs - example.org is not 192.0.2.1',
   ]),
