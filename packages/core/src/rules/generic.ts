@@ -114,6 +114,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '451 4.4.3 Temporary failure in name resolution',
     '451 Temporary local problem - please try later (DNS lookup failure)',
   ]),
+  // the client's HELO name or host: said before the recipient-domain rule ("Helo command rejected: Host not found")
+  g('helo', 'blocked', ['client host rejected: unknown', 'connecting client has no name', 'unknown host in ehlo', 'unknown host in helo', "your server's hostname", 'helo command rejected', 'ehlo command rejected', 'invalid helo', 'bad helo', 'helo rejected', 'helo/ehlo', 'invalid ehlo', 'helo name', 'helo hostname', 'forged helo'], [
+    '504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname',
+    '550 5.7.1 Invalid HELO name (See RFC2821 4.1.1.1)',
+    '550 Bad HELO - Host impersonating example.com',
+    '550 5.7.1 <bad.example>: Helo command rejected: Host not found',
+  ]),
   g('host-unknown', 'hostunknown', ['domain is not reachable', 'name or service not known', 'recipient domain must exist', 'the account or domain may not exist', 'host or domain name not found', 'domain name not found', 'name service error', 'unrouteable mail domain', 'unroutable mail domain', 'domain not found', 'unknown domain', 'no such domain', 'domain does not exist', 'host unknown', 'unknown host', 'host not found', 'nxdomain', 'no mx or a record', 'domain has no mx', 'no mx found', 'mx lookup failed', 'could not resolve', 'unresolvable domain', 'domain is not valid', 'invalid domain', 'bad destination system address', 'domain name does not exist', 'recipient domain does not exist', 'dns error: domain', 'no valid mx', 'has no mx'], [
     '550 5.1.2 Recipient domain must exist',
     'Host or domain name not found. Name service error for name=example.invalid type=A: Host not found',
@@ -173,11 +180,6 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '554 5.7.1 Rejected due to poor sender reputation',
     '421 4.7.0 IP not in whitelist and has low reputation, try again later',
     '550 5.7.1 Message rejected due to bad IP reputation score',
-  ]),
-  g('helo', 'blocked', ['helo command rejected', 'ehlo command rejected', 'invalid helo', 'bad helo', 'helo rejected', 'helo/ehlo', 'invalid ehlo', 'helo name', 'helo hostname', 'forged helo'], [
-    '504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname',
-    '550 5.7.1 Invalid HELO name (See RFC2821 4.1.1.1)',
-    '550 Bad HELO - Host impersonating example.com',
   ]),
   g('host-blocked', 'blocked', ['client host blocked', 'host blocked', 'ip blocked', 'ip address blocked', 'ip is blocked', 'ip address is blocked', 'your ip has been blocked', 'ip has been blocked', 'address is blocked', 'blocked ip', 'ip banned', 'ip has been banned'], [
     '554 5.7.1 Client host blocked for spamming issue',
