@@ -25,6 +25,8 @@ const EVENT_TYPES: readonly EventType[] = ['delivered', 'deferred', 'bounced', '
 const WRITE_BEHIND_TYPES: ReadonlySet<EventType> = new Set(['delivered', 'suppressed', 'auto-reply'])
 /** Failures in a row after which one event that fails alone (not for unavailability) is dropped. */
 const POISON_ATTEMPTS = 5
+/** Entries of the per-guard address normalisation cache (cleared when full). */
+const NORMALIZE_CACHE_SIZE = 4096
 const RETRY_MAX_MS = 30_000
 
 interface QueuedEvent {
@@ -83,7 +85,9 @@ export interface WriteBehindOptions {
   /**
    * How long the first queued event waits for others before a write starts, in milliseconds.
    * `0` writes on the next turn of the event loop. Whatever the value, events that arrive while
-   * a write runs wait for it and go together in the next write (group commit). @default 0
+   * a write runs wait for it and go together in the next write (group commit). Larger batches
+   * are cheaper per event (SQLite file store: about 75 µs CPU per event in batches of 5, 30 µs in
+   * batches of 30, 170 µs alone). @default 5
    */
   delayMs?: number
   /** Pause after a failed write, doubled on each further failure up to 30 s. @default 1000 */
@@ -207,6 +211,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   #wbIsolate = 0
   #wbRoom: Array<() => void> = []
   #closed = false
+  /** Recently normalised addresses: `check()` and the `record()`/`enqueue()` after a send see the same ones. */
+  readonly #normCache = new Map<string, string | undefined>()
 
   constructor(o: CreateBounceGuardOptions) {
     super()
@@ -226,12 +232,22 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     }
     this.#wbMaxBatch = int(wb.maxBatch, 500, 1, 'maxBatch')
     this.#wbMaxQueued = int(wb.maxQueued, 10_000, 1, 'maxQueued')
-    this.#wbDelayMs = int(wb.delayMs, 0, 0, 'delayMs')
+    this.#wbDelayMs = int(wb.delayMs, 5, 0, 'delayMs')
     this.#wbRetryMs = int(wb.retryDelayMs, 1000, 1, 'retryDelayMs')
   }
 
   now(): Date {
     return this.#now()
+  }
+
+  /** `tryNormalizeAddress` with this guard's options, through a small cache (the function is pure). */
+  #normalizeAddress(address: unknown): string | undefined {
+    if (typeof address !== 'string') return undefined
+    if (this.#normCache.has(address)) return this.#normCache.get(address)
+    const n = tryNormalizeAddress(address, this.#normalize)
+    if (this.#normCache.size >= NORMALIZE_CACHE_SIZE) this.#normCache.clear()
+    this.#normCache.set(address, n)
+    return n
   }
 
   /** Emit without letting a throwing listener break the guard's own work. */
@@ -254,7 +270,7 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   async check(recipients: readonly string[]): Promise<CheckResult> {
     if (!Array.isArray(recipients)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: check() expects an array of addresses`)
     const result: CheckResult = { allowed: [], suppressed: [], invalid: [] }
-    const normalized = recipients.map((r) => (typeof r === 'string' ? tryNormalizeAddress(r, this.#normalize) : undefined))
+    const normalized = recipients.map((r) => this.#normalizeAddress(r))
     const keys = [...new Set(normalized.filter((n): n is string => n !== undefined))]
     let found = new Map<string, Suppression>()
     if (keys.length > 0) {
@@ -294,7 +310,7 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     if (!outcome || typeof outcome !== 'object') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: record() expects an outcome object`)
     if (!EVENT_TYPES.includes(outcome.type)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: unknown outcome type ${JSON.stringify(String(outcome.type))}`)
     if (outcome.at !== undefined && !validDate(outcome.at)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: outcome.at must be a valid Date`)
-    const recipient = tryNormalizeAddress(outcome.recipient, this.#normalize)
+    const recipient = this.#normalizeAddress(outcome.recipient)
     if (recipient === undefined) {
       throw new BounceGuardError('EINVALID_ADDRESS', `${PKG}: not an e-mail address: ${JSON.stringify(String(outcome.recipient).slice(0, 200))}`)
     }
@@ -520,6 +536,9 @@ class Guard extends EventEmitter implements CoreBounceGuard {
         this.#wbTimer = undefined
         this.#drain().catch(() => undefined)
       }, delay)
+      // A store that stays down must not keep the process alive forever: flush() or close() the
+      // guard before exiting (what is still queued then is reported by their rejection).
+      this.#wbTimer.unref()
     }
     return false
   }

@@ -61,7 +61,7 @@ describe('guard.enqueue (write-behind)', () => {
   })
 
   it('events that arrive while a write runs go together into the next write', async () => {
-    const { store, guard } = setup()
+    const { store, guard } = setup({ delayMs: 0 })
     let open!: () => void
     store.gate = new Promise((r) => (open = r))
     await guard.enqueue(delivery('first@example.com'))
@@ -165,6 +165,17 @@ describe('guard.enqueue (write-behind)', () => {
     for (let i = 0; i < 5; i++) await guard.enqueue(delivery(`p${i}@example.com`))
     await guard.flush()
     expect(store.rawData().events).toHaveLength(5)
+  })
+
+  it('waits delayMs after the first queued event before writing, to gather a batch', async () => {
+    const { store, guard } = setup({ delayMs: 30 })
+    await guard.enqueue(delivery('early@example.com'))
+    await new Promise((r) => setTimeout(r, 5))
+    expect(store.batches).toEqual([])
+    await guard.enqueue(delivery('late@example.com'))
+    await new Promise((r) => setTimeout(r, 60))
+    expect(store.batches).toEqual([2])
+    expect(guard.pendingWrites).toBe(0)
   })
 
   it('rejects bad writeBehind options', () => {
