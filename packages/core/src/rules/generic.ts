@@ -94,8 +94,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   ]),
   // a recipient or domain that refuses mail from this sender, or of this kind: said before the
   // null-MX wording it contains ("does not accept mail" + "from you"), which would make it hard
-  g('refuses-sender', 'filtered', ['does not accept mail from', 'does not accept email from', 'does not accept e-mail from', 'not accepting mail from', 'not accepting email from', 'not accept mail from'], [
+  g('refuses-sender', 'filtered', ['for this sender', 'from this sender', 'blocked by policy', 'does not accept mail from', 'does not accept email from', 'does not accept e-mail from', 'not accepting mail from', 'not accepting email from', 'not accept mail from'], [
     '550 5.7.1 This user is not accepting mail from your domain',
+    '550 5.1.1 Recipient rejected: not authorized to receive from this sender',
     '550 5.7.1 The recipient does not accept mail from example.org',
   ]),
   g('refuses-kind', 'policyviolation', ['not accepting mail with', 'does not accept mail with', 'not accepting email with'], [
@@ -216,7 +217,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'unrouteable address', 'unroutable address', 'no mailbox here by that name', 'no mailbox by that name', 'no account by that name',
     'not listed in domino directory', 'not listed in public name & address book', 'user is unknown', 'is not a known user', 'recipient is not known', 'no such local user',
     'non-existent user', 'nonexistent user', 'non existent user', 'recipient address rejected: undeliverable address', 'undeliverable address',
-    'mailbox name not allowed', 'mailbox name invalid', 'unknown account', "the email address you entered couldn't be found", 'no longer available', 'no longer active', 'no longer valid', 'is not a valid address',
+    'mailbox name not allowed', 'mailbox name invalid', 'unknown account', "the email address you entered couldn't be found", 'address is no longer available', 'address is no longer active', 'address is no longer valid', 'mailbox is no longer available', 'mailbox is no longer active', 'account is no longer available', 'account is no longer active', 'user is no longer available', 'recipient is no longer available', 'address no longer valid', 'address no longer exists', 'mailbox no longer exists', 'account no longer exists', 'user no longer exists', 'is not a valid address',
     'this address no longer accepts mail', 'user unknown in', 'user is not found', 'recipient address is invalid', 'recipient invalid', 'address invalid', 'mailbox is unavailable', 'mailbox unavailable', 'mailbox not available', 'mailbox is not available',
   ], [
     '553 sorry, this recipient is not in my validrcptto list (#5.1.1)',
