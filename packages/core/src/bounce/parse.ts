@@ -25,7 +25,7 @@ const BOUNCE_SUBJECTS: readonly string[] = [
   'delivery final failure', 'undeliverable', 'error sending', 'delivery error', 'mail failure',
   'delivery unsuccessful', 'message delivery', 'unzustellbar', 'non remis', 'no entregado',
   '配信エラー', '配送エラー', 'エラー', '未送達', 'не доставлено', 'недоставлено', 'failed',
-  'bounce', 'returned', 'delayed', 'delivery delay', 'warning: message', 'notification',
+  'bounce', 'returned', 'delayed', 'delivery delay', 'warning: message', 'notification', 'mail delivery status',
 ]
 
 /** From local parts / names of delivery systems. */
@@ -33,7 +33,7 @@ function fromDeliverySystem(mail: ParsedMail): boolean {
   const local = mail.from.slice(0, mail.from.indexOf('@') >= 0 ? mail.from.indexOf('@') : mail.from.length)
   if (/^(?:mailer-daemon|postmaster|mail-daemon|maildaemon|mailerdaemon|mmdf|smtp|bounce|bounces|mail|root|daemon|mailadmin|nobody)$/i.test(local)) return true
   const name = mail.fromName.toLowerCase()
-  return name.includes('mail delivery') || name.includes('mailer-daemon') || name.includes('postmaster') || name.includes('mail administrator') || name.includes('mail system') || name.includes('delivery subsystem')
+  return name.includes('mail delivery') || name.includes('mailer-daemon') || name.includes('postmaster') || name.includes('mail administrator') || name.includes('mail system') || name.includes('delivery subsystem') || name.includes('mail server at')
 }
 
 /** A mailing-list manager's alert about a posting it refused (fml: `X-MLServer`, subject "Loop Alert: ..."). */
