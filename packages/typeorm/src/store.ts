@@ -523,7 +523,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
         if (batch.length > 1) {
           try {
             const results = await this.#recordBatch(batch.map((b) => b.event))
-            batch.forEach((b, i) => b.resolve(results[i] as { state: RecipientState; duplicate: boolean }))
+            for (const [i, b] of batch.entries()) b.resolve(results[i] as { state: RecipientState; duplicate: boolean })
             // Let the callers just answered queue their next events, so they join the next batch.
             await new Promise((r) => setImmediate(r))
             continue

@@ -121,7 +121,7 @@ export function mailgunFailed(email: string, signature: Record<string, string>, 
 /** Postmark Bounce webhook (docs sample). */
 export function postmarkBounce(email: string, opts: { id?: number; type?: string; typeCode?: number; details?: string } = {}) {
   return {
-    RecordType: 'Bounce', MessageStream: 'outbound', ID: opts.id ?? 4323372036854775807, Type: opts.type ?? 'HardBounce', TypeCode: opts.typeCode ?? 1,
+    RecordType: 'Bounce', MessageStream: 'outbound', ID: opts.id ?? 4323372036, Type: opts.type ?? 'HardBounce', TypeCode: opts.typeCode ?? 1,
     Name: 'Hard bounce', Tag: 'Test', MessageID: '883953f4-6105-42a2-a16a-77a8eac79483', Metadata: { a_key: 'a_value' }, ServerID: 23,
     Description: 'The server was unable to deliver your message (ex: unknown user, mailbox not found).',
     Details: opts.details ?? 'Test bounce details', Email: email, From: 'sender@example.com', BouncedAt: '2019-11-05T16:33:54.9070259Z',
