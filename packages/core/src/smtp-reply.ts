@@ -23,7 +23,6 @@ const STATUS = /(?<![\w.])#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)/
 const DIAG_NAME = /^[ \t]*diagnostic-code[ \t]*:[ \t]*/i
 const DIAG_TYPE = /^[ \t]*(?:smtp|x-[a-z0-9-]{1,40}|unix|mailbox)[ \t]*;[ \t]*/i
 const LINE_BREAK = /\r\n|\r|\n/
-const SPACES = /\s+/g
 
 /** Prefixes Nodemailer puts in front of the server's reply in `err.message` (lower-case). */
 const NODEMAILER_PREFIXES = [
@@ -44,6 +43,11 @@ function stripPrefixes(s: string): string {
   if (d) out = out.slice(d[0].length)
   const t = DIAG_TYPE.exec(out)
   if (t) out = out.slice(t[0].length)
+  // Every prefix starts with c, d, i, m or r: other first characters need no lower-casing.
+  let k = 0
+  while (k < out.length && isSpace(out.charCodeAt(k))) k++
+  const f = out.charCodeAt(k) | 0x20
+  if (k >= 64 || (f !== 99 && f !== 100 && f !== 105 && f !== 109 && f !== 114 && out.charCodeAt(k) < 128)) return out
   const head = out.slice(0, 64).trimStart().toLowerCase()
   for (const p of NODEMAILER_PREFIXES) {
     if (head.startsWith(p)) {
@@ -57,9 +61,42 @@ function stripPrefixes(s: string): string {
 /** Anything `squash` would change: white space other than a plain space, two spaces, an edge space. */
 const NEEDS_SQUASH = /[^\S ]| {2}|^ | $/
 
+/** White space as `\s` and `trim` see it. */
+function isSpace(c: number): boolean {
+  if (c === 32 || (c >= 9 && c <= 13)) return true
+  if (c < 0xa0) return false
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+}
+
 /** Collapse white-space runs to one space and trim; returns the input itself when already clean. */
 export function squash(s: string): string {
-  return NEEDS_SQUASH.test(s) ? s.replace(SPACES, ' ').trim() : s
+  if (!NEEDS_SQUASH.test(s)) return s
+  // Same result as `s.replace(/\s+/g, ' ').trim()`, copying clean stretches whole.
+  const n = s.length
+  let i = 0
+  while (i < n && isSpace(s.charCodeAt(i))) i++
+  let out = ''
+  let seg = i
+  let end = n
+  while (i < n) {
+    const c = s.charCodeAt(i)
+    if (!isSpace(c)) {
+      i++
+      continue
+    }
+    let j = i + 1
+    while (j < n && isSpace(s.charCodeAt(j))) j++
+    if (j === n) {
+      end = i
+      break
+    }
+    if (c !== 32 || j !== i + 1) {
+      out += `${s.slice(seg, i)} `
+      seg = j
+    }
+    i = j
+  }
+  return out + s.slice(seg, end)
 }
 
 /** Remove the code (and status) that a flattened multi-line reply repeats mid-text. */
@@ -167,7 +204,13 @@ export function parseSmtpReply(raw: string): SmtpReply {
         text = flat
       }
     }
-    text = text.replace(/^[\s:;,-]+/, '')
+    let k = 0
+    while (k < text.length) {
+      const c = text.charCodeAt(k)
+      if (c !== 58 && c !== 59 && c !== 44 && c !== 45 && !isSpace(c)) break
+      k++
+    }
+    if (k > 0) text = text.slice(k)
   }
   const dropped = dropRepeats(text, code, status)
   if (dropped !== text) text = squash(dropped)
