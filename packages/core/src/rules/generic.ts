@@ -247,7 +247,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g('size-limit-admin', 'exceedlimit', ['message length exceeds administrative limit', 'exceeds administrative limit'], [
     '552 5.2.3 Message length exceeds administrative limit',
   ]),
-  g('message-too-big', 'mesgtoobig', ['inbound message size', 'max message size exceeded', 'message size exceeds maximum value', 'taille limite du message atteinte', 'message size exceeds', 'message too large', 'message is too large', 'message too big', 'message is too big', 'size limit', 'exceeds size limit', 'size exceeds', 'exceeded the maximum message size', 'exceeds the maximum message size', 'exceeds maximum message size', 'exceeds the maximum size', 'maximum message size', 'message size', 'message file too big', 'mail size', 'too large for this system', 'email is too large', 'message exceeds', 'exceeds the size', 'line limit exceeded'], [
+  g('message-too-big', 'mesgtoobig', ['letter exceeds the limit', 'size of the letter', 'inbound message size', 'max message size exceeded', 'message size exceeds maximum value', 'taille limite du message atteinte', 'message size exceeds', 'message too large', 'message is too large', 'message too big', 'message is too big', 'size limit', 'exceeds size limit', 'size exceeds', 'exceeded the maximum message size', 'exceeds the maximum message size', 'exceeds maximum message size', 'exceeds the maximum size', 'maximum message size', 'message size', 'message file too big', 'mail size', 'too large for this system', 'email is too large', 'message exceeds', 'exceeds the size', 'line limit exceeded'], [
+    '550 Size of the letter exceeds the limit',
     '552 5.3.4 Taille limite du message atteinte',
     '552 5.3.4 Message size exceeds fixed limit',
     '500 Line limit exceeded',
