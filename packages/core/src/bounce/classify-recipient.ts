@@ -42,7 +42,8 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
   if (!word) {
     const low = t.toLowerCase()
     // Postfix's "Recipient address rejected:" is an answer to RCPT TO by construction
-    if (low.includes('does not like recipient') || low.includes('[rcpt_to]') || low.includes('recipient address rejected:')) return 'RCPT'
+    // ... and the local delivery agent's own "unknown user" (Sendmail's mail.local) is as final
+    if (low.includes('does not like recipient') || low.includes('[rcpt_to]') || low.includes('recipient address rejected:') || low.includes('mail.local: unknown user')) return 'RCPT'
     if (low.includes('sender was rejected') || low.includes('[mail_from]')) return 'MAIL'
     if (low.includes('my name was rejected')) return 'HELO'
     if (low.includes('greeting failed') || low.includes('[data]') && false) return 'CONN'
