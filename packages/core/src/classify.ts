@@ -412,10 +412,11 @@ class CompiledClassifier implements Classifier {
     let winner = this.pick(nHits, cls, code, status, reply, prefixEnd, false)
 
     // 2b. A sender-side status (x.1.7, x.1.8) is the precise statement: an "unknown user/domain"
-    // text then speaks of the sender, and must not make the recipient a hard bounce.
+    // text then speaks of the sender, and must not make the recipient a hard bounce; a vague
+    // system/syntax/network wording says less than the status.
     if (winner >= 0 && status !== undefined && (status.endsWith('.1.7') || status.endsWith('.1.8'))) {
       const r = this.compiled[winner]!.rule.reason
-      if (r === 'userunknown' || r === 'hostunknown') winner = this.statusTable.get(status) ?? winner
+      if (r === 'userunknown' || r === 'hostunknown' || r === 'systemerror' || r === 'syntaxerror' || r === 'onhold' || r === 'networkerror') winner = this.statusTable.get(status) ?? winner
     }
 
     // 3. Tables: enhanced status, then its subject's x.y.0, then the code, then the class.
