@@ -58,8 +58,8 @@ function stripPrefixes(s: string): string {
   return out
 }
 
-/** Anything `squash` would change: white space other than a plain space, two spaces, an edge space. */
-const NEEDS_SQUASH = /[^\S ]| {2}|^ | $/
+/** Inside a text, anything `squash` would change: white space other than a plain space, two spaces. */
+const NEEDS_SQUASH = /[^\S ]| {2}/
 
 /** White space as `\s` and `trim` see it. */
 function isSpace(c: number): boolean {
@@ -69,9 +69,12 @@ function isSpace(c: number): boolean {
 }
 
 /** Collapse white-space runs to one space and trim; returns the input itself when already clean. */
-export function squash(s: string): string {
+export function squash(input: string): string {
+  // Same result as `input.replace(/\s+/g, ' ').trim()`: edges trimmed natively, then clean
+  // stretches copied whole.
+  const last = input.length - 1
+  const s = last >= 0 && (input.charCodeAt(0) === 32 || input.charCodeAt(last) === 32) ? input.trim() : input
   if (!NEEDS_SQUASH.test(s)) return s
-  // Same result as `s.replace(/\s+/g, ' ').trim()`, copying clean stretches whole.
   const n = s.length
   let i = 0
   while (i < n && isSpace(s.charCodeAt(i))) i++
