@@ -599,6 +599,28 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         if (raw) expect(await raw.rawEventCount(r)).toBe(3)
       }, timeout)
 
+      it('a batch of distinct recipients (the common shape) continues stored states and skips stored eventIds', async () => {
+        const rs = Array.from({ length: 12 }, (_, i) => `bdist${i}@b.example`)
+        await store.recordEvent(ev(rs[0]!, 'deferred', 0, { classification: cls('mailboxfull') }))
+        await store.recordEvent(ev(rs[1]!, 'delivered', 0, { eventId: 'bdist-stored' }))
+        const res = await batch(
+          rs.map((r, i) =>
+            i === 1 ? ev(r, 'delivered', MIN, { eventId: 'bdist-stored' }) : ev(r, i % 2 === 0 ? 'deferred' : 'delivered', MIN, i % 2 === 0 ? { classification: cls('mailboxfull'), eventId: `bdist-${i}` } : {}),
+          ),
+        )
+        expect(res.map((x) => x.duplicate)).toEqual(rs.map((_, i) => i === 1))
+        expect(res[0]?.state).toMatchObject({ events: 2, softBounces: 2, consecutiveSoftFailures: 2, lastReason: 'mailboxfull' })
+        expect(res[0]?.state.firstSoftFailureAt?.getTime()).toBe(at(0).getTime())
+        expect(res[1]?.state).toMatchObject({ events: 1, deliveries: 1 })
+        expect(res[3]?.state).toMatchObject({ events: 1, deliveries: 1, lastReason: 'delivered' })
+        expect(res[3]?.state.lastDeliveredAt?.getTime()).toBe(at(MIN).getTime())
+        if (raw) {
+          expect(await raw.rawEventCount(rs[1]!)).toBe(1)
+          expect(num((await raw.rawRecipientState(rs[0]!))?.consecutiveSoftFailures)).toBe(2)
+          for (const r of rs.slice(2)) expect(await raw.rawEventCount(r)).toBe(1)
+        }
+      }, timeout)
+
       it('validates every event before writing any (EINVALID_OPTION, nothing recorded)', async () => {
         const good = ev('batch-valid@b.example', 'delivered', 0)
         await expectCode(batch([good, { ...ev('batch-bad@b.example', 'delivered', 0), at: new Date(Number.NaN) }]), 'EINVALID_OPTION')

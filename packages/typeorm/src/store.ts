@@ -54,11 +54,13 @@ export interface TypeOrmBounceStoreOptions extends BounceGuardSchemaOptions {
   destroyDataSourceOnClose?: boolean
   /**
    * PostgreSQL: `recordEvent` calls that arrive while an earlier one is being written are written
-   * together in one transaction (one commit, one WAL flush) when the earlier one completes. Each
+   * together when it completes: one statement (one round trip, one commit, one WAL flush) for
+   * events of distinct recipients, a repeated recipient or eventId starting the next batch. Each
    * caller still gets its own state; a failing batch is retried event by event, so one bad event
-   * only fails its own call. Off by default: on the shared 2-CPU test machine it measured no
-   * clear gain over one statement per event (see `pnpm bench store`).
-   * @default false
+   * only fails its own call. A lone event is written at once as before. With 8 concurrent writers
+   * on the shared 2-CPU machine: about 7,000 events/s instead of about 2,000 (`pnpm bench store`).
+   * Ignored on SQLite and MySQL/MariaDB.
+   * @default true
    */
   groupCommit?: boolean
 }
@@ -92,6 +94,20 @@ const EVENT_PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
   queue_id: 'text',
   sender: 'text',
   tag: 'text',
+}
+
+/** Length of the longest prefix of `events` with distinct recipients and distinct eventIds (at least 1). */
+function uniqueRun(events: readonly BounceEvent[]): number {
+  const recipients = new Set<string>()
+  const ids = new Set<string>()
+  let n = 0
+  for (const e of events) {
+    if (recipients.has(e.recipient) || (e.eventId !== undefined && ids.has(e.eventId))) break
+    recipients.add(e.recipient)
+    if (e.eventId !== undefined) ids.add(e.eventId)
+    n++
+  }
+  return Math.max(1, Math.min(n, events.length))
 }
 
 /** A `BounceStore` backed by TypeORM, plus what it runs on. */
@@ -335,7 +351,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     this.#d = new Dialect(dialect)
     this.#exec = createExecutor(dataSource, dialect)
     this.#destroyOnClose = options.destroyDataSourceOnClose === true
-    this.#groupCommit = dialect === 'postgres' && options.groupCommit === true
+    this.#groupCommit = dialect === 'postgres' && options.groupCommit !== false
     this.#sup = this.#d.id(this.tables.suppressions)
     this.#ev = this.#d.id(this.tables.events)
     this.#st = this.#d.id(this.tables.recipientState)
@@ -519,10 +535,11 @@ class TypeOrmStore implements TypeOrmBounceStore {
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, GROUP_COMMIT_MAX)
+        // A batch of distinct recipients and eventIds is one statement; a repeat starts the next batch.
+        const batch = this.#queue.splice(0, uniqueRun(this.#queue.slice(0, GROUP_COMMIT_MAX).map((b) => b.event)))
         if (batch.length > 1) {
           try {
-            const results = await this.#recordBatch(batch.map((b) => b.event))
+            const results = await this.#recordUnique(batch.map((b) => b.event))
             for (const [i, b] of batch.entries()) b.resolve(results[i] as { state: RecipientState; duplicate: boolean })
             // Let the callers just answered queue their next events, so they join the next batch.
             await new Promise((r) => setImmediate(r))
@@ -561,6 +578,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     })
     if (events.length === 0) return []
     if (events.length === 1) return [await this.#recordOne(events[0] as BounceEvent)]
+    if (this.dialect === 'postgres' && uniqueRun(events) === events.length) return this.#recordUnique(events)
     return this.#recordBatch(events)
   }
 
@@ -708,16 +726,13 @@ class TypeOrmStore implements TypeOrmBounceStore {
     }
   }
 
-  /** One event: one statement on PostgreSQL, one transaction elsewhere. */
-  async #recordOne(event: BounceEvent): Promise<{ state: RecipientState; duplicate: boolean }> {
-    const d = this.#d
-    const eventValues = this.#eventRow(event)
-    // The row a first event creates; the update clause adds the same deltas to an existing row.
+  /** The state row a first event creates; the upsert's update clause adds the same deltas to an existing row. */
+  #freshStateRow(event: BounceEvent): Record<(typeof STATE_COLUMNS)[number], unknown> {
     const fresh = applyEventToState(emptyRecipientState(event.recipient, event.domain), event)
     const effect = eventEffect(event)
     const softRun = extendsSoftRun(event)
     const at = event.at.getTime()
-    const stateValues: Record<(typeof STATE_COLUMNS)[number], unknown> = {
+    return {
       recipient: event.recipient,
       domain: event.domain,
       events: 1,
@@ -732,6 +747,13 @@ class TypeOrmStore implements TypeOrmBounceStore {
       last_event_at: at,
       last_reason: fresh.lastReason ?? null,
     }
+  }
+
+  #updatesSql: string | undefined
+  /** The update clause of the one-event state upsert (built once). */
+  #stateUpdates(): string {
+    if (this.#updatesSql) return this.#updatesSql
+    const d = this.#d
     const T = (col: string): string => `${this.#st}.${d.id(col)}`
     const N = (col: string): string => d.proposed(col)
     const id = (col: string): string => d.id(col)
@@ -739,7 +761,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
       `CASE WHEN ${N(col)} IS NULL THEN ${T(col)} WHEN ${T(col)} IS NULL OR ${T(col)} < ${N(col)} THEN ${N(col)} ELSE ${T(col)} END`
     // Every assignment reads only its own column's old value and the proposed row, so MySQL's
     // left-to-right evaluation of ON DUPLICATE KEY UPDATE gives the same result as the others.
-    const updates = [
+    this.#updatesSql = [
       `${id('events')} = ${T('events')} + 1`,
       ...['deliveries', 'hard_bounces', 'soft_bounces', 'complaints'].map((col) => `${id(col)} = ${T(col)} + ${N(col)}`),
       `${id('first_soft_failure_at')} = CASE WHEN ${N('deliveries')} > 0 THEN NULL WHEN ${N('first_soft_failure_at')} IS NULL THEN ${T('first_soft_failure_at')}` +
@@ -750,6 +772,66 @@ class TypeOrmStore implements TypeOrmBounceStore {
       `${id('last_event_at')} = ${later('last_event_at')}`,
       `${id('last_reason')} = COALESCE(${N('last_reason')}, ${T('last_reason')})`,
     ].join(', ')
+    return this.#updatesSql
+  }
+
+  #uniqueSql: string | undefined
+  /**
+   * PostgreSQL, several events of *distinct* recipients with distinct eventIds: one statement
+   * (so atomic without a transaction, one round trip, one commit, one prepared statement for
+   * every batch size): all events inserted from `unnest` arrays, duplicates skipped, and one
+   * upsert per recipient with the same arithmetic as a single `recordEvent`, for the recipients
+   * whose event was inserted, in key order. Row locks of the upsert keep concurrent writers exact.
+   */
+  async #recordUnique(events: readonly BounceEvent[]): Promise<Array<{ state: RecipientState; duplicate: boolean }>> {
+    const d = this.#d
+    const id = (col: string): string => d.id(col)
+    const ev = this.#ev
+    const st = this.#st
+    const p = d.params()
+    const eventRows = events.map((e) => this.#eventRow(e))
+    const stateRows = events.map((e) => this.#freshStateRow(e))
+    const eArrays = EVENT_COLUMNS.map((col) => p.add(eventRows.map((r) => r[col]), `${EVENT_PG_TYPES[col]}[]` as never))
+    const sCols = STATE_COLUMNS.filter((c) => c !== 'recipient' && c !== 'domain')
+    const sArrays = sCols.map((col) => p.add(stateRows.map((r) => r[col]), `${STATE_PG_TYPES[col]}[]` as never))
+    if (!this.#uniqueSql) {
+      const names = [...EVENT_COLUMNS.map((c) => `e_${c}`), ...sCols.map((c) => `s_${c}`)]
+      this.#uniqueSql =
+        `WITH b AS (SELECT * FROM unnest(${[...eArrays, ...sArrays].join(', ')}) AS b(${names.map(id).join(', ')})),` +
+        ` ins AS (INSERT INTO ${ev} (${EVENT_COLUMNS.map(id).join(', ')}) SELECT ${EVENT_COLUMNS.map((c) => `b.${id(`e_${c}`)}`).join(', ')} FROM b` +
+        ` ON CONFLICT (${id('event_id')}) DO NOTHING RETURNING ${id('recipient')})` +
+        ` INSERT INTO ${st} (${STATE_COLUMNS.map(id).join(', ')})` +
+        ` SELECT b.${id('e_recipient')}, b.${id('e_domain')}, ${sCols.map((c) => `b.${id(`s_${c}`)}`).join(', ')} FROM b` +
+        ` WHERE b.${id('e_recipient')} IN (SELECT ${id('recipient')} FROM ins) ORDER BY b.${id('e_recipient')}` +
+        ` ${d.onConflictUpdate(['recipient'])} ${this.#stateUpdates()} RETURNING *`
+    }
+    const sql = this.#uniqueSql
+    return this.#run('recordEvents', false, function* () {
+      const byRecipient = new Map<string, Row>()
+      for (const r of (yield d.step(sql, p)).rows) byRecipient.set(String(r.recipient), r)
+      // A recipient without a row back had its event skipped as a duplicate: read its state.
+      const missing = events.filter((e) => !byRecipient.has(e.recipient)).map((e) => e.recipient)
+      const current = new Map<string, Row>()
+      if (missing.length > 0) {
+        const pm = d.params()
+        for (const r of (yield d.step(`SELECT * FROM ${st} WHERE ${id('recipient')} = ANY(${pm.add(missing, 'varchar[]')})`, pm)).rows) current.set(String(r.recipient), r)
+      }
+      return events.map((e) => {
+        const row = byRecipient.get(e.recipient)
+        if (row) return { state: rowToState(row), duplicate: false }
+        const cur = current.get(e.recipient)
+        return { state: cur ? rowToState(cur) : emptyRecipientState(e.recipient, e.domain), duplicate: true }
+      })
+    })
+  }
+
+  /** One event: one statement on PostgreSQL, one transaction elsewhere. */
+  async #recordOne(event: BounceEvent): Promise<{ state: RecipientState; duplicate: boolean }> {
+    const d = this.#d
+    const eventValues = this.#eventRow(event)
+    const stateValues = this.#freshStateRow(event)
+    const id = (col: string): string => d.id(col)
+    const updates = this.#stateUpdates()
     const stateCols = STATE_COLUMNS.map(id).join(', ')
     const eventCols = EVENT_COLUMNS.map(id).join(', ')
     const ev = this.#ev
