@@ -139,6 +139,21 @@ describe('recipients of text notices', () => {
     expect(r.recipients[1]!.classification.reason).toBe('userunknown') // the transcript shows RCPT TO
   })
 
+  it('reads the whole notice when the lines after the address say nothing (error given above the recipient)', async () => {
+    const r = await parseBounceMessage(notice([
+      'I was not able to deliver your message to the following addresses.',
+      'Error message below:',
+      '550 - Requested action not taken: no such user here',
+      '',
+      'Message details:',
+      '  Subject: Hello',
+      '  RCPT TO: bob@example.com',
+      '  Size (in bytes): 1024',
+    ]))
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['bob@example.com'])
+    expect(['filtered', 'userunknown']).toContain(r.recipients[0]!.classification.reason)
+  })
+
   it('keeps the words after an address on its own line', async () => {
     const r = await parseBounceMessage(notice(['---The following addresses had delivery errors---', '', 'bob@example.com [User unknown]', '']))
     expect(r.recipients[0]!.diagnosticCode).toContain('User unknown')

@@ -362,7 +362,18 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions,
     const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(noticeText()) : undefined)
     if (cmd) facts.command = cmd
     facts.final = !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(noticeText())
-    return recipientEntry(facts)
+    const entry = recipientEntry(facts)
+    const undecided = entry.classification.reason === 'onhold' || entry.classification.reason === 'undefined'
+    if (undecided && found.length === 1) {
+      // The lines near the address say nothing known (James puts the error above "RCPT TO: a@b",
+      // MailMarshal lists the recipients after the reason): read the whole notice.
+      const whole = noticeText().trim()
+      if (whole.length > n.diagnostic.length && whole.length < 20_000) {
+        const again = recipientEntry({ ...facts, diagnostic: whole, ...(statusOf(whole) ? { status: statusOf(whole)! } : {}) })
+        if (again.classification.reason !== 'onhold' && again.classification.reason !== 'undefined') return again
+      }
+    }
+    return entry
   })
   return { ...base, kind: kindOf(recipients), recipients, format: 'text' }
 }
