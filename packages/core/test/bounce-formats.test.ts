@@ -64,6 +64,56 @@ describe('unknown-user answers and the stage they came at', () => {
   })
 })
 
+describe('several recipients of one Sendmail DSN', () => {
+  it('takes each recipient\'s SMTP command from its own transcript lines', async () => {
+    const b = 'MULTI.3/mx.example.net'
+    const msg = [
+      'From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>',
+      'To: <alice@example.org>',
+      'Subject: Returned mail: see transcript for details',
+      'MIME-Version: 1.0',
+      `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
+      '',
+      `--${b}`,
+      'Content-Type: text/plain',
+      '',
+      '   ----- The following addresses had permanent fatal errors -----',
+      '<bob@example.com>',
+      '<carol@example.com>',
+      '',
+      '   ----- Transcript of session follows -----',
+      '... while talking to mx.example.com.:',
+      '>>> RCPT To:<bob@example.com>',
+      '<<< 550 No such user here',
+      '>>> DATA',
+      '<<< 550 Unknown user carol@example.com',
+      '',
+      `--${b}`,
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.example.net',
+      '',
+      'Final-Recipient: RFC822; bob@example.com',
+      'Action: failed',
+      'Status: 5.0.0',
+      'Diagnostic-Code: SMTP; 550 No such user here',
+      '',
+      'Final-Recipient: RFC822; carol@example.com',
+      'Action: failed',
+      'Status: 5.0.0',
+      'Diagnostic-Code: SMTP; 550 Unknown user carol@example.com',
+      '',
+      `--${b}--`,
+      '',
+    ].join('\n')
+    const r = await parseBounceMessage(msg)
+    expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([
+      ['bob@example.com', 'userunknown'], // refused at RCPT TO: the mailbox does not exist
+      ['carol@example.com', 'filtered'], // refused after DATA: a filter, not a dead address
+    ])
+  })
+})
+
 describe('bounces inside other messages', () => {
   it('opens a bounce forwarded inline with "> " quoting', async () => {
     const inner = dsn({ status: '5.1.1', diagnostic: '550 5.1.1 <bob@example.com>... User unknown' })

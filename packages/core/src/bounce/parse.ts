@@ -150,6 +150,30 @@ function meaningful(d: string | undefined): boolean {
 }
 
 /**
+ * The SMTP command a Sendmail-style transcript shows for one recipient of several: `>>> RCPT To:<a@b>`
+ * followed by an error, or a `<<<` error naming the address right after `>>> DATA`.
+ */
+function transcriptCommand(lines: readonly string[], rcpt: string): RecipientFacts['command'] | undefined {
+  if (!rcpt.includes('@')) return undefined
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!
+    if (l.length > 2000 || !l.toLowerCase().includes(rcpt)) continue
+    const t = l.trim()
+    if (/^>>> ?rcpt to:/i.test(t)) {
+      const next = (lines[i + 1] ?? '').trim()
+      if (/^<<< ?[45]\d\d/.test(next)) return 'RCPT'
+    } else if (/^<<< ?[45]\d\d/.test(t)) {
+      for (let j = i - 1; j >= 0 && j >= i - 3; j--) {
+        const p = (lines[j] ?? '').trim()
+        if (/^>>> ?data\b/i.test(p)) return 'DATA'
+        if (/^>>> ?rcpt to:/i.test(p)) return p.toLowerCase().includes(rcpt) ? 'RCPT' : undefined
+      }
+    }
+  }
+  return undefined
+}
+
+/**
  * The notice's words on the line naming `rcpt` (`postmaster@example.org: Domain does not exist`), for
  * a DSN recipient the notice scan skipped (e.g. a system address such as postmaster).
  */
@@ -184,7 +208,7 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
     }
     if (diag) facts.diagnostic = diag
     const near = noticeFor().find((n) => n.recipient === rcpt)
-    const cmd = commandIn(`${diag ?? ''}\n${near?.diagnostic ?? ''}`) ?? (blocks.length === 1 ? commandIn(noticeText()) : undefined)
+    const cmd = commandIn(`${diag ?? ''}\n${near?.diagnostic ?? ''}`) ?? (blocks.length === 1 ? commandIn(noticeText()) : transcriptCommand(split.lines, rcpt))
     if (cmd) facts.command = cmd
     facts.final = action === undefined || action === 'failed'
     const remote = b.get('remote-mta')
