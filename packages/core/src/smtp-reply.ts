@@ -35,19 +35,35 @@ const NODEMAILER_PREFIXES = [
   "can't send mail -",
 ]
 
+/** The first character code after spaces and tabs (NaN at the end). */
+function firstAfterBlanks(s: string): number {
+  let k = 0
+  while (k < s.length && (s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9)) k++
+  return s.charCodeAt(k)
+}
+
 function stripPrefixes(s: string): string {
   const c0 = s.charCodeAt(0)
   if (c0 >= 48 && c0 <= 57) return s // starts with a reply code: nothing to strip
   let out = s
-  const d = DIAG_NAME.exec(out)
-  if (d) out = out.slice(d[0].length)
-  const t = DIAG_TYPE.exec(out)
-  if (t) out = out.slice(t[0].length)
+  // The anchored patterns run only when the first character after blanks can start them.
+  let f = firstAfterBlanks(out) | 0x20
+  if (f === 100) {
+    const d = DIAG_NAME.exec(out)
+    if (d) {
+      out = out.slice(d[0].length)
+      f = firstAfterBlanks(out) | 0x20
+    }
+  }
+  if (f === 115 || f === 120 || f === 117 || f === 109) {
+    const t = DIAG_TYPE.exec(out)
+    if (t) out = out.slice(t[0].length)
+  }
   // Every prefix starts with c, d, i, m or r: other first characters need no lower-casing.
   let k = 0
   while (k < out.length && isSpace(out.charCodeAt(k))) k++
-  const f = out.charCodeAt(k) | 0x20
-  if (k >= 64 || (f !== 99 && f !== 100 && f !== 105 && f !== 109 && f !== 114 && out.charCodeAt(k) < 128)) return out
+  const lead = out.charCodeAt(k) | 0x20
+  if (k >= 64 || (lead !== 99 && lead !== 100 && lead !== 105 && lead !== 109 && lead !== 114 && out.charCodeAt(k) < 128)) return out
   const head = out.slice(0, 64).trimStart().toLowerCase()
   for (const p of NODEMAILER_PREFIXES) {
     if (head.startsWith(p)) {
@@ -102,9 +118,18 @@ export function squash(input: string): string {
   return out + s.slice(seg, end)
 }
 
+const CODE_STRINGS: string[] = []
+for (let c = 0; c < 1000; c++) CODE_STRINGS.push(String(c))
+
+/** The decimal form of a reply code (from a table: no conversion per reply). */
+function codeString(code: number): string {
+  return code >= 0 && code < 1000 && Number.isInteger(code) ? (CODE_STRINGS[code] as string) : String(code)
+}
+
 /** Remove the code (and status) that a flattened multi-line reply repeats mid-text. */
 function dropRepeats(text: string, code: number | undefined, status: string | undefined): string {
-  if (code === undefined || !text.includes(String(code))) return text
+  if (code === undefined || !text.includes(codeString(code))) return text
+  if (status !== undefined ? !text.includes(status) : !text.includes(`${code}-`)) return text // no token can occur
   const spaced = ` ${text}`
   let out = spaced
   const tokens = status === undefined ? [` ${code}-`] : [` ${code}-${status} `, ` ${code} ${status} `, ` ${code}-${status}`]
