@@ -589,12 +589,22 @@ class TypeOrmStore implements TypeOrmBounceStore {
    * (`applyEventToState`), write the changed rows back.
    * - PostgreSQL: three statements whatever the batch size (`unnest` arrays: one insert of all
    *   events that also creates missing state rows, one locking read, one `UPDATE ... FROM unnest`).
-   * - SQLite: under `BEGIN IMMEDIATE` (no other writer), one prepared insert per event, one read,
-   *   multi-row upserts; all synchronous, so it costs microseconds per event.
+   * - SQLite: under `BEGIN IMMEDIATE` (no other writer), the two prepared statements of a single
+   *   `recordEvent` per event (insert, upsert `RETURNING`), all synchronous: one commit per batch.
    * - MySQL/MariaDB: one insert per event (a duplicate `eventId` fails only its statement),
    *   `INSERT IGNORE` of missing state rows, `SELECT ... FOR UPDATE`, multi-row upserts.
    */
   async #recordBatch(events: readonly BounceEvent[]): Promise<Array<{ state: RecipientState; duplicate: boolean }>> {
+    if (this.dialect === 'sqlite') {
+      // Synchronous under BEGIN IMMEDIATE: the one-event statements, prepared once, event after
+      // event in one transaction (no state arithmetic in JS, no statement per batch size).
+      const self = this
+      return this.#run('recordEvents', true, function* () {
+        const results: Array<{ state: RecipientState; duplicate: boolean }> = []
+        for (const e of events) results.push(yield* self.#oneEventSteps(e))
+        return results
+      })
+    }
     const d = this.#d
     const dialect = d.name
     const id = (col: string): string => d.id(col)
@@ -862,28 +872,48 @@ class TypeOrmStore implements TypeOrmBounceStore {
       })
     }
 
+    return this.#run('recordEvent', true, () => this.#oneEventSteps(event))
+  }
+
+  #oneSql: { insert: string; upsert: string; select: string } | undefined
+  /**
+   * SQLite and MySQL/MariaDB, inside a transaction: insert the event (a duplicate eventId inserts
+   * nothing), then upsert the recipient's row with counter arithmetic; the state after the event
+   * comes back (`RETURNING` on SQLite, a read on MySQL). The SQL is built once per store.
+   */
+  *#oneEventSteps(event: BounceEvent): Generator<Step, { state: RecipientState; duplicate: boolean }, StepResult> {
+    const d = this.#d
     const dialect = d.name
-    return this.#run('recordEvent', true, function* () {
-      const pe = d.params()
+    if (!this.#oneSql) {
+      const id = (col: string): string => d.id(col)
       const conflict = dialect === 'sqlite' ? ` ON CONFLICT (${id('event_id')}) DO NOTHING` : ''
-      let inserted: boolean
-      try {
-        inserted = (yield d.step(`INSERT INTO ${ev} (${eventCols}) VALUES (${pe.list(Object.values(eventValues))})${conflict}`, pe)).affected > 0
-      } catch (err) {
-        if (dialect === 'mysql' && isDuplicateKey(err)) inserted = false
-        else throw err
+      const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ')
+      this.#oneSql = {
+        insert: `INSERT INTO ${this.#ev} (${EVENT_COLUMNS.map(id).join(', ')}) VALUES (${marks(EVENT_COLUMNS.length)})${conflict}`,
+        upsert:
+          `INSERT INTO ${this.#st} (${STATE_COLUMNS.map(id).join(', ')}) VALUES (${marks(STATE_COLUMNS.length)})` +
+          ` ${d.onConflictUpdate(['recipient'])} ${this.#stateUpdates()}${dialect === 'sqlite' ? ' RETURNING *' : ''}`,
+        select: `SELECT * FROM ${this.#st} WHERE ${id('recipient')} = ?`,
       }
-      if (!inserted) return duplicateResult((yield selectState()).rows)
-      const ps = d.params()
-      const returning = dialect === 'sqlite' ? ' RETURNING *' : ''
-      const r = yield d.step(
-        `INSERT INTO ${st} (${stateCols}) VALUES (${ps.list(STATE_COLUMNS.map((col) => stateValues[col]))}) ${d.onConflictUpdate(['recipient'])} ${updates}${returning}`,
-        ps,
-      )
-      const row = r.rows[0] ?? (yield selectState()).rows[0]
-      if (!row) throw new Error('recipient state missing after upsert')
-      return { state: rowToState(row), duplicate: false }
-    })
+    }
+    const sql = this.#oneSql
+    const eventValues = this.#eventRow(event)
+    let inserted: boolean
+    try {
+      inserted = (yield { sql: sql.insert, params: EVENT_COLUMNS.map((c) => eventValues[c]) }).affected > 0
+    } catch (err) {
+      if (dialect === 'mysql' && isDuplicateKey(err)) inserted = false
+      else throw err
+    }
+    if (!inserted) {
+      const rows = (yield { sql: sql.select, params: [event.recipient] }).rows
+      return { state: rows[0] ? rowToState(rows[0]) : emptyRecipientState(event.recipient, event.domain), duplicate: true }
+    }
+    const stateValues = this.#freshStateRow(event)
+    const r = yield { sql: sql.upsert, params: STATE_COLUMNS.map((c) => stateValues[c]) }
+    const row = r.rows[0] ?? (yield { sql: sql.select, params: [event.recipient] }).rows[0]
+    if (!row) throw new Error('recipient state missing after upsert')
+    return { state: rowToState(row), duplicate: false }
   }
 
   async getRecipientState(recipient: string): Promise<RecipientState | undefined> {
