@@ -4,6 +4,7 @@
  * - `decide()` calls per second on a mix of outcomes.
  * - `guard.check()` latency for batches of 10 addresses (3 suppressed) over 100,000 suppressions.
  * - `guard.record()` throughput (normalise, record, decide, apply) for a mix of outcomes.
+ * - `guard.enqueue()` throughput for deliveries (write-behind queue, batched `recordEvents`).
  */
 import { DEFAULT_POLICY, MemoryBounceStore, createBounceGuard, decide } from '@bounce-guard/core'
 import type { BounceClassification, BounceEvent, DeliveryOutcome } from '@bounce-guard/core'
@@ -57,5 +58,20 @@ export async function run(): Promise<void> {
   }
   ms = performance.now() - t
   console.log(`guard.record(), memory store: ${Math.round(R / (ms / 1000)).toLocaleString('en')} outcomes/s (${R.toLocaleString('en')} in ${ms.toFixed(0)} ms)`)
+
+  // enqueue(): deliveries through the write-behind queue (normalise, decide, queue; batched writes)
+  const D = 100_000
+  const wbStore = new MemoryBounceStore()
+  const wbGuard = createBounceGuard({ store: wbStore, now: () => new Date(T0) })
+  t = performance.now()
+  const cpu0 = process.cpuUsage()
+  for (let i = 0; i < D; i++) await wbGuard.enqueue({ recipient: `D${i % 5000}@Rec${i % 50}.example`, type: 'delivered', source: 'smtp' })
+  await wbGuard.flush()
+  ms = performance.now() - t
+  const cpu = process.cpuUsage(cpu0)
+  console.log(
+    `guard.enqueue() deliveries + flush, memory store: ${Math.round(D / (ms / 1000)).toLocaleString('en')} outcomes/s, ${((cpu.user + cpu.system) / D).toFixed(1)} µs CPU each (${D.toLocaleString('en')} in ${ms.toFixed(0)} ms)`,
+  )
+  await wbGuard.close()
   await guard.close()
 }
