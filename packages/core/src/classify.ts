@@ -506,12 +506,36 @@ function lowerText(text: string, max: number): string {
   return t.includes('\u2019') || t.includes('\u2018') ? t.replace(/[\u2018\u2019]/g, "'") : t
 }
 
+/** Digits in `s` from `i` (at most 4 looked at). */
+function digitRun(s: string, i: number): number {
+  let n = 0
+  while (n < 4 && i + n < s.length) {
+    const c = s.charCodeAt(i + n)
+    if (c < 48 || c > 57) break
+    n++
+  }
+  return n
+}
+
+/** `s` is a whole enhanced status: /^[245]\.\d{1,3}\.\d{1,3}$/ without running a regex. */
+function isEnhancedStatus(s: string): boolean {
+  const c0 = s.charCodeAt(0)
+  if ((c0 !== 50 && c0 !== 52 && c0 !== 53) || s.charCodeAt(1) !== 46) return false
+  const a = digitRun(s, 2)
+  if (a < 1 || a > 3 || s.charCodeAt(2 + a) !== 46) return false
+  const b = digitRun(s, 3 + a)
+  return b >= 1 && b <= 3 && 3 + a + b === s.length
+}
+
 function normalizeReply(r: SmtpReply): SmtpReply {
   if (typeof r !== 'object' || r === null) return { text: '', raw: '' }
   const text = typeof r.text === 'string' ? r.text : ''
   const out: SmtpReply = { text, raw: typeof r.raw === 'string' ? r.raw : text }
   if (typeof r.code === 'number' && Number.isInteger(r.code) && r.code >= 200 && r.code <= 599) out.code = r.code
-  if (typeof r.enhancedStatus === 'string' && /^[245]\.\d{1,3}\.\d{1,3}$/.test(r.enhancedStatus.trim())) out.enhancedStatus = r.enhancedStatus.trim()
+  if (typeof r.enhancedStatus === 'string') {
+    const st = r.enhancedStatus.trim()
+    if (isEnhancedStatus(st)) out.enhancedStatus = st
+  }
   return out
 }
 
