@@ -44,6 +44,14 @@ describe('unknown-user answers and the stage they came at', () => {
     expect(r.recipients[0]!.classification.hard).toBe(false)
   })
 
+  it('reads "User <a@b> not found" (an address inside the phrase) as unknown user, and the same said of the sender as rejected', async () => {
+    const a = await parseBounceMessage(dsn({ status: '5.0.0', diagnostic: '550 User <bob@example.com> not found', notice: '<bob@example.com>: host mx.example.com said: 550 User <bob@example.com> not found (in reply to RCPT TO command)' }))
+    expect(a.recipients[0]!.classification.reason).toBe('userunknown')
+    const b = await parseBounceMessage(dsn({ status: '5.0.0', diagnostic: '550 Sender address <alice@example.org> unknown' }))
+    expect(b.recipients[0]!.classification.reason).toBe('rejected')
+    expect(b.recipients[0]!.classification.hard).toBe(false)
+  })
+
   it('is suspend when the Status field itself says the mailbox is disabled', async () => {
     const r = await parseBounceMessage(dsn({ status: '5.2.1 (mailbox disabled, not accepting messages)', diagnostic: '550 5.2.1 <bob@example.com>... User Unknown' }))
     expect(r.recipients[0]!.classification.reason).toBe('suspend')

@@ -8,6 +8,7 @@ import { classifyReply } from '../classify.js'
 import { parseSmtpReply } from '../smtp-reply.js'
 import type { BounceClassification, BounceReason, ClassifyContext, SmtpReply } from '../types.js'
 import { statusOf } from './fields.js'
+import { withoutAddresses } from './notice.js'
 
 /** What the parser knows about one recipient before classification. */
 export interface RecipientFacts {
@@ -73,6 +74,11 @@ const PLAIN_UNKNOWN_USER = new Set(['generic.user-unknown', 'yahoo.user-unknown'
 /** Enhanced statuses that name the recipient address itself (x.1.0, x.1.1, x.1.3, x.1.10). */
 const USER_STATUS = /^[45]\.1\.(?:0|1|3|10)$/
 
+/** Rules that decide on the reply code or a bare status alone (no words understood). */
+function undecidedRule(ruleId: string): boolean {
+  return ruleId === 'none' || ruleId.startsWith('basic.') || /^rfc3463\.[245]\.0\.0$/.test(ruleId)
+}
+
 /** A classification the parser decides by itself (no reply text involved). */
 export function fixedClassification(reason: BounceReason, ruleId: string, extra: Partial<BounceClassification> = {}): BounceClassification {
   const scope = reason === 'feedback' || reason === 'vacation' || reason === 'delivered' ? 'recipient' : reason === 'expired' ? 'network' : 'recipient'
@@ -123,6 +129,13 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   }
   try {
     c = classifyReply(reply, context)
+    if (undecidedRule(c.ruleId) && reply.text.includes('@') && reply.text.length < 4000) {
+      // "User <a@b> not found", "Mailbox a@b does not exist": the address splits the phrase; read
+      // the words without it (only when nothing but the code or status decided)
+      const words = withoutAddresses(reply.text).split('<>').join(' ')
+      const again = classifyReply({ ...reply, text: words, raw: words }, context)
+      if (!undecidedRule(again.ruleId)) c = again
+    }
   } catch {
     c = fixedClassification('undefined', 'bounce.classifier-error')
   }

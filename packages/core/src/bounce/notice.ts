@@ -192,8 +192,8 @@ function addressesIn(line: string): { addr: string; index: number; end: number }
   return out
 }
 
-/** The line without its addresses. */
-function withoutAddresses(line: string): string {
+/** The line without its addresses (`<a@b>` leaves `<>`). */
+export function withoutAddresses(line: string): string {
   if (!line.includes('@')) return line
   let out = ''
   let last = 0
