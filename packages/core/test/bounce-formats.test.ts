@@ -212,6 +212,20 @@ describe('recipients of text notices', () => {
     expect(['filtered', 'userunknown']).toContain(r.recipients[0]!.classification.reason)
   })
 
+  it('reads the SMTP state Gmail appends to the remote reply: 14 is RCPT TO (hard), 18 is after DATA (filtered)', async () => {
+    const g = (state: number): string => notice([
+      'Delivery to the following recipient failed permanently:',
+      '',
+      '     bob@example.com',
+      '',
+      'Technical details of permanent failure:',
+      'Google tried to deliver your message, but it was rejected by the recipient domain. The error that the other server returned was:',
+      `550 550 Unknown user bob@example.com (state ${state}).`,
+    ])
+    expect((await parseBounceMessage(g(14))).recipients[0]!.classification.reason).toBe('userunknown')
+    expect((await parseBounceMessage(g(18))).recipients[0]!.classification.reason).toBe('filtered')
+  })
+
   it('keeps the words after an address on its own line', async () => {
     const r = await parseBounceMessage(notice(['---The following addresses had delivery errors---', '', 'bob@example.com [User unknown]', '']))
     expect(r.recipients[0]!.diagnosticCode).toContain('User unknown')

@@ -45,6 +45,10 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
     // Postfix's "Recipient address rejected:" is an answer to RCPT TO by construction
     // ... and the local delivery agent's own "unknown user" (Sendmail's mail.local) is as final
     if (low.includes('does not like recipient') || low.includes('[rcpt_to]') || low.includes('recipient address rejected:') || low.includes('mail.local: unknown user')) return 'RCPT'
+    // Gmail's older notices end the remote reply with the SMTP state it came at: 14 after RCPT TO,
+    // 15 and 18 after DATA
+    if (low.includes('(state 14)')) return 'RCPT'
+    if (low.includes('(state 18)') || low.includes('(state 15)')) return 'DATA'
     if (low.includes('sender was rejected') || low.includes('[mail_from]')) return 'MAIL'
     if (low.includes('my name was rejected')) return 'HELO'
     if (low.includes('greeting failed') || low.includes('[data]') && false) return 'CONN'
