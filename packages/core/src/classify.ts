@@ -209,6 +209,8 @@ class CompiledClassifier implements Classifier {
   private readonly retryPayload: number
   private readonly stamp: Uint32Array
   private gen = 0
+  /** Set by `scanWithPrefix`: the first provider hint in the raw prefix, or -1. */
+  private rawProvider = -1
   private readonly hits = new Int32Array(MAX_HITS)
   private readonly found = new Int32Array(MAX_HITS * 4)
   private readonly maxText: number
@@ -297,44 +299,83 @@ class CompiledClassifier implements Classifier {
 
   /**
    * Scan `${wordsOnly(raw[0, prefixEnd))} ${text}` (just `text` when the prefix has no token), at
-   * most `maxText` characters of it, into `this.found`; returns the payload count.
+   * most `maxText` characters of it, into `this.found`; returns the payload count. One pass over
+   * the prefix: each token is fed as it is read and taken back (state and payloads) when it turns
+   * out to be a host name, address or number, which is then fed as `|`. The same pass scans the
+   * raw prefix, host names included, and leaves in `this.rawProvider` the first provider hint a
+   * plain scan of `raw[0, prefixEnd)` would have written into `found` (-1 when none).
    */
   private scanWithPrefix(raw: string, prefixEnd: number, text: string): number {
     const m = this.matcher
     const found = this.found
+    const cap = found.length
+    const lo = this.providerBase
+    const hi = this.blocklistBase
     m.count = 0
     let budget = this.maxText
     let s = KeywordMatcher.START
     let tokens = 0
-    for (let i = 0; i < prefixEnd && budget > 0; ) {
-      if (raw.charCodeAt(i) === 32) {
-        i++
+    let r = KeywordMatcher.START
+    let rawSeen = 0
+    let rawProvider = -1
+    let rawDone = false
+    let inToken = false
+    let keep = true
+    let letters = 0
+    let s0 = 0
+    let count0 = 0
+    let budget0 = 0
+    for (let i = 0; i <= prefixEnd; i++) {
+      const c = i < prefixEnd ? raw.charCodeAt(i) : 32
+      if (!rawDone && i < prefixEnd) {
+        r = m.step(r, c)
+        const k = m.payloadCount(r)
+        for (let q = 0; q < k; q++) {
+          if (rawSeen >= cap) {
+            rawDone = true
+            break
+          }
+          const p = m.payloadAt(r, q)
+          if (p >= lo && p < hi) {
+            rawProvider = p - lo
+            rawDone = true
+            break
+          }
+          rawSeen++
+        }
+      }
+      if (c === 32) {
+        // Tokens are split on plain spaces; a token is kept when it holds a letter and none of . @ [ < # =.
+        if (inToken) {
+          inToken = false
+          if (budget0 > 0 && !(keep && letters > 0)) {
+            m.count = count0
+            s = m.feedCode(124, s0, found)
+            budget = budget0 - 1
+          }
+        }
         continue
       }
-      // One token (split on plain spaces): kept when it holds a letter and none of . @ [ < # =.
-      let j = i
-      let keep = true
-      let letters = 0
-      for (; j < prefixEnd; j++) {
-        const c = raw.charCodeAt(j)
-        if (c === 32) break
-        if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
-        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
+      if (!inToken) {
+        inToken = true
+        keep = true
+        letters = 0
+        if (budget > 0 && tokens++ > 0) {
+          s = m.feedCode(32, s, found)
+          budget--
+        }
+        s0 = s
+        count0 = m.count
+        budget0 = budget
       }
-      if (tokens++ > 0) {
-        s = m.feedCode(32, s, found)
-        if (--budget === 0) break
-      }
-      if (keep && letters > 0) {
-        const len = j - i < budget ? j - i : budget
-        s = m.feed(raw, i, i + len, s, found)
-        budget -= len
-      } else {
-        s = m.feedCode(124, s, found)
+      if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
+      else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
+      if (budget > 0) {
+        s = m.feedCode(c, s, found)
         budget--
       }
-      i = j
     }
+    this.rawProvider = rawProvider
     if (budget > 0) {
       if (tokens > 0) {
         s = m.feedCode(32, s, found)
@@ -395,18 +436,8 @@ class CompiledClassifier implements Classifier {
         retryHint = true
       }
     }
-    let prefixProvider: string | undefined
-    if (providerHint < 0 && prefixEnd > 0) {
-      // Host names were left out above; they may still name the provider.
-      const n = this.matcher.scan(raw, found, 0, prefixEnd)
-      for (let k = 0; k < n; k++) {
-        const p = found[k]!
-        if (p >= providerBase && p < blocklistBase) {
-          prefixProvider = this.hintProvider[p - providerBase]
-          break
-        }
-      }
-    }
+    // Host names were left out of the scan; they may still name the provider (`rawProvider`).
+    const prefixProvider = providerHint < 0 && prefixEnd > 0 && this.rawProvider >= 0 ? this.hintProvider[this.rawProvider] : undefined
 
     // 2. Confirm candidates in priority order.
     let winner = this.pick(nHits, cls, code, status, reply, prefixEnd, false)

@@ -227,6 +227,22 @@ export class KeywordMatcher {
     return t
   }
 
+  /** The state after one character code from state `s` (payloads are not reported). */
+  step(s: number, code: number): number {
+    return this.delta[s * this.classes + (this.classOfCode[code & 0xffff] as number)] as number
+  }
+
+  /** How many payloads state `s` reports (0 for most states). */
+  payloadCount(s: number): number {
+    if (s < this.firstOut) return 0
+    return (this.outStart[s - this.firstOut + 1] as number) - (this.outStart[s - this.firstOut] as number)
+  }
+
+  /** The `j`-th payload state `s` reports, in the order `scan` writes them (`j < payloadCount(s)`). */
+  payloadAt(s: number, j: number): number {
+    return this.outs[(this.outStart[s - this.firstOut] as number) + j] as number
+  }
+
   private report(s: number, out: Int32Array): void {
     const outStart = this.outStart
     const outs = this.outs
