@@ -226,6 +226,42 @@ describe('recipients of text notices', () => {
     expect((await parseBounceMessage(g(18))).recipients[0]!.classification.reason).toBe('filtered')
   })
 
+  it('reads several "There was an error delivering your mail to <a@b>." paragraphs (DragonFly)', async () => {
+    const r = await parseBounceMessage(notice([
+      'There was an error delivering your mail to <bob@example.com>.',
+      '',
+      'mx.example.com [192.0.2.1] did not like our RCPT TO:',
+      '550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown',
+      '',
+      'There was an error delivering your mail to <carol@example.net>.',
+      '',
+      'mx.example.net [192.0.2.2] did not like our RCPT TO:',
+      '552 5.2.2 <carol@example.net>: Mailbox full',
+    ]))
+    expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([['bob@example.com', 'userunknown'], ['carol@example.net', 'mailboxfull']])
+  })
+
+  it('joins the two sections Exchange 2007 writes for each recipient (words, then the server reply)', async () => {
+    const r = await parseBounceMessage(notice([
+      'Delivery has failed to these recipients or distribution lists:',
+      '',
+      'bob@example.com',
+      'Please check the e-mail address and try resending this message.',
+      '',
+      'carol@example.net',
+      'Microsoft Exchange will not try to redeliver this message for you.',
+      '',
+      'Diagnostic information for administrators:',
+      '',
+      'bob@example.com',
+      '#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##',
+      '',
+      'carol@example.net',
+      '#550 5.2.2 STOREDRV.Deliver; mailbox full ##',
+    ]))
+    expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([['bob@example.com', 'userunknown'], ['carol@example.net', 'mailboxfull']])
+  })
+
   it('keeps the words after an address on its own line', async () => {
     const r = await parseBounceMessage(notice(['---The following addresses had delivery errors---', '', 'bob@example.com [User unknown]', '']))
     expect(r.recipients[0]!.diagnosticCode).toContain('User unknown')

@@ -244,7 +244,7 @@ function leadingAddressLine(line: string, hit: { index: number; end: number }): 
 /** A line naming the address after "could not be delivered to", "Delivery to ... failed" and the like. */
 function introducedAddressLine(line: string, hit: { index: number; end: number }): boolean {
   const before = line.slice(Math.max(0, hit.index - 60), hit.index).toLowerCase()
-  if (!/(?:deliver(?:ed)?|delivery|undeliverable|sent|reach(?:ed)?) to[ \t:<"]{0,4}$/.test(before)) return false
+  if (!/(?:deliver(?:ed|ing)?|delivery|undeliverable|sent|reach(?:ed)?|delivering your (?:mail|message)) to[ \t:<"]{0,4}$/.test(before)) return false
   return line.slice(hit.end).replace(/[\s<>()\[\]"':;,.*=-]/g, '').length <= 2
 }
 
@@ -325,6 +325,24 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
       const hit = strong ? addressesIn(own).find((h) => h.addr === c.addr) : undefined
       const tail = hit ? own.slice(hit.end).replace(/^[\s>:;,.)\]-]+/, '').trim() : ''
       if (tail.length > 0 && /[A-Za-z]{3}/.test(tail) && !/^>>>/.test(own.trim())) after.unshift(tail)
+      // the same address named again further on, past another recipient (Exchange 2007 lists the
+      // recipients once in words and once with the server's reply): that section belongs to it too
+      if (strong) {
+        for (let j = k + 1; j < chosen.length && after.length < 60; j++) {
+          const again = chosen[j]!
+          if (again.addr !== c.addr || again.line < end) continue
+          let stop = lines.length
+          for (let m = j + 1; m < chosen.length; m++) {
+            if (chosen[m]!.line > again.line && chosen[m]!.addr !== c.addr) {
+              stop = chosen[m]!.line
+              break
+            }
+          }
+          const from = /^[ \t]{0,8}>>> ?\w/.test(lines[again.line] ?? '') ? again.line : again.line + 1
+          for (const l of lines.slice(from, Math.min(stop, again.line + 25))) if (l.trim().length > 0) after.push(l.trim())
+          break
+        }
+      }
       diagnostic = after.join('\n')
     }
     if (!/[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(diagnostic) || (!strong && diagnostic.length < 40)) {

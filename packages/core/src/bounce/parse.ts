@@ -208,7 +208,8 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
     }
     if (diag) facts.diagnostic = diag
     const near = noticeFor().find((n) => n.recipient === rcpt)
-    const cmd = commandIn(`${diag ?? ''}\n${near?.diagnostic ?? ''}`) ?? (blocks.length === 1 ? commandIn(noticeText()) : transcriptCommand(split.lines, rcpt))
+    // several recipients: a transcript line naming this one is the most precise; else its own words
+    const cmd = (blocks.length > 1 ? transcriptCommand(split.lines, rcpt) : undefined) ?? commandIn(`${diag ?? ''}\n${near?.diagnostic ?? ''}`) ?? (blocks.length === 1 ? commandIn(noticeText()) : undefined)
     if (cmd) facts.command = cmd
     facts.final = action === undefined || action === 'failed'
     const remote = b.get('remote-mta')

@@ -150,10 +150,11 @@ const microsoft: ReplyRule[] = [
   {
     // Exchange 2000/2003 notices: the directory did not know the recipient (IMS error 000C05A6).
     id: 'microsoft.name-not-recognized', provider: 'microsoft', reason: 'userunknown',
-    keywords: ['recipient name is not recognized', 'the e-mail account does not exist at the organization'],
+    keywords: ['recipient name is not recognized', 'the e-mail account does not exist at the organization', "address was not found in the recipient's e-mail system", "the e-mail address you entered couldn't be found"],
     examples: [
       'The recipient name is not recognized MSEXCH:IMS:EXAMPLE:SITE:SERVER 0 (000C05A6) Unknown Recipient',
       "550 5.1.1 The e-mail account does not exist at the organization this message was sent to.",
+      "The recipient's e-mail address was not found in the recipient's e-mail system. Microsoft Exchange will not try to redeliver this message for you.",
     ],
   },
   {
