@@ -24,32 +24,58 @@ const mix: BounceClassification[] = [
 
 export async function run(): Promise<void> {
   // decide()
-  const events: BounceEvent[] = mix.map((c, i) => ({ recipient: `u${i}@d.example`, domain: 'd.example', type: 'bounced', classification: c, at: new Date(T0), source: 'smtp' }))
+  const events: BounceEvent[] = mix.map((c, i) => ({
+    recipient: `u${i}@d.example`,
+    domain: 'd.example',
+    type: 'bounced',
+    classification: c,
+    at: new Date(T0),
+    source: 'smtp',
+  }))
   const n = 1_000_000
   let t = performance.now()
-  for (let i = 0; i < n; i++) decide(events[i & 3]!, undefined, DEFAULT_POLICY, { now: new Date(T0), random: Math.random, attempt: 1 + (i % 5) })
+  for (let i = 0; i < n; i++)
+    decide(events[i & 3]!, undefined, DEFAULT_POLICY, { now: new Date(T0), random: Math.random, attempt: 1 + (i % 5) })
   let ms = performance.now() - t
-  console.log(`decide(): ${Math.round(n / (ms / 1000)).toLocaleString('en')} decisions/s (${n.toLocaleString('en')} calls in ${ms.toFixed(0)} ms)`)
+  console.log(
+    `decide(): ${Math.round(n / (ms / 1000)).toLocaleString('en')} decisions/s (${n.toLocaleString('en')} calls in ${ms.toFixed(0)} ms)`,
+  )
 
   // check()
   const store = new MemoryBounceStore()
   const guard = createBounceGuard({ store, now: () => new Date(T0) })
   const N = 100_000
   t = performance.now()
-  for (let i = 0; i < N; i++) await store.suppress({ key: `user${i}@d${i % 500}.example`, scope: 'address', reason: 'userunknown', source: 'manual', at: new Date(T0) })
+  for (let i = 0; i < N; i++)
+    await store.suppress({
+      key: `user${i}@d${i % 500}.example`,
+      scope: 'address',
+      reason: 'userunknown',
+      source: 'manual',
+      at: new Date(T0),
+    })
   console.log(`seeded ${N.toLocaleString('en')} suppressions in ${(performance.now() - t).toFixed(0)} ms`)
   const lat: number[] = []
   for (let k = 0; k < 20_000; k++) {
-    const batch = Array.from({ length: 10 }, (_, j) => (j < 3 ? `User${(k * 7 + j) % N}@D${((k * 7 + j) % N) % 500}.example` : `fresh${k}_${j}@new.example`))
+    const batch = Array.from({ length: 10 }, (_, j) =>
+      j < 3 ? `User${(k * 7 + j) % N}@D${((k * 7 + j) % N) % 500}.example` : `fresh${k}_${j}@new.example`,
+    )
     const s = performance.now()
     await guard.check(batch)
     lat.push(performance.now() - s)
   }
   lat.sort((a, b) => a - b)
-  console.log(`guard.check() x10 addresses (3 suppressed), memory store: median ${(pct(lat, 50) * 1000).toFixed(1)} µs, p99 ${(pct(lat, 99) * 1000).toFixed(1)} µs`)
+  console.log(
+    `guard.check() x10 addresses (3 suppressed), memory store: median ${(pct(lat, 50) * 1000).toFixed(1)} µs, p99 ${(pct(lat, 99) * 1000).toFixed(1)} µs`,
+  )
 
   // record()
-  const outcomes: DeliveryOutcome[] = mix.map((c, i) => ({ recipient: `R${i}@Rec.example`, type: 'bounced', classification: c, source: 'smtp' }))
+  const outcomes: DeliveryOutcome[] = mix.map((c, i) => ({
+    recipient: `R${i}@Rec.example`,
+    type: 'bounced',
+    classification: c,
+    source: 'smtp',
+  }))
   const R = 100_000
   t = performance.now()
   for (let i = 0; i < R; i++) {
@@ -57,7 +83,9 @@ export async function run(): Promise<void> {
     await guard.record({ ...o, recipient: `r${i % 5000}_${i & 3}@rec${i % 50}.example` })
   }
   ms = performance.now() - t
-  console.log(`guard.record(), memory store: ${Math.round(R / (ms / 1000)).toLocaleString('en')} outcomes/s (${R.toLocaleString('en')} in ${ms.toFixed(0)} ms)`)
+  console.log(
+    `guard.record(), memory store: ${Math.round(R / (ms / 1000)).toLocaleString('en')} outcomes/s (${R.toLocaleString('en')} in ${ms.toFixed(0)} ms)`,
+  )
 
   // enqueue(): deliveries through the write-behind queue (normalise, decide, queue; batched writes)
   const D = 100_000

@@ -42,7 +42,9 @@ function rng(seed: number): () => number {
 function lookupBatches(count: number): string[][] {
   const r = rng(42)
   return Array.from({ length: count }, () =>
-    Array.from({ length: 10 }, (_, j) => (j < 3 ? address(Math.floor(r() * ROWS)) : `nobody${Math.floor(r() * 1e9)}@d${Math.floor(r() * 5000)}.example`)),
+    Array.from({ length: 10 }, (_, j) =>
+      j < 3 ? address(Math.floor(r() * ROWS)) : `nobody${Math.floor(r() * 1e9)}@d${Math.floor(r() * 5000)}.example`,
+    ),
   )
 }
 
@@ -77,7 +79,11 @@ async function benchSqlite(): Promise<void> {
   try {
     await ds.initialize()
     await runMigrations(ds, { tablePrefix: PREFIX })
-    const db = (ds.driver as unknown as { databaseConnection: { prepare(sql: string): { run(...a: unknown[]): unknown }; transaction(fn: () => void): () => void } }).databaseConnection
+    const db = (
+      ds.driver as unknown as {
+        databaseConnection: { prepare(sql: string): { run(...a: unknown[]): unknown }; transaction(fn: () => void): () => void }
+      }
+    ).databaseConnection
     const t = tableNames({ tablePrefix: PREFIX })
     const started = performance.now()
     const BATCH = 500
@@ -105,7 +111,8 @@ async function benchSqlite(): Promise<void> {
 
 async function dropAll(ds: DataSourceLike): Promise<void> {
   const t = tableNames({ tablePrefix: PREFIX })
-  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, 'bg_bench_migrations']) await ds.query(`DROP TABLE IF EXISTS "${name}"`)
+  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, 'bg_bench_migrations'])
+    await ds.query(`DROP TABLE IF EXISTS "${name}"`)
 }
 
 async function benchPostgres(): Promise<void> {
@@ -153,8 +160,16 @@ async function benchPostgres(): Promise<void> {
     const event = (run: string, w: number, i: number): BounceEvent => {
       const type = types[i % types.length] as BounceEvent['type']
       const recipient = address((i * 131 + w * 7) % 20_000)
-      const e: BounceEvent = { recipient, domain: recipient.slice(recipient.indexOf('@') + 1), type, at: new Date(T0 + i), source: 'smtp', eventId: `${run}${w}-${i}` }
-      if (type !== 'delivered') e.classification = { reason: 'mailboxfull', hard: false, permanent: type === 'bounced', scope: 'recipient', ruleId: 'bench' }
+      const e: BounceEvent = {
+        recipient,
+        domain: recipient.slice(recipient.indexOf('@') + 1),
+        type,
+        at: new Date(T0 + i),
+        source: 'smtp',
+        eventId: `${run}${w}-${i}`,
+      }
+      if (type !== 'delivered')
+        e.classification = { reason: 'mailboxfull', hard: false, permanent: type === 'bounced', scope: 'recipient', ruleId: 'bench' }
       return e
     }
     for (const groupCommit of [false, true]) {
@@ -184,7 +199,10 @@ async function benchPostgres(): Promise<void> {
 /** Run the store benchmarks and print their figures. */
 export async function run(): Promise<void> {
   // Latency percentiles mean little on a busy machine: print how busy it was.
-  const load = (): string => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`
+  const load = (): string =>
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${cpus().length} CPUs`
   console.log(`store bench: ${ROWS.toLocaleString('en')} suppressions; ${load()}`)
   await benchSqlite()
   await benchPostgres()

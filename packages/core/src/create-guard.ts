@@ -17,7 +17,17 @@ import { classifyReply } from './classify.js'
 import { decide, resolvePolicy } from './policy.js'
 import type { BouncePolicy, BouncePolicyInput } from './policy.js'
 import type { BounceStore } from './store.js'
-import type { BounceClassification, BounceDecision, BounceEvent, ClassifyContext, EventType, RecipientState, RetryJob, SmtpReply, Suppression } from './types.js'
+import type {
+  BounceClassification,
+  BounceDecision,
+  BounceEvent,
+  ClassifyContext,
+  EventType,
+  RecipientState,
+  RetryJob,
+  SmtpReply,
+  Suppression,
+} from './types.js'
 
 const PKG = '@bounce-guard/core (guard)'
 const EVENT_TYPES: readonly EventType[] = ['delivered', 'deferred', 'bounced', 'complaint', 'auto-reply', 'suppressed']
@@ -162,11 +172,19 @@ const NOOP_LOGGER: BounceGuardLogger = { info() {}, warn() {}, error() {} }
  * suppresses). Pass it as `classify` to record outcomes without rule matching.
  */
 export function basicClassify(reply: string | SmtpReply): BounceClassification {
-  const text = (typeof reply === 'string' ? reply : reply.raw ?? reply.text ?? '').slice(0, 1000)
-  const code = typeof reply === 'object' && reply.code !== undefined ? reply.code : Number(/^\s*([2-5]\d\d)(?![0-9])/.exec(text)?.[1] ?? NaN)
-  const enhanced = typeof reply === 'object' && reply.enhancedStatus !== undefined ? reply.enhancedStatus : /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text)?.[1]
+  const text = (typeof reply === 'string' ? reply : (reply.raw ?? reply.text ?? '')).slice(0, 1000)
+  const code =
+    typeof reply === 'object' && reply.code !== undefined ? reply.code : Number(/^\s*([2-5]\d\d)(?![0-9])/.exec(text)?.[1] ?? NaN)
+  const enhanced =
+    typeof reply === 'object' && reply.enhancedStatus !== undefined ? reply.enhancedStatus : /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text)?.[1]
   const cls = Number.isFinite(code) ? Math.floor(code / 100) : enhanced ? Number(enhanced[0]) : undefined
-  const c: BounceClassification = { reason: cls === 2 ? 'delivered' : 'undefined', hard: false, permanent: cls === 5, scope: 'recipient', ruleId: 'basic.code' }
+  const c: BounceClassification = {
+    reason: cls === 2 ? 'delivered' : 'undefined',
+    hard: false,
+    permanent: cls === 5,
+    scope: 'recipient',
+    ruleId: 'basic.code',
+  }
   if (Number.isFinite(code)) c.code = code
   if (enhanced !== undefined) c.enhancedStatus = enhanced
   return c
@@ -227,7 +245,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     const wb = o.writeBehind ?? {}
     const int = (v: unknown, def: number, min: number, name: string): number => {
       if (v === undefined) return def
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: writeBehind.${name} must be a number >= ${min}`)
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+        throw new BounceGuardError('EINVALID_OPTION', `${PKG}: writeBehind.${name} must be a number >= ${min}`)
       return Math.floor(v)
     }
     this.#wbMaxBatch = int(wb.maxBatch, 500, 1, 'maxBatch')
@@ -308,11 +327,16 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   /** Validate, normalise and classify an outcome into the event to store. Throws on bad input. */
   #prepare(outcome: DeliveryOutcome): { event: BounceEvent; classification: BounceClassification | undefined; useDomainMemory: boolean } {
     if (!outcome || typeof outcome !== 'object') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: record() expects an outcome object`)
-    if (!EVENT_TYPES.includes(outcome.type)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: unknown outcome type ${JSON.stringify(String(outcome.type))}`)
-    if (outcome.at !== undefined && !validDate(outcome.at)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: outcome.at must be a valid Date`)
+    if (!EVENT_TYPES.includes(outcome.type))
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: unknown outcome type ${JSON.stringify(String(outcome.type))}`)
+    if (outcome.at !== undefined && !validDate(outcome.at))
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: outcome.at must be a valid Date`)
     const recipient = this.#normalizeAddress(outcome.recipient)
     if (recipient === undefined) {
-      throw new BounceGuardError('EINVALID_ADDRESS', `${PKG}: not an e-mail address: ${JSON.stringify(String(outcome.recipient).slice(0, 200))}`)
+      throw new BounceGuardError(
+        'EINVALID_ADDRESS',
+        `${PKG}: not an e-mail address: ${JSON.stringify(String(outcome.recipient).slice(0, 200))}`,
+      )
     }
     const domain = domainOf(recipient)
     const classification = this.#classifyOutcome(outcome, domain)
@@ -330,7 +354,10 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     if (event.messageId !== undefined) event.messageId = normalizeMessageId(event.messageId)
 
     const useDomainMemory =
-      this.#domainMemory && classification?.reason === 'hostunknown' && (classification.hard || classification.permanent) && event.type !== 'delivered'
+      this.#domainMemory &&
+      classification?.reason === 'hostunknown' &&
+      (classification.hard || classification.permanent) &&
+      event.type !== 'delivered'
     return { event, classification, useDomainMemory }
   }
 
@@ -379,17 +406,31 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     return result
   }
 
-  async #applySuppression(decision: Extract<BounceDecision, { action: 'suppress' }>, event: BounceEvent, given: string, now: Date): Promise<void> {
+  async #applySuppression(
+    decision: Extract<BounceDecision, { action: 'suppress' }>,
+    event: BounceEvent,
+    given: string,
+    now: Date,
+  ): Promise<void> {
     // Never weaken an entry: a permanent suppression is not turned into an expiring one.
     let existing: Suppression | undefined
     if (decision.scope === 'address') {
       const hit = (await this.store.findSuppressions([decision.key], now)).get(decision.key)
       if (hit?.scope === 'address') existing = hit
     } else {
-      existing = (await this.store.listSuppressions({ scope: 'domain', domain: decision.key, now }, { limit: 1 })).items.find((s) => s.key === decision.key)
+      existing = (await this.store.listSuppressions({ scope: 'domain', domain: decision.key, now }, { limit: 1 })).items.find(
+        (s) => s.key === decision.key,
+      )
     }
     if (existing && coversAtLeast(existing, decision.expiresAt)) return
-    const input: Parameters<BounceStore['suppress']>[0] = { key: decision.key, scope: decision.scope, reason: decision.reason, source: event.source, at: now, escalated: decision.escalated }
+    const input: Parameters<BounceStore['suppress']>[0] = {
+      key: decision.key,
+      scope: decision.scope,
+      reason: decision.reason,
+      source: event.source,
+      at: now,
+      escalated: decision.escalated,
+    }
     if (decision.expiresAt) input.expiresAt = decision.expiresAt
     if (event.classification) input.ruleId = event.classification.ruleId
     if (event.reply) input.detail = event.reply.slice(0, 500)
@@ -398,10 +439,14 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   }
 
   async scheduleRetry(input: ScheduleRetryInput): Promise<RetryJob> {
-    if (!input || !Array.isArray(input.recipients)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: scheduleRetry() expects { recipients: string[], dueAt, payload }`)
+    if (!input || !Array.isArray(input.recipients))
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: scheduleRetry() expects { recipients: string[], dueAt, payload }`)
     if (!validDate(input.dueAt)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: scheduleRetry(): dueAt must be a valid Date`)
-    if (typeof input.payload !== 'string') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: scheduleRetry(): payload must be a string`)
-    const recipients = [...new Set(input.recipients.map((r) => tryNormalizeAddress(r, this.#normalize)).filter((r): r is string => r !== undefined))]
+    if (typeof input.payload !== 'string')
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: scheduleRetry(): payload must be a string`)
+    const recipients = [
+      ...new Set(input.recipients.map((r) => tryNormalizeAddress(r, this.#normalize)).filter((r): r is string => r !== undefined)),
+    ]
     if (recipients.length === 0) throw new BounceGuardError('EINVALID_ADDRESS', `${PKG}: scheduleRetry(): no valid recipient`)
     const job: RetryJob = {
       id: input.id ?? randomUUID(),
@@ -481,7 +526,9 @@ class Guard extends EventEmitter implements CoreBounceGuard {
       const events = batch.map((q) => q.event)
       let results: Array<{ state: RecipientState; duplicate: boolean }>
       try {
-        results = batched ? await (this.store.recordEvents as NonNullable<BounceStore['recordEvents']>)(events) : [await this.store.recordEvent(events[0] as BounceEvent)]
+        results = batched
+          ? await (this.store.recordEvents as NonNullable<BounceStore['recordEvents']>)(events)
+          : [await this.store.recordEvent(events[0] as BounceEvent)]
       } catch (err) {
         if (this.#writeFailed(err, batch)) continue
         throw storeError(err, 'recordEvents (write-behind)')
@@ -504,7 +551,13 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     if (e.code === 'ESTORE_CLOSED') {
       const n = this.#wb.length
       this.#dequeue(n)
-      this.#fail(new BounceGuardError('ESTORE_CLOSED', `${PKG}: the store was closed; ${n} queued outcome(s) could not be written and are dropped`, { cause: e, details: { dropped: n } }), 'recordEvents (write-behind)')
+      this.#fail(
+        new BounceGuardError('ESTORE_CLOSED', `${PKG}: the store was closed; ${n} queued outcome(s) could not be written and are dropped`, {
+          cause: e,
+          details: { dropped: n },
+        }),
+        'recordEvents (write-behind)',
+      )
       return true
     }
     if (e.code !== 'ESTORE_UNAVAILABLE') {
@@ -578,11 +631,17 @@ class Guard extends EventEmitter implements CoreBounceGuard {
  */
 export function createBounceGuard(options: CreateBounceGuardOptions): CoreBounceGuard {
   const store = options?.store as Partial<BounceStore> | undefined
-  if (!store || typeof store.findSuppressions !== 'function' || typeof store.recordEvent !== 'function' || typeof store.suppress !== 'function') {
+  if (
+    !store ||
+    typeof store.findSuppressions !== 'function' ||
+    typeof store.recordEvent !== 'function' ||
+    typeof store.suppress !== 'function'
+  ) {
     throw new BounceGuardError('EINVALID_OPTION', `${PKG}: createBounceGuard() needs a store implementing BounceStore`)
   }
   for (const k of ['now', 'random', 'classify'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'function') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: option ${k} must be a function`)
+    if (options[k] !== undefined && typeof options[k] !== 'function')
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: option ${k} must be a function`)
   }
   return new Guard(options)
 }

@@ -92,7 +92,13 @@ export class MemoryBounceStore implements BounceStore {
    * Treat as read-only.
    */
   rawData(): MemoryBounceStoreData {
-    return { suppressions: this.#suppressions, states: this.#states, events: this.#events, eventIds: this.#eventIds, retries: this.#retries }
+    return {
+      suppressions: this.#suppressions,
+      states: this.#states,
+      events: this.#events,
+      eventIds: this.#eventIds,
+      retries: this.#retries,
+    }
   }
 
   #open(): void {
@@ -118,7 +124,8 @@ export class MemoryBounceStore implements BounceStore {
   async suppress(entry: SuppressionInput): Promise<SuppressResult> {
     this.#open()
     assertDate(entry.at, 'suppress(): at')
-    if (typeof entry.key !== 'string' || entry.key === '') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: suppress(): key must be a non-empty string`)
+    if (typeof entry.key !== 'string' || entry.key === '')
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: suppress(): key must be a non-empty string`)
     const id = `${entry.scope}:${entry.key}`
     const old = this.#suppressions.get(id)
     const created = old === undefined || isExpired(old, entry.at)
@@ -150,7 +157,8 @@ export class MemoryBounceStore implements BounceStore {
   async listSuppressions(filter: SuppressionFilter = {}, page: { cursor?: string; limit?: number } = {}): Promise<SuppressionPage> {
     this.#open()
     const limit = page.limit ?? 100
-    if (!Number.isInteger(limit) || limit < 1) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: listSuppressions(): limit must be a positive integer`)
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: listSuppressions(): limit must be a positive integer`)
     const after = page.cursor === undefined ? undefined : decodeSuppressionCursor(page.cursor, PKG)
     const now = filter.now ?? new Date()
     const matches: Suppression[] = []
@@ -167,7 +175,11 @@ export class MemoryBounceStore implements BounceStore {
       }
       matches.push(s)
     }
-    matches.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0))
+    matches.sort(
+      (a, b) =>
+        a.createdAt.getTime() - b.createdAt.getTime() ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0),
+    )
     const items = matches.slice(0, limit).map(cloneSuppression)
     const last = items[items.length - 1]
     const result: SuppressionPage = { items }

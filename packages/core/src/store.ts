@@ -20,15 +20,7 @@
  *    reads stored rows back through a second path you provide (plain SQL, a raw client), so a store
  *    that only round-trips through a cache is caught.
  */
-import type {
-  BounceEvent,
-  BounceReason,
-  RecipientState,
-  RetryJob,
-  Suppression,
-  SuppressionReason,
-  SuppressionScope,
-} from './types.js'
+import type { BounceEvent, BounceReason, RecipientState, RetryJob, Suppression, SuppressionReason, SuppressionScope } from './types.js'
 
 /** Input of `suppress`. `createdAt` and `updatedAt` are set by the store from `at`. */
 export interface SuppressionInput {
@@ -229,5 +221,16 @@ export interface BounceStore {
 /** Reasons that count as sender-side refusals in `stats` (scope `sender`). */
 export type SenderSideReason = Extract<
   BounceReason,
-  'blocked' | 'badreputation' | 'authfailure' | 'requireptr' | 'ratelimited' | 'toomanyconn' | 'speeding' | 'spamdetected' | 'policyviolation' | 'norelaying' | 'rejected' | 'securityerror'
+  | 'blocked'
+  | 'badreputation'
+  | 'authfailure'
+  | 'requireptr'
+  | 'ratelimited'
+  | 'toomanyconn'
+  | 'speeding'
+  | 'spamdetected'
+  | 'policyviolation'
+  | 'norelaying'
+  | 'rejected'
+  | 'securityerror'
 >

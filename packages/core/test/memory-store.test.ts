@@ -34,8 +34,12 @@ runStoreConformance({
 describe('MemoryBounceStore specifics', () => {
   it('rejects an invalid date with EINVALID_OPTION instead of storing NaN', async () => {
     const store = new MemoryBounceStore()
-    await expect(store.suppress({ key: 'a@b.example', scope: 'address', reason: 'manual', source: 'manual', at: new Date('nope') })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
-    await expect(store.recordEvent({ recipient: 'a@b.example', domain: 'b.example', type: 'delivered', source: 'smtp', at: new Date(NaN) })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
+    await expect(
+      store.suppress({ key: 'a@b.example', scope: 'address', reason: 'manual', source: 'manual', at: new Date('nope') }),
+    ).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
+    await expect(
+      store.recordEvent({ recipient: 'a@b.example', domain: 'b.example', type: 'delivered', source: 'smtp', at: new Date(NaN) }),
+    ).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
     expect(store.rawData().events).toHaveLength(0)
   })
   it('rejects a non-positive page size', async () => {

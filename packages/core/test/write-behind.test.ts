@@ -78,7 +78,13 @@ describe('guard.enqueue (write-behind)', () => {
     const r = 'grey@example.com'
     await guard.record({ recipient: r, type: 'deferred', source: 'smtp', classification: full })
     await guard.enqueue(delivery(r))
-    const after = await guard.record({ recipient: r, type: 'deferred', source: 'smtp', classification: full, at: new Date(T0.getTime() + 1000) })
+    const after = await guard.record({
+      recipient: r,
+      type: 'deferred',
+      source: 'smtp',
+      classification: full,
+      at: new Date(T0.getTime() + 1000),
+    })
     // delivery reset the run before the second deferral: 1, not 0 (delivery last) or 2 (no delivery)
     expect(after.state.consecutiveSoftFailures).toBe(1)
     expect(after.state.deliveries).toBe(1)
@@ -115,7 +121,7 @@ describe('guard.enqueue (write-behind)', () => {
     expect(await store.getRecipientState('bad@example.com')).toBeUndefined()
     const dropped = errors.filter((e) => e.details?.event)
     expect(dropped).toHaveLength(1)
-    expect((dropped[0]?.details?.event as BounceEvent).recipient).toBe('bad@example.com')
+    expect((dropped[0]?.details?.event as BounceEvent | undefined)?.recipient).toBe('bad@example.com')
   })
 
   it('applies backpressure when the queue is full instead of dropping', async () => {
@@ -150,7 +156,12 @@ describe('guard.enqueue (write-behind)', () => {
 
   it('records other outcome types at once, and validates input like record()', async () => {
     const { store, guard } = setup()
-    const r = await guard.enqueue({ recipient: 'x@example.com', type: 'bounced', source: 'smtp', classification: { ...full, reason: 'userunknown', hard: true, permanent: true } })
+    const r = await guard.enqueue({
+      recipient: 'x@example.com',
+      type: 'bounced',
+      source: 'smtp',
+      classification: { ...full, reason: 'userunknown', hard: true, permanent: true },
+    })
     expect(r.queued).toBe(false)
     expect(r.result?.decision.action).toBe('suppress')
     expect((await store.findSuppressions(['x@example.com'])).size).toBe(1)

@@ -13,7 +13,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import { isBounceGuardError } from '@bounce-guard/core'
-import type { BounceDecision, BounceGuard, BounceGuardLogger, DeliveryOutcome, EnqueueResult, RecordResult, RetryJob } from '@bounce-guard/core'
+import type {
+  BounceDecision,
+  BounceGuard,
+  BounceGuardLogger,
+  DeliveryOutcome,
+  EnqueueResult,
+  RecordResult,
+  RetryJob,
+} from '@bounce-guard/core'
 
 /** Everything needed to turn the deferred recipients of one send into a retry job. */
 export interface RetryCarrier {
@@ -136,7 +144,10 @@ export class OutcomeRecorder {
         if (r.queued) item.queued = { decision: r.decision }
         else if (r.result) item.result = r.result
       } catch (err) {
-        this.options.logger.warn({ err, recipient: item.outcome.recipient }, '@bounce-guard/nodemailer: write-behind refused an outcome, recording it directly')
+        this.options.logger.warn(
+          { err, recipient: item.outcome.recipient },
+          '@bounce-guard/nodemailer: write-behind refused an outcome, recording it directly',
+        )
         direct.push(item)
       }
     }

@@ -137,7 +137,9 @@ describe('transport contract', () => {
   it('creates a guard from a store', async () => {
     const t = nodemailer.createTransport(withBounceGuard({ jsonTransport: true }, { store }))
     const info = (await t.sendMail({ from: FROM, to: 'j@example.com', subject: 'x', text: 'x' })) as any
-    expect(info.bounceGuard.outcomes).toEqual([expect.objectContaining({ recipient: 'j@example.com', type: 'delivered', recorded: 'queued' })])
+    expect(info.bounceGuard.outcomes).toEqual([
+      expect.objectContaining({ recipient: 'j@example.com', type: 'delivered', recorded: 'queued' }),
+    ])
     // written behind the send (writeBehind, the default): in the store once the queue is flushed
     await (t.transporter as any).flush()
     expect((await store.getRecipientState('j@example.com'))?.deliveries).toBe(1)

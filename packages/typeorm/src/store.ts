@@ -344,7 +344,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
     this.#driver = String(dataSource.options.type)
     const dialect = dialectOf(this.#driver)
     if (!dialect) {
-      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): unsupported database type; use better-sqlite3, postgres, mysql or mariadb`)
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        `@bounce-guard/typeorm (${this.#driver}): unsupported database type; use better-sqlite3, postgres, mysql or mariadb`,
+      )
     }
     this.dialect = dialect
     this.tables = tableNames(options)
@@ -360,9 +363,13 @@ class TypeOrmStore implements TypeOrmBounceStore {
 
   /** Run a plan with the closed/initialised checks and error wrapping every member shares. */
   async #run<T>(action: string, transaction: boolean | 'READ COMMITTED', plan: () => Plan<T>): Promise<T> {
-    if (this.#closed) throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
+    if (this.#closed)
+      throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
     if (!this.dataSource.isInitialized) {
-      throw new BounceGuardError('ESTORE_UNAVAILABLE', `@bounce-guard/typeorm (${this.#driver}): ${action}: the DataSource is not initialised (call dataSource.initialize())`)
+      throw new BounceGuardError(
+        'ESTORE_UNAVAILABLE',
+        `@bounce-guard/typeorm (${this.#driver}): ${action}: the DataSource is not initialised (call dataSource.initialize())`,
+      )
     }
     try {
       return await this.#exec.run(plan, transaction)
@@ -372,7 +379,8 @@ class TypeOrmStore implements TypeOrmBounceStore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
+    if (this.#closed)
+      throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
   }
 
   async findSuppressions(addresses: readonly string[], now: Date = new Date()): Promise<Map<string, Suppression>> {
@@ -412,7 +420,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
     assertDate(entry.at, this.#driver, 'suppress(): at')
     assertString(entry.key, this.#driver, 'suppress(): key')
     if (entry.scope !== 'address' && entry.scope !== 'domain') {
-      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): suppress(): scope must be "address" or "domain"`)
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        `@bounce-guard/typeorm (${this.#driver}): suppress(): scope must be "address" or "domain"`,
+      )
     }
     if (entry.expiresAt !== undefined) assertDate(entry.expiresAt, this.#driver, 'suppress(): expiresAt')
     const d = this.#d
@@ -429,7 +440,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
     }
     const select = (): { sql: string; params: unknown[] } => {
       const p = d.params()
-      return d.step(`SELECT * FROM ${sup} WHERE ${d.id('target')} = ${p.add(entry.key)} AND ${d.id('scope')} = ${p.add(entry.scope)}${d.forUpdate()}`, p)
+      return d.step(
+        `SELECT * FROM ${sup} WHERE ${d.id('target')} = ${p.add(entry.key)} AND ${d.id('scope')} = ${p.add(entry.scope)}${d.forUpdate()}`,
+        p,
+      )
     }
     const insert = (): { sql: string; params: unknown[] } => {
       const p = d.params()
@@ -463,7 +477,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
       const sets = Object.entries({ ...fields, created_at: createdAt, updated_at: at })
         .map(([c, v]) => `${d.id(c)} = ${p.add(v)}`)
         .join(', ')
-      yield d.step(`UPDATE ${sup} SET ${sets} WHERE ${d.id('target')} = ${p.add(entry.key)} AND ${d.id('scope')} = ${p.add(entry.scope)}`, p)
+      yield d.step(
+        `UPDATE ${sup} SET ${sets} WHERE ${d.id('target')} = ${p.add(entry.key)} AND ${d.id('scope')} = ${p.add(entry.scope)}`,
+        p,
+      )
       const suppression = rowToSuppression({ target: entry.key, scope: entry.scope, ...fields, created_at: createdAt, updated_at: at })
       return { created, suppression }
     })
@@ -484,7 +501,8 @@ class TypeOrmStore implements TypeOrmBounceStore {
     this.#checkOpen()
     const pkg = `@bounce-guard/typeorm (${this.#driver})`
     const limit = page.limit ?? 100
-    if (!Number.isInteger(limit) || limit < 1) throw new BounceGuardError('EINVALID_OPTION', `${pkg}: listSuppressions(): limit must be a positive integer`)
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new BounceGuardError('EINVALID_OPTION', `${pkg}: listSuppressions(): limit must be a positive integer`)
     const after = page.cursor === undefined ? undefined : decodeSuppressionCursor(page.cursor, pkg)
     const now = filter.now ?? new Date()
     assertDate(now, this.#driver, 'listSuppressions(): filter.now')
@@ -629,7 +647,12 @@ class TypeOrmStore implements TypeOrmBounceStore {
       if (dialect === 'postgres') {
         const idx = events.map((_, i) => i).filter((i) => fresh[i])
         const pi = d.params()
-        const arrays = EVENT_COLUMNS.map((col) => pi.add(idx.map((i) => (rowsOf[i] as Record<string, unknown>)[col]), `${EVENT_PG_TYPES[col]}[]` as never))
+        const arrays = EVENT_COLUMNS.map((col) =>
+          pi.add(
+            idx.map((i) => (rowsOf[i] as Record<string, unknown>)[col]),
+            `${EVENT_PG_TYPES[col]}[]` as never,
+          ),
+        )
         const sql =
           `WITH ins AS (INSERT INTO ${ev} (${eventCols}) SELECT * FROM unnest(${arrays.join(', ')})` +
           ` ON CONFLICT (${id('event_id')}) DO NOTHING RETURNING ${id('event_id')}, ${id('recipient')}, ${id('domain')}),` +
@@ -665,7 +688,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
         for (let k = 0; k < touched.length; k += CHUNK) {
           const part = touched.slice(k, k + CHUNK)
           const p = d.params()
-          yield d.step(`INSERT IGNORE INTO ${st} (${id('recipient')}, ${id('domain')}) VALUES ${part.map((r) => `(${p.add(r)}, ${p.add(domainOfRecipient.get(r))})`).join(', ')}`, p)
+          yield d.step(
+            `INSERT IGNORE INTO ${st} (${id('recipient')}, ${id('domain')}) VALUES ${part.map((r) => `(${p.add(r)}, ${p.add(domainOfRecipient.get(r))})`).join(', ')}`,
+            p,
+          )
         }
       }
       for (let k = 0; k < recipients.length; k += CHUNK) {
@@ -688,19 +714,32 @@ class TypeOrmStore implements TypeOrmBounceStore {
       if (rows.length > 0 && dialect === 'postgres') {
         const stateCols = STATE_COLUMNS.filter((c) => c !== 'domain')
         const pu = d.params()
-        const cols = stateCols.map((c) => pu.add(rows.map((r) => r[c]), `${STATE_PG_TYPES[c]}[]` as never))
+        const cols = stateCols.map((c) =>
+          pu.add(
+            rows.map((r) => r[c]),
+            `${STATE_PG_TYPES[c]}[]` as never,
+          ),
+        )
         yield d.step(
-          `UPDATE ${st} SET ${stateCols.filter((c) => c !== 'recipient').map((c) => `${id(c)} = v.${id(c)}`).join(', ')}` +
+          `UPDATE ${st} SET ${stateCols
+            .filter((c) => c !== 'recipient')
+            .map((c) => `${id(c)} = v.${id(c)}`)
+            .join(', ')}` +
             ` FROM unnest(${cols.join(', ')}) AS v(${stateCols.map(id).join(', ')}) WHERE ${st}.${id('recipient')} = v.${id('recipient')}`,
           pu,
         )
       } else if (rows.length > 0) {
-        const sets = STATE_COLUMNS.filter((c) => c !== 'recipient').map((c) => `${id(c)} = ${d.proposed(c)}`).join(', ')
+        const sets = STATE_COLUMNS.filter((c) => c !== 'recipient')
+          .map((c) => `${id(c)} = ${d.proposed(c)}`)
+          .join(', ')
         for (let k = 0; k < rows.length; k += CHUNK) {
           const part = rows.slice(k, k + CHUNK)
           const p = d.params()
           const values = part.map((r) => `(${p.list(STATE_COLUMNS.map((c) => r[c]))})`).join(', ')
-          yield d.step(`INSERT INTO ${st} (${STATE_COLUMNS.map(id).join(', ')}) VALUES ${values} ${d.onConflictUpdate(['recipient'])} ${sets}`, p)
+          yield d.step(
+            `INSERT INTO ${st} (${STATE_COLUMNS.map(id).join(', ')}) VALUES ${values} ${d.onConflictUpdate(['recipient'])} ${sets}`,
+            p,
+          )
         }
       }
       return results
@@ -801,9 +840,19 @@ class TypeOrmStore implements TypeOrmBounceStore {
     const p = d.params()
     const eventRows = events.map((e) => this.#eventRow(e))
     const stateRows = events.map((e) => this.#freshStateRow(e))
-    const eArrays = EVENT_COLUMNS.map((col) => p.add(eventRows.map((r) => r[col]), `${EVENT_PG_TYPES[col]}[]` as never))
+    const eArrays = EVENT_COLUMNS.map((col) =>
+      p.add(
+        eventRows.map((r) => r[col]),
+        `${EVENT_PG_TYPES[col]}[]` as never,
+      ),
+    )
     const sCols = STATE_COLUMNS.filter((c) => c !== 'recipient' && c !== 'domain')
-    const sArrays = sCols.map((col) => p.add(stateRows.map((r) => r[col]), `${STATE_PG_TYPES[col]}[]` as never))
+    const sArrays = sCols.map((col) =>
+      p.add(
+        stateRows.map((r) => r[col]),
+        `${STATE_PG_TYPES[col]}[]` as never,
+      ),
+    )
     if (!this.#uniqueSql) {
       const names = [...EVENT_COLUMNS.map((c) => `e_${c}`), ...sCols.map((c) => `s_${c}`)]
       this.#uniqueSql =
@@ -824,7 +873,8 @@ class TypeOrmStore implements TypeOrmBounceStore {
       const current = new Map<string, Row>()
       if (missing.length > 0) {
         const pm = d.params()
-        for (const r of (yield d.step(`SELECT * FROM ${st} WHERE ${id('recipient')} = ANY(${pm.add(missing, 'varchar[]')})`, pm)).rows) current.set(String(r.recipient), r)
+        for (const r of (yield d.step(`SELECT * FROM ${st} WHERE ${id('recipient')} = ANY(${pm.add(missing, 'varchar[]')})`, pm)).rows)
+          current.set(String(r.recipient), r)
       }
       return events.map((e) => {
         const row = byRecipient.get(e.recipient)
@@ -875,7 +925,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     return this.#run('recordEvent', true, () => this.#oneEventSteps(event))
   }
 
-  #oneSql: { insert: string; upsert: string; select: string } | undefined
+  #oneSql: { insert: string; upsert: string; select: string } | undefined;
   /**
    * SQLite and MySQL/MariaDB, inside a transaction: insert the event (a duplicate eventId inserts
    * nothing), then upsert the recipient's row with counter arithmetic; the state after the event
@@ -947,7 +997,17 @@ class TypeOrmStore implements TypeOrmBounceStore {
     assertDate(job.firstFailedAt, this.#driver, 'scheduleRetry(): firstFailedAt')
     const d = this.#d
     const p = d.params()
-    const values = [job.id, JSON.stringify(job.recipients), job.dueAt.getTime(), job.attempts, job.payload, job.origin ?? null, job.firstFailedAt.getTime(), job.lastError ?? null, null]
+    const values = [
+      job.id,
+      JSON.stringify(job.recipients),
+      job.dueAt.getTime(),
+      job.attempts,
+      job.payload,
+      job.origin ?? null,
+      job.firstFailedAt.getTime(),
+      job.lastError ?? null,
+      null,
+    ]
     const sets = JOB_COLUMNS.filter((c) => c !== 'id')
       .map((c) => `${d.id(c)} = ${d.proposed(c)}`)
       .join(', ')
@@ -963,7 +1023,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
     const n = Math.floor(Number(limit))
     if (!Number.isFinite(n) || n <= 0) return []
     if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs)) {
-      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): claimDueRetries(): leaseMs must be a finite number`)
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        `@bounce-guard/typeorm (${this.#driver}): claimDueRetries(): leaseMs must be a finite number`,
+      )
     }
     const d = this.#d
     const t = now.getTime()
@@ -1018,7 +1081,11 @@ class TypeOrmStore implements TypeOrmBounceStore {
     assertDate(update?.dueAt, this.#driver, 'failRetry(): dueAt')
     const d = this.#d
     const p = d.params()
-    const sets = [`${d.id('due_at')} = ${p.add(update.dueAt.getTime())}`, `${d.id('attempts')} = ${d.id('attempts')} + 1`, `${d.id('lease_until')} = NULL`]
+    const sets = [
+      `${d.id('due_at')} = ${p.add(update.dueAt.getTime())}`,
+      `${d.id('attempts')} = ${d.id('attempts')} + 1`,
+      `${d.id('lease_until')} = NULL`,
+    ]
     if (update.recipients) sets.push(`${d.id('recipients')} = ${p.add(JSON.stringify(update.recipients))}`)
     if (update.error !== undefined) sets.push(`${d.id('last_error')} = ${p.add(update.error)}`)
     const sql = `UPDATE ${this.#rj} SET ${sets.join(', ')} WHERE ${d.id('id')} = ${p.add(id)}`
@@ -1032,7 +1099,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
     assertDate(query?.since, this.#driver, 'stats(): since')
     if (query.until !== undefined) assertDate(query.until, this.#driver, 'stats(): until')
     if (!['domain', 'provider', 'reason'].includes(query.groupBy)) {
-      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): stats(): groupBy must be "domain", "provider" or "reason"`)
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        `@bounce-guard/typeorm (${this.#driver}): stats(): groupBy must be "domain", "provider" or "reason"`,
+      )
     }
     const d = this.#d
     const p = d.params()

@@ -7,7 +7,17 @@ import type { DataSource } from 'typeorm'
 import type { BounceEvent, EventType, RetryJob } from '@bounce-guard/core'
 import { runStoreConformance } from '@bounce-guard/store-conformance'
 import { createTypeOrmBounceStore, runMigrations, tableNames, type TypeOrmBounceStore } from '../src/index.js'
-import { createFixture, dropTables, openDataSource, ph, qi, serverAvailable, uniquePrefix, type StoreFixture, type TargetName } from './db-fixture.js'
+import {
+  createFixture,
+  dropTables,
+  openDataSource,
+  ph,
+  qi,
+  serverAvailable,
+  uniquePrefix,
+  type StoreFixture,
+  type TargetName,
+} from './db-fixture.js'
 
 const T0 = Date.UTC(2031, 0, 1, 12, 0, 0, 0)
 
@@ -105,7 +115,10 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
 
       it('8 workers x 500 events on 50 shared addresses end with exact counts', async () => {
         const types: EventType[] = ['delivered', 'deferred', 'bounced', 'complaint', 'bounced']
-        const expected = new Map<string, { events: number; deliveries: number; hard: number; soft: number; complaints: number; last: number }>()
+        const expected = new Map<
+          string,
+          { events: number; deliveries: number; hard: number; soft: number; complaints: number; last: number }
+        >()
         const plans = workers.map((_, w) =>
           Array.from({ length: 500 }, (_, i): BounceEvent => {
             const recipient = `user${(i * 7 + w) % 50}@shared.example`
@@ -120,9 +133,22 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
             if ((type === 'bounced' && !hard) || type === 'deferred') e.soft++
             e.last = Math.max(e.last, atMs)
             expected.set(recipient, e)
-            const event: BounceEvent = { recipient, domain: 'shared.example', type, at: new Date(atMs), source: 'smtp', eventId: `w${w}-e${i}` }
+            const event: BounceEvent = {
+              recipient,
+              domain: 'shared.example',
+              type,
+              at: new Date(atMs),
+              source: 'smtp',
+              eventId: `w${w}-e${i}`,
+            }
             if (type !== 'delivered') {
-              event.classification = { reason: hard ? 'userunknown' : 'mailboxfull', hard, permanent: hard, scope: 'recipient', ruleId: 'test' }
+              event.classification = {
+                reason: hard ? 'userunknown' : 'mailboxfull',
+                hard,
+                permanent: hard,
+                scope: 'recipient',
+                ruleId: 'test',
+              }
             }
             return event
           }),
@@ -191,7 +217,9 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
         expect([...all].sort()).toEqual(jobs.map((j) => j.id))
         expect(claimed.filter((c) => c.length > 0).length).toBeGreaterThan(1)
         const t = tableNames({ tablePrefix: prefix })
-        const leased = (await admin.query(`SELECT COUNT(*) AS n FROM ${qi(admin, t.retryJobs)} WHERE lease_until = ${ph(admin, 1)}`, [now.getTime() + 60_000])) as Array<{ n: unknown }>
+        const leased = (await admin.query(`SELECT COUNT(*) AS n FROM ${qi(admin, t.retryJobs)} WHERE lease_until = ${ph(admin, 1)}`, [
+          now.getTime() + 60_000,
+        ])) as Array<{ n: unknown }>
         expect(Number(leased[0]?.n)).toBe(120)
         for (const j of [...jobs, notDue]) await workers[0]!.store.completeRetry(j.id)
       }, 60_000)
@@ -199,7 +227,14 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
       it('a worker that crashes mid-lease releases its jobs when the lease runs out', async () => {
         const base = T0 + 3_600_000
         for (let i = 0; i < 5; i++) {
-          await workers[0]!.store.scheduleRetry({ id: `crash-${i}`, recipients: ['c@x.example'], dueAt: new Date(base), attempts: 1, payload: 'p', firstFailedAt: new Date(base) })
+          await workers[0]!.store.scheduleRetry({
+            id: `crash-${i}`,
+            recipients: ['c@x.example'],
+            dueAt: new Date(base),
+            attempts: 1,
+            payload: 'p',
+            firstFailedAt: new Date(base),
+          })
         }
         const crashed = await workers[1]!.store.claimDueRetries(new Date(base), 10, 30_000)
         expect(crashed.map((j) => j.id).sort()).toEqual(['crash-0', 'crash-1', 'crash-2', 'crash-3', 'crash-4'])
