@@ -59,7 +59,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
     '550 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.org',
   ]),
-  g('sender-domain', 'rejected', ['sender address rejected: domain not found', 'sender domain must exist', 'sender domain does not exist', 'domain of sender address', 'sender address domain', 'sender domain not found', 'unresolvable sender domain', 'mail from domain does not exist', 'sender domain is empty'], [
+  g('sender-domain', 'rejected', ['sender address rejected: domain not found', 'sender domain must exist', 'sender domain does not exist', 'domain of sender address', 'sender address domain', 'sender domain not found', 'unresolvable sender domain', 'mail from domain does not exist', 'sender domain is empty', 'invalid dns mx or a/aaaa resource record'], [
+    // GMX/Web.de/IONOS: the SENDER's domain has no usable MX/A record, despite "mailbox unavailable"
+    '550-Requested action not taken: mailbox unavailable\n550 invalid DNS MX or A/AAAA resource record.',
     '450 4.1.8 <bob@nonexistent.example>: Sender address rejected: Domain not found',
     '553 5.1.8 <bob@nonexistent.example>... Domain of sender address bob@nonexistent.example does not exist',
     '501 5.1.8 Sender domain must exist',
@@ -75,7 +77,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.1.0 Sender denied',
     '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
   ]),
-  g('relaying', 'norelaying', ['as a relay', 'when attempting to send to a non-local e-mail address', 'not a gateway', 'not an open relay', "we don't handle mail for", 'we do not handle mail for', 'relay access denied', 'relaying denied', 'relay not permitted', 'relaying not permitted', 'relaying not allowed', 'not permitted to relay', 'unable to relay', 'we do not relay', 'relay denied', 'not allowed to relay', 'relaying prohibited', 'relay prohibited', 'relay not allowed', 'no relaying', "isn't in my list of allowed rcpthosts", 'is not in my list of allowed rcpthosts', 'relaying to', 'relaying mail to', 'is not a local domain', 'insecure mail relay', 'not configured to relay'], [
+  g('relaying', 'norelaying', ['as a relay', 'when attempting to send to a non-local e-mail address', 'not a gateway', 'not an open relay', "we don't handle mail for", 'we do not handle mail for', 'relay access denied', 'relaying denied', 'relay not permitted', 'relaying not permitted', 'relaying not allowed', 'not permitted to relay', 'unable to relay', 'we do not relay', 'relay denied', 'not allowed to relay', 'relaying prohibited', 'relay prohibited', 'relay not allowed', 'no relaying', "isn't in my list of allowed rcpthosts", 'is not in my list of allowed rcpthosts', 'relaying to', 'relaying mail to', 'is not a local domain', 'insecure mail relay', 'not configured to relay', 'delivery is not allowed to this address'], [
+    '550 Delivery is not allowed to this address.',
     '550 not local host example.com, not a gateway',
     "550 5.7.1 We don't handle mail for example.com",
     '554 5.7.1 <someone@example.com>: Relay access denied',
@@ -85,7 +88,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.7.1 Relaying denied. IP name lookup failed [1.2.3.4]',
     '550 Insecure Mail Relay',
     '501 Rcpt-To validation failed: RCPT TO not accepted: 5.7.1 This system is not configured to relay mail (r) from <bob@example.org> to <someone@example.jp> for 127.0.0.1',
-  ], { pattern: /relay|rcpthosts|not a local domain|not a gateway|handle mail for|non-local e-mail/ }),
+  ], { pattern: /relay|rcpthosts|not a local domain|not a gateway|handle mail for|non-local e-mail|delivery is not allowed to this address/ }),
   g('moved', 'hasmoved', ['has been replaced by', 'mailbox has moved', 'address has changed', 'user has moved', 'account has moved', 'has moved to', 'user not local; please try', 'no forwarding address', 'address has been changed', 'moved permanently to'], [
     '550 5.1.6 someone@example.com has been replaced by someone@example.org',
     '550 5.1.6 <someone@example.com>: Mailbox has moved, no forwarding address',
@@ -153,7 +156,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '450 4.2.2 <someone@example.com>: user is overquota',
     "554 5.2.2 mailbox quota exceeded for this recipient",
   ]),
-  g('suspended', 'suspend', ['administratively disabled', 'mailbox is not active', 'temporary locked', 'archived recipient', 'destinataire archivee', 'user is terminated', 'currently suspended', 'temporarily inactive', 'suspend the service', 'has been disabled or discontinued', 'temporarily suspended', 'domain is disabled', 'account is locked', 'account disabled', 'account is disabled', 'account has been disabled', 'mailbox disabled', 'mailbox is disabled', 'mailbox has been disabled', 'account inactive', 'inactive account', 'account is inactive', 'mailbox is inactive', 'inactive mailbox', 'inactive user', 'account suspended', 'account is suspended', 'account has been suspended', 'mailbox suspended', 'account is locked', 'account locked', 'account has been locked', 'mailbox is locked', 'account expired', 'account has expired', 'deactivated', 'account is frozen', 'mailbox is frozen', 'account is not active', 'account has been closed', 'account closed', 'user account is disabled', 'user disabled', 'user suspended', 'is currently suspended', 'not accepting messages', 'account is blocked', 'mailbox is blocked', 'account blocked', 'mailbox blocked', 'temporarily disabled', 'account is unavailable', 'blocked account', 'disabled mailbox', 'mailbox is restricted'], [
+  g('suspended', 'suspend', ['administratively disabled', 'mailbox is not active', 'temporary locked', 'archived recipient', 'destinataire archivee', 'user is terminated', 'currently suspended', 'temporarily inactive', 'suspend the service', 'has been disabled or discontinued', 'account temporarily suspended', 'mailbox temporarily suspended', 'is temporarily suspended', 'has been temporarily suspended', 'blocked due to inactivity', 'mailbox has been blocked', 'domain is disabled', 'account is locked', 'account disabled', 'account is disabled', 'account has been disabled', 'mailbox disabled', 'mailbox is disabled', 'mailbox has been disabled', 'account inactive', 'inactive account', 'account is inactive', 'mailbox is inactive', 'inactive mailbox', 'inactive user', 'account suspended', 'account is suspended', 'account has been suspended', 'mailbox suspended', 'account is locked', 'account locked', 'account has been locked', 'mailbox is locked', 'account expired', 'account has expired', 'deactivated', 'account is frozen', 'mailbox is frozen', 'account is not active', 'account has been closed', 'account closed', 'user account is disabled', 'user disabled', 'user suspended', 'is currently suspended', 'not accepting messages', 'account is blocked', 'mailbox is blocked', 'account blocked', 'mailbox blocked', 'temporarily disabled', 'account is unavailable', 'blocked account', 'disabled mailbox', 'mailbox is restricted'], [
     '550 Mailaddress is administratively disabled',
     '550 5.2.1 Mailbox currently suspended - please contact the recipient by other means',
     '550 5.7.1 Recipient rejected: temporarily inactive',
@@ -288,7 +291,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '554 5.7.1 Rejected for policy reasons',
     '550 Administrative prohibition',
   ]),
-  g('filtered', 'filtered', ['only accepting mail from specific email addresses', 'bounced address', 'due to extended inactivity', 'restricted sms e-mail', 'is not accepting any mail', 'due to recipient preferences', 'this account is protected by', 'refuses to receive this mail', 'user reject', 'refuse to receive mail', 'blocked by the recipient', 'filtered', 'rejected by recipient', 'blocked by recipient', 'blocked by the recipient', 'rejected by the recipient', "recipient's filter", 'recipient filter', 'refused by recipient', 'recipient has blocked', 'recipient blocked', 'recipient refuses', 'user has blocked', 'does not accept mail from you', 'do not accept mail from you', 'not accept messages from you', "recipient's block list", "recipient's blocklist", 'sender is on the blocked senders list', 'blocked senders list', 'mail refused by', 'refused to accept', 'address filtering', 'sender not allowed by recipient', 'not authorized to send to this recipient', 'not authorised to send to this recipient'], [
+  g('filtered', 'filtered', ['only accepting mail from specific email addresses', 'bounced address', 'due to extended inactivity', 'restricted sms e-mail', 'is not accepting any mail', 'due to recipient preferences', 'this account is protected by', 'refuses to receive this mail', 'user reject', 'refuse to receive mail', 'blocked by the recipient', 'filtered', 'rejected by recipient', 'blocked by recipient', 'blocked by the recipient', 'rejected by the recipient', "recipient's filter", 'recipient filter', 'refused by recipient', 'recipient has blocked', 'recipient blocked', 'recipient refuses', 'user has blocked', 'does not accept mail from you', 'do not accept mail from you', 'not accept messages from you', "recipient's block list", "recipient's blocklist", 'sender is on the blocked senders list', 'blocked senders list', 'mail refused by', 'refused to accept', 'address filtering', 'sender not allowed by recipient', 'not authorized to send to this recipient', 'not authorised to send to this recipient', 'delivery not authorized, message refused', 'delivery not authorised, message refused'], [
+    // Exchange/Domino: the recipient accepts only some senders (a delivery restriction), not an IP block
+    '550 5.7.1 Delivery not authorized, message refused',
     '550 5.7.1 Your message was rejected because the recipient is only accepting mail from specific email addresses',
     '550 5.7.1 Message refused due to recipient preferences',
     '550 You have been blocked by the recipient',
@@ -318,7 +323,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '421 Too many connections from 1.2.3.4, please try again later',
     '421 4.3.2 Connection limit exceeded',
   ]),
-  g('rate-limit', 'speeding', ['rate limit', 'ratelimit', 'rate-limit', 'rate limited', 'too many messages', 'too many mails', 'too many emails', 'too many e-mails', 'sending rate', 'message rate', 'too fast', 'throttl', 'slow down', 'sending limit', 'hourly limit', 'daily limit', 'per hour', 'per minute', 'per day', 'exceeded the maximum number of messages', 'mail flood', 'flood', 'frequency limit', 'too frequent', 'rate exceeded', 'rate control', 'volume limit', 'unusual volume', 'excessive volume', 'high volume', 'exceeded the limit'], [
+  g('rate-limit', 'speeding', ['rate limit', 'ratelimit', 'rate-limit', 'rate limited', 'too many messages', 'too many mails', 'too many emails', 'too many e-mails', 'sending rate', 'message rate', 'too fast', 'throttl', 'slow down', 'sending limit', 'hourly limit', 'daily limit', 'per hour', 'per minute', 'per day', 'exceeded the maximum number of messages', 'mail flood', 'flood', 'frequency limit', 'too frequent', 'rate exceeded', 'rate control', 'volume limit', 'unusual volume', 'excessive volume', 'high volume', 'exceeded the limit', 'too much mail from'], [
+    '450 4.7.1 Error: too much mail from 198.51.100.7',
     '421 4.7.0 Rate limit exceeded, please try again later',
     '450 4.7.1 Too many messages from 1.2.3.4, slow down',
     '452 4.3.1 Throttled: too many messages per hour',
@@ -333,6 +339,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 4.4.7 Delivery expired (message too old) [Timeout]',
     'Message was not delivered within 3 days; giving up',
     'Undeliverable after 5 days in queue'
+  ]),
+  // a socket error on the sending side as Node/Nodemailer report it (ECONNREFUSED, no greeting):
+  // the network path, not a refusal by the receiving MTA ("554 Connection refused" stays blocked)
+  g('socket-error', 'networkerror', ['econnrefused', 'econnreset', 'etimedout', 'ehostunreach', 'enetunreach', 'greeting never received'], [
+    'connect ECONNREFUSED 203.0.113.9:25',
+    'Greeting never received',
   ]),
   g('refused-by-host', 'blocked', ['connection refused by'], [
     'Deferred: Connection refused by mx.example.ne.jp.',
