@@ -159,10 +159,11 @@ const microsoft: ReplyRule[] = [
   },
   {
     id: 'microsoft.group-restricted', provider: 'microsoft', reason: 'filtered',
-    keywords: ['sendernotauthenticatedforgroup', 'restrictedtorecipientspermission', 'resolver.rst.notauthorized', 'resolver.rst.deliverytoclosedgroup'],
+    keywords: ['sendernotauthenticatedforgroup', 'sendernotauthorizedforgroup', 'restrictedtorecipientspermission', 'resolver.rst.notauthorized', 'resolver.rst.deliverytoclosedgroup'],
     examples: [
       '550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed as sender not authenticated',
       '550 5.7.129 RESOLVER.RST.RestrictedToRecipientsPermission; not authorized to send to recipient because the sender isn\'t on the allowed senders list',
+      '550 5.7.124 RESOLVER.RST.SenderNotAuthorizedForGroup; sender not in allowed-senders list [Stage: CreateMessage]',
     ],
   },
   {
@@ -185,7 +186,7 @@ const microsoft: ReplyRule[] = [
   },
   {
     id: 'microsoft.auth-level', provider: 'microsoft', reason: 'authfailure',
-    keywords: ['does not meet the required authentication level', 'does not pass dmarc verification', 'must pass either spf or dkim validation'],
+    keywords: ['meet the required authentication level', 'does not pass dmarc verification', 'must pass either spf or dkim validation'],
     examples: [
       '550 5.7.515 Access denied, sending domain [EXAMPLE.COM] does not meet the required authentication level. The sender\'s domain in the 5322.From address doesn\'t meet the authentication requirements defined for the sender. To learn more, go to https://go.microsoft.com/fwlink/?linkid=2297902',
       '550 5.7.509 Access denied, sending domain [EXAMPLE.COM] does not pass DMARC verification and has a DMARC policy of reject.',
@@ -194,18 +195,20 @@ const microsoft: ReplyRule[] = [
   },
   {
     id: 'microsoft.banned-ip', provider: 'microsoft', reason: 'blocked', blocklist: 'microsoft',
-    keywords: ['banned sending ip', 'on our block list (s3', 'part of their network is on our block list', 'traffic not accepted from this ip'],
+    keywords: ['banned sending ip', 'access denied, banned sender', 'on our block list (s3', 'part of their network is on our block list', 'traffic not accepted from this ip'],
     examples: [
       '550 5.7.606 Access denied, banned sending IP [1.2.3.4]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430)',
       "550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [AM4PEPF00012345.eurprd04.prod.outlook.com]",
       "550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors.",
       '550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653 AS(843)',
+      // 5.7.511 "banned sender[IP]": Microsoft documents it as the sending IP being banned
+      '550 5.7.511 Access denied, banned sender[1.2.3.4]. To request removal from this list please forward this message to delist@messaging.microsoft.com.',
     ],
   },
   {
     id: 'microsoft.banned-sender', provider: 'microsoft', reason: 'rejected',
-    keywords: ['access denied, banned sender', 'access denied, bad outbound sender'],
-    examples: ['550 5.7.511 Access denied, banned sender[1.2.3.4]. To request removal from this list please forward this message to delist@messaging.microsoft.com.', '550 5.1.8 Access denied, bad outbound sender AS(42004)'],
+    keywords: ['access denied, bad outbound sender'],
+    examples: ['550 5.1.8 Access denied, bad outbound sender AS(42004)'],
   },
   {
     id: 'microsoft.tenant-threshold', provider: 'microsoft', reason: 'blocked',
@@ -399,17 +402,21 @@ const apple: ReplyRule[] = [
 
 const european: ReplyRule[] = [
   {
+    // before gmx.blocked, whose 'senderguidelines?ip=' also occurs in the PTR refusal
+    id: 'gmx.ptr', provider: 'gmx', reason: 'requireptr',
+    keywords: ['bad dns ptr resource record'],
+    examples: [
+      '554-gmx.net (mxgmx117) Nemesis ESMTP Service not available\n554-No SMTP service\n554-Bad DNS PTR resource record.\n554 For explanation visit https://www.gmx.net/mail/senderguidelines?c=pr',
+      '554-web.de (mxweb111) Nemesis ESMTP Service not available\n554-No SMTP service\n554-Bad DNS PTR resource record.\n554 For explanation visit https://web.de/email/senderguidelines?ip=1.2.3.4&c=rdns',
+    ],
+  },
+  {
     id: 'gmx.blocked', provider: 'gmx', reason: 'blocked',
     keywords: ['ip address is block listed', 'ip address is blocklisted', 'senderguidelines?ip='],
     examples: [
       '554-gmx.net (mxgmx012) Nemesis ESMTP Service not available\n554-No SMTP service\n554-IP address is block listed.\n554 For explanation visit https://www.gmx.net/mail/senderguidelines?ip=1.2.3.4&c=bl',
       '554-web.de (mxweb112) Nemesis ESMTP Service not available\n554-No SMTP service\n554-IP address is block listed.\n554 For explanation visit https://web.de/email/senderguidelines?ip=1.2.3.4&c=bl',
     ],
-  },
-  {
-    id: 'gmx.ptr', provider: 'gmx', reason: 'requireptr',
-    keywords: ['bad dns ptr resource record'],
-    examples: ['554-gmx.net (mxgmx117) Nemesis ESMTP Service not available\n554-No SMTP service\n554-Bad DNS PTR resource record.\n554 For explanation visit https://www.gmx.net/mail/senderguidelines?c=pr'],
   },
   {
     id: 'gmx.policy', provider: 'gmx', reason: 'policyviolation',
@@ -561,18 +568,30 @@ const asian: ReplyRule[] = [
   },
   {
     id: 'netease.rate', provider: 'netease', reason: 'speeding',
-    keywords: ['rp:trc', 'rp:rcl', 'rp:qrc'],
+    keywords: ['rp:trc', 'rp:rcl', 'rp:qrc', 'hl:ifc'],
     examples: ['451 RP:TRC 163 mx13,QcCowABHp1234,Too many recipients in a short time, please try again later'],
   },
   {
     id: 'netease.connection', provider: 'netease', reason: 'toomanyconn',
-    keywords: ['rp:cel', 'mi:ceu'],
-    examples: ['450 RP:CEL 163 mx3,Connection limit exceeded, please try again later http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4'],
+    keywords: ['rp:cel', 'mi:ceu', 'hl:icc'],
+    examples: ['450 RP:CEL 163 mx3,Connection limit exceeded, please try again later http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4', '421 HL:ICC 126 mx9,DcmowAB1234567890--.1S2 1700000000 http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx9&time=1700000000'],
   },
   {
     id: 'netease.user-suspended', provider: 'netease', reason: 'suspend',
     keywords: ['user suspended', 'user has been suspended'],
     examples: ['550 User suspended: someone@163.com'],
+  },
+  {
+    // NetEase's HL: codes name the reason; their URL (help_spam_16.htm) must not make every one spam
+    id: 'netease.reputation', provider: 'netease', reason: 'badreputation',
+    keywords: ['hl:rep', 'hl:mep'],
+    examples: ['421 HL:REP 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000'],
+  },
+  {
+    // T-Online answers IP-level refusals (blocklisted, dynamic, no rDNS) with this one text
+    id: 't-online.refused', provider: 't-online', reason: 'blocked',
+    keywords: ['tosa@rx.t-online.de'],
+    examples: ['554 IP=1.2.3.4 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.)'],
   },
   {
     id: 'zoho.unusual-activity', provider: 'zoho', reason: 'speeding',
@@ -599,8 +618,14 @@ const filters: ReplyRule[] = [
   },
   {
     id: 'mimecast.envelope-blocked', provider: 'mimecast', reason: 'rejected',
-    keywords: ['administrative prohibition - envelope blocked', 'rejected by header based anti-spoofing policy'],
-    examples: ['550 Administrative prohibition - envelope blocked - https://community.mimecast.com/docs/DOC-1369#550 [AbCd.uk18]', '550 Rejected by header based Anti-Spoofing policy: someone@example.com - https://community.mimecast.com/docs/DOC-1369#550 [AbCd.uk51]'],
+    keywords: ['administrative prohibition - envelope blocked'],
+    examples: ['550 Administrative prohibition - envelope blocked - https://community.mimecast.com/docs/DOC-1369#550 [AbCd.uk18]'],
+  },
+  {
+    // the From: claims the recipient's own domain from outside: the sender is seen as forged
+    id: 'mimecast.anti-spoofing', provider: 'mimecast', reason: 'securityerror', scope: 'sender',
+    keywords: ['anti-spoofing policy', 'anti-spoofing - inbound'],
+    examples: ['550 Rejected by header based Anti-Spoofing policy: someone@example.com - https://community.mimecast.com/docs/DOC-1369#550 [AbCd.uk51]', '550 Anti-Spoofing policy - Inbound not allowed - https://community.mimecast.com/docs/DOC-1369#550 [AbCd.us12]'],
   },
   {
     id: 'mimecast.security-policy', provider: 'mimecast', reason: 'policyviolation',
@@ -666,7 +691,7 @@ const filters: ReplyRule[] = [
   },
   {
     id: 'comcast.connections', provider: 'comcast', reason: 'toomanyconn',
-    keywords: ['rl000001'],
+    keywords: ['rl000001', 'too many sessions opened'],
     examples: ['421 resimta-po-31v.sys.comcast.net 1.2.3.4 Too many sessions opened. See http://postmaster.comcast.net/smtp-error-codes.php#RL000001'],
   },
   {
