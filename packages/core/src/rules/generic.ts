@@ -49,14 +49,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]',
     '550 5.7.1 Client host rejected: cannot find your hostname, unknown host',
   ]),
-  g('sender-unknown', 'rejected', ['sender address unknown', 'sender address does not exist', "sender address doesn't exist", 'in mail from', 'domain in sender address', 'lookup of sender domain', 'sender domain failed', 'your domain has no mx', 'your domain does not exist', 'mail from an unknown domain', 'from an unknown domain', 'verification failed for', 'email address is not verified', 'unverified sender', 'sender address is invalid', 'invalid sender domain', 'sender domain unknown', 'unknown sender domain', 'sender mx'], [
+  g('sender-unknown', 'rejected', ['sender address unknown', 'sender address does not exist', "sender address doesn't exist", 'in mail from', 'domain in sender address', 'lookup of sender domain', 'sender domain failed', 'your domain has no mx', 'your domain does not exist', 'mail from an unknown domain', 'from an unknown domain', 'email address is not verified', 'unverified sender', 'sender address is invalid', 'invalid sender domain', 'sender domain unknown', 'unknown sender domain', 'sender mx'], [
     '553 5.1.8 Invalid domain in sender address',
     '550 5.7.1 Sender address unknown',
     '550 Unknown user in MAIL FROM',
     '550 5.7.1 Mail from an unknown domain is not accepted',
     '550 DNS lookup of sender domain failed, domain does not exist',
-    '550 Verification failed for <bob@example.org> unrouteable address',
-    '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
     '550 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.org',
   ]),
   g('sender-domain', 'rejected', ['sender address rejected: domain not found', 'sender domain must exist', 'sender domain does not exist', 'domain of sender address', 'sender address domain', 'sender domain not found', 'unresolvable sender domain', 'mail from domain does not exist', 'sender domain is empty', 'invalid dns mx or a/aaaa resource record'], [
@@ -75,6 +73,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '553 5.7.1 <bob@example.org>: Sender address rejected: not logged in',
     '553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)',
     '550 5.1.0 Sender denied',
+    '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
     '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
   ]),
   g('relaying', 'norelaying', ['as a relay', 'when attempting to send to a non-local e-mail address', 'not a gateway', 'not an open relay', "we don't handle mail for", 'we do not handle mail for', 'relay access denied', 'relaying denied', 'relay not permitted', 'relaying not permitted', 'relaying not allowed', 'not permitted to relay', 'unable to relay', 'we do not relay', 'relay denied', 'not allowed to relay', 'relaying prohibited', 'relay prohibited', 'relay not allowed', 'no relaying', "isn't in my list of allowed rcpthosts", 'is not in my list of allowed rcpthosts', 'relaying to', 'relaying mail to', 'is not a local domain', 'insecure mail relay', 'not configured to relay', 'delivery is not allowed to this address'], [
