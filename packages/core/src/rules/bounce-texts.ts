@@ -30,6 +30,16 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
     'retry timeout exceeded',
     'Warning: message still undelivered after 4 hours Will keep trying until message is 8 hours old',
   ], { scope: 'network' }),
+  // Japanese notices (carriers, ISPs, Japanese-localised MTAs), said in Japanese only
+  b('ja-mailbox-full', 'mailboxfull', ['メールボックスが一杯', 'メールボックスがいっぱい', 'メールボックスの容量', '容量オーバー', '容量を超え'], [
+    '送信先のメールボックスが一杯のため、送信できませんでした。',
+  ]),
+  b('ja-user-unknown', 'userunknown', ['メールアドレスが見つかりません', 'アドレスが存在しません', 'ユーザーが存在しません', 'ユーザが存在しません', '宛先不明', '存在しないメールアドレス', 'メールアドレスは存在しません'], [
+    '送信先のメールアドレスが存在しないため、送信できませんでした。宛先不明',
+  ]),
+  b('ja-filtered', 'filtered', ['受信拒否', '指定受信', 'ドメイン指定', '迷惑メールフィルタ'], [
+    '受信者の受信拒否設定により送信できませんでした。',
+  ]),
   // au/EZweb (KDDI) notices: the carrier's server refused the recipient for this sender (the
   // subscriber's domain/address filter); the address itself is not said to be unknown
   b('ezweb-rejected', 'filtered', ['each of the following recipients was rejected by a remote mail server'], [
