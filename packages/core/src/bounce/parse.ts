@@ -327,7 +327,7 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions,
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
   }
-  const inText = mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') ? parseDeliveryStatus(mail.text) : undefined
+  const inText = mail.text.includes('inal-Recipient:') || /final-recipient:/i.test(mail.text) ? parseDeliveryStatus(mail.text) : undefined
   if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
     const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText, split)
     const reporting = inText.message.get('reporting-mta')
