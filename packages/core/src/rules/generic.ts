@@ -64,7 +64,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '553 5.1.8 <bob@nonexistent.example>... Domain of sender address bob@nonexistent.example does not exist',
     '501 5.1.8 Sender domain must exist',
   ]),
-  g('sender-rejected', 'rejected', ['batv failed', 'batv validation failure', 'rejected by batv', 'backscatter protection detected an invalid', 'bogus mail from', 'bouncedeny', 'valid-address-filter', 'emetteur invalide', 'empty envelope senders', 'no third-party dsns', 'from: domain is invalid', 'fully qualified email address required', 'not a registered gateway user', 'mail from not owned by user', 'returned mail not accepted here', 'sender email address rejected', 'sender is spammer', 'sender not pre-approved', 'spam reporting address', 'empty email address', 'unsigned dsn', 'unroutable sender address', 'an address that has been blacklisted', 'submit messages to this e-mail system has been rejected', 'your email address has been blacklisted', 'your email address has been blocklisted', 'sender address rejected', 'sender rejected', 'sender verify failed', 'sender verification failed', 'sender denied', 'sender not allowed', 'invalid sender', 'unknown sender', 'sender unknown', 'bad sender', 'sender address is not allowed', 'envelope sender is in my badmailfrom list', 'your envelope sender has been denied', 'mail from rejected', 'null sender', 'sender address has null mx', 'sender is not allowed', 'from address rejected', 'bad sender address syntax', 'sender is blocked', 'sender blocked'], [
+  g('sender-rejected', 'rejected', ['batv failed', 'batv validation failure', 'rejected by batv', 'backscatter protection detected an invalid', 'bogus mail from', 'bouncedeny', 'valid-address-filter', 'emetteur invalide', 'empty envelope senders', 'no third-party dsns', 'from: domain is invalid', 'fully qualified email address required', 'not a registered gateway user', 'mail from not owned by user', 'returned mail not accepted here', 'sender email address rejected', 'sender is spammer', 'sender not pre-approved', 'spam reporting address', 'empty email address', 'unsigned dsn', 'unroutable sender address', 'an address that has been blacklisted', 'submit messages to this e-mail system has been rejected', 'your email address has been blacklisted', 'your email address has been blocklisted', 'sender address rejected', 'sender rejected', 'sender verify failed', 'sender verification failed', 'sender denied', 'sender not allowed', 'invalid sender', 'unknown sender', 'sender unknown', 'bad sender', 'sender address is not allowed', 'envelope sender is in my badmailfrom list', 'your envelope sender has been denied', 'mail from rejected', 'null sender', 'sender address has null mx', 'sender is not allowed', 'from address rejected', 'bad sender address syntax', 'sender is blocked', 'sender blocked', 'sender address has been blocked', 'sender domain is not permitted', 'sender domain not permitted'], [
+    '550 5.7.0 Your sender address has been blocked',
     '550 5.7.1 BATV validation failure',
     '553 5.7.1 Sender is spammer',
     '550 Your email address has been blacklisted',
@@ -166,7 +167,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '450 4.2.1 Mailbox is inactive',
     '550 5.2.1 Account has been suspended',
   ]),
-  g('greylisted', 'onhold', ['greylist', 'grey list', 'graylist', 'gray list', 'grey-list', 'greylisting', 'try again in a few minutes', 'please retry later'], [
+  g('greylisted', 'onhold', ['greylist', 'grey list', 'graylist', 'gray list', 'grey-list', 'greylisting'], [
     '450 4.2.0 <someone@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html',
     '451 4.7.1 Please try again later (greylisting)',
     '451 Greylisted, please try again in 300 seconds',
@@ -246,6 +247,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'The email address you entered couldn\'t be found. Please check the recipient\'s email address and try to resend the message.',
   ]),
   // unknown recipient in other languages
+  // "User <address> does not exist": the recipient's address named between the noun and the verb
+  // (sender and domain forms are decided by the earlier sender-*/host-unknown rules)
+  g('named-user-not-exist', 'userunknown', ['does not exist', "doesn't exist"], [
+    '550 User jane@example.com does not exist',
+    '550 5.1.1 Recipient <jane.doe@example.net> does not exist here',
+    "550 Mailbox info@example.org doesn't exist",
+  ], { pattern: /\b(?:user|recipient|mailbox|account)\b/ }),
   g('user-unknown-intl', 'userunknown', ['unbekannter empf', 'empfaenger unbekannt', 'empfänger unbekannt', 'benutzer unbekannt', 'utente sconosciuto', 'utente inesistente', 'destinatario sconosciuto', 'indirizzo inesistente', 'usuario desconocido', 'destinatario desconocido', 'usuario no existe', 'no existe el usuario', 'adresse inconnue', 'destinataire inconnu', 'usuário desconhecido', 'usuario desconhecido', 'destinatário desconhecido', 'conta inexistente', 'onbekende gebruiker'], [
     '550 Unbekannter Empfaenger',
     '550 utente sconosciuto',
