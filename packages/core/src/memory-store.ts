@@ -7,6 +7,8 @@
  * `claimDueRetries` never hands a job to two callers.
  */
 import { BounceGuardError } from './errors.js'
+import type { ShapingEntry } from './shaping.js'
+import { assertShapingEntry } from './shared-shaping.js'
 import { domainOf } from './address.js'
 import type {
   BounceStore,
@@ -37,6 +39,8 @@ export interface MemoryBounceStoreData {
   readonly events: readonly BounceEvent[]
   readonly eventIds: ReadonlySet<string>
   readonly retries: ReadonlyMap<string, MemoryRetryRow>
+  /** Shared shaping actions keyed by `${key}\u0000${ruleId}`. */
+  readonly shaping: ReadonlyMap<string, ShapingEntry>
 }
 
 const PKG = '@bounce-guard/core (memory store)'
@@ -85,6 +89,8 @@ export class MemoryBounceStore implements BounceStore {
   #events: BounceEvent[] = []
   #eventIds = new Set<string>()
   #retries = new Map<string, MemoryRetryRow>()
+  /** Shared shaping actions, keyed by `${key}\u0000${ruleId}`. */
+  #shaping = new Map<string, ShapingEntry>()
   #closed = false
 
   /**
@@ -98,6 +104,7 @@ export class MemoryBounceStore implements BounceStore {
       events: this.#events,
       eventIds: this.#eventIds,
       retries: this.#retries,
+      shaping: this.#shaping,
     }
   }
 
@@ -301,6 +308,46 @@ export class MemoryBounceStore implements BounceStore {
       r.bounceRate = denom === 0 ? 0 : r.hardBounces / denom
     }
     return out
+  }
+
+  async putShapingEntries(entries: readonly ShapingEntry[], now: Date = new Date()): Promise<void> {
+    this.#open()
+    assertDate(now, 'putShapingEntries(): now')
+    if (!Array.isArray(entries)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: putShapingEntries() expects an array`)
+    for (const e of entries) assertShapingEntry(e, `${PKG}: putShapingEntries()`)
+    const t = now.getTime()
+    for (const e of entries) {
+      if (e.until <= t) continue
+      const k = `${e.key}\u0000${e.ruleId}`
+      const prev = this.#shaping.get(k)
+      if (prev && prev.until >= e.until) continue
+      const c: ShapingEntry = { key: e.key, ruleId: e.ruleId, action: e.action, since: e.since, until: e.until }
+      if (e.perMinute !== undefined) c.perMinute = e.perMinute
+      if (typeof e.reply === 'string') c.reply = e.reply.slice(0, 300)
+      this.#shaping.set(k, c)
+    }
+  }
+
+  async listShapingEntries(now: Date = new Date()): Promise<ShapingEntry[]> {
+    this.#open()
+    assertDate(now, 'listShapingEntries(): now')
+    const t = now.getTime()
+    return [...this.#shaping.values()]
+      .filter((e) => e.until > t)
+      .map((e) => ({ ...e }))
+      .sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0))
+  }
+
+  async liftShapingEntries(key?: string): Promise<number> {
+    this.#open()
+    let n = 0
+    for (const [k, e] of this.#shaping) {
+      if (key === undefined || e.key === key) {
+        this.#shaping.delete(k)
+        n++
+      }
+    }
+    return n
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@
  *    reads stored rows back through a second path you provide (plain SQL, a raw client), so a store
  *    that only round-trips through a cache is caught.
  */
+import type { ShapingEntry } from './shaping.js'
 import type { BounceEvent, BounceReason, RecipientState, RetryJob, Suppression, SuppressionReason, SuppressionScope } from './types.js'
 
 /** Input of `suppress`. `createdAt` and `updatedAt` are set by the store from `at`. */
@@ -209,6 +210,32 @@ export interface BounceStore {
    * `senderRejections` counts `bounced` and `deferred` events whose classification scope is `sender`.
    */
   stats(query: StatsQuery): Promise<StatsRow[]>
+
+  /**
+   * Optional shared traffic-shaping state (`createSharedShaper` in core), so every app server and
+   * MTA sees the same pause. Idempotent upsert of active shaping actions keyed by (`key`,
+   * `ruleId`): a new pair is inserted; an existing pair is replaced by the new values (action,
+   * perMinute, since, until, reply) only when the new `until` is later than the stored one, so a
+   * pause is never shortened by a slower writer. Atomic per entry (one statement). Entries whose
+   * `until <= now` are not written. `updated_at` (where kept) = `now`. Empty input resolves.
+   * Implement all three shaping members or none.
+   * @param now decides expiry @default new Date()
+   */
+  putShapingEntries?(entries: readonly ShapingEntry[], now?: Date): Promise<void>
+
+  /**
+   * Optional: the active shaping actions (`until > now`), ordered by `since`, then `key`, then
+   * `ruleId`; copies. Nothing active = empty array.
+   * @param now decides expiry @default new Date()
+   */
+  listShapingEntries?(now?: Date): Promise<ShapingEntry[]>
+
+  /**
+   * Optional: remove the shaping actions on one destination key (`provider:yahoo`,
+   * `domain:example.com`), or all when `key` is absent, expired ones included. Returns how many rows
+   * were removed. Idempotent.
+   */
+  liftShapingEntries?(key?: string): Promise<number>
 
   /**
    * Release connections. Every later call of any other member rejects with `ESTORE_CLOSED`.

@@ -1,0 +1,220 @@
+/**
+ * `createSharedShaper`: one shaper per process whose *actions* are shared through the store, so a
+ * pause decided by one app server or MTA is honoured by all of them within `refreshMs`.
+ *
+ * - Actions the local shaper starts (its `shaped` event) are written to the store at once
+ *   (`putShapingEntries`); extensions of a running action are written on the next refresh.
+ * - Every `refreshMs` the others' actions are read (`listShapingEntries`) and merged into the local
+ *   shaper (`importState`: for one key and rule the later `until` wins).
+ * - `check` never touches the store: it answers from the local copy, synchronously.
+ *
+ * Counters that lead to a trigger stay local (each process counts its own outcomes); a cap's pacing
+ * slots are per process, so a cap of N per minute allows N per minute *per process*.
+ */
+import { EventEmitter } from 'node:events'
+import { BounceGuardError } from './errors.js'
+import type { RecordResult } from './guard.js'
+import { createShaper, type Shaper, type ShaperEvents, type ShapingDecision, type ShapingDestination, type ShapingEntry, type ShapingState } from './shaping.js'
+import type { BounceStore } from './store.js'
+import type { BounceEvent } from './types.js'
+
+const PKG = '@bounce-guard/core (shared shaping)'
+
+/** A store with the optional shaping members (see `BounceStore.putShapingEntries`). */
+export type ShapingCapableStore = BounceStore &
+  Required<Pick<BounceStore, 'putShapingEntries' | 'listShapingEntries' | 'liftShapingEntries'>>
+
+/** True when the store implements the three optional shaping members. */
+export function supportsSharedShaping(store: unknown): store is ShapingCapableStore {
+  const s = store as Partial<BounceStore> | null | undefined
+  return (
+    !!s &&
+    typeof s.putShapingEntries === 'function' &&
+    typeof s.listShapingEntries === 'function' &&
+    typeof s.liftShapingEntries === 'function'
+  )
+}
+
+/**
+ * Check one entry of `putShapingEntries` (stores call it before writing). Throws `EINVALID_OPTION`
+ * for a missing key or rule id, an unknown action, non-finite times or a cap without `perMinute`.
+ */
+export function assertShapingEntry(e: unknown, where: string): asserts e is ShapingEntry {
+  const x = e as Partial<ShapingEntry> | null
+  const bad = (m: string): never => {
+    throw new BounceGuardError('EINVALID_OPTION', `${where}: ${m}`)
+  }
+  if (!x || typeof x !== 'object') bad('an entry must be an object')
+  if (typeof x!.key !== 'string' || x!.key === '' || x!.key.length > 320) bad('entry.key must be a non-empty string of at most 320 characters')
+  if (typeof x!.ruleId !== 'string' || x!.ruleId === '' || x!.ruleId.length > 128) bad('entry.ruleId must be a non-empty string of at most 128 characters')
+  if (x!.action !== 'pause' && x!.action !== 'cap') bad("entry.action must be 'pause' or 'cap'")
+  if (!Number.isFinite(x!.since) || !Number.isFinite(x!.until)) bad('entry.since and entry.until must be finite epoch milliseconds')
+  if (x!.action === 'cap' && !(typeof x!.perMinute === 'number' && x!.perMinute > 0 && Number.isFinite(x!.perMinute)))
+    bad('a cap entry needs a positive perMinute')
+}
+
+/** Options of `createSharedShaper`. */
+export interface SharedShaperOptions {
+  /** The store that holds the shared actions; it must implement the optional shaping members. */
+  store: BounceStore
+  /** The local shaper (its rules decide what this process starts). @default createShaper() */
+  shaper?: Shaper
+  /** How often the others' actions are read and this process's extensions written. @default 5000 */
+  refreshMs?: number
+  /** The clock used for store calls. @default () => new Date() */
+  now?: () => Date
+  /** Called with store errors of the background refresh and writes (they never throw into `check`). @default ignore */
+  onError?: (err: unknown) => void
+}
+
+/** A shaper whose actions are shared through a store. Everything of `Shaper`, plus: */
+export interface SharedShaper extends Shaper {
+  /** The local shaper this one wraps. */
+  readonly local: Shaper
+  /** Resolves after the first read of the store (or its failure, reported to `onError`). */
+  readonly ready: Promise<void>
+  /** Write this process's actions and read everyone's now. Rejects on store errors. */
+  refresh(): Promise<void>
+  /** Lift actions here and in the store; other processes keep their local copy until it expires or they lift it too. Returns the larger of the two counts. */
+  liftShared(key?: string): Promise<number>
+  /** Stop the refresh timer (the store is not closed). Idempotent. */
+  stop(): void
+}
+
+class SharedShaperImpl extends EventEmitter implements SharedShaper {
+  readonly local: Shaper
+  readonly ready: Promise<void>
+  readonly #store: ShapingCapableStore
+  readonly #now: () => Date
+  readonly #onError: (err: unknown) => void
+  /** key \u0000 ruleId -> until already written to (or read from) the store */
+  readonly #written = new Map<string, number>()
+  #timer: NodeJS.Timeout | undefined
+  #inflight: Promise<void> | undefined
+  readonly #onShaped = (e: ShapingEntry): void => {
+    this.emit('shaped', e)
+    this.#push([e]).catch(this.#onError)
+  }
+
+  constructor(o: SharedShaperOptions) {
+    super()
+    if (!o || typeof o !== 'object') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: options must be an object`)
+    if (!supportsSharedShaping(o.store))
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        `${PKG}: the store does not implement putShapingEntries / listShapingEntries / liftShapingEntries`,
+      )
+    const refreshMs = o.refreshMs ?? 5000
+    if (!(typeof refreshMs === 'number' && Number.isFinite(refreshMs) && refreshMs >= 10))
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: refreshMs must be a number of at least 10`)
+    if (o.now !== undefined && typeof o.now !== 'function') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: now must be a function`)
+    if (o.onError !== undefined && typeof o.onError !== 'function')
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: onError must be a function`)
+    this.#store = o.store
+    this.local = o.shaper ?? createShaper(o.now ? { now: o.now } : {})
+    this.#now = o.now ?? (() => new Date())
+    this.#onError = o.onError ?? (() => {})
+    this.local.on('shaped', this.#onShaped)
+    this.ready = this.refresh().catch(this.#onError)
+    this.#timer = setInterval(() => {
+      this.refresh().catch(this.#onError)
+    }, refreshMs)
+    this.#timer.unref?.()
+  }
+
+  get rules() {
+    return this.local.rules
+  }
+
+  /** Write the entries whose `until` is later than what the store was last known to hold. */
+  async #push(entries: readonly ShapingEntry[]): Promise<void> {
+    const fresh = entries.filter((e) => (this.#written.get(`${e.key}\u0000${e.ruleId}`) ?? 0) < e.until)
+    if (fresh.length === 0) return
+    await this.#store.putShapingEntries(fresh, this.#now())
+    for (const e of fresh) {
+      const k = `${e.key}\u0000${e.ruleId}`
+      this.#written.set(k, Math.max(this.#written.get(k) ?? 0, e.until))
+    }
+  }
+
+  refresh(): Promise<void> {
+    // One refresh at a time; a caller arriving meanwhile waits for the running one.
+    if (this.#inflight) return this.#inflight
+    const run = (async () => {
+      await this.#push(this.local.active())
+      const now = this.#now()
+      const rows = await this.#store.listShapingEntries(now)
+      for (const e of rows) {
+        const k = `${e.key}\u0000${e.ruleId}`
+        this.#written.set(k, Math.max(this.#written.get(k) ?? 0, e.until))
+      }
+      const t = now.getTime()
+      for (const [k, until] of this.#written) if (until <= t) this.#written.delete(k)
+      const state: ShapingState = { version: 1, at: t, entries: rows }
+      this.local.importState(state)
+    })()
+    this.#inflight = run
+    return run.finally(() => {
+      this.#inflight = undefined
+    })
+  }
+
+  observe(result: RecordResult | (BounceEvent & { remoteMta?: string }), meta?: { remoteMta?: string }): ShapingEntry[] {
+    return this.local.observe(result, meta)
+  }
+
+  check(destination: ShapingDestination): ShapingDecision {
+    return this.local.check(destination)
+  }
+
+  active(): ShapingEntry[] {
+    return this.local.active()
+  }
+
+  /** Lift locally only (another process's copy comes back on the next refresh); use `liftShared` to lift everywhere. */
+  lift(key?: string): number {
+    return this.local.lift(key)
+  }
+
+  async liftShared(key?: string): Promise<number> {
+    const n = this.local.lift(key)
+    const m = await this.#store.liftShapingEntries(key)
+    for (const k of [...this.#written.keys()]) if (key === undefined || k.startsWith(`${key}\u0000`)) this.#written.delete(k)
+    return Math.max(n, m)
+  }
+
+  exportState(): ShapingState {
+    return this.local.exportState()
+  }
+
+  importState(state: ShapingState): void {
+    this.local.importState(state)
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+    this.local.off('shaped', this.#onShaped)
+  }
+
+  override on<K extends keyof ShaperEvents>(event: K, listener: (...args: ShaperEvents[K]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void)
+  }
+
+  override off<K extends keyof ShaperEvents>(event: K, listener: (...args: ShaperEvents[K]) => void): this {
+    return super.off(event, listener as (...args: unknown[]) => void)
+  }
+}
+
+/**
+ * Share a shaper's actions through a store (see the module comment). Throws `EINVALID_OPTION`
+ * when the store lacks the shaping members or an option is invalid. Call `stop()` when done (the
+ * timer is unref'd, so it never keeps the process alive).
+ * @example
+ * const shaper = createSharedShaper({ store })   // store: MemoryBounceStore or the TypeORM store
+ * guard.on('deferred', (r) => shaper.observe(r))
+ * if (shaper.check('a@yahoo.com').action === 'pause') ...
+ */
+export function createSharedShaper(options: SharedShaperOptions): SharedShaper {
+  return new SharedShaperImpl(options)
+}
