@@ -195,7 +195,7 @@ const microsoft: ReplyRule[] = [
   },
   {
     id: 'microsoft.banned-ip', provider: 'microsoft', reason: 'blocked', blocklist: 'microsoft',
-    keywords: ['banned sending ip', 'access denied, banned sender', 'on our block list (s3', 'part of their network is on our block list', 'traffic not accepted from this ip'],
+    keywords: ['banned sending ip', 'access denied, banned sender', 'spam abuse detected from ip range', 'on our block list (s3', 'part of their network is on our block list', 'traffic not accepted from this ip'],
     examples: [
       '550 5.7.606 Access denied, banned sending IP [1.2.3.4]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430)',
       "550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [AM4PEPF00012345.eurprd04.prod.outlook.com]",
@@ -207,8 +207,8 @@ const microsoft: ReplyRule[] = [
   },
   {
     id: 'microsoft.banned-sender', provider: 'microsoft', reason: 'rejected',
-    keywords: ['access denied, bad outbound sender'],
-    examples: ['550 5.1.8 Access denied, bad outbound sender AS(42004)'],
+    keywords: ['access denied, bad outbound sender', 'sendasdenied'],
+    examples: ['550 5.1.8 Access denied, bad outbound sender AS(42004)', '554 5.2.252 SendAsDenied; app@example.org not allowed to send as info@example.org; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied'],
   },
   {
     id: 'microsoft.tenant-threshold', provider: 'microsoft', reason: 'blocked',
@@ -425,8 +425,8 @@ const european: ReplyRule[] = [
   },
   {
     id: 'mailru.disabled', provider: 'mailru', reason: 'suspend',
-    keywords: ['is unavailable: account is disabled', 'is unavailable: account is blocked'],
-    examples: ['550 Message was not accepted -- invalid mailbox.  Local mailbox someone@mail.ru is unavailable: account is disabled'],
+    keywords: ['is unavailable: account is disabled', 'is unavailable: account is blocked', 'is unavailable: user is terminated'],
+    examples: ['550 Message was not accepted -- invalid mailbox.  Local mailbox someone@mail.ru is unavailable: account is disabled', '550 Message was not accepted -- invalid mailbox.  Local mailbox someone@bk.ru is unavailable: user is terminated'],
   },
   {
     id: 'mailru.user-unknown', provider: 'mailru', reason: 'userunknown',
