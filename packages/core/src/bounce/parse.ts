@@ -243,7 +243,7 @@ const MAX_DEPTH = 2
  * return them with one level of quoting removed (a message of their own: header, blank line, body).
  */
 function unquotedForward(text: string): string | undefined {
-  if (!/^>[ \t>]{0,8}(?:final|original)-recipient:/im.test(text)) return undefined
+  if (!text.includes('\n>') || !/^>[ \t>]{0,8}(?:final|original)-recipient:/im.test(text)) return undefined
   const lines = text.split('\n', 5000)
   const first = lines.findIndex((l) => l.startsWith('>'))
   if (first < 0) return undefined
@@ -259,6 +259,7 @@ function unquotedForward(text: string): string | undefined {
 function attachedReport(mail: ParsedMail): string | undefined {
   for (const p of mail.parts) {
     if (p.mimeType !== 'message/rfc822' && p.mimeType !== 'message/global') continue
+    if (!p.text.includes('ecipient:')) continue
     const head = p.text.slice(0, 65_536)
     if (/^content-type:[ \t]*multipart\/report/im.test(head) && /^(?:final|original)-recipient:/im.test(head)) return p.text
   }
@@ -327,7 +328,7 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions,
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
   }
-  const inText = mail.text.includes('inal-Recipient:') || /final-recipient:/i.test(mail.text) ? parseDeliveryStatus(mail.text) : undefined
+  const inText = mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') || mail.text.includes('inal-recipient:') ? parseDeliveryStatus(mail.text) : undefined
   if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
     const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText, split)
     const reporting = inText.message.get('reporting-mta')
