@@ -21,6 +21,9 @@ function inspectMemory(store: BounceStore): StoreInspector {
       const row = data.retries.get(id)
       return row ? { ...row.job, leasedUntil: row.leasedUntil ?? null } : undefined
     },
+    async rawShapingEntries() {
+      return [...data.shaping.values()].map((e) => ({ key: e.key, ruleId: e.ruleId, action: e.action, until: e.until, perMinute: e.perMinute ?? null }))
+    },
   }
 }
 
@@ -28,7 +31,7 @@ runStoreConformance({
   name: 'MemoryBounceStore',
   createStore: async () => new MemoryBounceStore(),
   inspect: inspectMemory,
-  capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true },
+  capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true, sharedShaping: true },
 })
 
 describe('MemoryBounceStore specifics', () => {

@@ -65,6 +65,16 @@ export interface RawRetryJob {
   lastError?: string | null
 }
 
+/** A shared traffic-shaping row read without going through the store. */
+export interface RawShapingEntry {
+  key: string
+  ruleId: string
+  action: string
+  /** When the action ends. */
+  until: RawDate
+  perMinute?: RawCount | null
+}
+
 /**
  * The second read path: each function reads stored data directly (plain SQL for a database store),
  * never through the store's own read members or caches. Return `undefined` when there is no row.
@@ -75,6 +85,8 @@ export interface StoreInspector {
   /** Number of stored event rows for this recipient. */
   rawEventCount(recipient: string): Promise<number>
   rawRetryJob(id: string): Promise<RawRetryJob | undefined>
+  /** Every stored shaping row, expired ones included (needed by the `sharedShaping` checks when given). */
+  rawShapingEntries?(): Promise<RawShapingEntry[]>
 }
 
 /** What the store under test can do; each flag turns on checks that need it. */
@@ -99,6 +111,13 @@ export interface StoreCapabilities {
    * @default false
    */
   recordEvents?: boolean
+  /**
+   * The store implements the optional shared traffic-shaping members (`putShapingEntries`,
+   * `listShapingEntries`, `liftShapingEntries`). Enables their checks: round trip, the later
+   * `until` wins (also under concurrent writers), expiry, lift, validation, close.
+   * @default false
+   */
+  sharedShaping?: boolean
 }
 
 /** Options of `runStoreConformance`. */
@@ -114,7 +133,7 @@ export interface StoreConformanceOptions {
    * suite checks through the store's own reads only.
    */
   inspect?: (store: BounceStore) => StoreInspector
-  /** @default { concurrentWriters: true, skipLocked: false, recordEvents: false } */
+  /** @default { concurrentWriters: true, skipLocked: false, recordEvents: false, sharedShaping: false } */
   capabilities?: StoreCapabilities
   /** Per-test timeout in ms. @default 30000 */
   timeoutMs?: number
@@ -194,7 +213,7 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
  * or inside a `describe`). Every test gets a fresh store from `createStore`.
  */
 export function runStoreConformance(options: StoreConformanceOptions): void {
-  const caps = { concurrentWriters: true, skipLocked: false, recordEvents: false, ...options.capabilities }
+  const caps = { concurrentWriters: true, skipLocked: false, recordEvents: false, sharedShaping: false, ...options.capabilities }
   const timeout = options.timeoutMs ?? 30_000
 
   describe(`BounceStore conformance: ${options.name}`, () => {
@@ -1103,6 +1122,134 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
             ['mailboxfull', 1],
             ['userunknown', 1],
           ])
+        },
+        timeout,
+      )
+    })
+
+    describe.runIf(caps.sharedShaping)('shared shaping (putShapingEntries / listShapingEntries / liftShapingEntries)', () => {
+      type Entry = NonNullable<Parameters<NonNullable<BounceStore['putShapingEntries']>>[0]>[number]
+      const t0 = T0.getTime()
+      const entry = (key: string, ruleId: string, sinceMs: number, untilMs: number, extra: Partial<Entry> = {}): Entry => ({
+        key,
+        ruleId,
+        action: 'pause',
+        since: t0 + sinceMs,
+        until: t0 + untilMs,
+        ...extra,
+      })
+      const members = (s: BounceStore) => {
+        expect(typeof s.putShapingEntries, 'capabilities.sharedShaping is set but the store has no putShapingEntries()').toBe('function')
+        expect(typeof s.listShapingEntries).toBe('function')
+        expect(typeof s.liftShapingEntries).toBe('function')
+        return s as Required<Pick<BounceStore, 'putShapingEntries' | 'listShapingEntries' | 'liftShapingEntries'>>
+      }
+
+      it(
+        'stores actions and lists the active ones in order with every field, millisecond-exact',
+        async () => {
+          const s = members(store)
+          const reply = '421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints'
+          await s.putShapingEntries(
+            [
+              entry('provider:yahoo', 'yahoo.tss04', 5, 2 * HOUR, { reply }),
+              entry('provider:microsoft', 'microsoft.reputation', 1, 90 * MIN, { action: 'cap', perMinute: 1 }),
+              entry('domain:example.net', 'custom', 1, 30 * MIN),
+            ],
+            at(10),
+          )
+          expect(await s.listShapingEntries(at(10))).toEqual([
+            { key: 'domain:example.net', ruleId: 'custom', action: 'pause', since: t0 + 1, until: t0 + 30 * MIN },
+            { key: 'provider:microsoft', ruleId: 'microsoft.reputation', action: 'cap', perMinute: 1, since: t0 + 1, until: t0 + 90 * MIN },
+            { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'pause', since: t0 + 5, until: t0 + 2 * HOUR, reply },
+          ])
+          // Expired at the asked time = not listed; an action that already ended is not written.
+          expect((await s.listShapingEntries(at(31 * MIN))).map((e) => e.key)).toEqual(['provider:microsoft', 'provider:yahoo'])
+          await s.putShapingEntries([entry('domain:old.example', 'custom', -HOUR, -MIN)], at(10))
+          expect((await s.listShapingEntries(at(-2 * HOUR))).map((e) => e.key)).not.toContain('domain:old.example')
+          await s.putShapingEntries([], at(10))
+          if (raw?.rawShapingEntries) {
+            const rows = await raw.rawShapingEntries()
+            expect(rows.map((r) => [r.key, r.ruleId, r.action, rawDateToMs(r.until)]).sort()).toEqual(
+              [
+                ['domain:example.net', 'custom', 'pause', t0 + 30 * MIN],
+                ['provider:microsoft', 'microsoft.reputation', 'cap', t0 + 90 * MIN],
+                ['provider:yahoo', 'yahoo.tss04', 'pause', t0 + 2 * HOUR],
+              ].sort(),
+            )
+          }
+        },
+        timeout,
+      )
+
+      it(
+        'the later until wins: a shorter write never shortens a stored action; a longer one replaces it',
+        async () => {
+          const s = members(store)
+          await s.putShapingEntries([entry('provider:yahoo', 'yahoo.tss04', 0, HOUR, { reply: 'first' })], at(0))
+          await s.putShapingEntries([entry('provider:yahoo', 'yahoo.tss04', 10, 30 * MIN, { reply: 'shorter' })], at(10))
+          expect(await s.listShapingEntries(at(20))).toEqual([
+            { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'pause', since: t0, until: t0 + HOUR, reply: 'first' },
+          ])
+          await s.putShapingEntries([entry('provider:yahoo', 'yahoo.tss04', 20, 3 * HOUR, { action: 'cap', perMinute: 5, reply: 'longer' })], at(20))
+          expect(await s.listShapingEntries(at(30))).toEqual([
+            { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'cap', perMinute: 5, since: t0 + 20, until: t0 + 3 * HOUR, reply: 'longer' },
+          ])
+          // Same key, other rule: a separate row.
+          await s.putShapingEntries([entry('provider:yahoo', 'other', 40, MIN)], at(40))
+          expect((await s.listShapingEntries(at(50))).map((e) => e.ruleId).sort()).toEqual(['other', 'yahoo.tss04'])
+          if (raw?.rawShapingEntries) {
+            const row = (await raw.rawShapingEntries()).find((r) => r.ruleId === 'yahoo.tss04')
+            expect(rawDateToMs(row?.until)).toBe(t0 + 3 * HOUR)
+          }
+        },
+        timeout,
+      )
+
+      it(
+        'concurrent writers of one key end with the latest until',
+        async () => {
+          const s = members(store)
+          const untils = Array.from({ length: 12 }, (_, i) => ((i * 7) % 12) + 1)
+          await Promise.all(untils.map((u) => s.putShapingEntries([entry('domain:race.example', 'r', 0, u * MIN)], at(0))))
+          const got = await s.listShapingEntries(at(0))
+          expect(got.map((e) => [e.key, e.until])).toEqual([['domain:race.example', t0 + 12 * MIN]])
+        },
+        timeout,
+      )
+
+      it(
+        'liftShapingEntries removes one key or all, returns the count, and is idempotent',
+        async () => {
+          const s = members(store)
+          await s.putShapingEntries(
+            [entry('provider:yahoo', 'a', 0, HOUR), entry('provider:yahoo', 'b', 0, HOUR), entry('provider:gmail', 'a', 0, HOUR)],
+            at(0),
+          )
+          expect(await s.liftShapingEntries('provider:yahoo')).toBe(2)
+          expect(await s.liftShapingEntries('provider:yahoo')).toBe(0)
+          expect((await s.listShapingEntries(at(0))).map((e) => e.key)).toEqual(['provider:gmail'])
+          expect(await s.liftShapingEntries()).toBe(1)
+          expect(await s.listShapingEntries(at(0))).toEqual([])
+          if (raw?.rawShapingEntries) expect(await raw.rawShapingEntries()).toEqual([])
+        },
+        timeout,
+      )
+
+      it(
+        'rejects a malformed entry with EINVALID_OPTION before writing any of the batch',
+        async () => {
+          const s = members(store)
+          const good = entry('provider:yahoo', 'ok', 0, HOUR)
+          await expectCode(s.putShapingEntries([good, { ...good, ruleId: 'bad', action: 'stop' as never }], at(0)), 'EINVALID_OPTION')
+          await expectCode(s.putShapingEntries([good, { ...good, ruleId: 'bad2', until: Number.NaN }], at(0)), 'EINVALID_OPTION')
+          await expectCode(s.putShapingEntries([good, { ...good, ruleId: 'bad3', action: 'cap' }], at(0)), 'EINVALID_OPTION')
+          await expectCode(s.putShapingEntries([{ ...good, key: '' }], at(0)), 'EINVALID_OPTION')
+          expect(await s.listShapingEntries(at(0))).toEqual([])
+          await store.close()
+          await expectCode(s.putShapingEntries([good], at(0)), 'ESTORE_CLOSED')
+          await expectCode(s.listShapingEntries(at(0)), 'ESTORE_CLOSED')
+          await expectCode(s.liftShapingEntries(), 'ESTORE_CLOSED')
         },
         timeout,
       )

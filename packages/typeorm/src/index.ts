@@ -3,12 +3,13 @@
  * PostgreSQL (pg) and MySQL/MariaDB (mysql2).
  */
 export { createTypeOrmBounceStore, type TypeOrmBounceStore, type TypeOrmBounceStoreOptions } from './store.js'
-export { bounceGuardEntities, TABLE_SPECS, type SqlDialect } from './schema.js'
+export { bounceGuardEntities, TABLE_SPECS, SHAPING_TABLE_SPEC, type SqlDialect } from './schema.js'
 export {
   bounceGuardMigrations,
   runMigrations,
   dialectOf,
   INITIAL_SCHEMA_TIMESTAMP,
+  SHAPING_SCHEMA_TIMESTAMP,
   type BounceGuardMigrationClass,
   type RunMigrationsOptions,
 } from './migrations.js'

@@ -5,13 +5,16 @@
 import { Table, TableIndex, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm'
 import { BounceGuardError } from '@bounce-guard/core'
 import { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions } from './options.js'
-import { TABLE_SPECS, columnForDialect, type SqlDialect } from './schema.js'
+import { SHAPING_TABLE_SPEC, TABLE_SPECS, columnForDialect, type SqlDialect, type TableSpec } from './schema.js'
 
 /** A migration class as TypeORM's `migrations` option takes it. */
 export type BounceGuardMigrationClass = new () => MigrationInterface
 
 /** The 13-digit timestamp of the first schema version. */
 export const INITIAL_SCHEMA_TIMESTAMP = 1764403200000
+
+/** The 13-digit timestamp of the migration that adds the shared traffic-shaping table. */
+export const SHAPING_SCHEMA_TIMESTAMP = 1796515200000
 
 /** Map a TypeORM driver type to the SQL family the store speaks, or `undefined` when unsupported. */
 export function dialectOf(type: string): SqlDialect | undefined {
@@ -75,7 +78,38 @@ export function bounceGuardMigrations(options: BounceGuardSchemaOptions = {}): B
     }
   }
   Object.defineProperty(BounceGuardInit, 'name', { value: name })
-  return [BounceGuardInit]
+
+  const shapingName = migrationName(names.prefix, 'BounceGuardShaping', SHAPING_SCHEMA_TIMESTAMP)
+  /** Adds `<prefix>shaping`, the shared traffic-shaping actions. */
+  class BounceGuardShaping implements MigrationInterface {
+    /** Stored in TypeORM's migrations table. */
+    readonly name = shapingName
+
+    async up(qr: QueryRunner): Promise<void> {
+      await createSpecTable(qr, requireDialect(qr), names.prefix, names[SHAPING_TABLE_SPEC.table], SHAPING_TABLE_SPEC)
+    }
+
+    async down(qr: QueryRunner): Promise<void> {
+      await qr.dropTable(names.shaping, true)
+    }
+  }
+  Object.defineProperty(BounceGuardShaping, 'name', { value: shapingName })
+  return [BounceGuardInit, BounceGuardShaping]
+}
+
+/** Create one table of the layout with its indices (no-op when it exists). */
+async function createSpecTable(qr: QueryRunner, dialect: SqlDialect, prefix: string, table: string, spec: TableSpec): Promise<void> {
+  await qr.createTable(
+    new Table({
+      name: table,
+      columns: spec.columns.map((c) => columnForDialect(c, dialect)) as never,
+      ...(dialect === 'mysql' ? { engine: 'InnoDB' } : {}),
+    }),
+    true,
+  )
+  for (const index of spec.indices) {
+    await qr.createIndex(table, new TableIndex({ name: `${prefix}${index.name}`, columnNames: index.columns, isUnique: index.unique === true }))
+  }
 }
 
 /** Options of `runMigrations`. */

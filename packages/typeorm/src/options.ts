@@ -20,6 +20,8 @@ export interface BounceGuardTableNames {
   events: string
   recipientState: string
   retryJobs: string
+  /** Shared traffic-shaping actions (`<prefix>shaping`, created by the second migration). */
+  shaping: string
 }
 
 /** The default table prefix. */
@@ -42,5 +44,6 @@ export function tableNames(options: BounceGuardSchemaOptions = {}): BounceGuardT
     events: `${prefix}events`,
     recipientState: `${prefix}recipient_state`,
     retryJobs: `${prefix}retry_jobs`,
+    shaping: `${prefix}shaping`,
   }
 }

@@ -32,14 +32,14 @@ interface IndexSpec {
   unique?: boolean
 }
 
-interface TableSpec {
+export interface TableSpec {
   /** Key of `BounceGuardTableNames`. */
   table: Exclude<keyof BounceGuardTableNames, 'prefix'>
   columns: ColumnSpec[]
   indices: IndexSpec[]
 }
 
-/** The four tables. Column names are snake_case on every database. */
+/** The four tables of the first migration. Column names are snake_case on every database. */
 export const TABLE_SPECS: readonly TableSpec[] = [
   {
     table: 'suppressions',
@@ -130,6 +130,26 @@ export const TABLE_SPECS: readonly TableSpec[] = [
   },
 ]
 
+/**
+ * The shared traffic-shaping table (`BounceStore.putShapingEntries`), added by the second migration
+ * (`BounceGuardShaping`): one row per active action, keyed by destination key and rule id. Times in
+ * epoch ms; `evidence` is JSON (`{ "reply": "..." }`, the reply that triggered the action).
+ */
+export const SHAPING_TABLE_SPEC: TableSpec = {
+  table: 'shaping',
+  columns: [
+    { name: 'shaping_key', kind: 'key', length: 320, primary: true },
+    { name: 'rule_id', kind: 'key', length: 128, primary: true },
+    { name: 'action', kind: 'key', length: 8 },
+    { name: 'per_minute', kind: 'int', nullable: true },
+    { name: 'since_at', kind: 'ms' },
+    { name: 'until_at', kind: 'ms' },
+    { name: 'evidence', kind: 'text', nullable: true },
+    { name: 'updated_at', kind: 'ms' },
+  ],
+  indices: [{ name: 'sh_until', columns: ['until_at'] }],
+}
+
 /** Column options for the Table API of a migration, for one dialect. */
 export function columnForDialect(col: ColumnSpec, dialect: SqlDialect): Record<string, unknown> {
   const base: Record<string, unknown> = {
@@ -198,14 +218,15 @@ function entityColumn(col: ColumnSpec): EntitySchemaColumnOptions {
 }
 
 /**
- * The `EntitySchema` definitions of Bounce Guard's four tables (no decorators), for the
+ * The `EntitySchema` definitions of Bounce Guard's tables (the four of the first migration and
+ * `shaping`) (no decorators), for the
  * `entities` option of your `DataSource`. The entity names equal the table names.
  * Use them with `synchronize` in tests only; in production create the tables with
  * `bounceGuardMigrations()`.
  */
 export function bounceGuardEntities(options: BounceGuardSchemaOptions = {}): EntitySchema[] {
   const names = tableNames(options)
-  return TABLE_SPECS.map((spec) => {
+  return [...TABLE_SPECS, SHAPING_TABLE_SPEC].map((spec) => {
     const name = names[spec.table]
     const columns: Record<string, EntitySchemaColumnOptions> = {}
     for (const col of spec.columns) columns[col.name] = entityColumn(col)

@@ -15,6 +15,7 @@ import type { DataSource } from 'typeorm'
 import {
   BounceGuardError,
   applyEventToState,
+  assertShapingEntry,
   decodeSuppressionCursor,
   domainOf,
   emptyRecipientState,
@@ -28,6 +29,7 @@ import {
   type EventType,
   type RecipientState,
   type RetryJob,
+  type ShapingEntry,
   type StatsQuery,
   type StatsRow,
   type SuppressResult,
@@ -338,6 +340,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
   readonly #ev: string
   readonly #st: string
   readonly #rj: string
+  readonly #sh: string
 
   constructor(dataSource: DataSource, options: TypeOrmBounceStoreOptions) {
     this.dataSource = dataSource
@@ -359,6 +362,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     this.#ev = this.#d.id(this.tables.events)
     this.#st = this.#d.id(this.tables.recipientState)
     this.#rj = this.#d.id(this.tables.retryJobs)
+    this.#sh = this.#d.id(this.tables.shaping)
   }
 
   /** Run a plan with the closed/initialised checks and error wrapping every member shares. */
@@ -1147,6 +1151,89 @@ class TypeOrmStore implements TypeOrmBounceStore {
         return row
       })
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  }
+
+  async putShapingEntries(entries: readonly ShapingEntry[], now: Date = new Date()): Promise<void> {
+    this.#checkOpen()
+    assertDate(now, this.#driver, 'putShapingEntries(): now')
+    const where = `@bounce-guard/typeorm (${this.#driver}): putShapingEntries()`
+    if (!Array.isArray(entries)) throw new BounceGuardError('EINVALID_OPTION', `${where} expects an array`)
+    for (const e of entries) assertShapingEntry(e, where)
+    const t = now.getTime()
+    const live = entries.filter((e) => e.until > t)
+    if (live.length === 0) return
+    const d = this.#d
+    const cols = ['shaping_key', 'rule_id', 'action', 'per_minute', 'since_at', 'until_at', 'evidence', 'updated_at']
+    const casts = ['varchar', 'varchar', 'varchar', 'integer', 'bigint', 'bigint', 'text', 'bigint'] as const
+    const steps = live.map((e) => {
+      const p = d.params()
+      const values = [
+        e.key,
+        e.ruleId,
+        e.action,
+        e.action === 'cap' ? Math.max(1, Math.round(e.perMinute ?? 1)) : null,
+        Math.round(e.since),
+        Math.round(e.until),
+        typeof e.reply === 'string' ? JSON.stringify({ reply: e.reply.slice(0, 300) }) : null,
+        t,
+      ]
+      const placeholders = values.map((v, i) => p.add(v, casts[i])).join(', ')
+      // `until_at` last: MySQL evaluates the assignments left to right and the others compare against it.
+      const changed = [...cols.slice(2).filter((c) => c !== 'until_at'), 'until_at']
+      // Replace the row only when the new action lasts longer (a slower writer never shortens it).
+      const set =
+        d.name === 'mysql'
+          ? changed.map((c) => `${d.id(c)} = IF(VALUES(${d.id('until_at')}) > ${d.id('until_at')}, VALUES(${d.id(c)}), ${d.id(c)})`).join(', ')
+          : `${changed.map((c) => `${d.id(c)} = ${d.proposed(c)}`).join(', ')} WHERE ${this.#sh}.${d.id('until_at')} < ${d.proposed('until_at')}`
+      const sql = `INSERT INTO ${this.#sh} (${cols.map((c) => d.id(c)).join(', ')}) VALUES (${placeholders}) ${d.onConflictUpdate(['shaping_key', 'rule_id'])} ${set}`
+      return d.step(sql, p)
+    })
+    await this.#run('putShapingEntries', steps.length > 1, function* () {
+      for (const s of steps) yield s
+    })
+  }
+
+  async listShapingEntries(now: Date = new Date()): Promise<ShapingEntry[]> {
+    this.#checkOpen()
+    assertDate(now, this.#driver, 'listShapingEntries(): now')
+    const d = this.#d
+    const p = d.params()
+    const sql = `SELECT * FROM ${this.#sh} WHERE ${d.id('until_at')} > ${p.add(now.getTime(), 'bigint')} ORDER BY ${d.id('since_at')}, ${d.id('shaping_key')}, ${d.id('rule_id')}`
+    const rows = await this.#run('listShapingEntries', false, function* () {
+      return (yield d.step(sql, p)).rows
+    })
+    return rows.map((r) => {
+      const e: ShapingEntry = {
+        key: String(r.shaping_key),
+        ruleId: String(r.rule_id),
+        action: r.action === 'cap' ? 'cap' : 'pause',
+        since: num(r.since_at),
+        until: num(r.until_at),
+      }
+      const pm = optNum(r.per_minute)
+      if (pm !== undefined) e.perMinute = pm
+      const ev = optStr(r.evidence)
+      if (ev !== undefined) {
+        try {
+          const j = JSON.parse(ev) as { reply?: unknown }
+          if (typeof j?.reply === 'string') e.reply = j.reply
+        } catch {
+          // evidence written by something else: ignored
+        }
+      }
+      return e
+    })
+  }
+
+  async liftShapingEntries(key?: string): Promise<number> {
+    this.#checkOpen()
+    const d = this.#d
+    const p = d.params()
+    let sql = `DELETE FROM ${this.#sh}`
+    if (key !== undefined) sql += ` WHERE ${d.id('shaping_key')} = ${p.add(key)}`
+    return this.#run('liftShapingEntries', false, function* () {
+      return (yield d.step(sql, p)).affected
+    })
   }
 
   async close(): Promise<void> {

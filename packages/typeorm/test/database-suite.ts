@@ -24,7 +24,7 @@ const T0 = Date.UTC(2031, 0, 1, 12, 0, 0, 0)
 /** Count the tables of a prefix with plain SQL. */
 async function countTables(ds: DataSource, prefix: string): Promise<number> {
   const t = tableNames({ tablePrefix: prefix })
-  const names = [t.suppressions, t.events, t.recipientState, t.retryJobs]
+  const names = [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping]
   const list = names.map((_, i) => ph(ds, i + 1)).join(', ')
   const type = ds.options.type
   const sql =
@@ -61,7 +61,7 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
       name: `typeorm (${target})`,
       createStore: () => fx.createStore(),
       inspect: (store) => fx.inspect(store),
-      capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true },
+      capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true, sharedShaping: true },
     })
 
     it('migrations run up, down, and up again', async () => {
@@ -71,13 +71,18 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
       try {
         await dropTables(ds, prefix)
         expect(await countTables(ds, prefix)).toBe(0)
-        expect(await runMigrations(ds, { tablePrefix: prefix })).toEqual([`BounceGuardInit_${prefix}1764403200000`])
-        expect(await countTables(ds, prefix)).toBe(4)
+        expect(await runMigrations(ds, { tablePrefix: prefix })).toEqual([
+          `BounceGuardInit_${prefix}1764403200000`,
+          `BounceGuardShaping_${prefix}1796515200000`,
+        ])
+        expect(await countTables(ds, prefix)).toBe(5)
         expect(await runMigrations(ds, { tablePrefix: prefix })).toEqual([])
+        await ds.undoLastMigration() // the shaping table only
+        expect(await countTables(ds, prefix)).toBe(4)
         await ds.undoLastMigration()
         expect(await countTables(ds, prefix)).toBe(0)
         await runMigrations(ds, { tablePrefix: prefix })
-        expect(await countTables(ds, prefix)).toBe(4)
+        expect(await countTables(ds, prefix)).toBe(5)
         // The tables work after the second `up`.
         const store = createTypeOrmBounceStore(ds, { tablePrefix: prefix })
         await store.suppress({ key: 'm@x.example', scope: 'address', reason: 'userunknown', source: 'manual', at: new Date(T0) })

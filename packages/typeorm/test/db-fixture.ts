@@ -69,7 +69,7 @@ export function openDataSource(target: TargetName, prefix: string, extra: Partia
 /** Drop every table of a prefix, and its migrations table. */
 export async function dropTables(ds: DataSource, prefix: string): Promise<void> {
   const t = tableNames({ tablePrefix: prefix })
-  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`]) {
+  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, `${prefix}migrations`]) {
     await ds.query(`DROP TABLE IF EXISTS ${qi(ds, name)}`)
   }
 }
@@ -77,7 +77,7 @@ export async function dropTables(ds: DataSource, prefix: string): Promise<void> 
 /** Empty the four tables (fresh store per conformance test without re-running migrations). */
 export async function truncateTables(ds: DataSource, prefix: string): Promise<void> {
   const t = tableNames({ tablePrefix: prefix })
-  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs]) await ds.query(`DELETE FROM ${qi(ds, name)}`)
+  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping]) await ds.query(`DELETE FROM ${qi(ds, name)}`)
 }
 
 /** The conformance suite's second read path: plain SQL through `dataSource.query`. */
@@ -130,6 +130,16 @@ export function sqlInspector(ds: DataSource, prefix: string): StoreInspector {
         leasedUntil: ms(r.lease_until),
         lastError: (r.last_error as string | null) ?? null,
       }
+    },
+    async rawShapingEntries() {
+      const rows = (await ds.query(`SELECT * FROM ${qi(ds, t.shaping)}`)) as Record<string, unknown>[]
+      return rows.map((r) => ({
+        key: String(r.shaping_key),
+        ruleId: String(r.rule_id),
+        action: String(r.action),
+        until: Number(r.until_at),
+        perMinute: r.per_minute as number | null,
+      }))
     },
   }
 }
