@@ -49,7 +49,7 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
   b('ml-loop-alert', 'systemerror', ['duplicated message-id', 'loop alert:'], [
     'Duplicated Message-ID in <list@example.co.jp>.',
   ]),
-  b('no-mx', 'notaccept', ["couldn't find a mail exchanger", 'no mx record found for domain', 'an mx or srv record indicated no smtp service', 'domain does not accept mail', 'null mx', 'no mx found for domain'], [
+  b('no-mx', 'notaccept', ["couldn't find a mail exchanger", 'no mx record found for domain', 'an mx or srv record indicated no smtp service', 'null mx', 'no mx found for domain'], [
     "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
     'No mx record found for domain=example.org',
     'an MX or SRV record indicated no SMTP service',

@@ -109,6 +109,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g('receiving-disabled', 'notaccept', ['mail receiving disabled', 'no route for current request'], [
     '550 5.7.1 Mail receiving disabled',
   ]),
+  // the host refuses mail over some path only (IPv6, an unencrypted channel): about how we connect,
+  // not a domain that takes no mail at all
+  g('refuses-transport', 'blocked', ['does not accept mail over', 'does not accept email over', 'not accepting mail over', 'does not accept mail via', 'does not accept mail through', 'does not accept mail on ipv6', 'does not accept email via'], [
+    '550 5.7.1 This server does not accept mail over IPv6 from your network',
+    '554 5.7.1 example.org does not accept mail over IPv6, please use IPv4',
+  ], { scope: 'sender' }),
   g('null-mx', 'notaccept', ['null mx', 'nullmx', 'does not accept mail', 'does not accept email', 'does not accept e-mail', 'not accepting mail', 'accepts no mail', 'domain does not receive mail', 'no smtp service here', 'does not accept any mail', 'not accept mail for'], [
     '554 5.3.2 example.com does not accept mail',
     '550 5.1.10 This host accepts no mail',
