@@ -18,7 +18,28 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
     "We're writing to let you know that the group you tried to contact (example) may not exist, or you may not have permission to post messages to the group.",
     'If you have questions related to this or any other Google Group, visit the Help Center at https://groups.google.com/support/.',
   ], { scope: 'sender' }),
-  b('queue-expired', 'expired', [
+  // Exim's own diagnostics (what it writes, not what a remote server said)
+  b('exim-mailbox-full', 'mailboxfull', ['mailbox is full: retry timeout exceeded', 'mailbox full: retry timeout exceeded'], [
+    'mailbox is full: retry timeout exceeded',
+  ], { scope: 'recipient' }),
+  b('exim-no-hosts', 'hostunknown', ['all relevant mx records point to non-existent hosts', 'all host address lookups failed permanently'], [
+    'all relevant MX records point to non-existent hosts',
+  ], { scope: 'domain' }),
+  b('exim-network', 'networkerror', ['too many "received" headers', 'remote host closed connection in response to end of data', 'host lookup did not complete'], [
+    'Too many "Received" headers - suspected mail loop',
+    'Remote host closed connection in response to end of data',
+  ], { scope: 'network' }),
+  b('exim-local-config', 'systemerror', ['lowest numbered mx record points to local host', 'delivery to file forbidden', 'delivery to pipe forbidden', 'lmtp error after'], [
+    'lowest numbered MX record points to local host',
+  ], { scope: 'domain' }),
+  b('exim-no-smtp', 'notaccept', ['no host found for existing smtp connection'], [
+    'no host found for existing SMTP connection',
+  ], { scope: 'domain' }),
+  // Amazon SES's own rejection of an outgoing message over its size limit
+  b('ses-too-large', 'mesgtoobig', ['message_too_large'], [
+    '550 5.7.1 Message rejected: MESSAGE_TOO_LARGE',
+  ], { scope: 'message' }),
+  b('queue-expired', 'expired', ['has not yet been delivered to one or more of its recipients after more than', 'has been frozen', 'was frozen on arrival', 
     'could not deliver for the last', 'message will be retried for', 'did not accept our requests to connect',
     'message still undelivered after', 'retry timeout exceeded', 'message expired', 'delivery time expired',
     'too long in queue', 'maximum time in queue',
