@@ -210,9 +210,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '554 5.7.0 Reject, id=12345-01 - INFECTED: Win.Trojan.Agent-12345',
     '550 5.7.350 Malware detected in message',
   ]),
-  g('spam', 'spamdetected', ['spam', 'unsolicited', 'junk mail', 'bulk mail', 'content filter', 'message content rejected', 'content rejected', 'identified as junk', 'suspicious content', 'looks like junk', 'scored too high', 'score too high', 'high probability of being', 'message rejected as bulk'], [
+  g('spam', 'spamdetected', ['spam', '垃圾邮件', 'unsolicited', 'junk mail', 'bulk mail', 'content filter', 'message content rejected', 'content rejected', 'identified as junk', 'suspicious content', 'looks like junk', 'scored too high', 'score too high', 'high probability of being', 'message rejected as bulk'], [
     '550 5.7.1 Message rejected: spam content',
     '554 5.7.1 Spam message rejected',
+    '554 5.7.1 邮件被识别为垃圾邮件',
     '550 High probability of spam',
     '554 5.7.0 Reject, id=12345-02 - SPAM',
     '550 5.7.1 Message content rejected, UBE, id=12345-03',
@@ -262,8 +263,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.1.1 Recipient <jane.doe@example.net> does not exist here',
     "550 Mailbox info@example.org doesn't exist",
   ], { pattern: /\b(?:user|mailbox|account)\b|\brecipient </ }),
-  g('user-unknown-intl', 'userunknown', ['unbekannter empf', 'empfaenger unbekannt', 'empfänger unbekannt', 'benutzer unbekannt', 'utente sconosciuto', 'utente inesistente', 'destinatario sconosciuto', 'indirizzo inesistente', 'usuario desconocido', 'destinatario desconocido', 'usuario no existe', 'no existe el usuario', 'adresse inconnue', 'destinataire inconnu', 'usuário desconhecido', 'usuario desconhecido', 'destinatário desconhecido', 'conta inexistente', 'onbekende gebruiker'], [
+  g('user-unknown-intl', 'userunknown', ['unbekannter empf', 'empfaenger unbekannt', 'empfänger unbekannt', 'benutzer unbekannt', 'utente sconosciuto', 'utente inesistente', 'destinatario sconosciuto', 'indirizzo inesistente', 'usuario desconocido', 'destinatario desconocido', 'usuario no existe', 'no existe el usuario', 'adresse inconnue', 'destinataire inconnu', 'usuário desconhecido', 'usuario desconhecido', 'destinatário desconhecido', 'conta inexistente', 'onbekende gebruiker', 'gebruiker onbekend', 'mailbox nicht gefunden', 'postfach nicht gefunden', 'postfach existiert nicht', 'empfänger existiert nicht', 'empfaenger existiert nicht', 'utilisateur inexistant', 'destinataire inexistant', 'casella inesistente', 'usuário não existe', 'usuario não existe', '用户不存在', '收件人不存在', '邮箱不存在', '帐户不存在', '账户不存在'], [
     '550 Unbekannter Empfaenger',
+    '550 Postfach nicht gefunden',
+    '550 5.1.1 收件人不存在',
     '550 utente sconosciuto',
     '550 5.1.1 usuario desconocido',
     '550 Adresse inconnue',
