@@ -145,7 +145,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 <someone@example.jp>: Recipient address rejected.',
     '550 5.1.1 <someone@example.jp>: Recipient address rejected (in reply to RCPT TO command)',
   ], { pattern: /recipient address rejected\.?(?: \(in reply to rcpt to command\))?$/ }),
-  g('sending-quota', 'speeding', ['sending quota exceeded', 'submission quota exceeded', 'sending limit exceeded', 'exceeded the sending limit', 'message submission rate', 'daily sending quota', 'daily message quota exceeded', 'throttling failure'], [
+  g('sending-quota', 'speeding', ['sending quota exceeded', 'submission quota exceeded', 'sending limit exceeded', 'exceeded the sending limit', 'message submission rate', 'daily sending quota', 'daily message quota exceeded', 'throttling failure', 'sender quota exceeded', 'sending quota', 'ip quota exceeded', 'connection quota exceeded', 'outbound quota', 'hourly quota exceeded', 'relay quota exceeded'], [
+    '550 5.7.1 Sender quota exceeded',
+    '421 4.7.0 IP quota exceeded, try later',
     '550 5.4.5 Daily sending quota exceeded',
     '454 Throttling failure: Daily message quota exceeded.',
     '554 5.2.2 Submission quota exceeded',
