@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { classifyReply } from '@bounce-guard/core'
 
-interface Fixture { text: string; reason: string; hard: boolean }
+interface Fixture { text: string; reason: string; hard: boolean; scope?: string }
 
 const args = process.argv.slice(2)
 const quiet = args.includes('--quiet')
@@ -22,6 +22,8 @@ let ok = 0
 let hardOk = 0
 let falseHard = 0
 let missedHard = 0
+let scoped = 0
+const scopeMisses: string[] = []
 for (const f of fixtures) {
   const c = classifyReply(f.text)
   const row = per.get(f.reason) ?? { n: 0, ok: 0, hardOk: 0 }
@@ -32,6 +34,10 @@ for (const f of fixtures) {
     else missedHard++
     misses.push(`  ${(f.hard ? 'HARD' : 'SOFT').padEnd(15)} got ${(c.hard ? 'hard' : 'soft').padEnd(15)} ${c.ruleId.padEnd(28)} ${f.text.replace(/\s+/g, ' ').slice(0, 90)}`)
   }
+  if (f.scope !== undefined) {
+    scoped++
+    if (c.scope !== f.scope && c.reason === f.reason) scopeMisses.push(`  ${f.reason.padEnd(15)} scope ${f.scope} got ${c.scope} ${c.ruleId} ${f.text.replace(/\s+/g, ' ').slice(0, 70)}`)
+  }
   per.set(f.reason, row)
 }
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`
@@ -41,3 +47,4 @@ for (const [reason, r] of [...per].sort((a, b) => b[1].n - a[1].n || a[0].locale
   console.log(`${reason.padEnd(16)}${String(r.n).padStart(4)}${pct(r.ok, r.n).padStart(11)}${pct(r.hardOk, r.n).padStart(9)}`)
 }
 if (!quiet && misses.length > 0) console.log(`misses:\n${misses.join('\n')}`)
+if (scoped > 0) console.log(`scope differs (right reason) on ${scopeMisses.length} of ${scoped} labelled${quiet || scopeMisses.length === 0 ? '' : `:\n${scopeMisses.join('\n')}`}`)
