@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   ESTORE_UNAVAILABLE: 'The store could not be reached.',
   ESTORE_CLOSED: 'The store was used after close().',
   ESUPPRESSED: 'Every recipient (or, with onSuppressed "reject", at least one) is suppressed; nothing was sent.',
+  ESHAPED: "Every recipient's destination is paused or paced by traffic shaping and no retry job could be scheduled; nothing was sent.",
   EPAYLOAD_TOO_LARGE: 'The message is larger than the configured limit for storing it for a retry.',
   ENOT_FOUND: 'The requested record does not exist.',
   ECONFIG: 'A configuration file or value is invalid.',

@@ -324,6 +324,7 @@ export class MemoryBounceStore implements BounceStore {
       const c: ShapingEntry = { key: e.key, ruleId: e.ruleId, action: e.action, since: e.since, until: e.until }
       if (e.perMinute !== undefined) c.perMinute = e.perMinute
       if (typeof e.reply === 'string') c.reply = e.reply.slice(0, 300)
+      if (e.domains && e.domains.length > 0) c.domains = [...e.domains]
       this.#shaping.set(k, c)
     }
   }
@@ -334,7 +335,7 @@ export class MemoryBounceStore implements BounceStore {
     const t = now.getTime()
     return [...this.#shaping.values()]
       .filter((e) => e.until > t)
-      .map((e) => ({ ...e }))
+      .map((e) => (e.domains ? { ...e, domains: [...e.domains] } : { ...e }))
       .sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0))
   }
 

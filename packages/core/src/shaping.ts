@@ -156,6 +156,11 @@ export interface ShapingEntry {
   until: number
   /** The reply that triggered it, cut to 300 characters. */
   reply?: string
+  /**
+   * For a `provider:` key: recipient domains known to belong to that provider (learned from MX
+   * hosts or replies), so another process that never mailed them applies the action too. At most 100.
+   */
+  domains?: string[]
 }
 
 /** The shareable state: active actions. Plain JSON-serialisable data. */

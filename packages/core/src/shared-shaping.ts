@@ -51,6 +51,8 @@ export function assertShapingEntry(e: unknown, where: string): asserts e is Shap
   if (!Number.isFinite(x!.since) || !Number.isFinite(x!.until)) bad('entry.since and entry.until must be finite epoch milliseconds')
   if (x!.action === 'cap' && !(typeof x!.perMinute === 'number' && x!.perMinute > 0 && Number.isFinite(x!.perMinute)))
     bad('a cap entry needs a positive perMinute')
+  if (x!.domains !== undefined && !(Array.isArray(x!.domains) && x!.domains.length <= 100 && x!.domains.every((d) => typeof d === 'string' && d.length <= 255)))
+    bad('entry.domains must be an array of at most 100 domain names')
 }
 
 /** Options of `createSharedShaper`. */
@@ -128,8 +130,18 @@ class SharedShaperImpl extends EventEmitter implements SharedShaper {
 
   /** Write the entries whose `until` is later than what the store was last known to hold. */
   async #push(entries: readonly ShapingEntry[]): Promise<void> {
-    const fresh = entries.filter((e) => (this.#written.get(`${e.key}\u0000${e.ruleId}`) ?? 0) < e.until)
+    let fresh = entries.filter((e) => (this.#written.get(`${e.key}\u0000${e.ruleId}`) ?? 0) < e.until)
     if (fresh.length === 0) return
+    // Learned domain -> provider pairs travel with provider actions (yahoo.com is known everywhere;
+    // a domain hosted at Yahoo is known only where its MX or replies were seen).
+    const learned = fresh.some((e) => e.key.startsWith('provider:')) ? (this.local.exportState().providers ?? {}) : {}
+    fresh = fresh.map((e) => {
+      if (!e.key.startsWith('provider:')) return e
+      const p = e.key.slice('provider:'.length)
+      const domains = new Set(e.domains ?? [])
+      for (const [d, q] of Object.entries(learned)) if (q === p && domains.size < 100) domains.add(d)
+      return domains.size > 0 ? { ...e, domains: [...domains] } : e
+    })
     await this.#store.putShapingEntries(fresh, this.#now())
     for (const e of fresh) {
       const k = `${e.key}\u0000${e.ruleId}`
@@ -150,7 +162,12 @@ class SharedShaperImpl extends EventEmitter implements SharedShaper {
       }
       const t = now.getTime()
       for (const [k, until] of this.#written) if (until <= t) this.#written.delete(k)
-      const state: ShapingState = { version: 1, at: t, entries: rows }
+      const providers: Record<string, string> = {}
+      for (const e of rows) {
+        if (!e.key.startsWith('provider:') || !Array.isArray(e.domains)) continue
+        for (const d of e.domains.slice(0, 100)) if (typeof d === 'string' && d !== '') providers[d] = e.key.slice('provider:'.length)
+      }
+      const state: ShapingState = { version: 1, at: t, entries: rows, providers }
       this.local.importState(state)
     })()
     this.#inflight = run

@@ -5,12 +5,20 @@
  * (`name`, `version`, `send`, optional `verify`/`close`/`isIdle`, the `log`/`error`/`idle`/`clear`
  * events, `mailer` and `getSocket` handed down, `supportsAbortSignal`).
  */
+import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import nodemailer from 'nodemailer'
 import type { MailMessage, SentMessageInfo, Transport } from 'nodemailer'
-import { BounceGuardError, createBounceGuard, tryNormalizeAddress } from '@bounce-guard/core'
-import type { BounceGuard, BounceGuardLogger, BounceStore, CheckResult } from '@bounce-guard/core'
-import type { BounceGuardSendDetails, OnStoreError, OnSuppressed, RecipientOutcome, WithBounceGuardOptions } from './options.js'
+import { BounceGuardError, createBounceGuard, domainOf, tryNormalizeAddress } from '@bounce-guard/core'
+import type { BounceEvent, BounceGuard, BounceGuardLogger, BounceStore, CheckResult, RetryJob, Shaper, ShapingDecision } from '@bounce-guard/core'
+import type {
+  BounceGuardSendDetails,
+  OnStoreError,
+  OnSuppressed,
+  RecipientOutcome,
+  ShapedRecipients,
+  WithBounceGuardOptions,
+} from './options.js'
 import { recorderFor } from './outcome-recorder.js'
 import type { ItemState, OutcomeRecorder, RetryCarrier } from './outcome-recorder.js'
 import { RawCapture, buildRaw, encodeRetryPayload, payloadTooLarge } from './retry-payload.js'
@@ -19,6 +27,9 @@ import { outcomesFromError, outcomesFromInfo } from './send-result.js'
 
 /** Key in `sendMail` data that marks a re-send by the retry worker (the wrapper passes it through). */
 export const RETRY_MARKER = 'bounceGuardRetry'
+
+/** Longest wait of one send for paced destinations. @default 5000 */
+export const DEFAULT_MAX_PACE_MS = 5000
 
 /** @default 10 MiB */
 export const DEFAULT_MAX_RETRY_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -101,6 +112,8 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
   private readonly writeBehind: boolean
   private readonly logger: BounceGuardLogger
   private readonly recorder: OutcomeRecorder
+  private readonly shaper?: Shaper
+  private readonly maxPaceMs: number
   private readonly built?: { mailOptions: Record<string, unknown>; dkim: unknown }
   private mailerRef: any
 
@@ -126,6 +139,16 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     if (!Number.isFinite(maxPayload) || maxPayload < 0) {
       throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: maxRetryPayloadBytes must be a non-negative number')
     }
+    const maxPaceMs = options.maxPaceMs ?? DEFAULT_MAX_PACE_MS
+    if (typeof maxPaceMs !== 'number' || !Number.isFinite(maxPaceMs) || maxPaceMs < 0) {
+      throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: maxPaceMs must be a non-negative number')
+    }
+    const shaper = options.shaper
+    if (shaper !== undefined && !(shaper && typeof shaper.check === 'function' && typeof shaper.observe === 'function')) {
+      throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: shaper must come from createShaper() or createSharedShaper()')
+    }
+    if (shaper) this.shaper = shaper
+    this.maxPaceMs = maxPaceMs
     this.logger = options.logger ?? NOOP_LOGGER
     this.guard = resolveGuard(options)
     this.onSuppressed = onSuppressed
@@ -344,6 +367,60 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     }
     if (isSettled()) return
 
+    let toSend = allowed
+    let held: ShapedRecipients[] = []
+    if (this.shaper) {
+      const s = await this.shape(allowed, isSettled)
+      if (isSettled()) return
+      held = s.held
+      if (held.length > 0) {
+        toSend = s.send
+        details.deferredByShaping = held
+        if (toSend.length === 0) {
+          // Every destination is paused: no connection; the whole message waits in retry jobs.
+          release()
+          let payload: string | undefined
+          let payloadError: Error | undefined
+          if (this.retryPayload === 'raw') {
+            try {
+              const buf = await buildRaw(message)
+              if (buf.length > this.maxPayload) payloadError = payloadTooLarge(buf.length, this.maxPayload)
+              else payload = this.payloadOf(message, env, buf)
+            } catch (e) {
+              payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be built for a retry', { cause: e })
+            }
+          }
+          await this.scheduleShaped(held, payload, payloadError)
+          const pending = held.flatMap((g) => g.recipients)
+          if (held.every((g) => g.error)) {
+            const e = new BounceGuardError(
+              'ESHAPED',
+              `@bounce-guard/nodemailer: every destination is paused by traffic shaping (${held.map((g) => `${g.domain}: ${g.ruleId}`).join(', ')}) and no retry job could be scheduled; nothing was sent`,
+              { cause: held[0]?.error, details: { recipients: pending } },
+            )
+            ;(e as unknown as { bounceGuard: BounceGuardSendDetails }).bounceGuard = details
+            return finish(e)
+          }
+          let messageId: string | undefined
+          try {
+            messageId = message.messageId()
+          } catch {
+            /* none */
+          }
+          return finish(null, {
+            envelope: { from: env.from, to: [] },
+            messageId,
+            accepted: [],
+            rejected: [],
+            pending,
+            response: `bounce-guard: not sent now, destination paused by traffic shaping; queued for ${held.map((g) => `${g.domain} at ${g.dueAt.toISOString()}`).join(', ')}`,
+            bounceGuard: details,
+          })
+        }
+        message.setEnvelope({ ...env, to: toSend })
+      }
+    }
+
     const capture = this.retryPayload === 'raw' ? new RawCapture(this.maxPayload) : undefined
     if (capture) message.processFunc(capture.processFunc as any)
     release()
@@ -355,13 +432,140 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       }
     })
     try {
-      await this.recordResult(message, env, allowed, err, info, capture, details)
+      await this.recordResult(message, env, toSend, err, info, capture, details)
     } catch (e) {
       this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
+    }
+    if (held.length > 0) {
+      // Part of the envelope was sent: the held recipients get the same bytes later.
+      let payload: string | undefined
+      let payloadError: Error | undefined
+      if (capture) {
+        let buf = capture.take()
+        if (!buf && !capture.oversize) {
+          try {
+            buf = await buildRaw(message)
+          } catch (e) {
+            payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)', {
+              cause: e,
+            })
+          }
+        }
+        if (capture.oversize || (buf && buf.length > this.maxPayload)) payloadError = payloadTooLarge(Math.max(capture.size, buf?.length ?? 0), this.maxPayload)
+        else if (buf) payload = this.payloadOf(message, env, buf)
+      }
+      await this.scheduleShaped(held, payload, payloadError)
     }
     const target = err ?? info
     if (target && typeof target === 'object') (target as { bounceGuard?: BounceGuardSendDetails }).bounceGuard = details
     finish(err, info)
+  }
+
+  /** Ask the shaper about each recipient domain; wait for paced ones up to `maxPaceMs` in all. */
+  private async shape(allowed: string[], isSettled: () => boolean): Promise<{ send: string[]; held: ShapedRecipients[] }> {
+    const shaper = this.shaper as Shaper
+    const byDomain = new Map<string, string[]>()
+    for (const r of allowed) {
+      const n = tryNormalizeAddress(r)
+      const d = n ? domainOf(n) : r.slice(r.lastIndexOf('@') + 1).toLowerCase()
+      const list = byDomain.get(d)
+      if (list) list.push(r)
+      else byDomain.set(d, [r])
+    }
+    const heldSet = new Set<string>()
+    const held: ShapedRecipients[] = []
+    let waited = 0
+    for (const [domain, rs] of byDomain) {
+      let d: ShapingDecision
+      try {
+        d = shaper.check(domain)
+        while (d.action === 'pace' && waited + d.delayMs <= this.maxPaceMs) {
+          const ms = d.delayMs
+          await new Promise((r) => setTimeout(r, ms))
+          waited += ms
+          if (isSettled()) return { send: [], held: [] }
+          d = shaper.check(domain)
+        }
+      } catch (err) {
+        this.logger.warn({ err, domain }, '@bounce-guard/nodemailer: shaper.check failed; sending unshaped')
+        continue
+      }
+      if (d.action === 'send') continue
+      for (const r of rs) heldSet.add(r)
+      held.push({
+        domain,
+        recipients: rs,
+        action: d.action,
+        ruleId: d.ruleId,
+        key: d.key,
+        dueAt: d.action === 'pause' ? d.until : new Date(this.guard.now().getTime() + d.delayMs),
+      })
+    }
+    return { send: allowed.filter((r) => !heldSet.has(r)), held }
+  }
+
+  /** The retry payload of a built message. */
+  private payloadOf(message: MimeMessage, env: ReturnType<MimeMessage['getEnvelope']>, buf: Buffer): string {
+    const extras: Record<string, unknown> = {}
+    for (const k of Object.keys(env)) if (k !== 'from' && k !== 'to') extras[k] = env[k]
+    const p: Parameters<typeof encodeRetryPayload>[0] = { from: env.from, raw: buf, envelopeExtras: extras }
+    const id = this.messageFields(message, env).messageId
+    if (id) p.messageId = id
+    return encodeRetryPayload(p)
+  }
+
+  /** One retry job per held destination, due when its pause ends. Errors land on the group. */
+  private async scheduleShaped(held: ShapedRecipients[], payload: string | undefined, payloadError: Error | undefined): Promise<void> {
+    const now = this.guard.now()
+    for (const g of held) {
+      if (payload === undefined) {
+        g.error =
+          payloadError ??
+          new BounceGuardError('ESHAPED', '@bounce-guard/nodemailer: retryPayload is "none", so recipients held by traffic shaping are not queued')
+        continue
+      }
+      const job: RetryJob = {
+        id: randomUUID(),
+        recipients: g.recipients,
+        dueAt: g.dueAt,
+        attempts: 0,
+        payload,
+        origin: 'nodemailer:shaping',
+        firstFailedAt: now,
+        lastError: `held by traffic shaping: ${g.action} ${g.key} (${g.ruleId}) until ${g.dueAt.toISOString()}`,
+      }
+      try {
+        await this.guard.store.scheduleRetry(job)
+        g.jobId = job.id
+      } catch (err) {
+        g.error = err instanceof Error ? err : new Error(String(err))
+        this.logger.error({ err, recipients: g.recipients }, '@bounce-guard/nodemailer: retry job for recipients held by traffic shaping not scheduled')
+      }
+    }
+  }
+
+  /** Feed recorded outcomes to the shaper. Never throws. */
+  private observeOutcomes(items: ItemState[]): void {
+    const shaper = this.shaper
+    if (!shaper) return
+    for (const item of items) {
+      try {
+        if (item.result) {
+          shaper.observe(item.result)
+          continue
+        }
+        const o = item.outcome
+        const n = tryNormalizeAddress(o.recipient)
+        if (!n) continue
+        const e: BounceEvent = { recipient: n, domain: domainOf(n), type: o.type, at: o.at ?? this.guard.now(), source: 'smtp' }
+        const reply = typeof o.reply === 'string' ? o.reply : (o.reply as { raw?: string } | undefined)?.raw
+        if (typeof reply === 'string') e.reply = reply
+        if (o.classification) e.classification = o.classification
+        shaper.observe(e)
+      } catch (err) {
+        this.logger.warn({ err }, '@bounce-guard/nodemailer: shaper.observe failed')
+      }
+    }
   }
 
   private messageFields(message: MimeMessage, env: { from: string | false }): { messageId?: string; sender?: string } {
@@ -434,6 +638,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     } else {
       await this.recorder.record([...deliveries, ...failures].sort((a, b) => items.indexOf(a) - items.indexOf(b)))
     }
+    this.observeOutcomes(items)
     for (const item of items) {
       const o: RecipientOutcome = { recipient: item.outcome.recipient, type: item.outcome.type as RecipientOutcome['type'] }
       if (typeof item.outcome.reply === 'string') o.reply = item.outcome.reply

@@ -1,7 +1,7 @@
 /**
  * Options and result shapes of the Nodemailer adapter.
  */
-import type { BounceClassification, BounceDecision, BounceGuard, BounceGuardLogger, BounceStore } from '@bounce-guard/core'
+import type { BounceClassification, BounceDecision, BounceGuard, BounceGuardLogger, BounceStore, Shaper } from '@bounce-guard/core'
 
 /** What to do with suppressed recipients at send time. */
 export type OnSuppressed = 'drop' | 'reject'
@@ -84,8 +84,43 @@ export interface WithBounceGuardOptions {
    * @default true
    */
   writeBehind?: boolean
+  /**
+   * Traffic shaping (`createShaper()`, or `createSharedShaper({ store })` so every app server sees
+   * the same pause). Consulted at call time once per recipient domain: recipients of a *paused*
+   * destination are not sent now but queued as a retry job due when the pause ends (no connection
+   * is made when every recipient is paused); a *paced* (capped) destination waits for its next
+   * slot, up to `maxPaceMs` per send, and is queued like a pause when the wait would be longer.
+   * Such recipients are listed in `bounceGuard.deferredByShaping` and are not recorded as events.
+   * The shaper observes every outcome the wrapper records. @default none (no shaping)
+   */
+  shaper?: Shaper
+  /**
+   * Longest time one send waits for a paced destination's slot, in milliseconds; a longer wait
+   * queues its recipients as a retry job instead. `0` never waits.
+   * @default 5000
+   */
+  maxPaceMs?: number
   /** A pino-compatible logger (`logger.warn(obj, msg)`). @default no logging */
   logger?: BounceGuardLogger
+}
+
+/** Recipients of one destination held back by traffic shaping (see `WithBounceGuardOptions.shaper`). */
+export interface ShapedRecipients {
+  /** The recipient domain. */
+  domain: string
+  /** As given in the envelope. */
+  recipients: string[]
+  /** `pause`: the destination is paused; `pace`: its next slot is later than `maxPaceMs`. */
+  action: 'pause' | 'pace'
+  /** The shaping rule and destination key (`provider:yahoo`, `domain:example.com`). */
+  ruleId: string
+  key: string
+  /** When they will be tried: the retry job's due time. */
+  dueAt: Date
+  /** The retry job holding them; absent when none could be scheduled (see `error`). */
+  jobId?: string
+  /** Why no job was scheduled (`retryPayload: "none"`, payload too large, store error). */
+  error?: Error
 }
 
 /** One recipient's outcome, as attached to `info.bounceGuard` / `err.bounceGuard`. */
@@ -118,6 +153,8 @@ export interface BounceGuardSendDetails {
   retry?: { jobId?: string; recipients: string[]; dueAt?: Date; error?: Error }
   /** True when the suppression check was skipped because the store was unreachable (fail-open). */
   unchecked?: boolean
+  /** Recipients not sent now because their destination is paused or paced (see the `shaper` option). */
+  deferredByShaping?: ShapedRecipients[]
 }
 
 /** Options of `createRetryWorker`. */

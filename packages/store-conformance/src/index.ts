@@ -1152,7 +1152,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           const reply = '421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints'
           await s.putShapingEntries(
             [
-              entry('provider:yahoo', 'yahoo.tss04', 5, 2 * HOUR, { reply }),
+              entry('provider:yahoo', 'yahoo.tss04', 5, 2 * HOUR, { reply, domains: ['yahoo.test', 'ymail.example'] }),
               entry('provider:microsoft', 'microsoft.reputation', 1, 90 * MIN, { action: 'cap', perMinute: 1 }),
               entry('domain:example.net', 'custom', 1, 30 * MIN),
             ],
@@ -1161,7 +1161,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           expect(await s.listShapingEntries(at(10))).toEqual([
             { key: 'domain:example.net', ruleId: 'custom', action: 'pause', since: t0 + 1, until: t0 + 30 * MIN },
             { key: 'provider:microsoft', ruleId: 'microsoft.reputation', action: 'cap', perMinute: 1, since: t0 + 1, until: t0 + 90 * MIN },
-            { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'pause', since: t0 + 5, until: t0 + 2 * HOUR, reply },
+            { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'pause', since: t0 + 5, until: t0 + 2 * HOUR, reply, domains: ['yahoo.test', 'ymail.example'] },
           ])
           // Expired at the asked time = not listed; an action that already ended is not written.
           expect((await s.listShapingEntries(at(31 * MIN))).map((e) => e.key)).toEqual(['provider:microsoft', 'provider:yahoo'])

@@ -1174,7 +1174,12 @@ class TypeOrmStore implements TypeOrmBounceStore {
         e.action === 'cap' ? Math.max(1, Math.round(e.perMinute ?? 1)) : null,
         Math.round(e.since),
         Math.round(e.until),
-        typeof e.reply === 'string' ? JSON.stringify({ reply: e.reply.slice(0, 300) }) : null,
+        typeof e.reply === 'string' || (e.domains && e.domains.length > 0)
+          ? JSON.stringify({
+              ...(typeof e.reply === 'string' ? { reply: e.reply.slice(0, 300) } : {}),
+              ...(e.domains && e.domains.length > 0 ? { domains: e.domains } : {}),
+            })
+          : null,
         t,
       ]
       const placeholders = values.map((v, i) => p.add(v, casts[i])).join(', ')
@@ -1215,8 +1220,9 @@ class TypeOrmStore implements TypeOrmBounceStore {
       const ev = optStr(r.evidence)
       if (ev !== undefined) {
         try {
-          const j = JSON.parse(ev) as { reply?: unknown }
+          const j = JSON.parse(ev) as { reply?: unknown; domains?: unknown }
           if (typeof j?.reply === 'string') e.reply = j.reply
+          if (Array.isArray(j?.domains)) e.domains = j.domains.filter((d): d is string => typeof d === 'string')
         } catch {
           // evidence written by something else: ignored
         }
