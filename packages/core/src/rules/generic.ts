@@ -46,7 +46,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   // "unknown"/"does not exist" said of the SENDER (its address or domain), or of the client's own
   // host name: before the recipient-side unknown-user/unknown-domain rules, which would make a good
   // recipient a hard bounce
-  g('client-hostname', 'requireptr', ['cannot find your hostname', 'cannot find your reverse hostname', 'client host name unknown', 'client hostname unknown'], [
+  g('client-hostname', 'requireptr', ['cannot find your hostname', 'cannot find your reverse hostname', 'client host name unknown', 'client hostname unknown', 'reverse lookup of', 'reverse lookup failed', 'reverse dns lookup failed', 'reverse dns lookup of', 'ptr lookup failed'], [
+    '550 5.7.1 Client host rejected: reverse lookup of 198.51.100.7 failed: host not found',
     '450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]',
     '550 5.7.1 Client host rejected: cannot find your hostname, unknown host',
   ]),
@@ -65,6 +66,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '553 5.1.8 <bob@nonexistent.example>... Domain of sender address bob@nonexistent.example does not exist',
     '501 5.1.8 Sender domain must exist',
   ]),
+  // the sender's domain (or return path) named and said not to exist / resolve: "Sender domain
+  // example.org does not exist" must not fall through to the x.1.2 table as a dead recipient domain
+  g('sender-domain-named', 'rejected', ['does not exist', 'not found', 'unknown', 'does not resolve', 'unresolvable', 'cannot be resolved', 'has no mx'], [
+    '553 5.1.2 Sender domain example.org does not exist',
+    '550 5.7.1 Return path (bounce@example.org) does not exist',
+    "451 4.1.8 Sender's domain example.org cannot be resolved",
+  ], { pattern: /sender(?:'s)? domain|domain of (?:the )?sender|mail from domain|return path|reverse path/ }),
   g('sender-rejected', 'rejected', ['batv failed', 'batv validation failure', 'rejected by batv', 'backscatter protection detected an invalid', 'bogus mail from', 'bouncedeny', 'valid-address-filter', 'emetteur invalide', 'empty envelope senders', 'no third-party dsns', 'from: domain is invalid', 'fully qualified email address required', 'not a registered gateway user', 'mail from not owned by user', 'returned mail not accepted here', 'sender email address rejected', 'sender is spammer', 'sender not pre-approved', 'spam reporting address', 'empty email address', 'unsigned dsn', 'unroutable sender address', 'an address that has been blacklisted', 'submit messages to this e-mail system has been rejected', 'your email address has been blacklisted', 'your email address has been blocklisted', 'sender address rejected', 'sender rejected', 'sender verify failed', 'sender verification failed', 'sender denied', 'sender not allowed', 'invalid sender', 'unknown sender', 'sender unknown', 'bad sender', 'sender address is not allowed', 'envelope sender is in my badmailfrom list', 'your envelope sender has been denied', 'mail from rejected', 'null sender', 'sender address has null mx', 'sender is not allowed', 'from address rejected', 'bad sender address syntax', 'sender is blocked', 'sender blocked', 'sender address has been blocked', 'sender domain is not permitted', 'sender domain not permitted', 'could not complete sender verify'], [
     '451 Could not complete sender verify callout',
     '550 5.7.0 Your sender address has been blocked',
@@ -127,7 +135,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '451 Temporary local problem - please try later (DNS lookup failure)',
   ]),
   // the client's HELO name or host: said before the recipient-domain rule ("Helo command rejected: Host not found")
-  g('helo', 'blocked', ['client host rejected: unknown', 'connecting client has no name', 'unknown host in ehlo', 'unknown host in helo', "your server's hostname", 'helo command rejected', 'ehlo command rejected', 'invalid helo', 'bad helo', 'helo rejected', 'helo/ehlo', 'invalid ehlo', 'helo name', 'helo hostname', 'forged helo'], [
+  g('helo', 'blocked', ['helo domain', 'ehlo domain', 'client host rejected: unknown', 'connecting client has no name', 'unknown host in ehlo', 'unknown host in helo', "your server's hostname", 'helo command rejected', 'ehlo command rejected', 'invalid helo', 'bad helo', 'helo rejected', 'helo/ehlo', 'invalid ehlo', 'helo name', 'helo hostname', 'forged helo'], [
     '504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname',
     '550 5.7.1 Invalid HELO name (See RFC2821 4.1.1.1)',
     '550 Bad HELO - Host impersonating example.com',
@@ -141,6 +149,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     '550 5.1.2 someone@example.invalid... Host unknown (Name server: example.invalid: host not found)',
     "DNS Error: DNS type 'mx' lookup of example.invalid responded with code NXDOMAIN Domain name not found: example.invalid",
   ]),
+  // many unknown recipients in a row: a directory-harvest / reputation refusal of the sender,
+  // not a statement about this recipient
+  g('harvest', 'blocked', ['too many invalid recipients', 'too many unknown recipients', 'too many unknown users', 'too many invalid users', 'excessive unknown recipients', 'too many bad recipients', 'too many recipient errors', 'too many failed recipients', 'too many non-existent', 'too many nonexistent', 'dictionary attack', 'directory harvest'], [
+    '550 5.7.1 Too many invalid recipients',
+    '421 4.7.0 [TSS11] Excessive unknown recipients - possible Open Relay (#4.1.8)',
+    '550 Rejected: dictionary attack detected, too many unknown users',
+  ], { scope: 'sender' }),
   g('recipient-rejected-bare', 'userunknown', ['recipient address rejected'], [
     '550 <someone@example.jp>: Recipient address rejected.',
     '550 5.1.1 <someone@example.jp>: Recipient address rejected (in reply to RCPT TO command)',
