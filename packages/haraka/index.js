@@ -43,7 +43,10 @@ exports.shutdown = function () {
       if (q) q.close()
       return guardP
     })
-    .then((g) => (g && bg.ownsGuard ? g.close() : undefined))
+    .then((g) => {
+      bgStopSharing(bg)
+      return g && bg.ownsGuard ? g.close() : undefined
+    })
     .catch(() => {})
 }
 
@@ -55,6 +58,7 @@ exports.shutdown = function () {
  */
 exports.bounce_guard_use = function (guard, deps) {
   const bg = this._bg || (this._bg = {})
+  bgStopSharing(bg)
   bg.guardPromise = Promise.resolve(guard)
   bg.ownsGuard = false
   if (deps) bg.deps = { errors: [], ...deps }
@@ -96,7 +100,10 @@ exports.hook_bounce = function (next, hmail, err) {
  * shaper about its destination domain. A destination paused by a rule (Yahoo TSS04 deferrals, a
  * provider refusing most of our mail, ...) or paced (Microsoft S3150, Gmail 4.7.28) is answered
  * DELAY with the seconds to wait, so Haraka re-queues the item instead of hammering the provider.
- * The shaper learns from the outcomes this plugin records; its state is per Haraka process.
+ * The shaper learns from the outcomes this plugin records. When the store implements shared shaping
+ * (`putShapingEntries` & co: the SQL store's `<prefix>shaping` table, the memory store), its actions
+ * are shared (`createSharedShaper`): every Haraka node on one database applies a pause any of them
+ * decided within `[shaping] refresh_ms`. Otherwise the state is per Haraka process.
  */
 exports.hook_send_email = function (next, hmail) {
   const bg = this._bg
@@ -275,6 +282,7 @@ function bgLoadConfig(plugin) {
   const dbChanged = bg.cfg && (bg.cfg.database.url !== cfg.database.url || bg.cfg.database.table_prefix !== cfg.database.table_prefix)
   bg.cfg = cfg
   if (dbChanged && bg.ownsGuard) {
+    bgStopSharing(bg)
     const old = bg.guardPromise
     bg.guardPromise = undefined
     if (old) old.then((g) => g.close()).catch(() => {})
@@ -448,13 +456,60 @@ function bgOutbound(plugin, hook, build) {
   }
 }
 
+/**
+ * The local shaper (synchronous, always answers). Once the store is open and can share shaping
+ * state, a shared shaper wraps this same local shaper: it writes the actions decided here and merges
+ * the other nodes' every `[shaping] refresh_ms`, so `check` stays local and cheap.
+ */
 function bgShaper(plugin) {
   const bg = plugin._bg
-  if (bg.shaper !== undefined) return bg.shaper
-  const core = bgDeps(plugin).core
-  bg.shaper = core && typeof core.createShaper === 'function' ? core.createShaper() : null
-  if (!bg.shaper) plugin.logerror('bounce-guard: traffic shaping needs @bounce-guard/core with createShaper; shaping off')
+  if (bg.shaper === undefined) {
+    const core = bgDeps(plugin).core
+    bg.shaper = core && typeof core.createShaper === 'function' ? core.createShaper() : null
+    if (!bg.shaper) plugin.logerror('bounce-guard: traffic shaping needs @bounce-guard/core with createShaper; shaping off')
+  }
+  if (bg.shaper && !bg.sharing) bgShareShaping(plugin)
   return bg.shaper
+}
+
+/** Start sharing the shaper's actions through the store, once, when the store supports it. */
+function bgShareShaping(plugin) {
+  const bg = plugin._bg
+  const core = bgDeps(plugin).core
+  if (!core || typeof core.createSharedShaper !== 'function' || typeof core.supportsSharedShaping !== 'function') {
+    bg.sharing = 'unsupported'
+    return
+  }
+  const attempt = (bg.sharing = { shared: undefined })
+  Promise.resolve()
+    .then(() => bgGuard(plugin))
+    .then((guard) => {
+      if (bg.sharing !== attempt) return // the store changed meanwhile
+      const store = guard && guard.store
+      if (!core.supportsSharedShaping(store)) {
+        bg.sharing = 'unsupported'
+        plugin.loginfo('bounce-guard: the store cannot share shaping state; traffic shaping is per process')
+        return
+      }
+      attempt.shared = core.createSharedShaper({
+        store,
+        shaper: bg.shaper,
+        refreshMs: bg.cfg.shaping.refresh_ms,
+        onError: (err) => plugin.logwarn(`bounce-guard: shared shaping state not synced: ${err && err.message}`),
+      })
+      plugin.loginfo(`bounce-guard: traffic shaping shared through the store (refresh every ${bg.cfg.shaping.refresh_ms} ms)`)
+    })
+    .catch(() => {
+      // The store did not open (already logged by bgGuard): try again on a later check.
+      if (bg.sharing === attempt) bg.sharing = undefined
+    })
+}
+
+/** Stop sharing (store closed or replaced); the local shaper keeps its state. */
+function bgStopSharing(bg) {
+  const s = bg && bg.sharing
+  if (s && typeof s === 'object' && s.shared) s.shared.stop()
+  if (bg) bg.sharing = undefined
 }
 
 function bgShaperObserve(plugin, result, outcome) {

@@ -42,6 +42,7 @@ const DEFAULTS = Object.freeze({
     concurrency: 2,
     rcpt_check_timeout_ms: 1_000,
   }),
+  shaping: Object.freeze({ refresh_ms: 5_000 }),
 })
 
 const NUMBER_LIMITS = {
@@ -52,6 +53,7 @@ const NUMBER_LIMITS = {
   'queue.concurrency': [1, 64],
   'queue.rcpt_check_timeout_ms': [10, 60_000],
   'bounce.max_message_bytes': [1_000, 100_000_000],
+  'shaping.refresh_ms': [100, 600_000],
 }
 
 // A plain address: no spaces, one @, something on each side. Linear: two negated classes.
@@ -102,6 +104,9 @@ function readConfig(raw) {
       max_message_bytes: DEFAULTS.bounce.max_message_bytes,
     },
     queue: {},
+    shaping: {
+      refresh_ms: readNumber(section(raw, 'shaping'), 'shaping', 'refresh_ms', DEFAULTS.shaping.refresh_ms, problems),
+    },
   }
   for (const [key, def] of Object.entries(DEFAULTS.features)) {
     const v = toBool(features[key], undefined)
@@ -161,6 +166,7 @@ function readNumber(sectionObj, sectionName, key, def, problems) {
  * @property {{ record_outbound: boolean, refuse_suppressed_rcpt: boolean, refuse_domain_suppressions: boolean, parse_bounce_mailbox: boolean }} features
  * @property {{ addresses: string[], verp_prefix: string, verp_separator: string, accept_and_drop_dsn: boolean, accept_rcpt: boolean, max_message_bytes: number }} bounce
  * @property {{ limit: number, write_timeout_ms: number, retry_interval_ms: number, concurrency: number, rcpt_check_timeout_ms: number }} queue
+ * @property {{ refresh_ms: number }} shaping
  */
 
 module.exports = { readConfig, DEFAULTS, BOOLEANS }

@@ -354,4 +354,47 @@ describe('traffic shaping (send_email)', () => {
     const notShaping = await callCounting(off, 'hook_send_email', yahooMail('C0FFEE00-0000-4000-8000-000000000201.1'))
     expect(notShaping.calls[0]![0]).toBeUndefined()
   })
+
+  it('two nodes on one store see the same pause: node B delays Yahoo after node A was deferred (shared shaping)', async () => {
+    const ini = '[features]\nshape_outbound=true\n[shaping]\nrefresh_ms=100\n'
+    const store = new core.MemoryBounceStore()
+    const a = makePlugin(ini)
+    const b = makePlugin(ini)
+    a.bounce_guard_use(core.createBounceGuard({ store }), { core })
+    b.bounce_guard_use(core.createBounceGuard({ store }), { core })
+    try {
+      // B has seen nothing: Yahoo is open.
+      const before = await callCounting(b, 'hook_send_email', yahooMail('C0FFEE00-0000-4000-8000-000000000300.1'))
+      expect(before.calls).toHaveLength(1)
+      expect(before.calls[0]![0]).toBeUndefined()
+      for (let i = 0; i < 3; i++) {
+        await callCounting(a, 'hook_deferred', yahooMail(`C0FFEE00-0000-4000-8000-00000000031${i}.1`), { delay: 60, err: new Error('deferred') })
+      }
+      expect(await a.bounce_guard_drain(5000)).toBe(true)
+      // A's pause is in the store (read through the store, not through either plugin).
+      const deadline = Date.now() + 3000
+      let rows = await store.listShapingEntries()
+      while (rows.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20))
+        rows = await store.listShapingEntries()
+      }
+      expect(rows.map((r) => [r.key, r.ruleId, r.action])).toEqual([['provider:yahoo', 'yahoo.tss04', 'pause']])
+      // B never saw a Yahoo reply, yet answers DELAY once its next refresh merged A's action.
+      let d = await callCounting(b, 'hook_send_email', yahooMail('C0FFEE00-0000-4000-8000-000000000320.1'))
+      while (d.calls[0]![0] === undefined && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50))
+        d = await callCounting(b, 'hook_send_email', yahooMail('C0FFEE00-0000-4000-8000-000000000320.1'))
+      }
+      expect(d.calls).toHaveLength(1)
+      expect(d.calls[0]![0]).toBe(constants.delay)
+      expect(d.calls[0]![1]).toBeGreaterThan(3600)
+      expect(d.calls[0]![1]).toBeLessThanOrEqual(7200)
+      expect(b.logs.some((l: string) => l.includes('traffic shaping shared through the store'))).toBe(true)
+      const other = await callCounting(b, 'hook_send_email', { ...hmail([]), todo: { ...hmail([]).todo, domain: 'example.net' } })
+      expect(other.calls[0]![0]).toBeUndefined()
+    } finally {
+      a.shutdown()
+      b.shutdown()
+    }
+  })
 })
