@@ -93,6 +93,7 @@ class SharedShaperImpl extends EventEmitter implements SharedShaper {
   readonly #written = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
   #inflight: Promise<void> | undefined
+  #followUp: Promise<void> | undefined
   readonly #onShaped = (e: ShapingEntry): void => {
     this.emit('shaped', e)
     this.#push([e]).catch(this.#onError)
@@ -150,8 +151,19 @@ class SharedShaperImpl extends EventEmitter implements SharedShaper {
   }
 
   refresh(): Promise<void> {
-    // One refresh at a time; a caller arriving meanwhile waits for the running one.
-    if (this.#inflight) return this.#inflight
+    // One refresh at a time. Callers arriving while one runs share one follow-up refresh that
+    // starts after it, so what they observed before calling is written.
+    if (this.#inflight) {
+      if (!this.#followUp) {
+        this.#followUp = this.#inflight
+          .catch(() => {})
+          .then(() => {
+            this.#followUp = undefined
+            return this.refresh()
+          })
+      }
+      return this.#followUp
+    }
     const run = (async () => {
       await this.#push(this.local.active())
       const now = this.#now()
