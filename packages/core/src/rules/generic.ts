@@ -46,7 +46,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   // "unknown"/"does not exist" said of the SENDER (its address or domain), or of the client's own
   // host name: before the recipient-side unknown-user/unknown-domain rules, which would make a good
   // recipient a hard bounce
-  g('client-hostname', 'requireptr', ['cannot find your hostname', 'cannot find your reverse hostname', 'client host name unknown', 'client hostname unknown', 'reverse lookup of', 'reverse lookup failed', 'reverse dns lookup failed', 'reverse dns lookup of', 'ptr lookup failed'], [
+  g('client-hostname', 'requireptr', ['cannot find your hostname', 'cannot find your reverse hostname', 'client host name unknown', 'client hostname unknown', 'hosts without reverse', 'servers without reverse', 'without a ptr', 'without ptr', 'reverse lookup of', 'reverse lookup failed', 'reverse dns lookup failed', 'reverse dns lookup of', 'ptr lookup failed'], [
     '550 5.7.1 Client host rejected: reverse lookup of 198.51.100.7 failed: host not found',
     '450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]',
     '550 5.7.1 Client host rejected: cannot find your hostname, unknown host',
@@ -109,6 +109,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   ]),
   // a recipient or domain that refuses mail from this sender, or of this kind: said before the
   // null-MX wording it contains ("does not accept mail" + "from you"), which would make it hard
+  // "does not accept mail from" + our IP, network, server or dynamic range: a block of the sending
+  // host (sender-wide, never a recipient's own filter that could escalate to a suppression)
+  g('refuses-client', 'blocked', ['accept mail from dynamic', 'accepting mail from dynamic', 'mail from your ip', 'mail from your server', 'mail from your host', 'mail from your network', 'mail from your mail server', 'mail from ip address', 'mail from residential', 'mail from us;', 'mail from us.', 'mail from this ip', 'mail from this server', 'mail from this host', 'mail from this network'], [
+    '554 5.7.1 This server does not accept mail from dynamic IP addresses',
+    '550 5.7.1 We do not accept mail from your IP address',
+    '554 5.7.1 Your server is not accepting mail from us; IP blocked',
+  ], { scope: 'sender' }),
   g('refuses-sender', 'filtered', ['for this sender', 'from this sender', 'blocked by policy', 'does not accept mail from', 'does not accept email from', 'does not accept e-mail from', 'not accepting mail from', 'not accepting email from', 'not accept mail from'], [
     '550 5.7.1 This user is not accepting mail from your domain',
     '550 5.1.1 Recipient rejected: not authorized to receive from this sender',
