@@ -174,6 +174,13 @@ export interface RetryWorkerOptions {
   leaseMs?: number
   /** Jobs claimed per poll. @default concurrency * 4 */
   batchSize?: number
+  /**
+   * Traffic shaping (the same shaper as the wrapper's): recipients of a destination that is paused
+   * or capped when their job comes due are not sent; they are moved to a job of their own due when
+   * the destination opens (attempts unchanged). The shaper observes the worker's outcomes.
+   * @default none (no shaping)
+   */
+  shaper?: Shaper
   /** The clock. @default the guard's clock */
   now?: () => Date
   /** A pino-compatible logger. @default no logging */

@@ -4,7 +4,8 @@
  * since, sends the stored raw MIME to the recipients still pending through a Nodemailer
  * transporter, records each outcome through the guard, and reschedules or completes the job.
  */
-import { isBounceGuardError } from '@bounce-guard/core'
+import { randomUUID } from 'node:crypto'
+import { domainOf, isBounceGuardError, tryNormalizeAddress } from '@bounce-guard/core'
 import type { BounceGuardLogger, RetryJob } from '@bounce-guard/core'
 import { RETRY_MARKER } from './guarded-transport.js'
 import type { RetryWorkerOptions } from './options.js'
@@ -30,6 +31,8 @@ export interface RetryRunResult {
   completed: number
   /** Errors that stopped a job (bad payload, store write), logged as well. */
   errors: Error[]
+  /** Recipients not sent because traffic shaping holds their destination (moved to a later job). */
+  heldByShaping: string[]
 }
 
 /** The worker returned by `createRetryWorker`. */
@@ -53,6 +56,7 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? concurrency * 4))
   const now = options.now ?? (() => guard.now())
   const logger = options.logger ?? NOOP_LOGGER
+  const shaper = options.shaper
   const recorder = recorderFor(guard, { logger })
   let running = false
   let timer: NodeJS.Timeout | undefined
@@ -72,11 +76,48 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
     const check = await guard.check(job.recipients)
     const suppressed = check.suppressed.map((s) => s.recipient)
     out.failed.push(...suppressed)
-    const pending = check.allowed
+    let pending = check.allowed
     if (pending.length === 0) {
       await guard.store.completeRetry(job.id)
       out.completed++
       return
+    }
+    if (shaper) {
+      // Destinations paused or capped right now: their recipients wait in a job of their own.
+      const held = new Map<number, string[]>()
+      for (const r of pending) {
+        const n = tryNormalizeAddress(r)
+        let d
+        try {
+          d = shaper.check(n ? domainOf(n) : r.slice(r.lastIndexOf('@') + 1))
+        } catch (err) {
+          logger.warn({ err, recipient: r }, '@bounce-guard/nodemailer: shaper.check failed; sending unshaped')
+          continue
+        }
+        if (d.action === 'send') continue
+        const due = d.action === 'pause' ? d.until.getTime() : now().getTime() + d.delayMs
+        const list = held.get(due)
+        if (list) list.push(r)
+        else held.set(due, [r])
+      }
+      if (held.size > 0) {
+        const heldAll = new Set([...held.values()].flat())
+        pending = pending.filter((r) => !heldAll.has(r))
+        const groups = [...held.entries()].sort((a, b) => a[0] - b[0])
+        // Every recipient held: the job itself moves to the earliest time (same id, attempts kept,
+        // lease cleared) and other times get jobs of their own; else every group gets its own job.
+        const moveJob = pending.length === 0
+        for (const [i, [due, rs]] of groups.entries()) {
+          if (moveJob && i === 0) continue
+          await guard.store.scheduleRetry({ ...job, id: randomUUID(), recipients: rs, dueAt: new Date(due) })
+        }
+        out.heldByShaping.push(...heldAll)
+        if (moveJob) {
+          const [due, rs] = groups[0] as [number, string[]]
+          await guard.store.scheduleRetry({ ...job, recipients: rs, dueAt: new Date(due) })
+          return
+        }
+      }
     }
     const attempt = job.attempts + 1
     let err: Error | null = null
@@ -110,6 +151,15 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
       return { outcome, buffered: false }
     })
     await recorder.record(items)
+    if (shaper) {
+      for (const i of items) {
+        try {
+          if (i.result) shaper.observe(i.result)
+        } catch (err) {
+          logger.warn({ err }, '@bounce-guard/nodemailer: shaper.observe failed')
+        }
+      }
+    }
     const still: string[] = []
     let dueAt: Date | undefined
     const covered = new Set(raw.map((o) => o.recipient))
@@ -141,7 +191,7 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
   }
 
   async function runOnce(): Promise<RetryRunResult> {
-    const out: RetryRunResult = { claimed: 0, delivered: [], failed: [], rescheduled: [], completed: 0, errors: [] }
+    const out: RetryRunResult = { claimed: 0, delivered: [], failed: [], rescheduled: [], completed: 0, errors: [], heldByShaping: [] }
     let jobs: RetryJob[]
     try {
       jobs = await guard.store.claimDueRetries(now(), batchSize, leaseMs)

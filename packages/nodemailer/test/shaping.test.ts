@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import nodemailer from 'nodemailer'
 import { BounceGuardError, MemoryBounceStore, createShaper, createSharedShaper } from '@bounce-guard/core'
 import type { BounceGuard, Shaper, SharedShaper, ShapingRule } from '@bounce-guard/core'
-import { decodeRetryPayload, withBounceGuard } from '@bounce-guard/nodemailer'
+import { createRetryWorker, decodeRetryPayload, withBounceGuard } from '@bounce-guard/nodemailer'
 import { startMta } from './helpers/mta.js'
 import type { Mta } from './helpers/mta.js'
 import { makeGuard, testClock } from './helpers/guard.js'
@@ -182,6 +182,35 @@ describe('withBounceGuard({ shaper })', () => {
     expect(jobs().slice(jobsBefore).map((j) => j.recipients)).toEqual([['p3@yahoo.test']])
     t.close()
     impatient.close()
+  })
+
+  it('the retry worker holds recipients of a paused destination in a job due when the pause ends, and sends the rest', async () => {
+    const shaper = createShaper()
+    const t = transporter(shaper)
+    await triggerPause(t)
+    const d = shaper.check('yahoo.test')
+    const pauseEnd = d.action === 'pause' ? d.until.getTime() : 0
+    const first = await send(t, ['later@yahoo.test'])
+    const held = jobs().find((j) => j.id === first.bounceGuard.deferredByShaping[0].jobId)!
+    // A job of the same message comes due now for one Yahoo and one other recipient.
+    await store.scheduleRetry({ ...held, id: 'due-now', recipients: ['early@yahoo.test', 'ok@example.com'], dueAt: new Date(Date.now() - 1000) })
+    const worker = createRetryWorker({ guard, transport: t, shaper, now: () => new Date() })
+    const run = await worker.runOnce()
+    // Due: the new job and the three deferral retries of triggerPause (scheduled on the guard's 2025
+    // clock); the shaping-held job is not due before the pause ends.
+    expect(run.claimed).toBe(4)
+    expect(run.heldByShaping.sort()).toEqual(['busy0@yahoo.test', 'busy1@yahoo.test', 'busy2@yahoo.test', 'early@yahoo.test'])
+    for (const r of ['busy0@yahoo.test', 'busy1@yahoo.test', 'busy2@yahoo.test']) expect(mta.rcptCount(r)).toBe(1)
+    expect(jobs().filter((j) => j.recipients.some((r) => r.startsWith('busy'))).every((j) => j.dueAt.getTime() === pauseEnd)).toBe(true)
+    expect(run.delivered).toEqual(['ok@example.com'])
+    expect(mta.rcptCount('early@yahoo.test')).toBe(0)
+    expect(mta.rcptCount('ok@example.com')).toBe(1)
+    const moved = jobs().filter((j) => j.recipients.includes('early@yahoo.test'))
+    expect(moved).toHaveLength(1)
+    expect(moved[0]!.dueAt.getTime()).toBe(pauseEnd)
+    expect(moved[0]!.attempts).toBe(0)
+    expect(jobs().some((j) => j.id === 'due-now')).toBe(false) // completed after ok@example.com was delivered
+    t.close()
   })
 
   it('rejects a bad shaper or maxPaceMs with EINVALID_OPTION', () => {
