@@ -258,6 +258,17 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g('recipients-rate', 'speeding', ['too many recipients this hour', 'sent to too many recipients', 'too many recipients in a short time', 'too many recipients per hour', 'recipient rate limit'], [
     '550 5.1.1 <someone@example.com> - 192.0.2.1 has sent to too many recipients this hour. IB607',
   ]),
+  // "mailbox unavailable" is RFC 5321's stock text for any 550; when the enhanced status is more
+  // specific (x.2.1 disabled, x.2.2 full, x.7.x policy) the status decides, not a hard unknown user
+  g('unavailable-disabled', 'suspend', ['mailbox unavailable', 'mailbox is unavailable'], [
+    '550 5.2.1 Requested action not taken: mailbox unavailable',
+  ], { status: ['x.2.1'] }),
+  g('unavailable-full', 'mailboxfull', ['mailbox unavailable', 'mailbox is unavailable'], [
+    '550 5.2.2 Requested action not taken: mailbox unavailable',
+  ], { status: ['x.2.2'] }),
+  g('unavailable-policy', 'securityerror', ['mailbox unavailable', 'mailbox is unavailable'], [
+    '550 5.7.1 Requested action not taken: mailbox unavailable',
+  ], { status: ['x.7.'], scope: 'sender' }),
   g('user-unknown', 'userunknown', ['address not present in directory', "can't accept user", 'destination addresses were unknown', 'email address could not be found', 'is not an active address at this host', 'mailbox invalid', 'mailbox not present', 'nessun utente simile', 'no existe dicha persona', 'no existe ese usuario', 'no mail box available for this user', 'no mailbox found', 'no such email address', 'no such mail drop', 'no such person at this address', 'recipient not exist', 'recipient is not local', 'badrcptto', 'badrecipientto', 'validrcptto', 'envelope recipient has been denied', 'email name is not found', 'there is no one at this address', 'wrong or no longer valid', 'spectator does not exist', 'user missing home directory', 'user not active', 'user not exist', 'user not known', 'utilisateur inconnu', 'unknown virtual user', 'adresse nicht gefunden', 
     'user unknown', 'unknown user', 'no such user', 'no such mailbox', 'no such recipient', 'no such address', 'no such account',
     'user not found', 'recipient not found', 'mailbox not found', 'address not found', 'account not found',
