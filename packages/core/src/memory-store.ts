@@ -336,7 +336,9 @@ export class MemoryBounceStore implements BounceStore {
     return [...this.#shaping.values()]
       .filter((e) => e.until > t)
       .map((e) => (e.domains ? { ...e, domains: [...e.domains] } : { ...e }))
-      .sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0))
+      .sort(
+        (a, b) => a.since - b.since || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+      )
   }
 
   async liftShapingEntries(key?: string): Promise<number> {

@@ -14,7 +14,15 @@
 import { EventEmitter } from 'node:events'
 import { BounceGuardError } from './errors.js'
 import type { RecordResult } from './guard.js'
-import { createShaper, type Shaper, type ShaperEvents, type ShapingDecision, type ShapingDestination, type ShapingEntry, type ShapingState } from './shaping.js'
+import {
+  createShaper,
+  type Shaper,
+  type ShaperEvents,
+  type ShapingDecision,
+  type ShapingDestination,
+  type ShapingEntry,
+  type ShapingState,
+} from './shaping.js'
 import type { BounceStore } from './store.js'
 import type { BounceEvent } from './types.js'
 
@@ -45,13 +53,18 @@ export function assertShapingEntry(e: unknown, where: string): asserts e is Shap
     throw new BounceGuardError('EINVALID_OPTION', `${where}: ${m}`)
   }
   if (!x || typeof x !== 'object') bad('an entry must be an object')
-  if (typeof x!.key !== 'string' || x!.key === '' || x!.key.length > 320) bad('entry.key must be a non-empty string of at most 320 characters')
-  if (typeof x!.ruleId !== 'string' || x!.ruleId === '' || x!.ruleId.length > 128) bad('entry.ruleId must be a non-empty string of at most 128 characters')
+  if (typeof x!.key !== 'string' || x!.key === '' || x!.key.length > 320)
+    bad('entry.key must be a non-empty string of at most 320 characters')
+  if (typeof x!.ruleId !== 'string' || x!.ruleId === '' || x!.ruleId.length > 128)
+    bad('entry.ruleId must be a non-empty string of at most 128 characters')
   if (x!.action !== 'pause' && x!.action !== 'cap') bad("entry.action must be 'pause' or 'cap'")
   if (!Number.isFinite(x!.since) || !Number.isFinite(x!.until)) bad('entry.since and entry.until must be finite epoch milliseconds')
   if (x!.action === 'cap' && !(typeof x!.perMinute === 'number' && x!.perMinute > 0 && Number.isFinite(x!.perMinute)))
     bad('a cap entry needs a positive perMinute')
-  if (x!.domains !== undefined && !(Array.isArray(x!.domains) && x!.domains.length <= 100 && x!.domains.every((d) => typeof d === 'string' && d.length <= 255)))
+  if (
+    x!.domains !== undefined &&
+    !(Array.isArray(x!.domains) && x!.domains.length <= 100 && x!.domains.every((d) => typeof d === 'string' && d.length <= 255))
+  )
     bad('entry.domains must be an array of at most 100 domain names')
 }
 

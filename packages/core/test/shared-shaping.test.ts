@@ -3,7 +3,8 @@ import { BounceGuardError, MemoryBounceStore, createShaper, createSharedShaper, 
 import type { BounceEvent, SharedShaper } from '@bounce-guard/core'
 
 const T0 = Date.UTC(2030, 4, 1, 8, 0, 0)
-const TSS04 = '421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes'
+const TSS04 =
+  '421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes'
 const RL = '421 Too many sessions opened RL000010 - https://postmaster.comcast.net/smtp-error-codes.php#RL000010'
 
 function deferred(domain: string, at: number, reply: string): BounceEvent {
@@ -43,7 +44,7 @@ describe('createSharedShaper', () => {
     expect(await store.listShapingEntries(now())).toEqual([])
   })
 
-  it('the periodic refresh picks up another process\'s action within refreshMs', async () => {
+  it("the periodic refresh picks up another process's action within refreshMs", async () => {
     const store = new MemoryBounceStore()
     const a = createSharedShaper({ store, refreshMs: 30 })
     const b = createSharedShaper({ store, refreshMs: 30 })

@@ -10,7 +10,16 @@ import { EventEmitter } from 'node:events'
 import nodemailer from 'nodemailer'
 import type { MailMessage, SentMessageInfo, Transport } from 'nodemailer'
 import { BounceGuardError, createBounceGuard, domainOf, tryNormalizeAddress } from '@bounce-guard/core'
-import type { BounceEvent, BounceGuard, BounceGuardLogger, BounceStore, CheckResult, RetryJob, Shaper, ShapingDecision } from '@bounce-guard/core'
+import type {
+  BounceEvent,
+  BounceGuard,
+  BounceGuardLogger,
+  BounceStore,
+  CheckResult,
+  RetryJob,
+  Shaper,
+  ShapingDecision,
+} from '@bounce-guard/core'
 import type {
   BounceGuardSendDetails,
   OnStoreError,
@@ -145,7 +154,10 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     }
     const shaper = options.shaper
     if (shaper !== undefined && !(shaper && typeof shaper.check === 'function' && typeof shaper.observe === 'function')) {
-      throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: shaper must come from createShaper() or createSharedShaper()')
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        '@bounce-guard/nodemailer: shaper must come from createShaper() or createSharedShaper()',
+      )
     }
     if (shaper) this.shaper = shaper
     this.maxPaceMs = maxPaceMs
@@ -387,7 +399,9 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
               if (buf.length > this.maxPayload) payloadError = payloadTooLarge(buf.length, this.maxPayload)
               else payload = this.payloadOf(message, env, buf)
             } catch (e) {
-              payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be built for a retry', { cause: e })
+              payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be built for a retry', {
+                cause: e,
+              })
             }
           }
           await this.scheduleShaped(held, payload, payloadError)
@@ -446,12 +460,17 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
           try {
             buf = await buildRaw(message)
           } catch (e) {
-            payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)', {
-              cause: e,
-            })
+            payloadError = new BounceGuardError(
+              'EINVALID_OPTION',
+              '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)',
+              {
+                cause: e,
+              },
+            )
           }
         }
-        if (capture.oversize || (buf && buf.length > this.maxPayload)) payloadError = payloadTooLarge(Math.max(capture.size, buf?.length ?? 0), this.maxPayload)
+        if (capture.oversize || (buf && buf.length > this.maxPayload))
+          payloadError = payloadTooLarge(Math.max(capture.size, buf?.length ?? 0), this.maxPayload)
         else if (buf) payload = this.payloadOf(message, env, buf)
       }
       await this.scheduleShaped(held, payload, payloadError)
@@ -521,7 +540,10 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       if (payload === undefined) {
         g.error =
           payloadError ??
-          new BounceGuardError('ESHAPED', '@bounce-guard/nodemailer: retryPayload is "none", so recipients held by traffic shaping are not queued')
+          new BounceGuardError(
+            'ESHAPED',
+            '@bounce-guard/nodemailer: retryPayload is "none", so recipients held by traffic shaping are not queued',
+          )
         continue
       }
       const job: RetryJob = {
@@ -539,7 +561,10 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         g.jobId = job.id
       } catch (err) {
         g.error = err instanceof Error ? err : new Error(String(err))
-        this.logger.error({ err, recipients: g.recipients }, '@bounce-guard/nodemailer: retry job for recipients held by traffic shaping not scheduled')
+        this.logger.error(
+          { err, recipients: g.recipients },
+          '@bounce-guard/nodemailer: retry job for recipients held by traffic shaping not scheduled',
+        )
       }
     }
   }

@@ -81,7 +81,9 @@ describe('withBounceGuard({ shaper })', () => {
     expect(mta.rcptCount('later@yahoo.test')).toBe(0)
     expect(mta.rcptCount('now@example.com')).toBe(1)
     expect(info.accepted).toEqual(['now@example.com'])
-    expect(info.bounceGuard.outcomes.map((o: { recipient: string; type: string }) => [o.recipient, o.type])).toEqual([['now@example.com', 'delivered']])
+    expect(info.bounceGuard.outcomes.map((o: { recipient: string; type: string }) => [o.recipient, o.type])).toEqual([
+      ['now@example.com', 'delivered'],
+    ])
     const held = info.bounceGuard.deferredByShaping
     expect(held).toHaveLength(1)
     expect(held[0]).toMatchObject({ domain: 'yahoo.test', recipients: ['later@yahoo.test'], action: 'pause', ruleId: 'yahoo.tss04' })
@@ -179,7 +181,11 @@ describe('withBounceGuard({ shaper })', () => {
     const held = info.bounceGuard.deferredByShaping[0]
     expect(held).toMatchObject({ action: 'pace', ruleId: 'test.cap', key: 'domain:yahoo.test' })
     expect(held.dueAt.getTime() - Date.now()).toBeLessThanOrEqual(500)
-    expect(jobs().slice(jobsBefore).map((j) => j.recipients)).toEqual([['p3@yahoo.test']])
+    expect(
+      jobs()
+        .slice(jobsBefore)
+        .map((j) => j.recipients),
+    ).toEqual([['p3@yahoo.test']])
     t.close()
     impatient.close()
   })
@@ -193,7 +199,12 @@ describe('withBounceGuard({ shaper })', () => {
     const first = await send(t, ['later@yahoo.test'])
     const held = jobs().find((j) => j.id === first.bounceGuard.deferredByShaping[0].jobId)!
     // A job of the same message comes due now for one Yahoo and one other recipient.
-    await store.scheduleRetry({ ...held, id: 'due-now', recipients: ['early@yahoo.test', 'ok@example.com'], dueAt: new Date(Date.now() - 1000) })
+    await store.scheduleRetry({
+      ...held,
+      id: 'due-now',
+      recipients: ['early@yahoo.test', 'ok@example.com'],
+      dueAt: new Date(Date.now() - 1000),
+    })
     const worker = createRetryWorker({ guard, transport: t, shaper, now: () => new Date() })
     const run = await worker.runOnce()
     // Due: the new job and the three deferral retries of triggerPause (scheduled on the guard's 2025
@@ -201,7 +212,11 @@ describe('withBounceGuard({ shaper })', () => {
     expect(run.claimed).toBe(4)
     expect(run.heldByShaping.sort()).toEqual(['busy0@yahoo.test', 'busy1@yahoo.test', 'busy2@yahoo.test', 'early@yahoo.test'])
     for (const r of ['busy0@yahoo.test', 'busy1@yahoo.test', 'busy2@yahoo.test']) expect(mta.rcptCount(r)).toBe(1)
-    expect(jobs().filter((j) => j.recipients.some((r) => r.startsWith('busy'))).every((j) => j.dueAt.getTime() === pauseEnd)).toBe(true)
+    expect(
+      jobs()
+        .filter((j) => j.recipients.some((r) => r.startsWith('busy')))
+        .every((j) => j.dueAt.getTime() === pauseEnd),
+    ).toBe(true)
     expect(run.delivered).toEqual(['ok@example.com'])
     expect(mta.rcptCount('early@yahoo.test')).toBe(0)
     expect(mta.rcptCount('ok@example.com')).toBe(1)

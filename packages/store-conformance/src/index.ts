@@ -1161,7 +1161,15 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           expect(await s.listShapingEntries(at(10))).toEqual([
             { key: 'domain:example.net', ruleId: 'custom', action: 'pause', since: t0 + 1, until: t0 + 30 * MIN },
             { key: 'provider:microsoft', ruleId: 'microsoft.reputation', action: 'cap', perMinute: 1, since: t0 + 1, until: t0 + 90 * MIN },
-            { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'pause', since: t0 + 5, until: t0 + 2 * HOUR, reply, domains: ['yahoo.test', 'ymail.example'] },
+            {
+              key: 'provider:yahoo',
+              ruleId: 'yahoo.tss04',
+              action: 'pause',
+              since: t0 + 5,
+              until: t0 + 2 * HOUR,
+              reply,
+              domains: ['yahoo.test', 'ymail.example'],
+            },
           ])
           // Expired at the asked time = not listed; an action that already ended is not written.
           expect((await s.listShapingEntries(at(31 * MIN))).map((e) => e.key)).toEqual(['provider:microsoft', 'provider:yahoo'])
@@ -1191,9 +1199,20 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           expect(await s.listShapingEntries(at(20))).toEqual([
             { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'pause', since: t0, until: t0 + HOUR, reply: 'first' },
           ])
-          await s.putShapingEntries([entry('provider:yahoo', 'yahoo.tss04', 20, 3 * HOUR, { action: 'cap', perMinute: 5, reply: 'longer' })], at(20))
+          await s.putShapingEntries(
+            [entry('provider:yahoo', 'yahoo.tss04', 20, 3 * HOUR, { action: 'cap', perMinute: 5, reply: 'longer' })],
+            at(20),
+          )
           expect(await s.listShapingEntries(at(30))).toEqual([
-            { key: 'provider:yahoo', ruleId: 'yahoo.tss04', action: 'cap', perMinute: 5, since: t0 + 20, until: t0 + 3 * HOUR, reply: 'longer' },
+            {
+              key: 'provider:yahoo',
+              ruleId: 'yahoo.tss04',
+              action: 'cap',
+              perMinute: 5,
+              since: t0 + 20,
+              until: t0 + 3 * HOUR,
+              reply: 'longer',
+            },
           ])
           // Same key, other rule: a separate row.
           await s.putShapingEntries([entry('provider:yahoo', 'other', 40, MIN)], at(40))

@@ -28,7 +28,10 @@ function requireDialect(qr: QueryRunner): SqlDialect {
   const type = String(qr.dataSource.options.type)
   const dialect = dialectOf(type)
   if (!dialect) {
-    throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${type}): unsupported database type; use better-sqlite3, postgres, mysql or mariadb`)
+    throw new BounceGuardError(
+      'EINVALID_OPTION',
+      `@bounce-guard/typeorm (${type}): unsupported database type; use better-sqlite3, postgres, mysql or mariadb`,
+    )
   }
   return dialect
 }
@@ -108,7 +111,10 @@ async function createSpecTable(qr: QueryRunner, dialect: SqlDialect, prefix: str
     true,
   )
   for (const index of spec.indices) {
-    await qr.createIndex(table, new TableIndex({ name: `${prefix}${index.name}`, columnNames: index.columns, isUnique: index.unique === true }))
+    await qr.createIndex(
+      table,
+      new TableIndex({ name: `${prefix}${index.name}`, columnNames: index.columns, isUnique: index.unique === true }),
+    )
   }
 }
 
@@ -141,6 +147,8 @@ export async function runMigrations(dataSource: DataSource, options: RunMigratio
     const ran = await dataSource.runMigrations({ transaction: options.transaction ?? 'each' })
     return ran.map((m) => m.name)
   } catch (err) {
-    throw new BounceGuardError('ESTORE', `@bounce-guard/typeorm (${type}): migration failed: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+    throw new BounceGuardError('ESTORE', `@bounce-guard/typeorm (${type}): migration failed: ${(err as Error)?.message ?? String(err)}`, {
+      cause: err,
+    })
   }
 }

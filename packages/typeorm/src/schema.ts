@@ -199,7 +199,12 @@ const bigintAsNumber: ValueTransformer = {
 }
 
 function entityColumn(col: ColumnSpec): EntitySchemaColumnOptions {
-  const c = { name: col.name, nullable: col.nullable === true, primary: col.primary === true, ...(col.default !== undefined ? { default: col.default } : {}) }
+  const c = {
+    name: col.name,
+    nullable: col.nullable === true,
+    primary: col.primary === true,
+    ...(col.default !== undefined ? { default: col.default } : {}),
+  }
   switch (col.kind) {
     case 'key':
       return { ...c, type: String, length: col.length ?? 255 }

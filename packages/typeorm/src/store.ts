@@ -1188,7 +1188,9 @@ class TypeOrmStore implements TypeOrmBounceStore {
       // Replace the row only when the new action lasts longer (a slower writer never shortens it).
       const set =
         d.name === 'mysql'
-          ? changed.map((c) => `${d.id(c)} = IF(VALUES(${d.id('until_at')}) > ${d.id('until_at')}, VALUES(${d.id(c)}), ${d.id(c)})`).join(', ')
+          ? changed
+              .map((c) => `${d.id(c)} = IF(VALUES(${d.id('until_at')}) > ${d.id('until_at')}, VALUES(${d.id(c)}), ${d.id(c)})`)
+              .join(', ')
           : `${changed.map((c) => `${d.id(c)} = ${d.proposed(c)}`).join(', ')} WHERE ${this.#sh}.${d.id('until_at')} < ${d.proposed('until_at')}`
       const sql = `INSERT INTO ${this.#sh} (${cols.map((c) => d.id(c)).join(', ')}) VALUES (${placeholders}) ${d.onConflictUpdate(['shaping_key', 'rule_id'])} ${set}`
       return d.step(sql, p)

@@ -13,7 +13,8 @@ import type { BounceEvent } from '@bounce-guard/core'
 import { createTypeOrmBounceStore, runMigrations } from '../src/index.js'
 import { dropTables, openDataSource, ph, qi, serverAvailable, uniquePrefix, type TargetName } from './db-fixture.js'
 
-const TSS04 = '421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes'
+const TSS04 =
+  '421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes'
 const dir = mkdtempSync(join(tmpdir(), 'bg-shaping-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -30,18 +31,37 @@ for (const target of targets) {
       await dsB.initialize()
       let t = Date.UTC(2031, 5, 1, 9, 0, 0)
       const now = () => new Date(t)
-      const a = createSharedShaper({ store: createTypeOrmBounceStore(dsA, { tablePrefix: prefix }), shaper: createShaper({ now }), now, refreshMs: 60_000 })
-      const b = createSharedShaper({ store: createTypeOrmBounceStore(dsB, { tablePrefix: prefix }), shaper: createShaper({ now }), now, refreshMs: 60_000 })
+      const a = createSharedShaper({
+        store: createTypeOrmBounceStore(dsA, { tablePrefix: prefix }),
+        shaper: createShaper({ now }),
+        now,
+        refreshMs: 60_000,
+      })
+      const b = createSharedShaper({
+        store: createTypeOrmBounceStore(dsB, { tablePrefix: prefix }),
+        shaper: createShaper({ now }),
+        now,
+        refreshMs: 60_000,
+      })
       try {
         await dropTables(dsA, prefix)
         await runMigrations(dsA, { tablePrefix: prefix })
         for (let i = 0; i < 3; i++) {
-          const e: BounceEvent = { recipient: `u${i}@yahoo.com`, domain: 'yahoo.com', type: 'deferred', at: now(), source: 'smtp', reply: TSS04 }
+          const e: BounceEvent = {
+            recipient: `u${i}@yahoo.com`,
+            domain: 'yahoo.com',
+            type: 'deferred',
+            at: now(),
+            source: 'smtp',
+            reply: TSS04,
+          }
           a.observe(e)
         }
         await a.refresh()
         // The row, read with plain SQL.
-        const rows = (await dsB.query(`SELECT * FROM ${qi(dsB, `${prefix}shaping`)} WHERE rule_id = ${ph(dsB, 1)}`, ['yahoo.tss04'])) as Record<string, unknown>[]
+        const rows = (await dsB.query(`SELECT * FROM ${qi(dsB, `${prefix}shaping`)} WHERE rule_id = ${ph(dsB, 1)}`, [
+          'yahoo.tss04',
+        ])) as Record<string, unknown>[]
         expect(rows).toHaveLength(1)
         expect(rows[0]!.shaping_key).toBe('provider:yahoo')
         expect(Number(rows[0]!.until_at)).toBe(t + 2 * 3_600_000)
@@ -55,7 +75,12 @@ for (const target of targets) {
         expect(await b.liftShared('provider:yahoo')).toBe(1)
         expect(b.local.exportState().entries).toEqual([])
         t += 1000
-        const c = createSharedShaper({ store: createTypeOrmBounceStore(dsB, { tablePrefix: prefix }), shaper: createShaper({ now }), now, refreshMs: 60_000 })
+        const c = createSharedShaper({
+          store: createTypeOrmBounceStore(dsB, { tablePrefix: prefix }),
+          shaper: createShaper({ now }),
+          now,
+          refreshMs: 60_000,
+        })
         await c.ready
         expect(c.check('x@yahoo.com').action).toBe('send')
         c.stop()
