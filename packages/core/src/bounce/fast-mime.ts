@@ -12,7 +12,7 @@
  *
  * Linear in the input: every scan is an `indexOf` loop or a bounded regular expression.
  */
-import { Buffer } from 'node:buffer'
+import { Buffer, isAscii } from 'node:buffer'
 import { TextDecoder } from 'node:util'
 import { decodeWords } from 'postal-mime'
 import { htmlToText, type MailPart, type ParsedMail } from './mime.js'
@@ -56,10 +56,16 @@ const HIGH_BYTE = /[\x80-\xff]/
 /** Charsets whose text is plain ASCII when no byte is >= 0x80. */
 const ASCII_COMPATIBLE = /^(?:|us-ascii|ascii|utf-?8|iso-8859-\d{1,2}|windows-125\d|latin-?1|cp125\d)$/
 
-/** Bytes (as a latin1 string, one char per byte) to text in `charset`. */
-function decodeText(bin: string, charset: string): string {
+/**
+ * True while `readMailFast` reads an input with no byte >= 0x80 (checked once, natively): a raw
+ * slice of it then needs no high-byte scan. Decoded base64 / quoted-printable bytes are still scanned.
+ */
+let asciiInput = false
+
+/** Bytes (as a latin1 string, one char per byte) to text in `charset`; `raw` = a slice of the input as it is. */
+function decodeText(bin: string, charset: string, raw = false): string {
   const cs = charset.toLowerCase()
-  if (ASCII_COMPATIBLE.test(cs) && !HIGH_BYTE.test(bin)) return bin
+  if (ASCII_COMPATIBLE.test(cs) && ((raw && asciiInput) || !HIGH_BYTE.test(bin))) return bin
   const bytes = Buffer.from(bin, 'latin1')
   if (cs === '' || cs === 'us-ascii' || cs === 'ascii' || cs === 'utf-8' || cs === 'utf8') return utf8.decode(bytes)
   return decoderFor(cs).decode(bytes)
@@ -133,9 +139,6 @@ function parseHeaders(block: string): Header {
   const map = new Map<string, string>()
   let name = ''
   let value = ''
-  const flush = (): void => {
-    if (name && !map.has(name)) map.set(name, value.trim())
-  }
   let pos = 0
   const n = block.length
   while (pos < n) {
@@ -148,7 +151,7 @@ function parseHeaders(block: string): Header {
       if (name) value += ` ${line.trim()}`
       continue
     }
-    flush()
+    if (name && !map.has(name)) map.set(name, value.trim())
     name = ''
     const colon = line.indexOf(':')
     if (colon <= 0 || colon > 76) continue
@@ -157,7 +160,7 @@ function parseHeaders(block: string): Header {
     name = key
     value = line.slice(colon + 1)
   }
-  flush()
+  if (name && !map.has(name)) map.set(name, value.trim())
   return { map }
 }
 
@@ -211,8 +214,10 @@ interface Collected {
 /** Decode a leaf body to text per its transfer encoding and charset; undefined = not handled. */
 function leafText(body: string, cte: string, charset: string): string | undefined {
   let bin: string
+  let raw = false
   if (cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary') {
     bin = body.length > MAX_PART_TEXT ? body.slice(0, MAX_PART_TEXT) : body
+    raw = true
   } else if (cte === 'base64') {
     const cut = body.length > MAX_PART_TEXT * 2 ? body.slice(0, MAX_PART_TEXT * 2) : body
     bin = Buffer.from(cut, 'base64').toString('latin1')
@@ -222,7 +227,7 @@ function leafText(body: string, cte: string, charset: string): string | undefine
     return undefined
   }
   if (bin.length > MAX_PART_TEXT) bin = bin.slice(0, MAX_PART_TEXT)
-  return decodeText(bin, charset)
+  return decodeText(bin, charset, raw)
 }
 
 /** Walk one entity; false = something this fast path does not handle. */
@@ -270,7 +275,7 @@ function walk(headers: Map<string, string>, body: string, depth: number, out: Co
   if (type === 'message/rfc822' || type === 'message/global') {
     // the quoted original: kept as raw text (only its headers are read); transfer-encoded
     // originals are decoded like any leaf
-    const t = cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary' ? decodeText(body.length > MAX_PART_TEXT ? body.slice(0, MAX_PART_TEXT) : body, 'utf-8') : leafText(body, cte, 'utf-8')
+    const t = cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary' ? decodeText(body.length > MAX_PART_TEXT ? body.slice(0, MAX_PART_TEXT) : body, 'utf-8', true) : leafText(body, cte, 'utf-8')
     if (t === undefined) return false
     out.parts.push({ mimeType: type, text: t })
     return true
@@ -303,11 +308,20 @@ function parseFrom(value: string | undefined): { address: string; name: string }
  * @param input - the raw message (bytes or string), line ends LF or CRLF (bare CR converted before)
  */
 export function readMailFast(input: Uint8Array | string): ParsedMail | undefined {
-  let s = typeof input === 'string' ? Buffer.from(input, 'utf8').toString('latin1') : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1')
-  if (s.includes('\r')) s = s.replace(/\r\n/g, '\n')
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  const s = bytes.toString('latin1')
+  asciiInput = isAscii(bytes)
+  try {
+    return readLatin1(s.includes('\r') ? s.replace(/\r\n/g, '\n') : s)
+  } finally {
+    asciiInput = false
+  }
+}
+
+function readLatin1(s: string): ParsedMail | undefined {
   const [headBlock, body] = splitEntity(s)
   if (headBlock.length === 0) return undefined
-  const head = parseHeaders(HIGH_BYTE.test(headBlock) ? utf8.decode(Buffer.from(headBlock, 'latin1')) : headBlock).map
+  const head = parseHeaders(!asciiInput && HIGH_BYTE.test(headBlock) ? utf8.decode(Buffer.from(headBlock, 'latin1')) : headBlock).map
   if (head.size === 0) return undefined
   const out: Collected = { plain: [], html: [], parts: [], leaves: 0 }
   if (!walk(head, body, 0, out, 'text/plain')) return undefined

@@ -106,8 +106,25 @@ export function parseHeaderSection(text: string, maxLines = 400): Map<string, st
   const out = new Map<string, string>()
   let last = ''
   let n = 0
-  for (const line of splitLines(text)) {
+  // lines are cut one at a time (the section is usually a small head of a large quoted message):
+  // the same lines as splitLines (LF, CRLF or bare CR), without splitting the whole text
+  let pos = 0
+  let cr = text.indexOf('\r')
+  let lf = text.indexOf('\n')
+  let more = true
+  while (more) {
     if (++n > maxLines) break
+    if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos)
+    if (lf !== -1 && lf < pos) lf = text.indexOf('\n', pos)
+    const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
+    let line: string
+    if (end === -1) {
+      line = text.slice(pos)
+      more = false
+    } else {
+      line = text.slice(pos, end)
+      pos = end === cr && lf === end + 1 ? end + 2 : end + 1
+    }
     if (line.trim() === '') {
       if (out.size > 0) break
       continue

@@ -69,8 +69,23 @@ export async function readMail(raw: Uint8Array | string, parser: 'auto' | 'posta
   return readWithPostalMime(raw)
 }
 
+/**
+ * The synchronous part of `readMail`: the fast path's result, or `undefined` when the message
+ * needs postal-mime (then call `readMail`, which is asynchronous).
+ * @param raw - the message
+ * @param parser - as for `readMail`
+ */
+export function readMailSync(raw: Uint8Array | string, parser: 'auto' | 'postal-mime' = 'auto'): ParsedMail | undefined {
+  if (parser !== 'auto') return undefined
+  try {
+    return readMailFast(raw)
+  } catch {
+    return undefined
+  }
+}
+
 /** Parse a raw message with postal-mime; `undefined` when it cannot be read at all. */
-async function readWithPostalMime(raw: Uint8Array | string): Promise<ParsedMail | undefined> {
+export async function readWithPostalMime(raw: Uint8Array | string): Promise<ParsedMail | undefined> {
   let email: Awaited<ReturnType<typeof PostalMime.parse>>
   try {
     const input = typeof raw === 'string' ? raw : raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer : new Uint8Array(raw).buffer

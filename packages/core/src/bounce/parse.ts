@@ -8,7 +8,7 @@ import type { BounceReason } from '../types.js'
 import { autoReplyHeaders, autoReplySubject } from './auto-reply.js'
 import { classifyRecipient, commandIn, fixedClassification, type RecipientFacts } from './classify-recipient.js'
 import { cleanAddress, fieldOf, parseDeliveryStatus, parseHeaderSection, statusOf, stripType, type FieldBlock } from './fields.js'
-import { readMail, type ParsedMail } from './mime.js'
+import { readMailSync, readWithPostalMime, type ParsedMail } from './mime.js'
 import { remoteHostIn, scanNotice, splitNotice, tidyAddress, type NoticeRecipient, type NoticeSplit } from './notice.js'
 import type { BounceKind, BounceRecipient, BounceReport, ParseBounceOptions } from './types.js'
 
@@ -227,11 +227,13 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
  * @param options - `maxBytes` (default 10 MiB): input beyond it is ignored
  * @returns a report; `kind: "not-a-bounce"` when the message is none of the known kinds. Never rejects.
  */
-export async function parseBounceMessage(raw: Uint8Array | string, options: ParseBounceOptions = {}): Promise<BounceReport> {
+export function parseBounceMessage(raw: Uint8Array | string, options: ParseBounceOptions = {}): Promise<BounceReport> {
+  // Synchronous whenever the fast MIME path reads the message (nearly always): no await chain.
   try {
-    return await parseInner(raw, options, 0)
+    const r = parseInner(raw, options, 0)
+    return r instanceof Promise ? r.catch(() => emptyReport()) : Promise.resolve(r)
   } catch {
-    return emptyReport()
+    return Promise.resolve(emptyReport())
   }
 }
 
@@ -266,12 +268,18 @@ function attachedReport(mail: ParsedMail): string | undefined {
   return undefined
 }
 
-async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions, depth: number): Promise<BounceReport> {
+/** Parse one message: synchronous when the fast MIME path reads it, else a promise (postal-mime). */
+function parseInner(raw: Uint8Array | string, options: ParseBounceOptions, depth: number): BounceReport | Promise<BounceReport> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
   const input = toBytes(raw, maxBytes)
   if (input === undefined) return emptyReport()
-  const mail = await readMail(input, options.mimeParser ?? 'auto')
-  if (!mail) return emptyReport()
+  const fast = readMailSync(input, options.mimeParser ?? 'auto')
+  if (fast) return fromMail(fast, input, options, depth)
+  return readWithPostalMime(input).then((mail) => (mail ? fromMail(mail, input, options, depth) : emptyReport()))
+}
+
+/** The report for a message read by the MIME layer (a promise only when a nested message needs postal-mime). */
+function fromMail(mail: ParsedMail, input: Uint8Array | string, options: ParseBounceOptions, depth: number): BounceReport | Promise<BounceReport> {
   if (mail.parts.length === 0 && !mail.text.trim()) {
     // A multipart whose boundary is missing or matches no part (it happens): read the raw body
     // as text, so the notice and any DSN fields written in it are still found.
@@ -340,68 +348,74 @@ async function parseInner(raw: Uint8Array | string, options: ParseBounceOptions,
   if (depth < MAX_DEPTH) {
     const inner = attachedReport(mail) ?? unquotedForward(mail.text)
     if (inner !== undefined) {
-      const r = await parseInner(inner, options, depth + 1)
-      if (r.recipients.length > 0 && r.kind !== 'auto-reply' && r.kind !== 'not-a-bounce') return r
+      const usable = (r: BounceReport): boolean => r.recipients.length > 0 && r.kind !== 'auto-reply' && r.kind !== 'not-a-bounce'
+      const r = parseInner(inner, options, depth + 1)
+      if (r instanceof Promise) return r.then((rr) => (usable(rr) ? rr : rest()))
+      if (usable(r)) return r
     }
   }
+  return rest()
 
-  // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
-  const bounceLike = fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || subjectLooksBounce(mail.subject) || listManagerAlert(mail)
-  const autoHeaders = autoReplyHeaders(mail.headers)
-  if ((autoHeaders && !fromDeliverySystem(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
-    const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
-    const r = recipientEntry({ recipient: who, diagnostic: split.lines.join('\n').trim().slice(0, 2000) }, { reason: 'vacation', ruleId: 'rfc3834.auto-reply' })
-    return { ...base, kind: 'auto-reply', recipients: [r], format: 'rfc3834' }
-  }
-
-  // 4. A notice in plain text
-  if (!bounceLike) return base
-  let found = noticeFor()
-  const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
-  if (found.length === 0 && failedHeader.length > 0) {
-    const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
-    found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
-  }
-  if (found.length === 0 && original?.to) {
-    const to = addressesOf(original.to)
-    const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
-    if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
-  }
-  if (found.length === 0 && depth === 0) {
-    // The MIME parser found no readable text where the notice is (a part whose Content-Type line is
-    // malformed, say): scan the raw body instead.
-    const body = rawBody(input)
-    if (body.length > 0 && body.length < 1_048_576) {
-      const exclude = new Set<string>([mail.from, ...addressesOf(mail.headers.get('to'))].filter(Boolean))
-      const rawSplit = splitNotice(body)
-      found = scanNotice(rawSplit.lines, exclude)
-      if (found.length > 0) noticeTextCache = rawSplit.lines.join('\n')
+  /** Steps 3 and 4: an auto-reply, or a notice in plain text. */
+  function rest(): BounceReport {
+    // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
+    const bounceLike = fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || subjectLooksBounce(mail.subject) || listManagerAlert(mail)
+    const autoHeaders = autoReplyHeaders(mail.headers)
+    if ((autoHeaders && !fromDeliverySystem(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
+      const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
+      const r = recipientEntry({ recipient: who, diagnostic: split.lines.join('\n').trim().slice(0, 2000) }, { reason: 'vacation', ruleId: 'rfc3834.auto-reply' })
+      return { ...base, kind: 'auto-reply', recipients: [r], format: 'rfc3834' }
     }
-  }
-  if (found.length === 0) return base
-  const recipients = found.map((n) => {
-    const facts: RecipientFacts = { recipient: n.recipient, diagnostic: n.diagnostic }
-    const host = remoteHostIn(n.diagnostic)
-    if (host) facts.remoteMta = host
-    const st = statusOf(n.diagnostic)
-    if (st) facts.status = st
-    const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(noticeText()) : undefined)
-    if (cmd) facts.command = cmd
-    facts.final = !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(noticeText())
-    const entry = recipientEntry(facts)
-    const undecided = entry.classification.reason === 'onhold' || entry.classification.reason === 'undefined'
-    if (undecided && found.length === 1) {
-      // The lines near the address say nothing known (James puts the error above "RCPT TO: a@b",
-      // MailMarshal lists the recipients after the reason): read the whole notice.
-      const whole = noticeText().trim()
-      if (whole.length > n.diagnostic.length && whole.length < 20_000) {
-        const again = recipientEntry({ ...facts, diagnostic: whole, ...(statusOf(whole) ? { status: statusOf(whole)! } : {}) })
-        if (again.classification.reason !== 'onhold' && again.classification.reason !== 'undefined') return again
+
+    // 4. A notice in plain text
+    if (!bounceLike) return base
+    let found = noticeFor()
+    const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
+    if (found.length === 0 && failedHeader.length > 0) {
+      const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
+      found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
+    }
+    if (found.length === 0 && original?.to) {
+      const to = addressesOf(original.to)
+      const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
+      if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
+    }
+    if (found.length === 0 && depth === 0) {
+      // The MIME parser found no readable text where the notice is (a part whose Content-Type line is
+      // malformed, say): scan the raw body instead.
+      const body = rawBody(input)
+      if (body.length > 0 && body.length < 1_048_576) {
+        const exclude = new Set<string>([mail.from, ...addressesOf(mail.headers.get('to'))].filter(Boolean))
+        const rawSplit = splitNotice(body)
+        found = scanNotice(rawSplit.lines, exclude)
+        if (found.length > 0) noticeTextCache = rawSplit.lines.join('\n')
       }
     }
-    return entry
-  })
-  return { ...base, kind: kindOf(recipients), recipients, format: 'text' }
+    if (found.length === 0) return base
+    const recipients = found.map((n) => {
+      const facts: RecipientFacts = { recipient: n.recipient, diagnostic: n.diagnostic }
+      const host = remoteHostIn(n.diagnostic)
+      if (host) facts.remoteMta = host
+      const st = statusOf(n.diagnostic)
+      if (st) facts.status = st
+      const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(noticeText()) : undefined)
+      if (cmd) facts.command = cmd
+      facts.final = !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(noticeText())
+      const entry = recipientEntry(facts)
+      const undecided = entry.classification.reason === 'onhold' || entry.classification.reason === 'undefined'
+      if (undecided && found.length === 1) {
+        // The lines near the address say nothing known (James puts the error above "RCPT TO: a@b",
+        // MailMarshal lists the recipients after the reason): read the whole notice.
+        const whole = noticeText().trim()
+        if (whole.length > n.diagnostic.length && whole.length < 20_000) {
+          const again = recipientEntry({ ...facts, diagnostic: whole, ...(statusOf(whole) ? { status: statusOf(whole)! } : {}) })
+          if (again.classification.reason !== 'onhold' && again.classification.reason !== 'undefined') return again
+        }
+      }
+      return entry
+    })
+    return { ...base, kind: kindOf(recipients), recipients, format: 'text' }
+  }
 }
 
 function feedbackReport(base: BounceReport, mail: ParsedMail, text: string, original: BounceReport['original']): BounceReport {
