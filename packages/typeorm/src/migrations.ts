@@ -100,8 +100,9 @@ export function bounceGuardMigrations(options: BounceGuardSchemaOptions = {}): B
   return [BounceGuardInit, BounceGuardShaping]
 }
 
-/** Create one table of the layout with its indices (no-op when it exists). */
+/** Create one table of the layout with its indices (no-op when it exists, e.g. left by a tool that dropped only the other tables). */
 async function createSpecTable(qr: QueryRunner, dialect: SqlDialect, prefix: string, table: string, spec: TableSpec): Promise<void> {
+  if (await qr.hasTable(table)) return
   await qr.createTable(
     new Table({
       name: table,

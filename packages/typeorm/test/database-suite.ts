@@ -87,6 +87,13 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
         const store = createTypeOrmBounceStore(ds, { tablePrefix: prefix })
         await store.suppress({ key: 'm@x.example', scope: 'address', reason: 'userunknown', source: 'manual', at: new Date(T0) })
         expect((await store.findSuppressions(['m@x.example'], new Date(T0))).size).toBe(1)
+        // A tool that drops only the first four tables and the migrations table (older scripts)
+        // leaves <prefix>shaping behind: the migrations still run.
+        const t = tableNames({ tablePrefix: prefix })
+        for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`]) await ds.query(`DROP TABLE ${qi(ds, name)}`)
+        expect(await countTables(ds, prefix)).toBe(1)
+        expect(await runMigrations(ds, { tablePrefix: prefix })).toHaveLength(2)
+        expect(await countTables(ds, prefix)).toBe(5)
       } finally {
         await dropTables(ds, prefix)
         await ds.destroy()
