@@ -44,7 +44,7 @@ export async function run(): Promise<void> {
   }
   const t = tableNames({ tablePrefix: PREFIX })
   const drop = async () => {
-    for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${PREFIX}migrations`, `${PREFIX}event_rollup`])
+    for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, `${PREFIX}migrations`, `${PREFIX}event_rollup`])
       await ds.query(`DROP TABLE IF EXISTS "${name}"`)
   }
   try {

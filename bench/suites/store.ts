@@ -111,7 +111,7 @@ async function benchSqlite(): Promise<void> {
 
 async function dropAll(ds: DataSourceLike): Promise<void> {
   const t = tableNames({ tablePrefix: PREFIX })
-  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, 'bg_bench_migrations'])
+  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, 'bg_bench_migrations'])
     await ds.query(`DROP TABLE IF EXISTS "${name}"`)
 }
 
