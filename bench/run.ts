@@ -9,7 +9,9 @@ import { join } from 'node:path'
 
 const dir = fileURLToPath(new URL('./suites/', import.meta.url))
 const wanted = process.argv.slice(2)
-const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()
 for (const file of files) {
   const name = file.replace(/\.ts$/, '')
   if (wanted.length > 0 && !wanted.includes(name)) continue

@@ -14,17 +14,44 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseBounceMessage, parseMbox, type BounceRecipient } from '@bounce-guard/core'
 
-interface LabelRecipient { status: string; replycode: string; reason: string; hardbounce: boolean; feedbacktype?: string }
-interface Label { file: string; module: string; kind: string; messages?: number; recipients: LabelRecipient[] }
+interface LabelRecipient {
+  status: string
+  replycode: string
+  reason: string
+  hardbounce: boolean
+  feedbacktype?: string
+}
+interface Label {
+  file: string
+  module: string
+  kind: string
+  messages?: number
+  recipients: LabelRecipient[]
+}
 
 const args = process.argv.slice(2)
 const flags = new Set(args.filter((a) => a.startsWith('--')))
 const positional = args.filter((a) => !a.startsWith('--'))
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
-const corpus = resolve(positional[0] ?? process.env.BG_CORPUS ?? (existsSync(join(root, '../shared/corpus/sisimai/labels.jsonl')) ? join(root, '../shared/corpus/sisimai') : join(root, 'test/fixtures/sisimai')))
-const labels: Label[] = readFileSync(join(corpus, 'labels.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Label)
+const corpus = resolve(
+  positional[0] ??
+    process.env.BG_CORPUS ??
+    (existsSync(join(root, '../shared/corpus/sisimai/labels.jsonl'))
+      ? join(root, '../shared/corpus/sisimai')
+      : join(root, 'test/fixtures/sisimai')),
+)
+const labels: Label[] = readFileSync(join(corpus, 'labels.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l) as Label)
 
-interface Row { file: string; module: string; part: 'tune' | 'check'; expected: LabelRecipient; got?: BounceRecipient }
+interface Row {
+  file: string
+  module: string
+  part: 'tune' | 'check'
+  expected: LabelRecipient
+  got?: BounceRecipient
+}
 const rows: Row[] = []
 const t0 = performance.now()
 for (const label of labels) {
@@ -46,15 +73,21 @@ function figures(subset: Row[], title: string): void {
   const reasonOk = subset.filter((r) => r.got?.classification.reason === r.expected.reason).length
   const hardOk = subset.filter((r) => (r.got?.classification.hard ?? false) === r.expected.hardbounce).length
   console.log(`${title}: ${n} recipients in ${new Set(subset.map((r) => r.file)).size} files`)
-  console.log(`  reason accuracy      ${(100 * reasonOk / n).toFixed(2)}% (${reasonOk}/${n})`)
-  console.log(`  hard-bounce accuracy ${(100 * hardOk / n).toFixed(2)}% (${hardOk}/${n})`)
+  console.log(`  reason accuracy      ${((100 * reasonOk) / n).toFixed(2)}% (${reasonOk}/${n})`)
+  console.log(`  hard-bounce accuracy ${((100 * hardOk) / n).toFixed(2)}% (${hardOk}/${n})`)
 }
 
 console.log(`corpus: ${corpus} (${labels.length} files, ${ms.toFixed(0)} ms)`)
 figures(rows, 'all')
 if (flags.has('--holdout')) {
-  figures(rows.filter((r) => r.part === 'tune'), 'tune (70%)')
-  figures(rows.filter((r) => r.part === 'check'), 'check (30%, not looked at)')
+  figures(
+    rows.filter((r) => r.part === 'tune'),
+    'tune (70%)',
+  )
+  figures(
+    rows.filter((r) => r.part === 'check'),
+    'check (30%, not looked at)',
+  )
 }
 
 const byReason = new Map<string, { count: number; correct: number }>()
@@ -66,16 +99,26 @@ for (const r of rows) {
 }
 console.log('\nreason            count  correct  accuracy')
 for (const [reason, e] of [...byReason].sort((a, b) => b[1].count - a[1].count)) {
-  console.log(`${reason.padEnd(16)} ${String(e.count).padStart(6)} ${String(e.correct).padStart(8)}  ${(100 * e.correct / e.count).toFixed(1).padStart(7)}%`)
+  console.log(
+    `${reason.padEnd(16)} ${String(e.count).padStart(6)} ${String(e.correct).padStart(8)}  ${((100 * e.correct) / e.count).toFixed(1).padStart(7)}%`,
+  )
 }
 
 if (!flags.has('--quiet')) {
-  const wrong = rows.filter((r) => (r.got?.classification.reason !== r.expected.reason || (r.got?.classification.hard ?? false) !== r.expected.hardbounce) && (!flags.has('--holdout') || r.part === 'tune'))
+  const wrong = rows.filter(
+    (r) =>
+      (r.got?.classification.reason !== r.expected.reason || (r.got?.classification.hard ?? false) !== r.expected.hardbounce) &&
+      (!flags.has('--holdout') || r.part === 'tune'),
+  )
   console.log(`\nwrong (${wrong.length})${flags.has('--holdout') ? ', tune part only' : ''}:`)
   for (const r of wrong) {
     const g = r.got
-    const got = g ? `${g.classification.reason}${g.classification.hard ? ' hard' : ''} [${g.classification.ruleId}] ${g.status ?? '-'}` : 'no recipient'
+    const got = g
+      ? `${g.classification.reason}${g.classification.hard ? ' hard' : ''} [${g.classification.ruleId}] ${g.status ?? '-'}`
+      : 'no recipient'
     const diag = g?.diagnosticCode ? ` | ${g.diagnosticCode.replace(/\s+/g, ' ').slice(0, 110)}` : ''
-    console.log(`  ${r.file}: expected ${r.expected.reason}${r.expected.hardbounce ? ' hard' : ''} ${r.expected.status || '-'}, got ${got}${diag}`)
+    console.log(
+      `  ${r.file}: expected ${r.expected.reason}${r.expected.hardbounce ? ' hard' : ''} ${r.expected.status || '-'}, got ${got}${diag}`,
+    )
   }
 }

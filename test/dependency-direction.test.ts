@@ -11,7 +11,11 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 function sourceFiles(dir: string): string[] {
   let out: string[] = []
   let entries: string[] = []
-  try { entries = readdirSync(dir) } catch { return out }
+  try {
+    entries = readdirSync(dir)
+  } catch {
+    return out
+  }
   for (const name of entries) {
     if (name === 'node_modules' || name === 'dist') continue
     const p = join(dir, name)
@@ -23,7 +27,9 @@ function sourceFiles(dir: string): string[] {
 
 function importsOf(file: string): string[] {
   // Comments are not imports (a JSDoc usage example must not count).
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '')
   const specs: string[] = []
   const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"\n]+)['"]/gm
   for (let m = re.exec(text); m; m = re.exec(text)) specs.push(m[1]!)
@@ -58,7 +64,9 @@ describe('dependency direction', () => {
     for (const pkg of packages) {
       const ok = allowed[pkg] ?? /^@bounce-guard\/core$/
       const dirs = pkg === 'haraka' ? ['index.js', 'lib', 'src'] : ['src']
-      const files = dirs.flatMap((d) => (d.endsWith('.js') ? [join(root, 'packages', pkg, d)] : sourceFiles(join(root, 'packages', pkg, d))))
+      const files = dirs.flatMap((d) =>
+        d.endsWith('.js') ? [join(root, 'packages', pkg, d)] : sourceFiles(join(root, 'packages', pkg, d)),
+      )
       for (const f of files) {
         for (const s of importsOf(f)) {
           if (/^@bounce-guard\//.test(s) && !ok.test(s)) bad.push(`${relative(root, f)} -> ${s}`)
@@ -72,7 +80,8 @@ describe('dependency direction', () => {
     const bad: string[] = []
     for (const f of sourceFiles(join(root, 'packages'))) {
       if (!/\/src\//.test(f)) continue
-      for (const s of importsOf(f)) if (/(^|\/)(examples|test)\//.test(s) || /\.\.\/\.\.\/(examples|test)/.test(s)) bad.push(`${relative(root, f)} -> ${s}`)
+      for (const s of importsOf(f))
+        if (/(^|\/)(examples|test)\//.test(s) || /\.\.\/\.\.\/(examples|test)/.test(s)) bad.push(`${relative(root, f)} -> ${s}`)
     }
     expect(bad).toEqual([])
   })

@@ -24,14 +24,20 @@ beforeAll(() => {
     mkdirSync(dirname(join(scratch, 'node_modules', dep)), { recursive: true })
     symlinkSync(realpathSync(join(corePkg, 'node_modules', dep)), join(scratch, 'node_modules', dep), 'dir')
   }
-  execFileSync(join(root, 'node_modules/.bin/tsup'), ['src/index.ts', '--format', 'esm,cjs', '--dts', '--target', 'node20', '--out-dir', join(pkgDir, 'dist')], {
-    cwd: corePkg,
-    stdio: 'pipe',
-  })
+  execFileSync(
+    join(root, 'node_modules/.bin/tsup'),
+    ['src/index.ts', '--format', 'esm,cjs', '--dts', '--target', 'node20', '--out-dir', join(pkgDir, 'dist')],
+    {
+      cwd: corePkg,
+      stdio: 'pipe',
+    },
+  )
   writeFileSync(join(scratch, 'package.json'), '{"private":true}')
 }, 120_000)
 
-afterAll(() => { if (scratch) rmSync(scratch, { recursive: true, force: true }) })
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+})
 
 function runNode(code: string, type: 'commonjs' | 'module'): string {
   const file = join(scratch, type === 'module' ? 'check.mjs' : 'check.cjs')

@@ -52,6 +52,6 @@ describe('README snippets', () => {
     const lines = blockAfter(readme, '## Quick start').split('\n')
     expect(lines).toHaveLength(2)
     expect(lines[1]).toMatch(/ test$/)
-    expect(read('.ci/run')).toContain("/^## Quick start/")
+    expect(read('.ci/run')).toContain('/^## Quick start/')
   })
 })

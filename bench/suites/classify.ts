@@ -48,9 +48,16 @@ export async function run(): Promise<void> {
     const ns = Number(process.hrtime.bigint() - t0)
     const c = process.cpuUsage(c0)
     const cpuNs = (c.user + c.system) * 1000
-    console.log(`${label}: ${fmt((n / ns) * 1e9)} /s wall, ${fmt((n / cpuNs) * 1e9)} /s per CPU-second (${(cpuNs / n).toFixed(0)} ns CPU each, ${fmt(n)} calls${sink > 0 ? '' : ', no result?'})`)
+    console.log(
+      `${label}: ${fmt((n / ns) * 1e9)} /s wall, ${fmt((n / cpuNs) * 1e9)} /s per CPU-second (${(cpuNs / n).toFixed(0)} ns CPU each, ${fmt(n)} calls${sink > 0 ? '' : ', no result?'})`,
+    )
   }
-  console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')} on ${(await import('node:os')).cpus().length} cores`)
+  console.log(
+    `load average: ${(await import('node:os'))
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+  )
   const N = 2_000_000
   const L = texts.length
   measure('classifyReply(string)  parse + classify', (i) => classifier.classify(texts[i % L]!), N)
@@ -67,5 +74,7 @@ export async function run(): Promise<void> {
   const s = (cu.user + cu.system) / 1e6
   gc()
   const after = process.memoryUsage().heapUsed
-  console.log(`memory: heapUsed ${(before / 1048576).toFixed(1)} MiB before, ${(after / 1048576).toFixed(1)} MiB after ${M.toLocaleString('en-US')} classifications (${fmt(M / s)} /s per CPU-second)${(globalThis as { gc?: unknown }).gc ? '' : ' [run node with --expose-gc for exact figures]'}`)
+  console.log(
+    `memory: heapUsed ${(before / 1048576).toFixed(1)} MiB before, ${(after / 1048576).toFixed(1)} MiB after ${M.toLocaleString('en-US')} classifications (${fmt(M / s)} /s per CPU-second)${(globalThis as { gc?: unknown }).gc ? '' : ' [run node with --expose-gc for exact figures]'}`,
+  )
 }

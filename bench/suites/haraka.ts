@@ -14,7 +14,15 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createBounceGuard, MemoryBounceStore } from '@bounce-guard/core'
 import { ensureCjsBuilds, REPO_ROOT } from '../../packages/haraka/test/helpers/build-deps.js'
-import { freePort, nodemailer, prepareHarakaDir, removeHarakaDir, startHaraka, startSink, PLUGIN_DIR } from '../../packages/haraka/test/helpers/haraka-harness.js'
+import {
+  freePort,
+  nodemailer,
+  prepareHarakaDir,
+  removeHarakaDir,
+  startHaraka,
+  startSink,
+  PLUGIN_DIR,
+} from '../../packages/haraka/test/helpers/haraka-harness.js'
 
 const requireFromPlugin = createRequire(join(PLUGIN_DIR, 'package.json'))
 
@@ -35,11 +43,48 @@ async function hookTimes(): Promise<void> {
 
   const N = 5000
   const mk = (a: string, f: Record<string, unknown> = {}) => Object.assign(new Address(`<${a}>`), f)
-  const hmail = (rcpts: unknown[]) => ({ todo: { uuid: 'B0000000-0000-4000-8000-000000000000.1', mail_from: new Address('<s@example.org>'), rcpt_to: rcpts, domain: 'example.com', notes: { bounce_guard_message_id: '<b@example.org>' } }, num_failures: 1 })
+  const hmail = (rcpts: unknown[]) => ({
+    todo: {
+      uuid: 'B0000000-0000-4000-8000-000000000000.1',
+      mail_from: new Address('<s@example.org>'),
+      rcpt_to: rcpts,
+      domain: 'example.com',
+      notes: { bounce_guard_message_id: '<b@example.org>' },
+    },
+    num_failures: 1,
+  })
   const cases: Array<[string, (i: number) => [string, unknown, unknown]]> = [
-    ['delivered', (i) => { const r = mk(`ok${i}@example.com`); return ['hook_delivered', hmail([r]), ['mx', '127.0.0.1', 'Ok: queued as X', 0.1, 25, 'SMTP', [r], false, false]] }],
-    ['deferred', (i) => { const r = mk(`grey${i}@example.com`, { dsn_smtp_code: '451', dsn_smtp_extc: '4.7.1', dsn_smtp_response: `<grey${i}@example.com>: Recipient address rejected: Greylisted, try again later`, reason: '451 4.7.1 ...' }); return ['hook_deferred', hmail([r]), { delay: 5, err: 'Some recipients temp failed', fail_recips: [r] }] }],
-    ['bounce', (i) => { const r = mk(`dead${i}@example.com`, { dsn_smtp_code: '550', dsn_smtp_extc: '5.1.1', dsn_smtp_response: `<dead${i}@example.com>: Recipient address rejected: User unknown in virtual mailbox table`, reason: '550 5.1.1 ...' }); return ['hook_bounce', hmail([r]), Object.assign(new Error('Some recipients failed'), { bounced_rcpt: [r] })] }],
+    [
+      'delivered',
+      (i) => {
+        const r = mk(`ok${i}@example.com`)
+        return ['hook_delivered', hmail([r]), ['mx', '127.0.0.1', 'Ok: queued as X', 0.1, 25, 'SMTP', [r], false, false]]
+      },
+    ],
+    [
+      'deferred',
+      (i) => {
+        const r = mk(`grey${i}@example.com`, {
+          dsn_smtp_code: '451',
+          dsn_smtp_extc: '4.7.1',
+          dsn_smtp_response: `<grey${i}@example.com>: Recipient address rejected: Greylisted, try again later`,
+          reason: '451 4.7.1 ...',
+        })
+        return ['hook_deferred', hmail([r]), { delay: 5, err: 'Some recipients temp failed', fail_recips: [r] }]
+      },
+    ],
+    [
+      'bounce',
+      (i) => {
+        const r = mk(`dead${i}@example.com`, {
+          dsn_smtp_code: '550',
+          dsn_smtp_extc: '5.1.1',
+          dsn_smtp_response: `<dead${i}@example.com>: Recipient address rejected: User unknown in virtual mailbox table`,
+          reason: '550 5.1.1 ...',
+        })
+        return ['hook_bounce', hmail([r]), Object.assign(new Error('Some recipients failed'), { bounced_rcpt: [r] })]
+      },
+    ],
   ]
   console.log(`per-hook time added by the plugin (${N} calls each, one recipient, call -> next()):`)
   for (const [name, make] of cases) {
@@ -64,7 +109,9 @@ async function hookTimes(): Promise<void> {
     times.push(performance.now() - t0)
   }
   times.sort((a, b) => a - b)
-  console.log(`  ${'rcpt'.padEnd(10)} median ${us(quantile(times, 0.5))}  p99 ${us(quantile(times, 0.99))}  (memory store; a database adds its round trip)`)
+  console.log(
+    `  ${'rcpt'.padEnd(10)} median ${us(quantile(times, 0.5))}  p99 ${us(quantile(times, 0.99))}  (memory store; a database adds its round trip)`,
+  )
   const s = plugin.bounce_guard_stats()
   console.log(`  queue: written ${s.written}, failed attempts ${s.failedAttempts}, overflowed ${s.overflowed}`)
 }
@@ -72,17 +119,36 @@ async function hookTimes(): Promise<void> {
 async function burst(pluginOn: boolean, messages: number): Promise<{ seconds: number; recorded?: number }> {
   const sink = await startSink({ keepMessages: false })
   const port = await freePort()
-  const dir = prepareHarakaDir({ port, sinkPort: sink.port, databaseUrl: 'sqlite:data/bench.sqlite', tablePrefix: 'bg_', pluginOn, logLevel: 'warn' })
+  const dir = prepareHarakaDir({
+    port,
+    sinkPort: sink.port,
+    databaseUrl: 'sqlite:data/bench.sqlite',
+    tablePrefix: 'bg_',
+    pluginOn,
+    logLevel: 'warn',
+  })
   const haraka = await startHaraka(dir, port)
   try {
-    const transport = nodemailer().createTransport({ host: '127.0.0.1', port, ignoreTLS: true, pool: true, maxConnections: 8, maxMessages: Infinity })
+    const transport = nodemailer().createTransport({
+      host: '127.0.0.1',
+      port,
+      ignoreTLS: true,
+      pool: true,
+      maxConnections: 8,
+      maxMessages: Infinity,
+    })
     // Warm up (opens the store, compiles code paths); not timed.
     await transport.sendMail({ envelope: { from: 'sender@example.org', to: ['warm@example.com'] }, raw: 'Subject: warm\r\n\r\nwarm\r\n' })
     await sink.waitForMessages(1, 30_000)
     const t0 = performance.now()
     const sends: Promise<unknown>[] = []
     for (let i = 0; i < messages; i++) {
-      sends.push(transport.sendMail({ envelope: { from: 'sender@example.org', to: [`user${i}@example${i % 10}.com`] }, raw: `Subject: burst ${i}\r\nMessage-ID: <burst${i}@example.org>\r\n\r\nhello ${i}\r\n` }))
+      sends.push(
+        transport.sendMail({
+          envelope: { from: 'sender@example.org', to: [`user${i}@example${i % 10}.com`] },
+          raw: `Subject: burst ${i}\r\nMessage-ID: <burst${i}@example.org>\r\n\r\nhello ${i}\r\n`,
+        }),
+      )
     }
     await Promise.all(sends)
     await sink.waitForMessages(messages + 1, 600_000)
@@ -114,7 +180,9 @@ export async function run(): Promise<void> {
   await hookTimes()
   const messages = Number(process.env.BG_BENCH_HARAKA_MESSAGES ?? 2000)
   const rounds = Number(process.env.BG_BENCH_HARAKA_ROUNDS ?? 2)
-  console.log(`\nburst of ${messages} relayed messages (nodemailer pool of 8 -> Haraka, 1 process -> smtp-server sink), until the sink has all;`)
+  console.log(
+    `\nburst of ${messages} relayed messages (nodemailer pool of 8 -> Haraka, 1 process -> smtp-server sink), until the sink has all;`,
+  )
   console.log(`plugin off and on alternate, ${rounds} round(s) each (the machine is shared: compare the best of each):`)
   const off: number[] = []
   const on: number[] = []
@@ -124,9 +192,13 @@ export async function run(): Promise<void> {
     console.log(`  round ${r + 1} plugin off: ${a.seconds.toFixed(2)} s  ${(messages / a.seconds).toFixed(0)} msg/s`)
     const b = await burst(true, messages)
     on.push(b.seconds)
-    console.log(`  round ${r + 1} plugin on : ${b.seconds.toFixed(2)} s  ${(messages / b.seconds).toFixed(0)} msg/s  (SQLite store; ${b.recorded} delivered events recorded)`)
+    console.log(
+      `  round ${r + 1} plugin on : ${b.seconds.toFixed(2)} s  ${(messages / b.seconds).toFixed(0)} msg/s  (SQLite store; ${b.recorded} delivered events recorded)`,
+    )
   }
   const bestOff = Math.min(...off)
   const bestOn = Math.min(...on)
-  console.log(`  best: off ${(messages / bestOff).toFixed(0)} msg/s, on ${(messages / bestOn).toFixed(0)} msg/s, overhead ${(((bestOn - bestOff) / bestOff) * 100).toFixed(1)} %`)
+  console.log(
+    `  best: off ${(messages / bestOff).toFixed(0)} msg/s, on ${(messages / bestOn).toFixed(0)} msg/s, overhead ${(((bestOn - bestOff) / bestOff) * 100).toFixed(1)} %`,
+  )
 }

@@ -12,9 +12,17 @@ import { isMbox, parseBounceMessage, parseMbox } from '@bounce-guard/core'
 
 export async function run(): Promise<void> {
   const root = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-  const corpus = resolve(process.env.BG_CORPUS ?? (existsSync(join(root, '../shared/corpus/sisimai/labels.jsonl')) ? join(root, '../shared/corpus/sisimai') : join(root, 'test/fixtures/sisimai')))
+  const corpus = resolve(
+    process.env.BG_CORPUS ??
+      (existsSync(join(root, '../shared/corpus/sisimai/labels.jsonl'))
+        ? join(root, '../shared/corpus/sisimai')
+        : join(root, 'test/fixtures/sisimai')),
+  )
   const dir = join(corpus, 'emails')
-  const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => readFileSync(join(dir, f)))
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.eml'))
+    .sort()
+    .map((f) => readFileSync(join(dir, f)))
   const bytes = files.reduce((n, b) => n + b.length, 0)
   let peak = process.memoryUsage().rss
   const sample = (): void => {
@@ -44,13 +52,19 @@ export async function run(): Promise<void> {
   const cpuMs = (cpu.user + cpu.system) / 1000
   const rate = (messages / ms) * 1000
   console.log(`corpus: ${corpus} (${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB)`)
-  console.log(`parse + classify: ${messages} messages in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} messages/s (target >= 15000), ${((bytes * rounds) / 1024 / 1024 / (ms / 1000)).toFixed(1)} MiB/s`)
-  console.log(`cpu time: ${cpuMs.toFixed(0)} ms = ${((messages / cpuMs) * 1000).toFixed(0)} messages per CPU-second (wall figures suffer when the machine is shared)`)
+  console.log(
+    `parse + classify: ${messages} messages in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} messages/s (target >= 15000), ${((bytes * rounds) / 1024 / 1024 / (ms / 1000)).toFixed(1)} MiB/s`,
+  )
+  console.log(
+    `cpu time: ${cpuMs.toFixed(0)} ms = ${((messages / cpuMs) * 1000).toFixed(0)} messages per CPU-second (wall figures suffer when the machine is shared)`,
+  )
   console.log(`peak rss: ${(peak / 1024 / 1024).toFixed(1)} MiB (target < 200 MiB)`)
 
   const perl = spawnSync('perl', ['-MSisimai', '-e1'], { encoding: 'utf8' })
   if (perl.status !== 0) {
-    console.log(`sisimai (Perl): skipped: perl -MSisimai -e1 failed (${(perl.stderr || perl.error?.message || 'not installed').split('\n')[0]}); install with apt-get install libsisimai-perl`)
+    console.log(
+      `sisimai (Perl): skipped: perl -MSisimai -e1 failed (${(perl.stderr || perl.error?.message || 'not installed').split('\n')[0]}); install with apt-get install libsisimai-perl`,
+    )
     return
   }
   const peer = join(root, '../shared/tools/sisimai-peer.pl')

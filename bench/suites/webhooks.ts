@@ -14,7 +14,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, createServer, request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createBounceGuard, MemoryBounceStore, type BounceGuard, type BounceStore, type DeliveryOutcome, type RecordResult } from '@bounce-guard/core'
+import {
+  createBounceGuard,
+  MemoryBounceStore,
+  type BounceGuard,
+  type BounceStore,
+  type DeliveryOutcome,
+  type RecordResult,
+} from '@bounce-guard/core'
 import { createBounceGuardDataSource, createTypeOrmBounceStore, runMigrations } from '@bounce-guard/typeorm'
 import { createWebhookHandler, snsStringToSign, type SnsMessage } from '@bounce-guard/webhooks'
 
@@ -25,14 +32,32 @@ const PREFIX = `bg_wh${process.pid}_`
 
 const DIAGNOSTICS = [
   'smtp; 550 5.1.1 <x@example.com>... User unknown',
-  'smtp; 550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient\'s email address for typos',
+  "smtp; 550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos",
   'smtp; 552 5.2.2 Mailbox full',
   'smtp; 550 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using zen.spamhaus.org',
   'smtp; 554 5.7.1 Message rejected because of unacceptable content',
 ]
 
 function makeCert(dir: string): { certPem: string; keyPem: string } {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=sns.amazonaws.com'], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'k.pem'),
+      '-out',
+      join(dir, 'c.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=sns.amazonaws.com',
+    ],
+    { stdio: 'ignore' },
+  )
   return { certPem: readFileSync(join(dir, 'c.pem'), 'utf8'), keyPem: readFileSync(join(dir, 'k.pem'), 'utf8') }
 }
 
@@ -43,14 +68,46 @@ function makeBodies(keyPem: string, n: number, run: string): string[] {
     const rcpt = `user${i % 2000}@d${i % 97}.example`
     const mail = { timestamp: new Date().toISOString(), source: 'sender@example.com', messageId: `${run}-msg-${i}`, destination: [rcpt] }
     const k = i % 10
-    const message = k < 6
-      ? { notificationType: 'Bounce', mail, bounce: { bounceType: 'Permanent', bounceSubType: 'General', feedbackId: `${run}-fb-${i}`, timestamp: mail.timestamp, bouncedRecipients: [{ emailAddress: rcpt, status: '5.0.0', action: 'failed', diagnosticCode: DIAGNOSTICS[i % DIAGNOSTICS.length] }] } }
-      : k < 9
-        ? { eventType: 'Delivery', mail, delivery: { timestamp: mail.timestamp, recipients: [rcpt], smtpResponse: '250 2.0.0 OK', processingTimeMillis: 500 } }
-        : { notificationType: 'Complaint', mail, complaint: { feedbackId: `${run}-c-${i}`, complaintFeedbackType: 'abuse', timestamp: mail.timestamp, complainedRecipients: [{ emailAddress: rcpt }] } }
+    const message =
+      k < 6
+        ? {
+            notificationType: 'Bounce',
+            mail,
+            bounce: {
+              bounceType: 'Permanent',
+              bounceSubType: 'General',
+              feedbackId: `${run}-fb-${i}`,
+              timestamp: mail.timestamp,
+              bouncedRecipients: [
+                { emailAddress: rcpt, status: '5.0.0', action: 'failed', diagnosticCode: DIAGNOSTICS[i % DIAGNOSTICS.length] },
+              ],
+            },
+          }
+        : k < 9
+          ? {
+              eventType: 'Delivery',
+              mail,
+              delivery: { timestamp: mail.timestamp, recipients: [rcpt], smtpResponse: '250 2.0.0 OK', processingTimeMillis: 500 },
+            }
+          : {
+              notificationType: 'Complaint',
+              mail,
+              complaint: {
+                feedbackId: `${run}-c-${i}`,
+                complaintFeedbackType: 'abuse',
+                timestamp: mail.timestamp,
+                complainedRecipients: [{ emailAddress: rcpt }],
+              },
+            }
     const m: SnsMessage = {
-      Type: 'Notification', MessageId: `${run}-${i}`, TopicArn: TOPIC, Message: JSON.stringify(message), Timestamp: new Date().toISOString(),
-      SignatureVersion: i % 2 === 0 ? '1' : '2', Signature: '', SigningCertURL: CERT_URL,
+      Type: 'Notification',
+      MessageId: `${run}-${i}`,
+      TopicArn: TOPIC,
+      Message: JSON.stringify(message),
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: i % 2 === 0 ? '1' : '2',
+      Signature: '',
+      SigningCertURL: CERT_URL,
     }
     m.Signature = sign(m.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(snsStringToSign(m)), keyPem).toString('base64')
     out.push(JSON.stringify(m))
@@ -60,7 +117,10 @@ function makeBodies(keyPem: string, n: number, run: string): string[] {
 
 function handlerFor(store: BounceStore | 'none', certPem: string, counter: { fetches: number }) {
   const guard = store === 'none' ? noopGuard() : createBounceGuard({ store })
-  const fakeFetch = (async () => { counter.fetches++; return new Response(certPem, { status: 200 }) }) as unknown as typeof fetch
+  const fakeFetch = (async () => {
+    counter.fetches++
+    return new Response(certPem, { status: 200 })
+  }) as unknown as typeof fetch
   return createWebhookHandler({ guard, fetch: fakeFetch, providers: { ses: { topicArns: [TOPIC] } } })
 }
 
@@ -70,7 +130,8 @@ function noopGuard(): BounceGuard {
   const g: BounceGuard = {
     store,
     check: async () => ({ allowed: [], suppressed: [], invalid: [] }),
-    record: async (o: DeliveryOutcome) => ({ duplicate: false, event: o, state: undefined, decision: { action: 'none' } }) as unknown as RecordResult,
+    record: async (o: DeliveryOutcome) =>
+      ({ duplicate: false, event: o, state: undefined, decision: { action: 'none' } }) as unknown as RecordResult,
     now: () => new Date(),
     on: () => g,
     off: () => g,
@@ -92,35 +153,54 @@ async function direct(label: string, store: BounceStore | 'none', certPem: strin
     if (r.status === 200) ok++
   }
   const s = (performance.now() - t0) / 1000
-  console.log(`${label}: ${bodies.length} SNS notifications (process, sequential) in ${s.toFixed(2)} s = ${Math.round(ok / s)} events/s; ok ${ok}; certificate fetches ${counter.fetches}`)
+  console.log(
+    `${label}: ${bodies.length} SNS notifications (process, sequential) in ${s.toFixed(2)} s = ${Math.round(ok / s)} events/s; ok ${ok}; certificate fetches ${counter.fetches}`,
+  )
 }
 
 async function overHttp(label: string, store: BounceStore, certPem: string, bodies: string[], concurrency: number): Promise<void> {
   const counter = { fetches: 0 }
   const h = handlerFor(store, certPem, counter)
-  const server = createServer((req, res) => { void h(req, res) })
+  const server = createServer((req, res) => {
+    void h(req, res)
+  })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as { port: number }).port
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
-  const send = (body: string) => new Promise<number>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/webhooks/ses', method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
+  const send = (body: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/webhooks/ses',
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
     })
-    req.on('error', reject)
-    req.end(body)
-  })
   let next = 0
   let ok = 0
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++]!
-      if ((await send(body)) === 200) ok++
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!
+        if ((await send(body)) === 200) ok++
+      }
+    }),
+  )
   const s = (performance.now() - t0) / 1000
-  console.log(`${label}: ${bodies.length} SNS notifications over HTTP (${concurrency} clients) in ${s.toFixed(2)} s = ${Math.round(ok / s)} events/s; ok ${ok}; certificate fetches ${counter.fetches}`)
+  console.log(
+    `${label}: ${bodies.length} SNS notifications over HTTP (${concurrency} clients) in ${s.toFixed(2)} s = ${Math.round(ok / s)} events/s; ok ${ok}; certificate fetches ${counter.fetches}`,
+  )
   agent.destroy()
   server.closeAllConnections()
   await new Promise<void>((r) => server.close(() => r()))
@@ -132,7 +212,11 @@ export async function run(): Promise<void> {
     const { certPem, keyPem } = makeCert(dir)
     const t0 = performance.now()
     const sets = ['a', 'b', 'c'].map((run) => makeBodies(keyPem, N, run))
-    console.log(`signed ${(3 * N).toLocaleString('en')} SNS bodies in ${((performance.now() - t0) / 1000).toFixed(1)} s (not measured below); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs; target >= 2,000 events/s into SQLite`)
+    console.log(
+      `signed ${(3 * N).toLocaleString('en')} SNS bodies in ${((performance.now() - t0) / 1000).toFixed(1)} s (not measured below); load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${cpus().length} CPUs; target >= 2,000 events/s into SQLite`,
+    )
 
     const ds = createBounceGuardDataSource(`sqlite:${join(dir, 'bench.db')}`, { tablePrefix: PREFIX })
     await ds.initialize()

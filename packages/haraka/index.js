@@ -334,7 +334,9 @@ function bgGuard(plugin) {
   bg.ownsGuard = true
   bg.guardPromise = p
   p.then(
-    () => { bg.openFailure = undefined },
+    () => {
+      bg.openFailure = undefined
+    },
     (err) => {
       if (bg.guardPromise === p) bg.guardPromise = undefined
       bg.openFailure = { at: Date.now(), err }
@@ -347,8 +349,10 @@ function bgGuard(plugin) {
 async function openGuard(plugin) {
   const { cfg } = plugin._bg
   const deps = bgDeps(plugin)
-  if (!deps.core || typeof deps.core.createBounceGuard !== 'function') throw new Error('@bounce-guard/core (createBounceGuard) is not available')
-  if (!deps.typeorm || typeof deps.typeorm.createTypeOrmBounceStore !== 'function') throw new Error('@bounce-guard/typeorm is not available')
+  if (!deps.core || typeof deps.core.createBounceGuard !== 'function')
+    throw new Error('@bounce-guard/core (createBounceGuard) is not available')
+  if (!deps.typeorm || typeof deps.typeorm.createTypeOrmBounceStore !== 'function')
+    throw new Error('@bounce-guard/typeorm is not available')
   const url = resolveDatabaseUrl(cfg.database.url)
   let dataSource
   const opening = (async () => {
@@ -370,7 +374,10 @@ async function openGuard(plugin) {
     await Promise.race([
       opening,
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer after ${cfg.database.connect_timeout_ms} ms`)), cfg.database.connect_timeout_ms)
+        timer = setTimeout(
+          () => reject(new Error(`no answer after ${cfg.database.connect_timeout_ms} ms`)),
+          cfg.database.connect_timeout_ms,
+        )
         timer.unref?.()
       }),
     ])
@@ -412,7 +419,9 @@ async function migrateWithRetry(plugin, deps, dataSource, prefix) {
       return
     } catch (err) {
       if (attempt >= 4) throw err
-      plugin.loginfo(`bounce-guard: migration attempt ${attempt} failed (${err && err.message}); another node may be creating the schema, retrying`)
+      plugin.loginfo(
+        `bounce-guard: migration attempt ${attempt} failed (${err && err.message}); another node may be creating the schema, retrying`,
+      )
       await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(Math.random() * 600)))
     }
   }

@@ -21,15 +21,18 @@ export const EXIT_CODES = {
 export function createProgram(): Command {
   const program = new Command('bounce-guard')
     .description('Classify SMTP replies, parse bounce messages and manage the suppression list.')
-    .addHelpText('after', [
-      '',
-      'Exit codes:',
-      '  0  success',
-      '  1  unexpected failure',
-      '  2  bad usage (unknown option, missing argument)',
-      '  3  database error (bad --db URL, server unreachable)',
-      '  4  bad input (unreadable file, malformed line); the rest of the input was still processed',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit codes:',
+        '  0  success',
+        '  1  unexpected failure',
+        '  2  bad usage (unknown option, missing argument)',
+        '  3  database error (bad --db URL, server unreachable)',
+        '  4  bad input (unreadable file, malformed line); the rest of the input was still processed',
+      ].join('\n'),
+    )
     .exitOverride()
   registerClassify(program)
   registerParse(program)

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { runCli } from './cli-helpers.js'
 
-const lines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+const lines = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
 
 describe('bounce-guard classify (real process)', () => {
   it('classifies each line of standard input, in order, as JSON Lines', () => {
@@ -15,14 +19,24 @@ describe('bounce-guard classify (real process)', () => {
     expect(r.status, r.stderr).toBe(0)
     const out = lines(r.stdout)
     expect(out).toHaveLength(3)
-    expect(out[0]).toMatchObject({ input: '550 5.1.1 <a@example.com>: Recipient address rejected: User unknown in virtual mailbox table', code: 550, enhancedStatus: '5.1.1', reason: 'userunknown', hard: true, permanent: true, scope: 'recipient', text: '<a@example.com>: Recipient address rejected: User unknown in virtual mailbox table' })
+    expect(out[0]).toMatchObject({
+      input: '550 5.1.1 <a@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+      code: 550,
+      enhancedStatus: '5.1.1',
+      reason: 'userunknown',
+      hard: true,
+      permanent: true,
+      scope: 'recipient',
+      text: '<a@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+    })
     expect(out[1]).toMatchObject({ code: 452, reason: 'mailboxfull', hard: false, permanent: false })
     expect(out[2]).toMatchObject({ reason: 'blocked', hard: false, blocklist: 'spamhaus', scope: 'sender', code: 554 })
     for (const o of out) expect(typeof o.ruleId).toBe('string')
   })
 
   it('takes replies as arguments, one argument may hold a multi-line reply', () => {
-    const gmail = "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking the recipient's email address for typos.\n550 5.1.1 https://support.google.com/mail/?p=NoSuchUser - gsmtp"
+    const gmail =
+      "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking the recipient's email address for typos.\n550 5.1.1 https://support.google.com/mail/?p=NoSuchUser - gsmtp"
     const r = runCli(['classify', '--json', gmail, '421 4.7.0 Try again in 10 minutes'])
     expect(r.status, r.stderr).toBe(0)
     const out = lines(r.stdout)

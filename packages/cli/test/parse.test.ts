@@ -7,7 +7,10 @@ import { runCli, tmpDir } from './cli-helpers.js'
 const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), 'test/fixtures/sisimai/emails') // vendored copy of ../shared/corpus
 
 function jsonLines(out: string): Record<string, unknown>[] {
-  return out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>)
+  return out
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
 }
 
 describe('bounce-guard parse', () => {
@@ -19,7 +22,15 @@ describe('bounce-guard parse', () => {
     expect(r.status, r.stderr).toBe(0)
     const lines = jsonLines(r.stdout)
     expect(lines).toHaveLength(3)
-    expect(lines[0]).toMatchObject({ file: join(corpus, 'postfix-04.eml'), kind: 'bounce', recipient: 'kijitora@example.co.jp', status: '5.1.1', reason: 'userunknown', hard: true, scope: 'recipient' })
+    expect(lines[0]).toMatchObject({
+      file: join(corpus, 'postfix-04.eml'),
+      kind: 'bounce',
+      recipient: 'kijitora@example.co.jp',
+      status: '5.1.1',
+      reason: 'userunknown',
+      hard: true,
+      scope: 'recipient',
+    })
     expect(typeof lines[0]!.ruleId).toBe('string')
     expect(String(lines[0]!.diagnosticCode)).toContain('5.1.1')
     expect(lines[1]).toEqual({ file: plain, kind: 'not-a-bounce' })

@@ -194,7 +194,9 @@ describe('bounce-guard report (spawned, SQLite file)', { timeout: 120_000 }, () 
         new Promise<{ status: number; body: string }>((resolve, reject) => {
           httpGet(new URL(path, url), (res) => {
             let body = ''
-            res.on('data', (c: Buffer) => { body += c.toString() })
+            res.on('data', (c: Buffer) => {
+              body += c.toString()
+            })
             res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
           }).on('error', reject)
         })

@@ -49,7 +49,10 @@ export function tryNormalizeAddress(address: string, options: NormalizeOptions =
 export function normalizeAddress(address: string, options: NormalizeOptions = {}): string {
   const n = tryNormalizeAddress(address, options)
   if (n === undefined) {
-    throw new BounceGuardError('EINVALID_ADDRESS', `@bounce-guard/core: not an e-mail address: ${JSON.stringify(String(address).slice(0, 200))}`)
+    throw new BounceGuardError(
+      'EINVALID_ADDRESS',
+      `@bounce-guard/core: not an e-mail address: ${JSON.stringify(String(address).slice(0, 200))}`,
+    )
   }
   return n
 }

@@ -37,20 +37,60 @@ export const HARD_REASONS: ReadonlySet<BounceReason> = new Set<BounceReason>(['u
 
 /** The scope each reason has unless a rule says otherwise. */
 export const REASON_SCOPE: Readonly<Record<BounceReason, BounceScope>> = {
-  userunknown: 'recipient', hostunknown: 'domain', hasmoved: 'recipient', notaccept: 'domain', suspend: 'recipient',
-  mailboxfull: 'recipient', exceedlimit: 'message', mesgtoobig: 'message', filtered: 'recipient', rejected: 'sender',
-  blocked: 'sender', badreputation: 'sender', requireptr: 'sender', notcompliantrfc: 'message', authfailure: 'sender',
-  spamdetected: 'message', virusdetected: 'message', policyviolation: 'message', contenterror: 'message',
-  ratelimited: 'sender', toomanyconn: 'sender', speeding: 'sender', systemerror: 'domain', systemfull: 'domain',
-  networkerror: 'network', expired: 'network', norelaying: 'sender', securityerror: 'sender', failedstarttls: 'network',
-  syntaxerror: 'sender', mailererror: 'recipient', onhold: 'network', suppressed: 'recipient', vacation: 'recipient',
-  feedback: 'recipient', delivered: 'recipient', undefined: 'network',
+  userunknown: 'recipient',
+  hostunknown: 'domain',
+  hasmoved: 'recipient',
+  notaccept: 'domain',
+  suspend: 'recipient',
+  mailboxfull: 'recipient',
+  exceedlimit: 'message',
+  mesgtoobig: 'message',
+  filtered: 'recipient',
+  rejected: 'sender',
+  blocked: 'sender',
+  badreputation: 'sender',
+  requireptr: 'sender',
+  notcompliantrfc: 'message',
+  authfailure: 'sender',
+  spamdetected: 'message',
+  virusdetected: 'message',
+  policyviolation: 'message',
+  contenterror: 'message',
+  ratelimited: 'sender',
+  toomanyconn: 'sender',
+  speeding: 'sender',
+  systemerror: 'domain',
+  systemfull: 'domain',
+  networkerror: 'network',
+  expired: 'network',
+  norelaying: 'sender',
+  securityerror: 'sender',
+  failedstarttls: 'network',
+  syntaxerror: 'sender',
+  mailererror: 'recipient',
+  onhold: 'network',
+  suppressed: 'recipient',
+  vacation: 'recipient',
+  feedback: 'recipient',
+  delivered: 'recipient',
+  undefined: 'network',
 }
 
 /** Reasons taken as temporary when a reply carries neither a code nor an enhanced status. */
 const TEMPORARY_WHEN_UNKNOWN: ReadonlySet<BounceReason> = new Set<BounceReason>([
-  'mailboxfull', 'toomanyconn', 'speeding', 'ratelimited', 'systemfull', 'systemerror', 'networkerror', 'onhold',
-  'delivered', 'vacation', 'feedback', 'undefined', 'failedstarttls',
+  'mailboxfull',
+  'toomanyconn',
+  'speeding',
+  'ratelimited',
+  'systemfull',
+  'systemerror',
+  'networkerror',
+  'onhold',
+  'delivered',
+  'vacation',
+  'feedback',
+  'undefined',
+  'failedstarttls',
 ])
 
 /** Options of `createClassifier`. */
@@ -100,7 +140,8 @@ interface Compiled {
 }
 
 const STATUS_SPEC = /^(?:[245x]\.\d{1,3}\.\d{1,3}|[245x]\.(?:\d{1,3}\.)?)$/
-const RETRY = /(?:try again|retry|retry-after|wait|resend|come back|deferred for|blocked for|again)(?: later)?(?: in| after| for|:)? ?(?:about |at least |approximately |~)?(\d{1,7}) ?(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)\b/
+const RETRY =
+  /(?:try again|retry|retry-after|wait|resend|come back|deferred for|blocked for|again)(?: later)?(?: in| after| for|:)? ?(?:about |at least |approximately |~)?(\d{1,7}) ?(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)\b/
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
 function compileRule(rule: ReplyRule): Compiled {
@@ -143,18 +184,25 @@ export function validateRule(rule: unknown, where = 'rule'): asserts rule is Use
   if (typeof rule !== 'object' || rule === null) fail('a rule must be an object')
   const r = rule as Record<string, unknown>
   if (typeof r.id !== 'string' || r.id.trim() === '') fail('"id" must be a non-empty string')
-  if (typeof r.reason !== 'string' || !(BOUNCE_REASONS as readonly string[]).includes(r.reason)) fail(`"reason" must be one of ${BOUNCE_REASONS.join(', ')}`)
+  if (typeof r.reason !== 'string' || !(BOUNCE_REASONS as readonly string[]).includes(r.reason))
+    fail(`"reason" must be one of ${BOUNCE_REASONS.join(', ')}`)
   if (r.provider !== undefined && typeof r.provider !== 'string') fail('"provider" must be a string')
   if (r.blocklist !== undefined && typeof r.blocklist !== 'string') fail('"blocklist" must be a string')
-  if (r.scope !== undefined && !['recipient', 'domain', 'sender', 'message', 'network'].includes(r.scope as string)) fail('"scope" is not a scope')
+  if (r.scope !== undefined && !['recipient', 'domain', 'sender', 'message', 'network'].includes(r.scope as string))
+    fail('"scope" is not a scope')
   if (r.hard !== undefined && r.hard !== false) fail('"hard" may only be false (a rule cannot make a reason hard)')
   if (r.keywords !== undefined) {
-    if (!Array.isArray(r.keywords) || r.keywords.some((k) => typeof k !== 'string' || normalizeKeyword(k) === '')) fail('"keywords" must be an array of non-empty strings')
+    if (!Array.isArray(r.keywords) || r.keywords.some((k) => typeof k !== 'string' || normalizeKeyword(k) === ''))
+      fail('"keywords" must be an array of non-empty strings')
   }
-  if (r.classes !== undefined && (!Array.isArray(r.classes) || r.classes.some((c) => c !== 2 && c !== 4 && c !== 5))) fail('"classes" must hold 2, 4 or 5')
-  if (r.codes !== undefined && (!Array.isArray(r.codes) || r.codes.some((c) => !Number.isInteger(c) || c < 200 || c > 599))) fail('"codes" must hold reply codes 200-599')
-  if (r.status !== undefined && (!Array.isArray(r.status) || r.status.some((s) => typeof s !== 'string' || !STATUS_SPEC.test(s)))) fail('"status" must hold statuses like "5.1.1", "x.7.26" or "5.7."')
-  if (r.examples !== undefined && (!Array.isArray(r.examples) || r.examples.some((e) => typeof e !== 'string'))) fail('"examples" must be an array of strings')
+  if (r.classes !== undefined && (!Array.isArray(r.classes) || r.classes.some((c) => c !== 2 && c !== 4 && c !== 5)))
+    fail('"classes" must hold 2, 4 or 5')
+  if (r.codes !== undefined && (!Array.isArray(r.codes) || r.codes.some((c) => !Number.isInteger(c) || c < 200 || c > 599)))
+    fail('"codes" must hold reply codes 200-599')
+  if (r.status !== undefined && (!Array.isArray(r.status) || r.status.some((s) => typeof s !== 'string' || !STATUS_SPEC.test(s))))
+    fail('"status" must hold statuses like "5.1.1", "x.7.26" or "5.7."')
+  if (r.examples !== undefined && (!Array.isArray(r.examples) || r.examples.some((e) => typeof e !== 'string')))
+    fail('"examples" must be an array of strings')
   if (r.pattern !== undefined) {
     if (!(r.pattern instanceof RegExp)) fail('"pattern" must be a RegExp')
     const p = r.pattern as RegExp
@@ -166,8 +214,12 @@ export function validateRule(rule: unknown, where = 'rule'): asserts rule is Use
     }
     if (!result?.safe) fail(`pattern ${String(p)} is not linear-time (it may backtrack catastrophically on crafted replies)`)
   }
-  const hasCondition = (Array.isArray(r.keywords) && r.keywords.length > 0) || r.pattern !== undefined ||
-    (Array.isArray(r.classes) && r.classes.length > 0) || (Array.isArray(r.codes) && r.codes.length > 0) || (Array.isArray(r.status) && r.status.length > 0)
+  const hasCondition =
+    (Array.isArray(r.keywords) && r.keywords.length > 0) ||
+    r.pattern !== undefined ||
+    (Array.isArray(r.classes) && r.classes.length > 0) ||
+    (Array.isArray(r.codes) && r.codes.length > 0) ||
+    (Array.isArray(r.status) && r.status.length > 0)
   if (!hasCondition) fail('a rule needs at least one of keywords, pattern, classes, codes or status')
 }
 
@@ -242,7 +294,8 @@ class CompiledClassifier implements Classifier {
           for (const cls of [2, 4, 5]) if ((c.classes & (1 << cls)) !== 0 && !this.classTable.has(cls)) this.classTable.set(cls, i)
           tabled = true
         } else if (c.statusPrefix.length > 0 && c.codes === null && c.classes === 0 && c.statusExact.length === 0) {
-          for (const p of c.statusPrefix) if (p.length === 2 && !this.statusClassTable.has(p.charAt(0))) this.statusClassTable.set(p.charAt(0), i)
+          for (const p of c.statusPrefix)
+            if (p.length === 2 && !this.statusClassTable.has(p.charAt(0))) this.statusClassTable.set(p.charAt(0), i)
           tabled = c.statusPrefix.every((p) => p.length === 2)
         }
         if (!tabled) always.push(i)
@@ -266,7 +319,15 @@ class CompiledClassifier implements Classifier {
   }
 
   /** The first (highest-priority) rule among `hits[0..n)` and the always-checked rules that holds. */
-  private pick(n: number, cls: number | undefined, code: number | undefined, status: string | undefined, reply: SmtpReply, prefixEnd: number, skipAlways: boolean): number {
+  private pick(
+    n: number,
+    cls: number | undefined,
+    code: number | undefined,
+    status: string | undefined,
+    reply: SmtpReply,
+    prefixEnd: number,
+    skipAlways: boolean,
+  ): number {
     const hits = this.hits
     for (let i = 1; i < n; i++) {
       const v = hits[i]!
@@ -447,7 +508,15 @@ class CompiledClassifier implements Classifier {
     // system/syntax/network wording says less than the status.
     if (winner >= 0 && status !== undefined && (status.endsWith('.1.7') || status.endsWith('.1.8'))) {
       const r = this.compiled[winner]!.rule.reason
-      if (r === 'userunknown' || r === 'hostunknown' || r === 'systemerror' || r === 'syntaxerror' || r === 'onhold' || r === 'networkerror') winner = this.statusTable.get(status) ?? winner
+      if (
+        r === 'userunknown' ||
+        r === 'hostunknown' ||
+        r === 'systemerror' ||
+        r === 'syntaxerror' ||
+        r === 'onhold' ||
+        r === 'networkerror'
+      )
+        winner = this.statusTable.get(status) ?? winner
     }
 
     // 3. Tables: enhanced status, then its subject's x.y.0, then the code, then the class.
@@ -464,7 +533,8 @@ class CompiledClassifier implements Classifier {
 
     const rule = winner >= 0 ? this.compiled[winner]!.rule : undefined
     const reason: BounceReason = rule ? rule.reason : 'undefined'
-    const permanent = cls !== undefined ? cls === 5 : rule?.permanentWhenUnknown ?? (rule !== undefined && !TEMPORARY_WHEN_UNKNOWN.has(reason))
+    const permanent =
+      cls !== undefined ? cls === 5 : (rule?.permanentWhenUnknown ?? (rule !== undefined && !TEMPORARY_WHEN_UNKNOWN.has(reason)))
     const result: BounceClassification = {
       reason,
       hard: permanent && HARD_REASONS.has(reason) && rule?.hard !== false,
@@ -588,7 +658,8 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
     ids.add(r.id)
   })
   const maxText = options.maxTextLength ?? 16_384
-  if (!Number.isInteger(maxText) || maxText < 1) throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/core: "maxTextLength" must be a positive integer')
+  if (!Number.isInteger(maxText) || maxText < 1)
+    throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/core: "maxTextLength" must be a positive integer')
   const rules = [...user.map((r) => ({ ...r, examples: r.examples ?? [] })), ...(options.builtins === false ? [] : BUILTIN_RULES)]
   return new CompiledClassifier(rules, maxText)
 }

@@ -22,7 +22,11 @@ const SPACE_CLASS = 1
 
 /** Normalise a keyword or text fragment the way the scanner sees it. */
 export function normalizeKeyword(s: string): string {
-  return s.toLowerCase().replace(/[\u2018\u2019\u02bc]/g, "'").replace(/\s+/g, ' ').trim()
+  return s
+    .toLowerCase()
+    .replace(/[\u2018\u2019\u02bc]/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim()
 }
 
 export class KeywordMatcher {

@@ -107,7 +107,9 @@ export interface BouncePolicy {
 }
 
 /** A policy override: every group and field optional, merged over `DEFAULT_POLICY` by `resolvePolicy`. */
-export type BouncePolicyInput = { [K in keyof BouncePolicy]?: BouncePolicy[K] extends readonly unknown[] | number ? BouncePolicy[K] : Partial<BouncePolicy[K]> }
+export type BouncePolicyInput = {
+  [K in keyof BouncePolicy]?: BouncePolicy[K] extends readonly unknown[] | number ? BouncePolicy[K] : Partial<BouncePolicy[K]>
+}
 
 /** The defaults, from how real mailbox providers and ESPs behave (see `docs/policy-store.md`). */
 export const DEFAULT_POLICY: Readonly<BouncePolicy> = Object.freeze({
@@ -120,16 +122,35 @@ export const DEFAULT_POLICY: Readonly<BouncePolicy> = Object.freeze({
     escalateMinFailures: 3,
     suppressionTtlMs: 30 * DAY,
   }),
-  hostUnknown: Object.freeze({ retryAfterMs: HOUR, confirmAfterMs: 30 * MINUTE, forgetAfterMs: 7 * DAY, suppressDomain: true, suppressionTtlMs: 30 * DAY }),
+  hostUnknown: Object.freeze({
+    retryAfterMs: HOUR,
+    confirmAfterMs: 30 * MINUTE,
+    forgetAfterMs: 7 * DAY,
+    suppressDomain: true,
+    suppressionTtlMs: 30 * DAY,
+  }),
   senderSide: Object.freeze({
     reasons: Object.freeze([
-      'blocked', 'badreputation', 'authfailure', 'requireptr', 'ratelimited', 'speeding', 'toomanyconn',
-      'spamdetected', 'policyviolation', 'norelaying', 'securityerror', 'failedstarttls', 'rejected',
+      'blocked',
+      'badreputation',
+      'authfailure',
+      'requireptr',
+      'ratelimited',
+      'speeding',
+      'toomanyconn',
+      'spamdetected',
+      'policyviolation',
+      'norelaying',
+      'securityerror',
+      'failedstarttls',
+      'rejected',
     ] as BounceReason[]),
     alert: true,
     defaultPauseSeconds: 3600,
   }),
-  messageSide: Object.freeze({ reasons: Object.freeze(['mesgtoobig', 'contenterror', 'virusdetected', 'notcompliantrfc'] as BounceReason[]) }),
+  messageSide: Object.freeze({
+    reasons: Object.freeze(['mesgtoobig', 'contenterror', 'virusdetected', 'notcompliantrfc'] as BounceReason[]),
+  }),
   complaint: Object.freeze({ suppress: true }),
   providerSuppressed: Object.freeze({ suppress: true, suppressionTtlMs: 14 * DAY }),
 }) as Readonly<BouncePolicy>
@@ -213,7 +234,13 @@ function retryOrGiveUp(
   return d
 }
 
-function suppressAddress(event: BounceEvent, reason: SuppressionReason, now: Date, ttlMs: number | undefined, escalated: boolean): BounceDecision {
+function suppressAddress(
+  event: BounceEvent,
+  reason: SuppressionReason,
+  now: Date,
+  ttlMs: number | undefined,
+  escalated: boolean,
+): BounceDecision {
   const d: BounceDecision = { action: 'suppress', scope: 'address', key: event.recipient, reason, escalated }
   if (ttlMs !== undefined) d.expiresAt = new Date(now.getTime() + ttlMs)
   return d
@@ -231,15 +258,18 @@ export function decide(event: BounceEvent, state: RecipientState | undefined, po
   const attempt = env.attempt !== undefined && Number.isFinite(env.attempt) ? Math.max(1, Math.floor(env.attempt)) : 1
   const c = event.classification
 
-  if (event.type === 'delivered' || event.type === 'auto-reply' || event.type === 'suppressed') return { action: 'none', reason: event.type }
+  if (event.type === 'delivered' || event.type === 'auto-reply' || event.type === 'suppressed')
+    return { action: 'none', reason: event.type }
   if (event.type === 'complaint' || c?.reason === 'feedback') {
-    return policy.complaint.suppress ? suppressAddress(event, 'complaint', now, undefined, false) : { action: 'none', reason: 'complaint (suppression disabled)' }
+    return policy.complaint.suppress
+      ? suppressAddress(event, 'complaint', now, undefined, false)
+      : { action: 'none', reason: 'complaint (suppression disabled)' }
   }
   if (c?.reason === 'vacation' || c?.reason === 'delivered') return { action: 'none', reason: c.reason }
   if (c?.reason === 'suppressed' && event.type === 'bounced') {
     return policy.providerSuppressed.suppress
       ? suppressAddress(event, 'suppressed', now, policy.providerSuppressed.suppressionTtlMs, false)
-      : { action: 'giveUp', reason: 'on the sending provider\'s suppression list' }
+      : { action: 'giveUp', reason: "on the sending provider's suppression list" }
   }
 
   const windowStart = env.firstFailedAt ?? event.at
@@ -273,7 +303,10 @@ export function decide(event: BounceEvent, state: RecipientState | undefined, po
     const d = env.domainState
     const t = now.getTime()
     const live =
-      d !== undefined && d.consecutiveSoftFailures > 0 && d.firstSoftFailureAt !== undefined && d.lastSoftFailureAt !== undefined &&
+      d !== undefined &&
+      d.consecutiveSoftFailures > 0 &&
+      d.firstSoftFailureAt !== undefined &&
+      d.lastSoftFailureAt !== undefined &&
       t - d.lastSoftFailureAt.getTime() <= h.forgetAfterMs
     const confirmedByDomain = live && t - d!.firstSoftFailureAt!.getTime() >= h.confirmAfterMs
     const confirmedByMessage = attempt >= 2 && t - windowStart.getTime() >= h.confirmAfterMs
@@ -289,7 +322,9 @@ export function decide(event: BounceEvent, state: RecipientState | undefined, po
 
   // 4. The address is permanently undeliverable.
   if (c.hard) {
-    return policy.hard.suppress ? suppressAddress(event, c.reason, now, policy.hard.suppressionTtlMs, false) : { action: 'giveUp', reason: `${c.reason} (suppression disabled)` }
+    return policy.hard.suppress
+      ? suppressAddress(event, c.reason, now, policy.hard.suppressionTtlMs, false)
+      : { action: 'giveUp', reason: `${c.reason} (suppression disabled)` }
   }
 
   // 5. The mailbox has a problem that may clear up: retry, escalate when it persists. (Escalation
@@ -298,7 +333,12 @@ export function decide(event: BounceEvent, state: RecipientState | undefined, po
   if (policy.recipientSoft.reasons.includes(c.reason)) {
     const rs = policy.recipientSoft
     const first = state?.firstSoftFailureAt
-    if (state && first && state.consecutiveSoftFailures >= rs.escalateMinFailures && now.getTime() - first.getTime() >= rs.escalateAfterMs) {
+    if (
+      state &&
+      first &&
+      state.consecutiveSoftFailures >= rs.escalateMinFailures &&
+      now.getTime() - first.getTime() >= rs.escalateAfterMs
+    ) {
       return suppressAddress(event, c.reason, now, rs.suppressionTtlMs, true)
     }
     return retryOrGiveUp(now, attempt, env.firstFailedAt ?? first ?? event.at, policy, env.random, 0, `${c.reason} persists`)

@@ -102,7 +102,14 @@ export function decodeSuppressionCursor(cursor: string, pkg = '@bounce-guard/cor
     throw new BounceGuardError('EINVALID_OPTION', `${pkg}: listSuppressions(): malformed cursor`, { cause: err })
   }
   const c = v as Partial<SuppressionCursor> | null
-  if (!c || typeof c !== 'object' || typeof c.t !== 'number' || !Number.isFinite(c.t) || typeof c.k !== 'string' || (c.s !== 'address' && c.s !== 'domain')) {
+  if (
+    !c ||
+    typeof c !== 'object' ||
+    typeof c.t !== 'number' ||
+    !Number.isFinite(c.t) ||
+    typeof c.k !== 'string' ||
+    (c.s !== 'address' && c.s !== 'domain')
+  ) {
     throw new BounceGuardError('EINVALID_OPTION', `${pkg}: listSuppressions(): malformed cursor`)
   }
   return { t: c.t, k: c.k, s: c.s }

@@ -86,7 +86,10 @@ export function encodeVerp(recipient: string, options: EncodeVerpOptions): strin
     throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/core: encodeVerp needs options.domain, a domain name')
   }
   if (separator.length !== 1 || separator === '=' || separator === '@' || separator === '%') {
-    throw new BounceGuardError('EINVALID_OPTION', '@bounce-guard/core: encodeVerp separator must be one character other than "=", "@" and "%"')
+    throw new BounceGuardError(
+      'EINVALID_OPTION',
+      '@bounce-guard/core: encodeVerp separator must be one character other than "=", "@" and "%"',
+    )
   }
   const at = typeof recipient === 'string' ? recipient.lastIndexOf('@') : -1
   if (at <= 0 || at === recipient.length - 1) {
@@ -115,7 +118,11 @@ export function decodeVerp(returnPath: string, options: DecodeVerpOptions = {}):
   const local = s.slice(0, at)
   let rest: string
   if (prefix) {
-    if (local.length <= prefix.length + separator.length || local.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase() || local.slice(prefix.length, prefix.length + separator.length) !== separator) {
+    if (
+      local.length <= prefix.length + separator.length ||
+      local.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase() ||
+      local.slice(prefix.length, prefix.length + separator.length) !== separator
+    ) {
       return fail(options.onInvalid, `"${returnPath}" does not start with ${prefix}${separator}`)
     }
     rest = local.slice(prefix.length + separator.length)
@@ -128,7 +135,7 @@ export function decodeVerp(returnPath: string, options: DecodeVerpOptions = {}):
   if (eq <= 0 || eq === rest.length - 1) return fail(options.onInvalid, `"${returnPath}" has no encoded recipient`)
   const rl = decodeLocal(rest.slice(0, eq))
   const rd = decodeLocal(rest.slice(eq + 1))
-  if (rl === undefined || rd === undefined || !rd.includes('.') && rd.toLowerCase() !== 'localhost') {
+  if (rl === undefined || rd === undefined || (!rd.includes('.') && rd.toLowerCase() !== 'localhost')) {
     return fail(options.onInvalid, `"${returnPath}" has a malformed encoded recipient`)
   }
   return `${rl}@${rd}`

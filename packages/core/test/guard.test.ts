@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { BounceGuardError, MemoryBounceStore, basicClassify, createBounceGuard } from '@bounce-guard/core'
-import type { BounceAlert, BounceClassification, BounceEvent, BounceReason, BounceScope, RecordResult, Suppression } from '@bounce-guard/core'
+import type {
+  BounceAlert,
+  BounceClassification,
+  BounceEvent,
+  BounceReason,
+  BounceScope,
+  RecordResult,
+  Suppression,
+} from '@bounce-guard/core'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
@@ -11,8 +19,17 @@ function clock(start = T0) {
   return { now: () => new Date(t), advance: (ms: number) => (t += ms) }
 }
 
-function cls(reason: BounceReason, o: { hard?: boolean; permanent?: boolean; scope?: BounceScope; provider?: string } = {}): BounceClassification {
-  const c: BounceClassification = { reason, hard: o.hard ?? false, permanent: o.permanent ?? o.hard ?? false, scope: o.scope ?? 'recipient', ruleId: `test.${reason}` }
+function cls(
+  reason: BounceReason,
+  o: { hard?: boolean; permanent?: boolean; scope?: BounceScope; provider?: string } = {},
+): BounceClassification {
+  const c: BounceClassification = {
+    reason,
+    hard: o.hard ?? false,
+    permanent: o.permanent ?? o.hard ?? false,
+    scope: o.scope ?? 'recipient',
+    ruleId: `test.${reason}`,
+  }
   if (o.provider) c.provider = o.provider
   return c
 }
@@ -29,7 +46,12 @@ function setup() {
 describe('check and normalisation', () => {
   it('one suppression covers every case and Unicode form of an address', async () => {
     const { guard } = setup()
-    await guard.record({ recipient: 'Alice@Example.COM', type: 'bounced', source: 'smtp', classification: cls('userunknown', { hard: true }) })
+    await guard.record({
+      recipient: 'Alice@Example.COM',
+      type: 'bounced',
+      source: 'smtp',
+      classification: cls('userunknown', { hard: true }),
+    })
     const inputs = ['alice@example.com', 'ALICE@EXAMPLE.COM.', ' <Alice@example.com> ', 'mailto:alice@Example.com', 'alicia@example.com']
     const r = await guard.check(inputs)
     expect(r.suppressed.map((s) => s.recipient)).toEqual(inputs.slice(0, 4))
@@ -70,32 +92,60 @@ describe('check and normalisation', () => {
     const { guard, store, seen } = setup()
     await store.suppress({ key: 'gone.example', scope: 'domain', reason: 'hostunknown', source: 'dsn', at: T0 })
     await guard.check(['a@gone.example', 'b@ok.example'])
-    expect(seen.suppressed).toEqual([{ recipient: 'a@gone.example', suppression: expect.objectContaining({ key: 'gone.example', scope: 'domain' }), atCallTime: true }])
+    expect(seen.suppressed).toEqual([
+      { recipient: 'a@gone.example', suppression: expect.objectContaining({ key: 'gone.example', scope: 'domain' }), atCallTime: true },
+    ])
   })
 })
 
 describe('record', () => {
   it('records, decides, suppresses and emits bounce + suppressed once', async () => {
     const { guard, store, seen } = setup()
-    const r = await guard.record({ recipient: 'Dead@Example.com', type: 'bounced', source: 'smtp', reply: '550 5.1.1 no such user', classification: cls('userunknown', { hard: true }), messageId: '<m@x>' })
+    const r = await guard.record({
+      recipient: 'Dead@Example.com',
+      type: 'bounced',
+      source: 'smtp',
+      reply: '550 5.1.1 no such user',
+      classification: cls('userunknown', { hard: true }),
+      messageId: '<m@x>',
+    })
     expect(r.duplicate).toBe(false)
-    expect(r.event).toMatchObject({ recipient: 'dead@example.com', domain: 'example.com', type: 'bounced', reply: '550 5.1.1 no such user', messageId: 'm@x' }) // brackets dropped: one form whatever the source
+    expect(r.event).toMatchObject({
+      recipient: 'dead@example.com',
+      domain: 'example.com',
+      type: 'bounced',
+      reply: '550 5.1.1 no such user',
+      messageId: 'm@x',
+    }) // brackets dropped: one form whatever the source
     expect(r.event.at.getTime()).toBe(T0.getTime())
     expect(r.state).toMatchObject({ events: 1, hardBounces: 1 })
     expect(r.decision).toMatchObject({ action: 'suppress', scope: 'address', key: 'dead@example.com', reason: 'userunknown' })
     const s = (await store.findSuppressions(['dead@example.com'], T0)).get('dead@example.com')
     expect(s).toMatchObject({ reason: 'userunknown', source: 'smtp', ruleId: 'test.userunknown', detail: '550 5.1.1 no such user' })
     expect(seen.bounce).toHaveLength(1)
-    expect(seen.suppressed).toEqual([{ recipient: 'Dead@Example.com', suppression: expect.objectContaining({ key: 'dead@example.com' }), atCallTime: false }])
+    expect(seen.suppressed).toEqual([
+      { recipient: 'Dead@Example.com', suppression: expect.objectContaining({ key: 'dead@example.com' }), atCallTime: false },
+    ])
     // a second hard bounce re-confirms but is not "newly suppressed"
-    await guard.record({ recipient: 'dead@example.com', type: 'bounced', source: 'dsn', classification: cls('userunknown', { hard: true }) })
+    await guard.record({
+      recipient: 'dead@example.com',
+      type: 'bounced',
+      source: 'dsn',
+      classification: cls('userunknown', { hard: true }),
+    })
     expect(seen.suppressed).toHaveLength(1)
     expect(seen.bounce).toHaveLength(2)
   })
 
   it('emits deferred, delivered and complaint, and nothing for a duplicate eventId', async () => {
     const { guard, seen } = setup()
-    const d = await guard.record({ recipient: 'x@e.example', type: 'deferred', source: 'smtp', classification: cls('mailboxfull'), attempt: 1 })
+    const d = await guard.record({
+      recipient: 'x@e.example',
+      type: 'deferred',
+      source: 'smtp',
+      classification: cls('mailboxfull'),
+      attempt: 1,
+    })
     expect(d.decision).toEqual({ action: 'retry', at: new Date(T0.getTime() + 5 * MIN), attempt: 2 })
     await guard.record({ recipient: 'x@e.example', type: 'delivered', source: 'smtp' })
     const c = await guard.record({ recipient: 'x@e.example', type: 'complaint', source: 'feedback-loop', eventId: 'fbl-1' })
@@ -113,17 +163,33 @@ describe('record', () => {
     const { guard, seen, clock: c } = setup()
     for (let i = 0; i < 5; i++) {
       c.advance(24 * HOUR)
-      await guard.record({ recipient: 'vip@big.example', type: 'bounced', source: 'smtp', reply: '550 5.7.1 blocked using spamhaus', classification: { ...cls('blocked', { permanent: true, scope: 'sender', provider: 'microsoft' }), blocklist: 'spamhaus' } })
+      await guard.record({
+        recipient: 'vip@big.example',
+        type: 'bounced',
+        source: 'smtp',
+        reply: '550 5.7.1 blocked using spamhaus',
+        classification: { ...cls('blocked', { permanent: true, scope: 'sender', provider: 'microsoft' }), blocklist: 'spamhaus' },
+      })
     }
     expect((await guard.check(['vip@big.example'])).allowed).toEqual(['vip@big.example'])
     expect(seen.alert).toHaveLength(5)
-    expect(seen.alert![0] as BounceAlert).toMatchObject({ destination: 'microsoft', reason: 'blocked', blocklist: 'spamhaus', reply: '550 5.7.1 blocked using spamhaus' })
+    expect(seen.alert![0] as BounceAlert).toMatchObject({
+      destination: 'microsoft',
+      reason: 'blocked',
+      blocklist: 'spamhaus',
+      reply: '550 5.7.1 blocked using spamhaus',
+    })
     expect(seen.suppressed).toHaveLength(0)
   })
 
   it('escalates a mailbox that stays full for 72 hours and 3 failures, not earlier', async () => {
     const { guard, clock: c } = setup()
-    const full = { recipient: 'full@e.example', type: 'bounced' as const, source: 'dsn' as const, classification: cls('mailboxfull', { permanent: true }) }
+    const full = {
+      recipient: 'full@e.example',
+      type: 'bounced' as const,
+      source: 'dsn' as const,
+      classification: cls('mailboxfull', { permanent: true }),
+    }
     const r1 = await guard.record(full)
     c.advance(36 * HOUR)
     const r2 = await guard.record(full)
@@ -143,7 +209,12 @@ describe('record', () => {
     await guard.record({ recipient: 'p@e.example', type: 'bounced', source: 'smtp', classification: cls('userunknown', { hard: true }) })
     for (const h of [0, 40, 40]) {
       c.advance(h * HOUR)
-      await guard.record({ recipient: 'p@e.example', type: 'bounced', source: 'dsn', classification: cls('mailboxfull', { permanent: true }) })
+      await guard.record({
+        recipient: 'p@e.example',
+        type: 'bounced',
+        source: 'dsn',
+        classification: cls('mailboxfull', { permanent: true }),
+      })
     }
     const s = (await store.findSuppressions(['p@e.example'], new Date(c.now().getTime() + 365 * 24 * HOUR))).get('p@e.example')
     expect(s).toMatchObject({ reason: 'userunknown' })
@@ -170,19 +241,35 @@ describe('record', () => {
     const temp = cls('hostunknown', { hard: false, permanent: false, scope: 'domain' })
     for (let i = 0; i < 6; i++) {
       c.advance(HOUR)
-      const r = await guard.record({ recipient: `u${i}@d${i % 2}.example`, type: 'deferred', source: 'smtp', classification: temp, attempt: 1 + i })
+      const r = await guard.record({
+        recipient: `u${i}@d${i % 2}.example`,
+        type: 'deferred',
+        source: 'smtp',
+        classification: temp,
+        attempt: 1 + i,
+      })
       expect(r.decision.action).toBe('retry')
     }
     expect((await store.listSuppressions({ now: c.now() })).items).toEqual([])
     expect(await store.getRecipientState('@d0.example')).toBeUndefined()
   })
 
-  it('classifies raw replies with core\'s classifier by default: dead user suppressed, blocklist alerts only', async () => {
+  it("classifies raw replies with core's classifier by default: dead user suppressed, blocklist alerts only", async () => {
     const { guard, seen } = setup()
-    const dead = await guard.record({ recipient: 'nobody@example.org', type: 'bounced', source: 'smtp', reply: '550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in virtual mailbox table' })
+    const dead = await guard.record({
+      recipient: 'nobody@example.org',
+      type: 'bounced',
+      source: 'smtp',
+      reply: '550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in virtual mailbox table',
+    })
     expect(dead.event.classification).toMatchObject({ reason: 'userunknown', hard: true })
     expect(dead.decision).toMatchObject({ action: 'suppress', key: 'nobody@example.org' })
-    const blocked = await guard.record({ recipient: 'vip@example.org', type: 'bounced', source: 'smtp', reply: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org' })
+    const blocked = await guard.record({
+      recipient: 'vip@example.org',
+      type: 'bounced',
+      source: 'smtp',
+      reply: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org',
+    })
     expect(blocked.event.classification?.scope).toBe('sender')
     expect(blocked.decision.action).not.toBe('suppress')
     expect(seen.alert).toHaveLength(1)
@@ -210,7 +297,13 @@ describe('record', () => {
   })
 
   it('the fallback classifier reads codes, never a reason that suppresses', async () => {
-    expect(basicClassify('550 5.1.1 <x@y>: user unknown')).toMatchObject({ reason: 'undefined', permanent: true, hard: false, code: 550, enhancedStatus: '5.1.1' })
+    expect(basicClassify('550 5.1.1 <x@y>: user unknown')).toMatchObject({
+      reason: 'undefined',
+      permanent: true,
+      hard: false,
+      code: 550,
+      enhancedStatus: '5.1.1',
+    })
     expect(basicClassify('451 try later')).toMatchObject({ permanent: false, code: 451 })
     expect(basicClassify('garbage'.repeat(1000))).toMatchObject({ reason: 'undefined', permanent: false })
   })
@@ -218,8 +311,12 @@ describe('record', () => {
   it('rejects a bad outcome with a typed error', async () => {
     const { guard } = setup()
     await expect(guard.record({ recipient: 'nope', type: 'bounced', source: 'smtp' })).rejects.toMatchObject({ code: 'EINVALID_ADDRESS' })
-    await expect(guard.record({ recipient: 'a@b.example', type: 'exploded' as 'bounced', source: 'smtp' })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
-    await expect(guard.record({ recipient: 'a@b.example', type: 'bounced', source: 'smtp', at: new Date('x') })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
+    await expect(guard.record({ recipient: 'a@b.example', type: 'exploded' as 'bounced', source: 'smtp' })).rejects.toMatchObject({
+      code: 'EINVALID_OPTION',
+    })
+    await expect(guard.record({ recipient: 'a@b.example', type: 'bounced', source: 'smtp', at: new Date('x') })).rejects.toMatchObject({
+      code: 'EINVALID_OPTION',
+    })
     expect(() => createBounceGuard({ store: {} as MemoryBounceStore })).toThrow(BounceGuardError)
   })
 
@@ -228,7 +325,12 @@ describe('record', () => {
     guard.on('bounce', () => {
       throw new Error('listener bug')
     })
-    const r = await guard.record({ recipient: 'l@e.example', type: 'bounced', source: 'smtp', classification: cls('userunknown', { hard: true }) })
+    const r = await guard.record({
+      recipient: 'l@e.example',
+      type: 'bounced',
+      source: 'smtp',
+      classification: cls('userunknown', { hard: true }),
+    })
     expect(r.decision.action).toBe('suppress')
     expect((await store.getRecipientState('l@e.example'))?.events).toBe(1)
   })
@@ -257,7 +359,9 @@ describe('store failures', () => {
     const guard = createBounceGuard({ store, now: () => T0 })
     const errors: Error[] = []
     guard.on('error', (e) => void errors.push(e))
-    const err = await guard.record({ recipient: 'a@b.example', type: 'bounced', source: 'smtp', classification: cls('userunknown', { hard: true }) }).catch((e: unknown) => e)
+    const err = await guard
+      .record({ recipient: 'a@b.example', type: 'bounced', source: 'smtp', classification: cls('userunknown', { hard: true }) })
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BounceGuardError)
     expect(err).toMatchObject({ code: 'ESTORE' })
     expect(((err as Error).cause as Error).message).toBe('disk on fire')
@@ -268,7 +372,9 @@ describe('store failures', () => {
     const store = new BrokenStore()
     store.failOn.add('suppress')
     const guard = createBounceGuard({ store, now: () => T0 })
-    await expect(guard.record({ recipient: 'a@b.example', type: 'bounced', source: 'smtp', classification: cls('userunknown', { hard: true }) })).rejects.toMatchObject({ code: 'ESTORE' })
+    await expect(
+      guard.record({ recipient: 'a@b.example', type: 'bounced', source: 'smtp', classification: cls('userunknown', { hard: true }) }),
+    ).rejects.toMatchObject({ code: 'ESTORE' })
   })
 
   it('check passes a store error code through', async () => {
@@ -288,9 +394,19 @@ describe('store failures', () => {
 describe('scheduleRetry helper', () => {
   it('normalises recipients and stores a claimable job', async () => {
     const { guard, store } = setup()
-    const r: RecordResult = await guard.record({ recipient: 'Grey@E.example', type: 'deferred', source: 'smtp', classification: cls('mailboxfull') })
+    const r: RecordResult = await guard.record({
+      recipient: 'Grey@E.example',
+      type: 'deferred',
+      source: 'smtp',
+      classification: cls('mailboxfull'),
+    })
     if (r.decision.action !== 'retry') throw new Error('expected a retry decision')
-    const job = await guard.scheduleRetry({ recipients: ['Grey@E.example', 'grey@e.example', 'bad'], dueAt: r.decision.at, payload: 'raw', origin: 'test' })
+    const job = await guard.scheduleRetry({
+      recipients: ['Grey@E.example', 'grey@e.example', 'bad'],
+      dueAt: r.decision.at,
+      payload: 'raw',
+      origin: 'test',
+    })
     expect(job.recipients).toEqual(['grey@e.example'])
     expect(job.id).toMatch(/^[0-9a-f-]{36}$/)
     expect(await store.claimDueRetries(new Date(r.decision.at.getTime() - 1), 10, MIN)).toEqual([])

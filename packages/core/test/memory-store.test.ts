@@ -22,7 +22,13 @@ function inspectMemory(store: BounceStore): StoreInspector {
       return row ? { ...row.job, leasedUntil: row.leasedUntil ?? null } : undefined
     },
     async rawShapingEntries() {
-      return [...data.shaping.values()].map((e) => ({ key: e.key, ruleId: e.ruleId, action: e.action, until: e.until, perMinute: e.perMinute ?? null }))
+      return [...data.shaping.values()].map((e) => ({
+        key: e.key,
+        ruleId: e.ruleId,
+        action: e.action,
+        until: e.until,
+        perMinute: e.perMinute ?? null,
+      }))
     },
   }
 }

@@ -11,8 +11,19 @@ import { BUILTIN_RULES, classifyReply, createClassifier, parseSmtpReply } from '
 const pathological = (): string[] => {
   const n = 100_000
   return [
-    'a'.repeat(n), ' '.repeat(n), 'a '.repeat(n / 2), '5'.repeat(n), '550-'.repeat(n / 4), '5.1.'.repeat(n / 4), '<'.repeat(n),
-    'user '.repeat(n / 5), 'x@'.repeat(n / 2), "doesn't have a ".repeat(n / 15), '.'.repeat(n), 'dns domain '.repeat(n / 11), '1'.repeat(n) + '!',
+    'a'.repeat(n),
+    ' '.repeat(n),
+    'a '.repeat(n / 2),
+    '5'.repeat(n),
+    '550-'.repeat(n / 4),
+    '5.1.'.repeat(n / 4),
+    '<'.repeat(n),
+    'user '.repeat(n / 5),
+    'x@'.repeat(n / 2),
+    "doesn't have a ".repeat(n / 15),
+    '.'.repeat(n),
+    'dns domain '.repeat(n / 11),
+    '1'.repeat(n) + '!',
   ]
 }
 
@@ -41,6 +52,8 @@ describe('ReDoS safety', () => {
   })
   it('user rules get the same analysis', () => {
     expect(() => createClassifier({ rules: [{ id: 'evil', reason: 'blocked', pattern: /^(a|a)*$/, examples: [] }] })).toThrow(/linear-time/)
-    expect(() => createClassifier({ rules: [{ id: 'fine', reason: 'blocked', pattern: /^acme [a-z]{1,20} refused/, examples: [] }] })).not.toThrow()
+    expect(() =>
+      createClassifier({ rules: [{ id: 'fine', reason: 'blocked', pattern: /^acme [a-z]{1,20} refused/, examples: [] }] }),
+    ).not.toThrow()
   })
 })

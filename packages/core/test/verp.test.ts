@@ -9,7 +9,14 @@ describe('VERP', () => {
   })
 
   it('round-trips addresses with awkward characters', () => {
-    for (const a of ['alice@example.com', 'a+tag@example.com', 'x=y@example.org', 'per%cent@example.net', 'o\'brien@example.ie', 'a.b-c_d@sub.example.co.uk']) {
+    for (const a of [
+      'alice@example.com',
+      'a+tag@example.com',
+      'x=y@example.org',
+      'per%cent@example.net',
+      "o'brien@example.ie",
+      'a.b-c_d@sub.example.co.uk',
+    ]) {
       const v = encodeVerp(a, { domain: 'sender.example' })
       expect(v.endsWith('@sender.example')).toBe(true)
       expect(v.split('@')).toHaveLength(2)

@@ -114,7 +114,9 @@ function readConfig(raw) {
     cfg.features[key] = v === undefined ? def : v
   }
   if (!/^[A-Za-z0-9_]{0,32}$/.test(cfg.database.table_prefix)) {
-    problems.push(`[database] table_prefix=${cfg.database.table_prefix} must be letters, digits or _ (at most 32); using ${DEFAULTS.database.table_prefix}`)
+    problems.push(
+      `[database] table_prefix=${cfg.database.table_prefix} must be letters, digits or _ (at most 32); using ${DEFAULTS.database.table_prefix}`,
+    )
     cfg.database.table_prefix = DEFAULTS.database.table_prefix
   }
 

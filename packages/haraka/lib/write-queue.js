@@ -143,7 +143,9 @@ class WriteQueue {
           // Put it back at the head: retried first, never dropped.
           this._items.unshift(entry)
           if (this._pausedUntil <= Date.now()) {
-            this.logger?.warn?.(`bounce-guard: store write failed (attempt ${entry.attempts}, ${this._items.length} queued), retrying in ${this.retryMs} ms: ${err?.message ?? err}`)
+            this.logger?.warn?.(
+              `bounce-guard: store write failed (attempt ${entry.attempts}, ${this._items.length} queued), retrying in ${this.retryMs} ms: ${err?.message ?? err}`,
+            )
           }
           this._pausedUntil = Date.now() + this.retryMs
           this._settled()

@@ -12,8 +12,20 @@ describe('readConfig', () => {
     const { cfg, problems } = readConfig({})
     expect(problems).toEqual([])
     expect(cfg.database).toEqual({ url: 'sqlite:bounce-guard.sqlite', table_prefix: 'bg_', migrate: true, connect_timeout_ms: 10000 })
-    expect(cfg.features).toEqual({ record_outbound: true, refuse_suppressed_rcpt: true, refuse_domain_suppressions: true, parse_bounce_mailbox: true, shape_outbound: false })
-    expect(cfg.queue).toEqual({ limit: 10000, write_timeout_ms: 2000, retry_interval_ms: 5000, concurrency: 2, rcpt_check_timeout_ms: 1000 })
+    expect(cfg.features).toEqual({
+      record_outbound: true,
+      refuse_suppressed_rcpt: true,
+      refuse_domain_suppressions: true,
+      parse_bounce_mailbox: true,
+      shape_outbound: false,
+    })
+    expect(cfg.queue).toEqual({
+      limit: 10000,
+      write_timeout_ms: 2000,
+      retry_interval_ms: 5000,
+      concurrency: 2,
+      rcpt_check_timeout_ms: 1000,
+    })
   })
 
   it('reports bad values and turns off only what needs them, without throwing', () => {

@@ -31,7 +31,9 @@ function makePlugin(ini?: string): any {
   }
   const logs: string[] = []
   for (const level of ['logdebug', 'loginfo', 'lognotice', 'logwarn', 'logerror', 'logcrit']) {
-    plugin[level] = (msg: unknown) => { logs.push(`${level}: ${String(msg)}`) }
+    plugin[level] = (msg: unknown) => {
+      logs.push(`${level}: ${String(msg)}`)
+    }
   }
   plugin.logs = logs
   plugin.register()
@@ -49,27 +51,43 @@ function callCounting(plugin: any, method: string, ...args: unknown[]): Promise<
   const calls: Array<[unknown, unknown]> = []
   const t0 = performance.now()
   return new Promise((resolve) => {
-    plugin[method]((rc: unknown, msg: unknown) => {
-      calls.push([rc, msg])
-      const ms = performance.now() - t0
-      // wait a moment to catch a second call
-      setTimeout(() => resolve({ calls, ms }), 30)
-    }, ...args)
+    plugin[method](
+      (rc: unknown, msg: unknown) => {
+        calls.push([rc, msg])
+        const ms = performance.now() - t0
+        // wait a moment to catch a second call
+        setTimeout(() => resolve({ calls, ms }), 30)
+      },
+      ...args,
+    )
   })
 }
 
 const rcpt = (a: string, f: Record<string, unknown> = {}) => Object.assign(new Address(`<${a}>`), f)
 const hmail = (rcpts: unknown[], uuid = 'C0FFEE00-0000-4000-8000-000000000001.1') => ({
-  todo: { uuid, mail_from: new Address('<sender@example.org>'), rcpt_to: rcpts, domain: 'example.com', notes: { bounce_guard_message_id: '<m42@example.org>' } },
+  todo: {
+    uuid,
+    mail_from: new Address('<sender@example.org>'),
+    rcpt_to: rcpts,
+    domain: 'example.com',
+    notes: { bounce_guard_message_id: '<m42@example.org>' },
+  },
   num_failures: 0,
 })
-const dead = () => rcpt('Dead@Example.com', {
-  reason: '550 5.1.1 <Dead@Example.com>: Recipient address rejected: User unknown in virtual mailbox table',
-  dsn_action: 'failed', dsn_smtp_code: '550', dsn_smtp_extc: '5.1.1', dsn_status: '5.1.1',
-  dsn_smtp_response: '<Dead@Example.com>: Recipient address rejected: User unknown in virtual mailbox table', dsn_remote_mta: '127.0.0.1',
-})
+const dead = () =>
+  rcpt('Dead@Example.com', {
+    reason: '550 5.1.1 <Dead@Example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+    dsn_action: 'failed',
+    dsn_smtp_code: '550',
+    dsn_smtp_extc: '5.1.1',
+    dsn_status: '5.1.1',
+    dsn_smtp_response: '<Dead@Example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+    dsn_remote_mta: '127.0.0.1',
+  })
 
-afterAll(() => { for (const d of tmpDirs) rmSync(d, { recursive: true, force: true }) })
+afterAll(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true })
+})
 
 describe('outbound hooks', () => {
   it('bounce: answers CONT once, at once, and the outcome reaches the store with queue id and Message-ID', async () => {
@@ -110,10 +128,28 @@ describe('outbound hooks', () => {
     const { store, guard } = memoryGuard()
     plugin.bounce_guard_use(guard, { core })
     const ok = rcpt('ok@example.com')
-    const grey = rcpt('grey@example.com', { reason: '451 4.7.1 ...', dsn_action: 'delayed', dsn_smtp_code: '451', dsn_smtp_extc: '4.7.1', dsn_status: '4.7.1', dsn_smtp_response: '<grey@example.com>: Recipient address rejected: Greylisted, try again later' })
+    const grey = rcpt('grey@example.com', {
+      reason: '451 4.7.1 ...',
+      dsn_action: 'delayed',
+      dsn_smtp_code: '451',
+      dsn_smtp_extc: '4.7.1',
+      dsn_status: '4.7.1',
+      dsn_smtp_response: '<grey@example.com>: Recipient address rejected: Greylisted, try again later',
+    })
     const h = hmail([ok, grey, dead()])
-    expect((await callCounting(plugin, 'hook_delivered', h, ['127.0.0.1', '127.0.0.1', 'Ok: queued as 1', 0.1, 25, 'SMTP', [ok], false, false])).calls).toHaveLength(1)
-    expect((await callCounting(plugin, 'hook_deferred', hmail([rcpt('grey@example.com')]), { delay: 5, err: 'Some recipients temp failed', fail_recips: [grey] })).calls).toEqual([[undefined, undefined]])
+    expect(
+      (await callCounting(plugin, 'hook_delivered', h, ['127.0.0.1', '127.0.0.1', 'Ok: queued as 1', 0.1, 25, 'SMTP', [ok], false, false]))
+        .calls,
+    ).toHaveLength(1)
+    expect(
+      (
+        await callCounting(plugin, 'hook_deferred', hmail([rcpt('grey@example.com')]), {
+          delay: 5,
+          err: 'Some recipients temp failed',
+          fail_recips: [grey],
+        })
+      ).calls,
+    ).toEqual([[undefined, undefined]])
     await plugin.bounce_guard_drain(5000)
     expect((await store.listEvents('ok@example.com')).map((e) => e.type)).toEqual(['delivered'])
     expect((await store.listEvents('grey@example.com')).map((e) => e.type)).toEqual(['deferred'])
@@ -134,11 +170,15 @@ describe('outbound hooks', () => {
 })
 
 describe('dead database', () => {
-  beforeAll(() => { ensureCjsBuilds(['core', 'typeorm']) }, 120_000)
+  beforeAll(() => {
+    ensureCjsBuilds(['core', 'typeorm'])
+  }, 120_000)
 
   it('hooks answer at once, outcomes wait in the queue, and are written after recovery', async () => {
     // Nothing listens on port 1: the real TypeORM store cannot connect.
-    const plugin = makePlugin('[database]\nurl=postgres://postgres@127.0.0.1:1/none\nconnect_timeout_ms=500\n[queue]\nwrite_timeout_ms=300\nretry_interval_ms=100\n')
+    const plugin = makePlugin(
+      '[database]\nurl=postgres://postgres@127.0.0.1:1/none\nconnect_timeout_ms=500\n[queue]\nwrite_timeout_ms=300\nretry_interval_ms=100\n',
+    )
     const times: number[] = []
     for (let i = 0; i < 20; i++) {
       const { calls, ms } = await callCounting(plugin, 'hook_bounce', hmail([dead()], `DEAD${i}.1`), new Error('x'))
@@ -166,7 +206,9 @@ describe('dead database', () => {
   })
 
   it('beyond the queue limit outcomes are counted and logged, hooks still answer', async () => {
-    const plugin = makePlugin('[database]\nurl=postgres://postgres@127.0.0.1:1/none\nconnect_timeout_ms=500\n[queue]\nlimit=5\nretry_interval_ms=60000\n')
+    const plugin = makePlugin(
+      '[database]\nurl=postgres://postgres@127.0.0.1:1/none\nconnect_timeout_ms=500\n[queue]\nlimit=5\nretry_interval_ms=60000\n',
+    )
     for (let i = 0; i < 8; i++) {
       const { calls } = await callCounting(plugin, 'hook_deferred', hmail([dead()], `FULL${i}.1`), { delay: 5, err: 'x' })
       expect(calls).toHaveLength(1)
@@ -182,7 +224,13 @@ describe('rcpt', () => {
     const plugin = makePlugin()
     const { store, guard } = memoryGuard()
     plugin.bounce_guard_use(guard, { core })
-    await store.suppress({ key: 'dead@example.com', scope: 'address', reason: 'userunknown', source: 'smtp', at: new Date('2026-02-03T04:05:06Z') })
+    await store.suppress({
+      key: 'dead@example.com',
+      scope: 'address',
+      reason: 'userunknown',
+      source: 'smtp',
+      at: new Date('2026-02-03T04:05:06Z'),
+    })
     const relaying = fixtures.makeConnection({ relaying: true, mailFrom: 'sender@example.org', silent: true })
     const refused = await fixtures.callRcpt(plugin, relaying, 'Dead@EXAMPLE.com')
     expect(refused.rc).toBe(constants.deny)
@@ -198,12 +246,20 @@ describe('rcpt', () => {
       const plugin = makePlugin(`[features]\nrefuse_domain_suppressions=${on}\n`)
       const { store, guard } = memoryGuard()
       plugin.bounce_guard_use(guard, { core })
-      await store.suppress({ key: 'gone.example', scope: 'domain', reason: 'hostunknown', source: 'smtp', at: new Date('2026-02-03T00:00:00Z') })
+      await store.suppress({
+        key: 'gone.example',
+        scope: 'domain',
+        reason: 'hostunknown',
+        source: 'smtp',
+        at: new Date('2026-02-03T00:00:00Z'),
+      })
       const conn = fixtures.makeConnection({ relaying: true, mailFrom: 'sender@example.org', silent: true })
       const r = await fixtures.callRcpt(plugin, conn, 'anyone@gone.example')
       if (on) {
         expect(r.rc).toBe(constants.deny)
-        expect(r.msg).toMatch(/^5\.1\.2 <anyone@gone\.example>: domain gone\.example suppressed by bounce-guard \(hostunknown since 2026-02-03/)
+        expect(r.msg).toMatch(
+          /^5\.1\.2 <anyone@gone\.example>: domain gone\.example suppressed by bounce-guard \(hostunknown since 2026-02-03/,
+        )
       } else {
         expect(r.rc).toBeUndefined()
       }
@@ -299,7 +355,10 @@ describe('bounce mailbox', () => {
     expect(events).toHaveLength(1)
     expect(events[0]).toMatchObject({ type: 'bounced', source: 'dsn', messageId: 'orig-1@example.org' })
     expect(events[0]!.classification?.reason).toBe('userunknown')
-    expect((await store.findSuppressions(['dead@example.com'])).get('dead@example.com')).toMatchObject({ reason: 'userunknown', source: 'dsn' })
+    expect((await store.findSuppressions(['dead@example.com'])).get('dead@example.com')).toMatchObject({
+      reason: 'userunknown',
+      source: 'dsn',
+    })
   })
 
   it('with accept_and_drop_dsn=false records it and passes it on', async () => {
@@ -327,13 +386,22 @@ describe('bounce mailbox', () => {
 })
 
 describe('traffic shaping (send_email)', () => {
-  const yahooDeferral = () => rcpt('someone@yahoo.com', {
-    reason: '421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
-    dsn_action: 'delayed', dsn_smtp_code: '421', dsn_smtp_extc: '4.7.0', dsn_status: '4.7.0',
-    dsn_smtp_response: '[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
-    dsn_remote_mta: 'mta7.am0.yahoodns.net',
+  const yahooDeferral = () =>
+    rcpt('someone@yahoo.com', {
+      reason:
+        '421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
+      dsn_action: 'delayed',
+      dsn_smtp_code: '421',
+      dsn_smtp_extc: '4.7.0',
+      dsn_status: '4.7.0',
+      dsn_smtp_response:
+        '[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
+      dsn_remote_mta: 'mta7.am0.yahoodns.net',
+    })
+  const yahooMail = (uuid: string) => ({
+    ...hmail([yahooDeferral()], uuid),
+    todo: { ...hmail([], uuid).todo, rcpt_to: [yahooDeferral()], domain: 'yahoo.com' },
   })
-  const yahooMail = (uuid: string) => ({ ...hmail([yahooDeferral()], uuid), todo: { ...hmail([], uuid).todo, rcpt_to: [yahooDeferral()], domain: 'yahoo.com' } })
 
   it('delays delivery to a destination paused by TSS04 deferrals, and only when shape_outbound is on', async () => {
     const on = makePlugin('[features]\nshape_outbound=true\n')
@@ -341,7 +409,10 @@ describe('traffic shaping (send_email)', () => {
     for (const plugin of [on, off]) {
       plugin.bounce_guard_use(memoryGuard(() => new Date()).guard, { core })
       for (let i = 0; i < 5; i++) {
-        await callCounting(plugin, 'hook_deferred', yahooMail(`C0FFEE00-0000-4000-8000-00000000010${i}.1`), { delay: 60, err: new Error('deferred') })
+        await callCounting(plugin, 'hook_deferred', yahooMail(`C0FFEE00-0000-4000-8000-00000000010${i}.1`), {
+          delay: 60,
+          err: new Error('deferred'),
+        })
       }
       expect(await plugin.bounce_guard_drain(5000)).toBe(true)
     }
@@ -368,7 +439,10 @@ describe('traffic shaping (send_email)', () => {
       expect(before.calls).toHaveLength(1)
       expect(before.calls[0]![0]).toBeUndefined()
       for (let i = 0; i < 3; i++) {
-        await callCounting(a, 'hook_deferred', yahooMail(`C0FFEE00-0000-4000-8000-00000000031${i}.1`), { delay: 60, err: new Error('deferred') })
+        await callCounting(a, 'hook_deferred', yahooMail(`C0FFEE00-0000-4000-8000-00000000031${i}.1`), {
+          delay: 60,
+          err: new Error('deferred'),
+        })
       }
       expect(await a.bounce_guard_drain(5000)).toBe(true)
       // A's pause is in the store (read through the store, not through either plugin).

@@ -12,7 +12,9 @@ function switchableStore(mode: 'fail' | 'hang') {
   let up = false
   return {
     written,
-    setUp(v: boolean) { up = v },
+    setUp(v: boolean) {
+      up = v
+    },
     write(item: number): Promise<void> {
       if (up) {
         written.push(item)
@@ -27,7 +29,14 @@ describe('WriteQueue', () => {
   it('keeps every item while the store is dead and writes them all, in order, after recovery', async () => {
     const store = switchableStore('fail')
     const warnings: string[] = []
-    const q = new WriteQueue({ write: (i: number) => store.write(i), limit: 100, timeoutMs: 200, retryMs: 30, concurrency: 1, logger: { warn: (m: string) => warnings.push(m), error: () => {} } })
+    const q = new WriteQueue({
+      write: (i: number) => store.write(i),
+      limit: 100,
+      timeoutMs: 200,
+      retryMs: 30,
+      concurrency: 1,
+      logger: { warn: (m: string) => warnings.push(m), error: () => {} },
+    })
     const t0 = performance.now()
     for (let i = 0; i < 50; i++) expect(q.push(i)).toBe(true)
     // push never waits for the store
@@ -46,7 +55,14 @@ describe('WriteQueue', () => {
 
   it('times out a hanging store write, retries it, and loses nothing', async () => {
     const store = switchableStore('hang')
-    const q = new WriteQueue({ write: (i: number) => store.write(i), limit: 10, timeoutMs: 40, retryMs: 20, concurrency: 2, logger: { warn: () => {}, error: () => {} } })
+    const q = new WriteQueue({
+      write: (i: number) => store.write(i),
+      limit: 10,
+      timeoutMs: 40,
+      retryMs: 20,
+      concurrency: 2,
+      logger: { warn: () => {}, error: () => {} },
+    })
     q.push(1)
     q.push(2)
     q.push(3)
@@ -61,7 +77,14 @@ describe('WriteQueue', () => {
   it('counts and logs overflow beyond the limit instead of growing without bound', async () => {
     const store = switchableStore('fail')
     const errors: string[] = []
-    const q = new WriteQueue({ write: (i: number) => store.write(i), limit: 5, timeoutMs: 100, retryMs: 1000, concurrency: 1, logger: { warn: () => {}, error: (m: string) => errors.push(m) } })
+    const q = new WriteQueue({
+      write: (i: number) => store.write(i),
+      limit: 5,
+      timeoutMs: 100,
+      retryMs: 1000,
+      concurrency: 1,
+      logger: { warn: () => {}, error: (m: string) => errors.push(m) },
+    })
     const accepted = Array.from({ length: 8 }, (_, i) => q.push(i))
     expect(accepted).toEqual([true, true, true, true, true, false, false, false])
     expect(q.stats()).toMatchObject({ overflowed: 3, pushed: 5 })
@@ -74,7 +97,10 @@ describe('WriteQueue', () => {
     const written: string[] = []
     const q = new WriteQueue({
       prepare: () => new Promise((r) => setTimeout(() => r('store'), 80)),
-      write: (i: number, store: string) => { written.push(`${store}:${i}`); return Promise.resolve() },
+      write: (i: number, store: string) => {
+        written.push(`${store}:${i}`)
+        return Promise.resolve()
+      },
       timeoutMs: 20,
       retryMs: 1000,
       logger: { warn: () => {}, error: () => {} },
@@ -88,7 +114,12 @@ describe('WriteQueue', () => {
 
   it('drain resolves false when the store stays down past the deadline', async () => {
     const store = switchableStore('fail')
-    const q = new WriteQueue({ write: (i: number) => store.write(i), timeoutMs: 50, retryMs: 20, logger: { warn: () => {}, error: () => {} } })
+    const q = new WriteQueue({
+      write: (i: number) => store.write(i),
+      timeoutMs: 50,
+      retryMs: 20,
+      logger: { warn: () => {}, error: () => {} },
+    })
     q.push(1)
     expect(await q.drain(80)).toBe(false)
     q.close()

@@ -49,18 +49,25 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   if (scheme === 'sqlite' || scheme === 'file') {
     let rest = text.slice(scheme.length + 1)
     if (rest.startsWith('//')) rest = rest.slice(2)
-    if (rest === '' ) throw badUrl(`no file in SQLite URL ${JSON.stringify(text)} (use sqlite:path/to/file.db or sqlite::memory:)`)
+    if (rest === '') throw badUrl(`no file in SQLite URL ${JSON.stringify(text)} (use sqlite:path/to/file.db or sqlite::memory:)`)
     if (rest.includes('\0')) throw badUrl('the SQLite path contains a NUL byte')
     return { type: 'better-sqlite3', database: rest === ':memory:' || rest === 'memory' ? ':memory:' : rest }
   }
-  const types: Record<string, ParsedDatabaseUrl['type']> = { postgres: 'postgres', postgresql: 'postgres', mysql: 'mysql', mariadb: 'mariadb' }
+  const types: Record<string, ParsedDatabaseUrl['type']> = {
+    postgres: 'postgres',
+    postgresql: 'postgres',
+    mysql: 'mysql',
+    mariadb: 'mariadb',
+  }
   const type = scheme ? types[scheme] : undefined
   if (!type) throw badUrl(`unsupported database URL ${JSON.stringify(redact(text))} (use sqlite:, postgres://, mysql:// or mariadb://)`)
   let parsed: URL
   try {
     parsed = new URL(text)
   } catch (err) {
-    throw new BounceGuardError('EDATABASE_URL', `@bounce-guard/typeorm: malformed database URL ${JSON.stringify(redact(text))}`, { cause: err })
+    throw new BounceGuardError('EDATABASE_URL', `@bounce-guard/typeorm: malformed database URL ${JSON.stringify(redact(text))}`, {
+      cause: err,
+    })
   }
   if (!parsed.hostname) throw badUrl(`no host in database URL ${JSON.stringify(redact(text))}`)
   if (parsed.pathname.length <= 1) throw badUrl(`no database name in URL ${JSON.stringify(redact(text))}`)

@@ -39,7 +39,9 @@ export function isUnavailable(err: unknown): boolean {
   // PostgreSQL SQLSTATE class 08 (connection exception) and 57P0x (server shutting down).
   if (code && (/^08...$/.test(code) || /^57P0[1-3]$/.test(code))) return true
   const message = e instanceof Error ? e.message : String(e)
-  return /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Can't add new command when connection is in closed state|Pool is closed|Cannot use a pool after calling end/i.test(message)
+  return /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Can't add new command when connection is in closed state|Pool is closed|Cannot use a pool after calling end/i.test(
+    message,
+  )
 }
 
 /** True when a transaction should simply be run again (deadlock, serialization failure). */

@@ -74,7 +74,10 @@ class SqliteExecutor implements Executor {
   #handle(): SqliteDatabase {
     const db = (this.#ds.driver as unknown as { databaseConnection?: SqliteDatabase }).databaseConnection
     if (!db || db.open === false) {
-      throw new BounceGuardError('ESTORE_UNAVAILABLE', `@bounce-guard/typeorm (${String(this.#ds.options.type)}): the SQLite database is not open`)
+      throw new BounceGuardError(
+        'ESTORE_UNAVAILABLE',
+        `@bounce-guard/typeorm (${String(this.#ds.options.type)}): the SQLite database is not open`,
+      )
     }
     if (db !== this.#db) {
       this.#db = db

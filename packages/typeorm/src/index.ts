@@ -20,4 +20,17 @@ export {
   type ParsedDatabaseUrl,
 } from './data-source.js'
 export { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
-export { eventTimeSeries, refusalEvidence, pruneEvents, rollupEvents, ensureRollupTable, type RollupEventsOptions, type EventTimeSeriesOptions, type EventTimeSeriesRow, type RefusalEvidenceOptions, type RefusalEvidenceRow, type PruneEventsOptions, type TimeSeriesGroupBy } from './timeseries.js'
+export {
+  eventTimeSeries,
+  refusalEvidence,
+  pruneEvents,
+  rollupEvents,
+  ensureRollupTable,
+  type RollupEventsOptions,
+  type EventTimeSeriesOptions,
+  type EventTimeSeriesRow,
+  type RefusalEvidenceOptions,
+  type RefusalEvidenceRow,
+  type PruneEventsOptions,
+  type TimeSeriesGroupBy,
+} from './timeseries.js'

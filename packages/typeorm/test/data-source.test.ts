@@ -38,7 +38,17 @@ describe('parseDatabaseUrl', () => {
   })
 
   it('rejects bad URLs with EDATABASE_URL and never echoes the password', async () => {
-    for (const bad of ['', '   ', 'sqlite:', 'redis://x/0', 'postgres://', 'postgres://host', 'mysql://:pw@/db', 'nonsense', 'http://x/y']) {
+    for (const bad of [
+      '',
+      '   ',
+      'sqlite:',
+      'redis://x/0',
+      'postgres://',
+      'postgres://host',
+      'mysql://:pw@/db',
+      'nonsense',
+      'http://x/y',
+    ]) {
       expect(await codeOf(() => parseDatabaseUrl(bad)), bad).toBe('EDATABASE_URL')
     }
     try {
@@ -93,11 +103,22 @@ describe('createBounceGuardDataSource + runMigrations', () => {
   })
 
   it('the EntitySchemas alone (synchronize, tests only) give a working schema', async () => {
-    const ds = new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: bounceGuardEntities({ tablePrefix: 'e_' }), synchronize: true })
+    const ds = new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      entities: bounceGuardEntities({ tablePrefix: 'e_' }),
+      synchronize: true,
+    })
     await ds.initialize()
     try {
       const store = createTypeOrmBounceStore(ds, { tablePrefix: 'e_' })
-      const r = await store.recordEvent({ recipient: 'a@x.example', domain: 'x.example', type: 'delivered', at: new Date(5), source: 'smtp' })
+      const r = await store.recordEvent({
+        recipient: 'a@x.example',
+        domain: 'x.example',
+        type: 'delivered',
+        at: new Date(5),
+        source: 'smtp',
+      })
       expect(r.state).toMatchObject({ events: 1, deliveries: 1, lastReason: 'delivered' })
       const repo = ds.getRepository('e_recipient_state')
       expect(await repo.findOneBy({ recipient: 'a@x.example' })).toMatchObject({ events: 1, last_delivered_at: 5 })
@@ -143,7 +164,11 @@ describe('errors', () => {
   })
 
   it('a server connection that is gone gives ESTORE_UNAVAILABLE (PostgreSQL pool ended under the store)', async () => {
-    const ds = new DataSource({ type: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/test', extra: { connectionTimeoutMillis: 2000 } })
+    const ds = new DataSource({
+      type: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      extra: { connectionTimeoutMillis: 2000 },
+    })
     try {
       await ds.initialize()
     } catch (err) {
@@ -171,11 +196,19 @@ describe('errors', () => {
     try {
       await runMigrations(ds)
       const store = createTypeOrmBounceStore(ds)
-      expect(await codeOf(store.recordEvent({ recipient: 'a@x.example', domain: 'x.example', type: 'delivered', at: new Date(NaN), source: 'smtp' }))).toBe('EINVALID_OPTION')
-      expect(await codeOf(store.suppress({ key: '', scope: 'address', reason: 'manual', source: 'manual', at: new Date() }))).toBe('EINVALID_OPTION')
+      expect(
+        await codeOf(
+          store.recordEvent({ recipient: 'a@x.example', domain: 'x.example', type: 'delivered', at: new Date(NaN), source: 'smtp' }),
+        ),
+      ).toBe('EINVALID_OPTION')
+      expect(await codeOf(store.suppress({ key: '', scope: 'address', reason: 'manual', source: 'manual', at: new Date() }))).toBe(
+        'EINVALID_OPTION',
+      )
       expect(await codeOf(store.claimDueRetries(new Date('x'), 1, 1))).toBe('EINVALID_OPTION')
       expect(await codeOf(store.listSuppressions({}, { limit: 0 }))).toBe('EINVALID_OPTION')
-      expect(await codeOf(() => createTypeOrmBounceStore({ options: { type: 'mongodb' }, isInitialized: true } as never))).toBe('EINVALID_OPTION')
+      expect(await codeOf(() => createTypeOrmBounceStore({ options: { type: 'mongodb' }, isInitialized: true } as never))).toBe(
+        'EINVALID_OPTION',
+      )
     } finally {
       await ds.destroy()
     }

@@ -90,7 +90,8 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
         // A tool that drops only the first four tables and the migrations table (older scripts)
         // leaves <prefix>shaping behind: the migrations still run.
         const t = tableNames({ tablePrefix: prefix })
-        for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`]) await ds.query(`DROP TABLE ${qi(ds, name)}`)
+        for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`])
+          await ds.query(`DROP TABLE ${qi(ds, name)}`)
         expect(await countTables(ds, prefix)).toBe(1)
         expect(await runMigrations(ds, { tablePrefix: prefix })).toHaveLength(2)
         expect(await countTables(ds, prefix)).toBe(5)

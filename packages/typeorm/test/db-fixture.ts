@@ -57,7 +57,12 @@ export function qi(ds: DataSource, name: string): string {
 }
 
 /** Open a DataSource on the target with Bounce Guard's migrations for `prefix`. */
-export function openDataSource(target: TargetName, prefix: string, extra: Partial<DataSourceOptions> = {}, sqliteFile?: string): DataSource {
+export function openDataSource(
+  target: TargetName,
+  prefix: string,
+  extra: Partial<DataSourceOptions> = {},
+  sqliteFile?: string,
+): DataSource {
   return new DataSource({
     ...baseOptions(target, sqliteFile),
     migrations: bounceGuardMigrations({ tablePrefix: prefix }),
@@ -86,7 +91,10 @@ export function sqlInspector(ds: DataSource, prefix: string): StoreInspector {
   const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
   return {
     async rawSuppression(key: string, scope: SuppressionScope) {
-      const rows = (await ds.query(`SELECT * FROM ${qi(ds, t.suppressions)} WHERE target = ${ph(ds, 1)} AND scope = ${ph(ds, 2)}`, [key, scope])) as Record<string, unknown>[]
+      const rows = (await ds.query(`SELECT * FROM ${qi(ds, t.suppressions)} WHERE target = ${ph(ds, 1)} AND scope = ${ph(ds, 2)}`, [
+        key,
+        scope,
+      ])) as Record<string, unknown>[]
       const r = rows[0]
       if (!r) return undefined
       return {
@@ -100,7 +108,10 @@ export function sqlInspector(ds: DataSource, prefix: string): StoreInspector {
       }
     },
     async rawRecipientState(recipient: string) {
-      const rows = (await ds.query(`SELECT * FROM ${qi(ds, t.recipientState)} WHERE recipient = ${ph(ds, 1)}`, [recipient])) as Record<string, unknown>[]
+      const rows = (await ds.query(`SELECT * FROM ${qi(ds, t.recipientState)} WHERE recipient = ${ph(ds, 1)}`, [recipient])) as Record<
+        string,
+        unknown
+      >[]
       const r = rows[0]
       if (!r) return undefined
       return {
@@ -115,7 +126,9 @@ export function sqlInspector(ds: DataSource, prefix: string): StoreInspector {
       }
     },
     async rawEventCount(recipient: string) {
-      const rows = (await ds.query(`SELECT COUNT(*) AS n FROM ${qi(ds, t.events)} WHERE recipient = ${ph(ds, 1)}`, [recipient])) as Array<{ n: unknown }>
+      const rows = (await ds.query(`SELECT COUNT(*) AS n FROM ${qi(ds, t.events)} WHERE recipient = ${ph(ds, 1)}`, [recipient])) as Array<{
+        n: unknown
+      }>
       return Number(rows[0]?.n ?? 0)
     },
     async rawRetryJob(id: string) {

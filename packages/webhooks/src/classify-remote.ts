@@ -77,6 +77,10 @@ export function classifyWithFallback(reply: string | undefined, verdict: Provide
 
 /** The classification of a complaint (ARF feedback); `feedbackType` goes into the rule id. */
 export function complaintClassification(provider: string, feedbackType?: string): BounceClassification {
-  const ft = (feedbackType ?? 'abuse').toLowerCase().replace(/[^a-z0-9-]/g, '').slice(0, 40) || 'abuse'
+  const ft =
+    (feedbackType ?? 'abuse')
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '')
+      .slice(0, 40) || 'abuse'
   return { reason: 'feedback', hard: false, permanent: true, scope: 'recipient', ruleId: `webhook.${provider}.complaint.${ft}` }
 }

@@ -11,7 +11,14 @@ import type { KeyObject } from 'node:crypto'
 import { BounceGuardError, isBounceGuardError } from '@bounce-guard/core'
 import type { BounceGuard, BounceGuardLogger, RecordResult } from '@bounce-guard/core'
 import { asSnsMessage, createSnsVerifier, isSnsUrl, type SnsMessage, type SnsVerifier } from './auth/sns.js'
-import { checkBasicAuth, ReplayCache, safeEqual, sendGridPublicKey, verifyMailgunSignature, verifySendGridSignature } from './auth/signatures.js'
+import {
+  checkBasicAuth,
+  ReplayCache,
+  safeEqual,
+  sendGridPublicKey,
+  verifyMailgunSignature,
+  verifySendGridSignature,
+} from './auth/signatures.js'
 import { normalizeMailgun } from './providers/mailgun.js'
 import { normalizePostmark, parsePostmarkJson } from './providers/postmark.js'
 import { normalizeSendGrid } from './providers/sendgrid.js'
@@ -154,14 +161,23 @@ export interface WebhookHandler {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message) }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   let v = headers[name]
   if (v === undefined) {
     const lower = name.toLowerCase()
-    for (const k of Object.keys(headers)) if (k.toLowerCase() === lower) { v = headers[k]; break }
+    for (const k of Object.keys(headers))
+      if (k.toLowerCase() === lower) {
+        v = headers[k]
+        break
+      }
   }
   return Array.isArray(v) ? v[0] : v
 }
@@ -186,18 +202,26 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   if (!guard || typeof guard.record !== 'function') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: "guard" is required`)
   if (!providers || typeof providers !== 'object') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: "providers" is required`)
   const maxBodyBytes = options.maxBodyBytes ?? 2 * 1024 * 1024
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: "maxBodyBytes" must be a positive integer`)
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: "maxBodyBytes" must be a positive integer`)
   const now = options.now ?? (() => guard.now())
   const doFetch = options.fetch ?? globalThis.fetch
   const log = options.logger
 
   let sns: SnsVerifier | undefined
   if (providers.ses) {
-    sns = createSnsVerifier({ fetch: doFetch, now, ...(providers.ses.maxCachedCertificates ? { maxCachedCertificates: providers.ses.maxCachedCertificates } : {}), ...(providers.ses.timeoutMs ? { timeoutMs: providers.ses.timeoutMs } : {}) })
+    sns = createSnsVerifier({
+      fetch: doFetch,
+      now,
+      ...(providers.ses.maxCachedCertificates ? { maxCachedCertificates: providers.ses.maxCachedCertificates } : {}),
+      ...(providers.ses.timeoutMs ? { timeoutMs: providers.ses.timeoutMs } : {}),
+    })
   }
   let sgKey: KeyObject | undefined
   if (providers.sendgrid) {
-    try { sgKey = sendGridPublicKey(providers.sendgrid.publicKey) } catch (err) {
+    try {
+      sgKey = sendGridPublicKey(providers.sendgrid.publicKey)
+    } catch (err) {
       throw new BounceGuardError('EINVALID_OPTION', `${PKG} (sendgrid): "publicKey" is not a readable public key`, { cause: err })
     }
   }
@@ -242,8 +266,18 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     if (!v.ok) throw new HttpError(401, `SNS signature rejected (${v.why})`)
     if (m.Type === 'SubscriptionConfirmation') {
       if (!cfg.autoConfirm) {
-        log?.info({ topicArn: m.TopicArn, subscribeUrl: m.SubscribeURL }, `${PKG} (ses): SNS subscription confirmation received; autoConfirm is off`)
-        return { provider: 'ses', recorded: 0, duplicates: 0, ignored: [{ event: m.Type, id: m.MessageId, why: 'autoConfirm is off' }], results: [], subscriptionConfirmed: false }
+        log?.info(
+          { topicArn: m.TopicArn, subscribeUrl: m.SubscribeURL },
+          `${PKG} (ses): SNS subscription confirmation received; autoConfirm is off`,
+        )
+        return {
+          provider: 'ses',
+          recorded: 0,
+          duplicates: 0,
+          ignored: [{ event: m.Type, id: m.MessageId, why: 'autoConfirm is off' }],
+          results: [],
+          subscriptionConfirmed: false,
+        }
       }
       if (!m.SubscribeURL || !isSnsUrl(m.SubscribeURL)) throw new HttpError(400, 'SubscribeURL is not an HTTPS SNS URL')
       let res: Response
@@ -258,7 +292,13 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       return { provider: 'ses', recorded: 0, duplicates: 0, ignored: [], results: [], subscriptionConfirmed: true }
     }
     if (m.Type === 'UnsubscribeConfirmation') {
-      return { provider: 'ses', recorded: 0, duplicates: 0, ignored: [{ event: m.Type, id: m.MessageId, why: 'unsubscribe confirmation' }], results: [] }
+      return {
+        provider: 'ses',
+        recorded: 0,
+        duplicates: 0,
+        ignored: [{ event: m.Type, id: m.MessageId, why: 'unsubscribe confirmation' }],
+        results: [],
+      }
     }
     const inner = parseJson('ses', m.Message)
     return record(normalizeSes(inner, { snsMessageId: m.MessageId }))
@@ -286,14 +326,16 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     if (!verifyMailgunSignature(cfg.signingKey, timestamp, token, signature)) throw new HttpError(401, 'Mailgun signature rejected')
     const t = Number(timestamp)
     const nowMs = now().getTime()
-    if (!Number.isFinite(t) || Math.abs(nowMs / 1000 - t) > (cfg.maxAgeSeconds ?? 300)) throw new HttpError(401, 'Mailgun timestamp outside the window')
+    if (!Number.isFinite(t) || Math.abs(nowMs / 1000 - t) > (cfg.maxAgeSeconds ?? 300))
+      throw new HttpError(401, 'Mailgun timestamp outside the window')
     if (!mgTokens!.add(token, nowMs)) throw new HttpError(401, 'Mailgun token replayed')
     return token
   }
 
   function authPostmark(headers: WebhookRequest['headers']): void {
     const cfg = providers.postmark!
-    if (cfg.basicAuth && !checkBasicAuth(header(headers, 'authorization'), cfg.basicAuth)) throw new HttpError(401, 'Postmark basic auth rejected')
+    if (cfg.basicAuth && !checkBasicAuth(header(headers, 'authorization'), cfg.basicAuth))
+      throw new HttpError(401, 'Postmark basic auth rejected')
     if (cfg.secret !== undefined) {
       const got = header(headers, cfg.secretHeader ?? 'x-webhook-secret')
       if (got === undefined || !safeEqual(got, cfg.secret)) throw new HttpError(401, 'Postmark secret rejected')
@@ -330,19 +372,31 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
           result = await record(normalizePostmark(parsePostmarkJson(body.toString('utf8'))))
           break
         case 'sparkpost':
-          if (!checkBasicAuth(header(request.headers, 'authorization'), providers.sparkpost!.basicAuth)) throw new HttpError(401, 'SparkPost basic auth rejected')
+          if (!checkBasicAuth(header(request.headers, 'authorization'), providers.sparkpost!.basicAuth))
+            throw new HttpError(401, 'SparkPost basic auth rejected')
           result = await record(normalizeSparkPost(parseJson('sparkpost', body.toString('utf8'))))
           break
       }
       return {
-        ...respond(200, { ok: true, recorded: result.recorded, duplicates: result.duplicates, ignored: result.ignored.length, ...(result.subscriptionConfirmed !== undefined ? { subscriptionConfirmed: result.subscriptionConfirmed } : {}) }),
+        ...respond(200, {
+          ok: true,
+          recorded: result.recorded,
+          duplicates: result.duplicates,
+          ignored: result.ignored.length,
+          ...(result.subscriptionConfirmed !== undefined ? { subscriptionConfirmed: result.subscriptionConfirmed } : {}),
+        }),
         result,
       }
     } catch (err) {
       let status = 500
       let message = 'internal error'
-      if (err instanceof HttpError) { status = err.status; message = err.message }
-      else if (isBounceGuardError(err) && err.code === 'EWEBHOOK_PAYLOAD') { status = 400; message = err.message }
+      if (err instanceof HttpError) {
+        status = err.status
+        message = err.message
+      } else if (isBounceGuardError(err) && err.code === 'EWEBHOOK_PAYLOAD') {
+        status = 400
+        message = err.message
+      }
       if (status >= 500) {
         if (mailgunToken) mgTokens!.delete(mailgunToken) // let Mailgun's retry through
         log?.error({ err, provider }, `${PKG} (${provider}): could not record the webhook`)
@@ -355,22 +409,30 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 
   const handler = (async (req, res) => {
     let response: WebhookResponse
-    const pre = Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string' ? req.rawBody
-      : Buffer.isBuffer(req.body) || typeof req.body === 'string' ? req.body : undefined
+    const pre =
+      Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string'
+        ? req.rawBody
+        : Buffer.isBuffer(req.body) || typeof req.body === 'string'
+          ? req.body
+          : undefined
     try {
       if (pre !== undefined) {
         response = await process({ method: req.method ?? 'POST', url: req.url ?? '', headers: req.headers, body: pre })
       } else if (req.body !== undefined || req.readableEnded) {
-        response = { ...respond(500, { error: 'raw body unavailable: mount a raw body parser (e.g. express.raw({ type: "*/*" }))' }), error: 'raw body unavailable' }
+        response = {
+          ...respond(500, { error: 'raw body unavailable: mount a raw body parser (e.g. express.raw({ type: "*/*" }))' }),
+          error: 'raw body unavailable',
+        }
         log?.error({}, `${PKG}: the request body was parsed before the webhook handler; signatures need the raw bytes`)
       } else if ((req.method ?? 'POST').toUpperCase() !== 'POST') {
         req.resume()
         response = await process({ method: req.method ?? 'GET', url: req.url ?? '', headers: req.headers, body: Buffer.alloc(0) })
       } else {
         const read = await readBody(req, maxBodyBytes)
-        response = read === 'too-large'
-          ? { ...respond(413, { error: 'body too large' }, { connection: 'close' }), error: 'body too large' }
-          : await process({ method: req.method ?? 'POST', url: req.url ?? '', headers: req.headers, body: read })
+        response =
+          read === 'too-large'
+            ? { ...respond(413, { error: 'body too large' }, { connection: 'close' }), error: 'body too large' }
+            : await process({ method: req.method ?? 'POST', url: req.url ?? '', headers: req.headers, body: read })
       }
     } catch (err) {
       log?.error({ err }, `${PKG}: failed to read the request`)
@@ -404,11 +466,20 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-larg
         if (size > max * 8 + 1_048_576) req.destroy() // do not drain forever
         return
       }
-      if (size > max) { overflow(); return }
+      if (size > max) {
+        overflow()
+        return
+      }
       chunks.push(chunk)
     })
-    req.on('end', () => { if (!over) resolve(Buffer.concat(chunks, size)) })
-    req.on('error', (err) => { if (!over) reject(err) })
-    req.on('aborted', () => { if (!over) reject(new Error('request aborted')) })
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks, size))
+    })
+    req.on('error', (err) => {
+      if (!over) reject(err)
+    })
+    req.on('aborted', () => {
+      if (!over) reject(new Error('request aborted'))
+    })
   })
 }

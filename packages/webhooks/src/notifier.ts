@@ -126,7 +126,12 @@ export interface WebhookNotifier {
 }
 
 function suppressionData(s: Suppression, recipient?: string): NotificationSuppression {
-  const d: NotificationSuppression = { ...s, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString(), expiresAt: s.expiresAt?.toISOString() }
+  const d: NotificationSuppression = {
+    ...s,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+    expiresAt: s.expiresAt?.toISOString(),
+  }
   if (d.expiresAt === undefined) delete d.expiresAt
   if (recipient !== undefined) d.recipient = recipient
   return d
@@ -135,7 +140,9 @@ function suppressionData(s: Suppression, recipient?: string): NotificationSuppre
 /** Create a notifier. Throws `EINVALID_OPTION` for a missing or bad `url` / `secret`. */
 export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookNotifier {
   let url: URL
-  try { url = new URL(options.url) } catch (err) {
+  try {
+    url = new URL(options.url)
+  } catch (err) {
     throw new BounceGuardError('EINVALID_OPTION', `${PKG}: "url" is not a URL`, { cause: err })
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: "url" must be http(s)`)
@@ -149,17 +156,20 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
   const maxQueue = Math.max(1, options.maxQueue ?? 1000)
   const log = options.logger
   const store = options.store
-  const backoff = typeof options.backoff === 'function' ? options.backoff : (() => {
-    const b = options.backoff ?? {}
-    const initial = b.initialMs ?? 1000
-    const factor = b.factor ?? 2
-    const max = b.maxMs ?? 300_000
-    const jitter = b.jitter ?? true
-    return (attempt: number) => {
-      const d = Math.min(max, initial * factor ** Math.max(0, attempt - 1))
-      return jitter ? d / 2 + Math.random() * (d / 2) : d
-    }
-  })()
+  const backoff =
+    typeof options.backoff === 'function'
+      ? options.backoff
+      : (() => {
+          const b = options.backoff ?? {}
+          const initial = b.initialMs ?? 1000
+          const factor = b.factor ?? 2
+          const max = b.maxMs ?? 300_000
+          const jitter = b.jitter ?? true
+          return (attempt: number) => {
+            const d = Math.min(max, initial * factor ** Math.max(0, attempt - 1))
+            return jitter ? d / 2 + Math.random() * (d / 2) : d
+          }
+        })()
 
   const queue = new Map<string, QueuedNotification>()
   const detachers = new Set<() => void>()
@@ -170,7 +180,9 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
 
   const persist = (fn: () => Promise<void> | void) => {
     if (!store) return
-    Promise.resolve().then(fn).catch((err: unknown) => log?.error({ err }, `${PKG}: notification store failed`))
+    Promise.resolve()
+      .then(fn)
+      .catch((err: unknown) => log?.error({ err }, `${PKG}: notification store failed`))
   }
 
   function settleWaiters() {
@@ -183,7 +195,11 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     queue.delete(item.notification.id)
     persist(() => store!.remove(item.notification.id))
     log?.warn({ id: item.notification.id, type: item.notification.type, why }, `${PKG}: notification given up`)
-    try { options.onGiveUp?.(item.notification, why) } catch { /* a callback must not break the queue */ }
+    try {
+      options.onGiveUp?.(item.notification, why)
+    } catch {
+      /* a callback must not break the queue */
+    }
   }
 
   function enqueue(item: QueuedNotification) {
@@ -198,11 +214,23 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
 
   function schedule() {
     if (closed || running) return
-    if (timer) { clearTimeout(timer); timer = undefined }
-    if (queue.size === 0) { settleWaiters(); return }
+    if (timer) {
+      clearTimeout(timer)
+      timer = undefined
+    }
+    if (queue.size === 0) {
+      settleWaiters()
+      return
+    }
     let next = Infinity
     for (const q of queue.values()) next = Math.min(next, q.dueAt)
-    timer = setTimeout(() => { timer = undefined; void pump() }, Math.max(0, next - Date.now()))
+    timer = setTimeout(
+      () => {
+        timer = undefined
+        void pump()
+      },
+      Math.max(0, next - Date.now()),
+    )
     timer.unref?.()
   }
 
@@ -223,23 +251,30 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
           reject(err)
         }, timeoutMs)
       })
-      const res = await Promise.race([timedOut, doFetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'bounce-guard-webhooks',
-          'bounce-guard-id': item.notification.id,
-          [SIGNATURE_HEADER]: signWebhookPayload(body, options.secret, Date.now() / 1000),
-        },
-        body,
-        signal: controller.signal,
-        redirect: 'manual',
-      })])
+      const res = await Promise.race([
+        timedOut,
+        doFetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'bounce-guard-webhooks',
+            'bounce-guard-id': item.notification.id,
+            [SIGNATURE_HEADER]: signWebhookPayload(body, options.secret, Date.now() / 1000),
+          },
+          body,
+          signal: controller.signal,
+          redirect: 'manual',
+        }),
+      ])
       await Promise.race([timedOut, res.arrayBuffer()]).catch(() => undefined)
       if (res.status >= 200 && res.status < 300) {
         queue.delete(item.notification.id)
         persist(() => store!.remove(item.notification.id))
-        try { options.onDelivered?.(item.notification, item.attempts) } catch { /* ignore */ }
+        try {
+          options.onDelivered?.(item.notification, item.attempts)
+        } catch {
+          /* ignore */
+        }
         return
       }
       error = `HTTP ${res.status}`
@@ -278,7 +313,9 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
   }
 
   const notifier: WebhookNotifier = {
-    get pending() { return queue.size },
+    get pending() {
+      return queue.size
+    },
     attach(guard) {
       const onSuppressed = (info: { recipient?: string; suppression: Suppression; atCallTime: boolean }) => {
         if (info.atCallTime && !options.includeCallTimeRefusals) return
@@ -289,7 +326,10 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
       guard.on('suppressed', onSuppressed)
       guard.on('alert', onAlert)
       // The core guard does not emit `unsuppressed` today; a guard that does is picked up.
-      const loose = guard as unknown as { on(e: string, l: (...a: never[]) => void): unknown; off(e: string, l: (...a: never[]) => void): unknown }
+      const loose = guard as unknown as {
+        on(e: string, l: (...a: never[]) => void): unknown
+        off(e: string, l: (...a: never[]) => void): unknown
+      }
       loose.on('unsuppressed', onUnsuppressed)
       const detach = () => {
         guard.off('suppressed', onSuppressed)
@@ -316,7 +356,10 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
       const items = await store.load(maxQueue)
       let n = 0
       for (const item of items) {
-        if (!queue.has(item.notification.id)) { queue.set(item.notification.id, { ...item }); n++ }
+        if (!queue.has(item.notification.id)) {
+          queue.set(item.notification.id, { ...item })
+          n++
+        }
       }
       schedule()
       return n
@@ -325,9 +368,16 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
       if (queue.size === 0) return Promise.resolve(0)
       return new Promise((resolve) => {
         let t: NodeJS.Timeout | undefined
-        const done = () => { if (t) clearTimeout(t); waiters.delete(done); resolve(queue.size) }
+        const done = () => {
+          if (t) clearTimeout(t)
+          waiters.delete(done)
+          resolve(queue.size)
+        }
         waiters.add(done)
-        if (ms !== undefined) { t = setTimeout(done, ms); t.unref?.() }
+        if (ms !== undefined) {
+          t = setTimeout(done, ms)
+          t.unref?.()
+        }
       })
     },
     async close() {

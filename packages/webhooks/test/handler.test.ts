@@ -2,10 +2,29 @@ import nock from 'nock'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createBounceGuard, MemoryBounceStore, type BounceAlert } from '@bounce-guard/core'
 import { createWebhookHandler, type WebhookHandler } from '../src/index.js'
-import { basic, CERT_HOST, CERT_PATH, listen, makeSendGridKeys, makeSigningCert, post, snsEnvelope, TOPIC, mailgunSignature } from './support.js'
+import {
+  basic,
+  CERT_HOST,
+  CERT_PATH,
+  listen,
+  makeSendGridKeys,
+  makeSigningCert,
+  post,
+  snsEnvelope,
+  TOPIC,
+  mailgunSignature,
+} from './support.js'
 
-import { mailgunFailed, postmarkBounce, sendGridEvents, sesBounce, sesComplaint, sesDelay, sesDelivery, sparkPostBatch } from './fixtures.js'
-
+import {
+  mailgunFailed,
+  postmarkBounce,
+  sendGridEvents,
+  sesBounce,
+  sesComplaint,
+  sesDelay,
+  sesDelivery,
+  sparkPostBatch,
+} from './fixtures.js'
 
 const { certPem, keyPem } = makeSigningCert()
 const sg = makeSendGridKeys()
@@ -18,9 +37,13 @@ let srv: Awaited<ReturnType<typeof listen>>
 let alerts: BounceAlert[]
 
 beforeAll(async () => {
-  srv = await listen((req, res) => { void handler(req, res) })
+  srv = await listen((req, res) => {
+    void handler(req, res)
+  })
 })
-afterAll(async () => { await srv.close() })
+afterAll(async () => {
+  await srv.close()
+})
 
 beforeEach(() => {
   store = new MemoryBounceStore()
@@ -39,7 +62,9 @@ beforeEach(() => {
     },
   })
 })
-afterEach(() => { nock.cleanAll() })
+afterEach(() => {
+  nock.cleanAll()
+})
 
 const suppressed = async (addr: string) => (await store.findSuppressions([addr])).get(addr)
 const eventsOf = (addr: string) => store.listEvents(addr)
@@ -50,7 +75,10 @@ describe('SES via SNS', () => {
   it('confirms a subscription by fetching SubscribeURL, with the certificate fetched once and cached', async () => {
     const cert = nock(CERT_HOST).get(CERT_PATH).once().reply(200, certPem)
     const env = snsEnvelope(keyPem, 'You have chosen to subscribe to the topic.', { type: 'SubscriptionConfirmation' })
-    const confirm = nock(CERT_HOST).get('/').query({ Action: 'ConfirmSubscription', TopicArn: TOPIC, Token: env.Token! }).reply(200, '<ConfirmSubscriptionResponse/>')
+    const confirm = nock(CERT_HOST)
+      .get('/')
+      .query({ Action: 'ConfirmSubscription', TopicArn: TOPIC, Token: env.Token! })
+      .reply(200, '<ConfirmSubscriptionResponse/>')
     const r = await post(`${srv.url}/webhooks/ses`, JSON.stringify(env), snsHeaders('SubscriptionConfirmation'))
     expect(r.status).toBe(200)
     expect(r.json.subscriptionConfirmed).toBe(true)
@@ -89,7 +117,11 @@ describe('SES via SNS', () => {
 
   it('does not suppress a Permanent/General bounce that is a sender-side block', async () => {
     nock(CERT_HOST).get(CERT_PATH).once().reply(200, certPem)
-    const msg = sesBounce('bob@example.net', { status: '5.7.1', diagnosticCode: 'smtp; 550 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using Spamhaus', feedbackId: 'fb-blocked' })
+    const msg = sesBounce('bob@example.net', {
+      status: '5.7.1',
+      diagnosticCode: 'smtp; 550 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using Spamhaus',
+      feedbackId: 'fb-blocked',
+    })
     const r = await post(`${srv.url}/webhooks/ses`, JSON.stringify(snsEnvelope(keyPem, msg)), snsHeaders())
     expect(r.status).toBe(200)
     expect(await suppressed('bob@example.net')).toBeUndefined()
@@ -100,7 +132,12 @@ describe('SES via SNS', () => {
 
   it('maps complaints, deliveries and delays (both formats)', async () => {
     nock(CERT_HOST).get(CERT_PATH).once().reply(200, certPem)
-    for (const m of [sesComplaint('angry@example.org'), sesDelivery('fine@example.org'), sesDelay('slow@example.org'), sesComplaint('ok@example.org', 'not-spam')]) {
+    for (const m of [
+      sesComplaint('angry@example.org'),
+      sesDelivery('fine@example.org'),
+      sesDelay('slow@example.org'),
+      sesComplaint('ok@example.org', 'not-spam'),
+    ]) {
       const r = await post(`${srv.url}/webhooks/ses`, JSON.stringify(snsEnvelope(keyPem, m, { version: '2' })), snsHeaders())
       expect(r.status).toBe(200)
     }
@@ -118,9 +155,15 @@ describe('SES via SNS', () => {
     const env = snsEnvelope(keyPem, sesBounce('victim@example.com', { subType: 'NoEmail' }))
     const tampered = { ...env, Message: env.Message!.replace('victim@example.com', 'other@example.com') }
     expect((await post(`${srv.url}/webhooks/ses`, JSON.stringify(tampered), snsHeaders())).status).toBe(401)
-    const foreign = snsEnvelope(keyPem, sesBounce('victim@example.com', { subType: 'NoEmail' }), { topic: 'arn:aws:sns:us-east-1:999999999999:attacker' })
+    const foreign = snsEnvelope(keyPem, sesBounce('victim@example.com', { subType: 'NoEmail' }), {
+      topic: 'arn:aws:sns:us-east-1:999999999999:attacker',
+    })
     expect((await post(`${srv.url}/webhooks/ses`, JSON.stringify(foreign), snsHeaders())).status).toBe(401)
-    for (const certUrl of ['https://sns.us-east-1.amazonaws.com.evil.test/cert.pem', 'http://sns.us-east-1.amazonaws.com/cert.pem', 'https://evil.test/sns.us-east-1.amazonaws.com.pem']) {
+    for (const certUrl of [
+      'https://sns.us-east-1.amazonaws.com.evil.test/cert.pem',
+      'http://sns.us-east-1.amazonaws.com/cert.pem',
+      'https://evil.test/sns.us-east-1.amazonaws.com.pem',
+    ]) {
       const bad = snsEnvelope(keyPem, sesBounce('victim@example.com', { subType: 'NoEmail' }), { certUrl })
       expect((await post(`${srv.url}/webhooks/ses`, JSON.stringify(bad), snsHeaders())).status).toBe(401)
     }
@@ -169,8 +212,22 @@ describe('SendGrid', () => {
     const body = JSON.stringify(sendGridEvents('sg2@example.com'))
     const ts = String(Math.floor(Date.now() / 1000))
     const sig = sg.sign(body, ts)
-    expect((await post(`${srv.url}/webhooks/sendgrid`, body.replace('sg2@', 'sg3@'), { 'x-twilio-email-event-webhook-signature': sig, 'x-twilio-email-event-webhook-timestamp': ts })).status).toBe(401)
-    expect((await post(`${srv.url}/webhooks/sendgrid`, body, { 'x-twilio-email-event-webhook-signature': sig, 'x-twilio-email-event-webhook-timestamp': String(Number(ts) + 1) })).status).toBe(401)
+    expect(
+      (
+        await post(`${srv.url}/webhooks/sendgrid`, body.replace('sg2@', 'sg3@'), {
+          'x-twilio-email-event-webhook-signature': sig,
+          'x-twilio-email-event-webhook-timestamp': ts,
+        })
+      ).status,
+    ).toBe(401)
+    expect(
+      (
+        await post(`${srv.url}/webhooks/sendgrid`, body, {
+          'x-twilio-email-event-webhook-signature': sig,
+          'x-twilio-email-event-webhook-timestamp': String(Number(ts) + 1),
+        })
+      ).status,
+    ).toBe(401)
     expect((await post(`${srv.url}/webhooks/sendgrid`, body)).status).toBe(401)
     expect(await store.getRecipientState('sg2@example.com')).toBeUndefined()
     expect(await store.getRecipientState('sg3@example.com')).toBeUndefined()
@@ -185,14 +242,23 @@ describe('Mailgun', () => {
     expect((await suppressed('mg@example.com'))?.reason).toBe('userunknown')
     expect((await post(`${srv.url}/webhooks/mailgun`, body)).status).toBe(401) // same token again
 
-    const old = JSON.stringify(mailgunFailed('mg-old@example.com', mailgunSignature(MG_KEY, Math.floor(Date.now() / 1000) - 3600), { id: 'old-1' }))
+    const old = JSON.stringify(
+      mailgunFailed('mg-old@example.com', mailgunSignature(MG_KEY, Math.floor(Date.now() / 1000) - 3600), { id: 'old-1' }),
+    )
     expect((await post(`${srv.url}/webhooks/mailgun`, old)).status).toBe(401)
     const wrongKey = JSON.stringify(mailgunFailed('mg-bad@example.com', mailgunSignature('another-key'), { id: 'bad-1' }))
     expect((await post(`${srv.url}/webhooks/mailgun`, wrongKey)).status).toBe(401)
     expect(await store.getRecipientState('mg-old@example.com')).toBeUndefined()
     expect(await store.getRecipientState('mg-bad@example.com')).toBeUndefined()
 
-    const temp = JSON.stringify(mailgunFailed('mg-temp@example.com', mailgunSignature(MG_KEY), { id: 'temp-1', severity: 'temporary', code: 452, message: '4.2.2 The email account that you tried to reach is over quota.' }))
+    const temp = JSON.stringify(
+      mailgunFailed('mg-temp@example.com', mailgunSignature(MG_KEY), {
+        id: 'temp-1',
+        severity: 'temporary',
+        code: 452,
+        message: '4.2.2 The email account that you tried to reach is over quota.',
+      }),
+    )
     expect((await post(`${srv.url}/webhooks/mailgun`, temp)).status).toBe(200)
     const st = await store.getRecipientState('mg-temp@example.com')
     expect(st?.softBounces).toBe(1)
@@ -202,7 +268,9 @@ describe('Mailgun', () => {
 
 describe('Postmark and SparkPost', () => {
   it('Postmark: basic auth, a HardBounce recorded, 401 on wrong credentials', async () => {
-    const body = JSON.stringify(postmarkBounce('pm@example.com', { details: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.' }))
+    const body = JSON.stringify(
+      postmarkBounce('pm@example.com', { details: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.' }),
+    )
     expect((await post(`${srv.url}/webhooks/postmark`, body, { authorization: basic('pm', 'wrong') })).status).toBe(401)
     expect(await store.getRecipientState('pm@example.com')).toBeUndefined()
     const r = await post(`${srv.url}/webhooks/postmark`, body, { authorization: basic('pm', 'pm-pass') })
@@ -212,7 +280,15 @@ describe('Postmark and SparkPost', () => {
 
   it('Postmark with a shared secret header', async () => {
     const h = createWebhookHandler({ guard, providers: { postmark: { secret: 's3cret-value', secretHeader: 'x-pm-secret' } } })
-    const body = JSON.stringify({ RecordType: 'SpamComplaint', ID: 42, Type: 'SpamComplaint', TypeCode: 100001, Email: 'pmspam@example.com', BouncedAt: '2019-11-05T16:33:54Z', MessageID: 'm-1' })
+    const body = JSON.stringify({
+      RecordType: 'SpamComplaint',
+      ID: 42,
+      Type: 'SpamComplaint',
+      TypeCode: 100001,
+      Email: 'pmspam@example.com',
+      BouncedAt: '2019-11-05T16:33:54Z',
+      MessageID: 'm-1',
+    })
     expect((await h.process({ provider: 'postmark', headers: { 'x-pm-secret': 'nope' }, body })).status).toBe(401)
     expect((await h.process({ provider: 'postmark', headers: {}, body })).status).toBe(401)
     const ok = await h.process({ provider: 'postmark', headers: { 'X-PM-Secret': 's3cret-value' }, body })
@@ -240,12 +316,18 @@ describe('framework use', () => {
     const viaRaw = await listen((req, res) => {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => { Object.assign(req, { body: Buffer.concat(chunks) }); void handler(req, res) })
+      req.on('end', () => {
+        Object.assign(req, { body: Buffer.concat(chunks) })
+        void handler(req, res)
+      })
     })
     const viaParsed = await listen((req, res) => {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => { Object.assign(req, { body: JSON.parse(Buffer.concat(chunks).toString()) }); void handler(req, res) })
+      req.on('end', () => {
+        Object.assign(req, { body: JSON.parse(Buffer.concat(chunks).toString()) })
+        void handler(req, res)
+      })
     })
     try {
       expect((await post(`${viaParsed.url}/hooks/postmark`, body, { authorization: basic('pm', 'pm-pass') })).status).toBe(500)
@@ -259,7 +341,9 @@ describe('framework use', () => {
 
   it('rejects a provider configured without its secret', () => {
     expect(() => createWebhookHandler({ guard, providers: { postmark: {} } })).toThrow(expect.objectContaining({ code: 'EINVALID_OPTION' }))
-    expect(() => createWebhookHandler({ guard, providers: { sendgrid: { publicKey: 'not a key' } } })).toThrow(expect.objectContaining({ code: 'EINVALID_OPTION' }))
+    expect(() => createWebhookHandler({ guard, providers: { sendgrid: { publicKey: 'not a key' } } })).toThrow(
+      expect.objectContaining({ code: 'EINVALID_OPTION' }),
+    )
   })
 })
 
@@ -296,7 +380,15 @@ describe('failures and retries', () => {
 
   it('mirrors a provider-suppressed address locally, with an expiry (sending again would only fail again)', async () => {
     nock(CERT_HOST).get(CERT_PATH).reply(200, certPem)
-    const env = JSON.stringify(snsEnvelope(keyPem, sesBounce('listed@example.com', { subType: 'OnAccountSuppressionList', diagnosticCode: 'Amazon SES did not send the message to this address because it is on the suppression list for your account.' })))
+    const env = JSON.stringify(
+      snsEnvelope(
+        keyPem,
+        sesBounce('listed@example.com', {
+          subType: 'OnAccountSuppressionList',
+          diagnosticCode: 'Amazon SES did not send the message to this address because it is on the suppression list for your account.',
+        }),
+      ),
+    )
     const r = await handler.process({ provider: 'ses', headers: {}, body: env })
     expect(r.status).toBe(200)
     expect(r.result?.results[0]?.event.classification?.reason).toBe('suppressed')
@@ -310,7 +402,9 @@ describe('failures and retries', () => {
 describe('SNS certificate handling', () => {
   it('shares one download between concurrent requests', async () => {
     const cert = nock(CERT_HOST).get(CERT_PATH).once().delay(50).reply(200, certPem)
-    const bodies = ['c1', 'c2', 'c3'].map((u) => JSON.stringify(snsEnvelope(keyPem, sesBounce(`${u}@example.com`, { subType: 'NoEmail', feedbackId: `fb-${u}` }))))
+    const bodies = ['c1', 'c2', 'c3'].map((u) =>
+      JSON.stringify(snsEnvelope(keyPem, sesBounce(`${u}@example.com`, { subType: 'NoEmail', feedbackId: `fb-${u}` }))),
+    )
     const rs = await Promise.all(bodies.map((body) => handler.process({ provider: 'ses', headers: {}, body })))
     expect(rs.map((r) => r.status)).toEqual([200, 200, 200])
     expect(cert.isDone()).toBe(true)

@@ -13,8 +13,25 @@ import { join } from 'node:path'
 export function makeSigningCert(days = 2): { certPem: string; keyPem: string } {
   const dir = mkdtempSync(join(tmpdir(), 'bg-sns-'))
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      '-days', String(days), '-subj', '/CN=sns.amazonaws.com'], { stdio: 'ignore' })
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        String(days),
+        '-subj',
+        '/CN=sns.amazonaws.com',
+      ],
+      { stdio: 'ignore' },
+    )
     return { certPem: readFileSync(join(dir, 'cert.pem'), 'utf8'), keyPem: readFileSync(join(dir, 'key.pem'), 'utf8') }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -27,14 +44,22 @@ export const TOPIC = 'arn:aws:sns:us-east-1:123456789012:ses-feedback'
 
 /** Independent implementation of the AWS string-to-sign, written from the documentation. */
 function stringToSign(m: Record<string, string>): string {
-  const keys = m.Type === 'Notification'
-    ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
-    : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type']
-  return keys.filter((k) => m[k] !== undefined).map((k) => `${k}\n${m[k]}\n`).join('')
+  const keys =
+    m.Type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type']
+  return keys
+    .filter((k) => m[k] !== undefined)
+    .map((k) => `${k}\n${m[k]}\n`)
+    .join('')
 }
 
 /** An SNS envelope around `message`, signed with `keyPem`. */
-export function snsEnvelope(keyPem: string, message: unknown, opts: { version?: '1' | '2'; type?: string; topic?: string; certUrl?: string; subject?: string; messageId?: string } = {}): Record<string, string> {
+export function snsEnvelope(
+  keyPem: string,
+  message: unknown,
+  opts: { version?: '1' | '2'; type?: string; topic?: string; certUrl?: string; subject?: string; messageId?: string } = {},
+): Record<string, string> {
   const type = opts.type ?? 'Notification'
   const m: Record<string, string> = {
     Type: type,
@@ -66,10 +91,19 @@ export function makeSendGridKeys(): { publicKey: string; sign(body: string, time
 }
 
 /** Mailgun's signature block for a signing key. */
-export function mailgunSignature(key: string, timestamp = Math.floor(Date.now() / 1000)): { timestamp: string; token: string; signature: string } {
+export function mailgunSignature(
+  key: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): { timestamp: string; token: string; signature: string } {
   const token = randomBytes(25).toString('hex')
   const ts = String(timestamp)
-  return { timestamp: ts, token, signature: createHmac('sha256', key).update(ts + token).digest('hex') }
+  return {
+    timestamp: ts,
+    token,
+    signature: createHmac('sha256', key)
+      .update(ts + token)
+      .digest('hex'),
+  }
 }
 
 /** Start a real HTTP server on 127.0.0.1, port 0. */
@@ -81,7 +115,11 @@ export async function listen(handler: RequestListener): Promise<{ server: Server
   return {
     server,
     url: `http://127.0.0.1:${addr.port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -89,19 +127,32 @@ export async function listen(handler: RequestListener): Promise<{ server: Server
  * POST a body with node:http and return status and parsed JSON. (Global fetch is patched by nock's
  * interceptor, whose pass-through to loopback fails on request bodies; node:http passes through.)
  */
-export function post(url: string, body: string | Buffer, headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; json: Record<string, unknown> }> {
+export function post(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const buf = typeof body === 'string' ? Buffer.from(body) : body
-    const req = request(url, { method, headers: { 'content-type': 'application/json', 'content-length': String(buf.length), ...headers } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        let json: Record<string, unknown> = {}
-        try { json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, json })
-      })
-      res.on('error', reject)
-    })
+    const req = request(
+      url,
+      { method, headers: { 'content-type': 'application/json', 'content-length': String(buf.length), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          let json: Record<string, unknown> = {}
+          try {
+            json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, json })
+        })
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end(method === 'GET' ? undefined : buf)
   })

@@ -107,7 +107,10 @@ export function register(program: Command): void {
         const files = collectFiles(paths)
         const showBar = opts.progress && files.length > PARSE_PROGRESS_THRESHOLD
         const bar = showBar
-          ? new cliProgress.SingleBar({ stream: process.stderr, format: 'parse [{bar}] {value}/{total} files', noTTYOutput: true, notTTYSchedule: 1000 }, cliProgress.Presets.shades_classic)
+          ? new cliProgress.SingleBar(
+              { stream: process.stderr, format: 'parse [{bar}] {value}/{total} files', noTTYOutput: true, notTTYSchedule: 1000 },
+              cliProgress.Presets.shades_classic,
+            )
           : undefined
         bar?.start(files.length, 0)
         const table: ParseLine[] = []

@@ -161,7 +161,10 @@ export function register(program: Command): void {
     .option('--until <when>', 'end of the window: a duration back from now or an ISO date (default: now)')
     .addOption(new Option('--by <group>', 'group rows by').choices(['domain', 'provider', 'reason']).default('domain'))
     .option('--json', 'print JSON instead of tables', false)
-    .option('--html <file>', 'also write a self-contained HTML page with charts (rates per provider over time, reasons, refusing destinations)')
+    .option(
+      '--html <file>',
+      'also write a self-contained HTML page with charts (rates per provider over time, reasons, refusing destinations)',
+    )
     .action(
       action(async (opts: { db?: string; since: string; until?: string; by: ReportGroupBy; json: boolean; html?: string }) => {
         const now = new Date()

@@ -18,7 +18,10 @@ function isSqlStore(store: unknown): store is SqlStore {
 }
 
 /** Collect the report page's data for a period. */
-export async function collectPageData(store: BounceStore, options: { since: Date; until: Date; bucketSeconds?: number }): Promise<ReportData> {
+export async function collectPageData(
+  store: BounceStore,
+  options: { since: Date; until: Date; bucketSeconds?: number },
+): Promise<ReportData> {
   const opts: CollectReportOptions = { since: options.since, until: options.until, bucketSeconds: options.bucketSeconds ?? 3600 }
   if (isSqlStore(store)) {
     const { dataSource, tables } = store

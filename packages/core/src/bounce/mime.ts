@@ -4,6 +4,7 @@
  * and every charset Node's TextDecoder knows (with full ICU: ISO-2022-JP, Shift_JIS, GB2312,
  * KOI8-R, ...). This file only adapts its output; it never throws.
  */
+import { Buffer } from 'node:buffer'
 import PostalMime from 'postal-mime'
 import { readMailFast } from './fast-mime.js'
 
@@ -28,9 +29,16 @@ export interface ParsedMail {
 
 /** Part types read as text; any other attachment is skipped unread. */
 const TEXT_PARTS = new Set([
-  'message/delivery-status', 'message/global-delivery-status', 'message/feedback-report',
-  'message/rfc822', 'message/global', 'text/rfc822-headers', 'message/global-headers',
-  'message/partial', 'text/plain', 'message/disposition-notification',
+  'message/delivery-status',
+  'message/global-delivery-status',
+  'message/feedback-report',
+  'message/rfc822',
+  'message/global',
+  'text/rfc822-headers',
+  'message/global-headers',
+  'message/partial',
+  'text/plain',
+  'message/disposition-notification',
 ])
 
 /** Most bytes of one part decoded as text. */
@@ -84,11 +92,84 @@ export function readMailSync(raw: Uint8Array | string, parser: 'auto' | 'postal-
   }
 }
 
+/** One parameter of a plain Content-Type value: a token name, `=`, a quoted string or a token. */
+const PLAIN_PARAM = /^([A-Za-z0-9-]{1,40})=(?:"([^"]{0,200})"|([A-Za-z0-9._/+=:-]{1,200}))$/
+const MULTIPART_TYPE = /^multipart\/[A-Za-z0-9.+-]{1,40}$/i
+
+/**
+ * The header section alone (through its blank line) of a multipart message whose boundary no line
+ * of the body uses (the MTA wrote a different one): postal-mime finds no part in such a message and
+ * gives the same result for the header section alone, without decoding the body into blobs (about
+ * ten times faster). Only for a single, plainly written Content-Type (no comments, escapes or
+ * RFC 2231 values) whose boundary any reader takes the same; `undefined` otherwise.
+ */
+function headerOnlyInput(raw: Uint8Array | string): Uint8Array | string | undefined {
+  const s = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
+  // the header section ends at the first line that is empty or all CR (as postal-mime reads lines)
+  let end = -1
+  for (let pos = 0; pos < s.length && pos < 262_144; ) {
+    const nl = s.indexOf('\n', pos)
+    if (nl === -1) break
+    let blank = true
+    for (let i = pos; i < nl; i++) {
+      if (s.charCodeAt(i) !== 13) {
+        blank = false
+        break
+      }
+    }
+    if (blank) {
+      end = nl + 1
+      break
+    }
+    pos = nl + 1
+  }
+  if (end <= 0) return undefined
+  const head = s.slice(0, end)
+  let value: string | undefined
+  let inType = false
+  for (const line of head.split('\n')) {
+    const l = line.endsWith('\r') ? line.slice(0, -1) : line
+    const c = l.charCodeAt(0)
+    if (c === 32 || c === 9) {
+      if (inType) value += l
+      continue
+    }
+    inType = false
+    const colon = l.indexOf(':')
+    const name = (colon === -1 ? l : l.slice(0, colon)).trim().toLowerCase()
+    if (name !== 'content-type') continue
+    if (value !== undefined || l.slice(0, colon).toLowerCase() !== 'content-type') return undefined
+    value = l.slice(colon + 1)
+    inType = true
+  }
+  if (value === undefined || /[()\\\r]/.test(value)) return undefined
+  const pieces = value.split(';')
+  if (!MULTIPART_TYPE.test(pieces[0]!.trim())) return undefined
+  let boundary: string | undefined
+  for (let i = 1; i < pieces.length; i++) {
+    const piece = pieces[i]!.trim()
+    if (piece === '' && i === pieces.length - 1) break
+    const m = PLAIN_PARAM.exec(piece)
+    if (!m) return undefined
+    if (m[1]!.toLowerCase() !== 'boundary') continue
+    if (boundary !== undefined) return undefined
+    boundary = m[2] ?? m[3]!
+  }
+  if (!boundary || s.includes(`--${boundary}`)) return undefined
+  return typeof raw === 'string' ? head : raw.subarray(0, end)
+}
+
 /** Parse a raw message with postal-mime; `undefined` when it cannot be read at all. */
 export async function readWithPostalMime(raw: Uint8Array | string): Promise<ParsedMail | undefined> {
   let email: Awaited<ReturnType<typeof PostalMime.parse>>
   try {
-    const input = typeof raw === 'string' ? raw : raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer : new Uint8Array(raw).buffer
+    raw = headerOnlyInput(raw) ?? raw
+    const input =
+      typeof raw === 'string'
+        ? raw
+        : raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength
+          ? raw.buffer
+          : new Uint8Array(raw).buffer
     email = await PostalMime.parse(input as ArrayBuffer | string, {
       forceRfc822Attachments: true,
       attachmentEncoding: 'arraybuffer',

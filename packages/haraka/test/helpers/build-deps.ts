@@ -57,7 +57,10 @@ export function ensureCjsBuilds(names: readonly string[] = ['core', 'typeorm']):
     const pkg = join(REPO_ROOT, 'packages', name)
     const tmp = mkdtempSync(join(tmpdir(), `bg-build-${name}-`))
     try {
-      execFileSync(tsup, ['src/index.ts', '--format', 'cjs', '--target', 'node20', '--out-dir', tmp, '--silent'], { cwd: pkg, stdio: 'pipe' })
+      execFileSync(tsup, ['src/index.ts', '--format', 'cjs', '--target', 'node20', '--out-dir', tmp, '--silent'], {
+        cwd: pkg,
+        stdio: 'pipe',
+      })
       mkdirSync(join(pkg, 'dist'), { recursive: true })
       const staged = join(pkg, 'dist', `.index.cjs.${process.pid}.tmp`)
       copyFileSync(join(tmp, 'index.cjs'), staged)

@@ -82,14 +82,19 @@ export async function startSink(options: { keepMessages?: boolean } = {}): Promi
         err = reject(452, `4.2.2 <${to}>: Mailbox full`)
       } else if (local.startsWith('unauth')) {
         // Gmail's reply: a two-digit detail (5.7.26) that Haraka's reply parser does not split off.
-        err = reject(550, '5.7.26 This mail is unauthenticated, which poses a security risk to the sender and Gmail users, and has been blocked. The sender must authenticate with at least one of SPF or DKIM.')
+        err = reject(
+          550,
+          '5.7.26 This mail is unauthenticated, which poses a security risk to the sender and Gmail users, and has been blocked. The sender must authenticate with at least one of SPF or DKIM.',
+        )
       }
       log.rcpt.push({ to, code: err ? (err as any).responseCode : 250, at: Date.now() })
       cb(err)
     },
     onData(stream: NodeJS.ReadableStream, session: any, cb: (err?: Error | null, msg?: string) => void) {
       const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => { if (options.keepMessages !== false) chunks.push(c) })
+      stream.on('data', (c: Buffer) => {
+        if (options.keepMessages !== false) chunks.push(c)
+      })
       stream.on('end', () => {
         log.messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -115,7 +120,13 @@ export async function startSink(options: { keepMessages?: boolean } = {}): Promi
     waitForMessages(count, timeoutMs) {
       if (log.messages.length >= count) return Promise.resolve()
       return new Promise((resolve, rejectP) => {
-        const w = { count, resolve: () => { clearTimeout(t); resolve() } }
+        const w = {
+          count,
+          resolve: () => {
+            clearTimeout(t)
+            resolve()
+          },
+        }
         const t = setTimeout(() => {
           waiters.splice(waiters.indexOf(w), 1)
           rejectP(new Error(`sink got ${log.messages.length} of ${count} messages in ${timeoutMs} ms`))
@@ -222,16 +233,28 @@ export async function startHaraka(dir: string, port: number, timeoutMs = 20_000)
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString() })
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString()
+  })
+  child.stderr!.on('data', (c: Buffer) => {
+    out += c.toString()
+  })
   let exited = false
-  const exitP = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve() }))
+  const exitP = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true
+      resolve()
+    }),
+  )
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (exited) throw new Error(`Haraka exited during start-up:\n${out.slice(-4000)}`)
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1')
-      s.once('connect', () => { s.destroy(); resolve(true) })
+      s.once('connect', () => {
+        s.destroy()
+        resolve(true)
+      })
       s.once('error', () => resolve(false))
     })
     if (ok) break
@@ -249,7 +272,9 @@ export async function startHaraka(dir: string, port: number, timeoutMs = 20_000)
     async stop() {
       if (exited) return
       process.kill(child.pid!, 'SIGINT')
-      const t = setTimeout(() => { if (!exited) process.kill(child.pid!, 'SIGKILL') }, 3000)
+      const t = setTimeout(() => {
+        if (!exited) process.kill(child.pid!, 'SIGKILL')
+      }, 3000)
       await exitP
       clearTimeout(t)
     },

@@ -38,7 +38,9 @@ export function verifySendGridSignature(publicKey: KeyObject, rawBody: Buffer, s
 /** Verify Mailgun's webhook signature: hex HMAC-SHA256 of `timestamp + token` with the signing key. */
 export function verifyMailgunSignature(signingKey: string, timestamp: string, token: string, signature: string): boolean {
   if (!timestamp || !token || !/^[0-9a-f]{64}$/i.test(signature)) return false
-  const expected = createHmac('sha256', signingKey).update(timestamp + token).digest()
+  const expected = createHmac('sha256', signingKey)
+    .update(timestamp + token)
+    .digest()
   return timingSafeEqual(expected, Buffer.from(signature, 'hex'))
 }
 
@@ -60,7 +62,10 @@ export function checkBasicAuth(header: string | undefined, expected: { username:
  */
 export class ReplayCache {
   private readonly seen = new Map<string, number>()
-  constructor(private readonly ttlMs: number, private readonly max = 10_000) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 10_000,
+  ) {}
 
   /** Remember `value` until `now + ttl`; false when it is already remembered. */
   add(value: string, now: number): boolean {
@@ -77,7 +82,9 @@ export class ReplayCache {
     this.seen.delete(value)
   }
 
-  get size(): number { return this.seen.size }
+  get size(): number {
+    return this.seen.size
+  }
 
   private prune(now: number): void {
     for (const [k, until] of this.seen) {

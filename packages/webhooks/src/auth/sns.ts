@@ -60,7 +60,11 @@ export function snsStringToSign(m: SnsMessage): string {
 /** True when `url` is `https://sns.<region>.amazonaws.com/...` (optionally ending in `.pem`). */
 export function isSnsUrl(url: string, requirePem = false): boolean {
   let u: URL
-  try { u = new URL(url) } catch { return false }
+  try {
+    u = new URL(url)
+  } catch {
+    return false
+  }
   if (u.protocol !== 'https:' || u.username || u.password || (u.port && u.port !== '443')) return false
   if (!SNS_HOST_PATTERN.test(u.hostname)) return false
   return !requirePem || u.pathname.endsWith('.pem')
@@ -89,7 +93,11 @@ export interface SnsVerifier {
   readonly cachedCertificates: number
 }
 
-interface CachedCert { key: KeyObject; validFrom: number; validTo: number }
+interface CachedCert {
+  key: KeyObject
+  validFrom: number
+  validTo: number
+}
 
 /** Create an SNS signature verifier that caches certificates by URL (in-flight downloads are shared). */
 export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier {
@@ -113,26 +121,36 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
     if (!p) {
       p = load(url)
       cache.set(url, p)
-      p.catch(() => { if (cache.get(url) === p) cache.delete(url) })
+      p.catch(() => {
+        if (cache.get(url) === p) cache.delete(url)
+      })
       while (cache.size > max) cache.delete(cache.keys().next().value as string)
     }
     return p
   }
 
   return {
-    get cachedCertificates() { return cache.size },
+    get cachedCertificates() {
+      return cache.size
+    },
     async verify(m) {
       if (!isSnsUrl(m.SigningCertURL, true)) return { ok: false, why: 'bad-cert-url' }
       const alg = m.SignatureVersion === '1' ? 'sha1' : m.SignatureVersion === '2' ? 'sha256' : undefined
       if (!alg) return { ok: false, why: 'bad-signature-version' }
       let c: CachedCert
-      try { c = await cert(m.SigningCertURL) } catch { return { ok: false, why: 'cert-unavailable' } }
+      try {
+        c = await cert(m.SigningCertURL)
+      } catch {
+        return { ok: false, why: 'cert-unavailable' }
+      }
       const t = now().getTime()
       if (!(t >= c.validFrom && t <= c.validTo)) return { ok: false, why: 'cert-expired' }
       let ok = false
       try {
         ok = cryptoVerify(alg, Buffer.from(snsStringToSign(m), 'utf8'), c.key, Buffer.from(m.Signature, 'base64'))
-      } catch { ok = false }
+      } catch {
+        ok = false
+      }
       return ok ? { ok: true } : { ok: false, why: 'bad-signature' }
     },
   }

@@ -11,7 +11,13 @@ import { date, idPart, num, obj, payloadError, recipientOf, str } from '../util.
 /** Mailgun `failed` verdicts by `reason` (for suppressions) and by `severity` (fallback). */
 export const MAILGUN_VERDICTS: Readonly<Record<string, ProviderVerdict>> = {
   'suppress-bounce': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'mailgun.suppress-bounce', force: true },
-  'suppress-unsubscribe': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'mailgun.suppress-unsubscribe', force: true },
+  'suppress-unsubscribe': {
+    reason: 'suppressed',
+    permanent: true,
+    scope: 'recipient',
+    ruleId: 'mailgun.suppress-unsubscribe',
+    force: true,
+  },
   'suppress-complaint': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'mailgun.suppress-complaint', force: true },
   old: { reason: 'expired', permanent: true, scope: 'network', ruleId: 'mailgun.old', force: true },
   permanent: { reason: 'onhold', permanent: true, scope: 'recipient', ruleId: 'mailgun.permanent' },
@@ -34,7 +40,10 @@ export function normalizeMailgun(body: unknown): NormalizedWebhook {
     return out
   }
   const rcpt = recipientOf(e.recipient)
-  if (!rcpt) { out.ignored.push({ event, ...(id ? { id } : {}), why: 'recipient is missing or not an address' }); return out }
+  if (!rcpt) {
+    out.ignored.push({ event, ...(id ? { id } : {}), why: 'recipient is missing or not an address' })
+    return out
+  }
   const base: Partial<DeliveryOutcome> = { source: 'webhook', recipient: rcpt }
   const at = date(e.timestamp)
   if (at) base.at = at
@@ -54,7 +63,10 @@ export function normalizeMailgun(body: unknown): NormalizedWebhook {
   const attempt = num(ds?.['attempt-no'])
   if (attempt !== undefined) base.attempt = attempt
   const mx = str(ds?.['mx-host'])
-  const context: ClassifyContext = { recipientDomain: rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase(), ...(mx ? { remoteMta: mx } : {}) }
+  const context: ClassifyContext = {
+    recipientDomain: rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase(),
+    ...(mx ? { remoteMta: mx } : {}),
+  }
   switch (event) {
     case 'delivered': {
       const reply = replyText(text, undefined, code)
@@ -72,7 +84,13 @@ export function normalizeMailgun(body: unknown): NormalizedWebhook {
       const reply = replyText(text, str(ds?.['enhanced-code']), code !== undefined && code < 600 ? code : undefined)
       let c = classifyWithFallback(reply, verdict, context)
       if (temporary) c = { ...c, permanent: false, hard: false }
-      out.outcomes.push({ ...base, type: temporary ? 'deferred' : 'bounced', classification: c, context, ...(reply ? { reply } : {}) } as DeliveryOutcome)
+      out.outcomes.push({
+        ...base,
+        type: temporary ? 'deferred' : 'bounced',
+        classification: c,
+        context,
+        ...(reply ? { reply } : {}),
+      } as DeliveryOutcome)
       break
     }
   }

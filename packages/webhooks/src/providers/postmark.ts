@@ -16,8 +16,13 @@ export interface PostmarkTypeMapping {
   verdict: ProviderVerdict
 }
 
-const v = (reason: ProviderVerdict['reason'], permanent: boolean, scope: ProviderVerdict['scope'], name: string, force = false): ProviderVerdict =>
-  ({ reason, permanent, scope, ruleId: `postmark.${name}`, force })
+const v = (
+  reason: ProviderVerdict['reason'],
+  permanent: boolean,
+  scope: ProviderVerdict['scope'],
+  name: string,
+  force = false,
+): ProviderVerdict => ({ reason, permanent, scope, ruleId: `postmark.${name}`, force })
 
 /** Postmark bounce `Type` -> mapping. Types not listed (Subscribe, Unsubscribe, OpenRelayTest, InboundError, ...) are ignored. */
 export const POSTMARK_TYPES: Readonly<Record<string, PostmarkTypeMapping>> = {
@@ -50,7 +55,10 @@ export function normalizePostmark(body: unknown): NormalizedWebhook {
   if (!b || !recordType) throw payloadError('postmark', 'the body is not an object with a RecordType')
   const out: NormalizedWebhook = { provider: 'postmark', outcomes: [], ignored: [] }
   const id = str(b.ID)
-  const ignore = (why: string, event = recordType) => { out.ignored.push({ event, ...(id ? { id } : {}), why }); return out }
+  const ignore = (why: string, event = recordType) => {
+    out.ignored.push({ event, ...(id ? { id } : {}), why })
+    return out
+  }
   if (!['Bounce', 'SpamComplaint', 'Delivery'].includes(recordType)) return ignore('record type carries no delivery outcome')
   const rcpt = recipientOf(recordType === 'Delivery' ? b.Recipient : b.Email)
   if (!rcpt) return ignore('recipient is missing or not an address')
@@ -65,7 +73,10 @@ export function normalizePostmark(body: unknown): NormalizedWebhook {
   if (recordType === 'Delivery') {
     const at = date(b.DeliveredAt)
     out.outcomes.push({
-      ...base, type: 'delivered', ...(at ? { at } : {}), ...(details ? { reply: details } : {}),
+      ...base,
+      type: 'delivered',
+      ...(at ? { at } : {}),
+      ...(details ? { reply: details } : {}),
       eventId: `postmark:delivery:${messageId ?? 'unknown'}:${idPart(rcpt)}`,
     } as DeliveryOutcome)
     return out
@@ -74,7 +85,9 @@ export function normalizePostmark(body: unknown): NormalizedWebhook {
   if (at) base.at = at
   if (recordType === 'SpamComplaint') {
     out.outcomes.push({
-      ...base, type: 'complaint', classification: complaintClassification('postmark'),
+      ...base,
+      type: 'complaint',
+      classification: complaintClassification('postmark'),
       eventId: `postmark:complaint:${id ?? messageId ?? 'unknown'}:${idPart(rcpt)}`,
     } as DeliveryOutcome)
     return out
@@ -87,7 +100,11 @@ export function normalizePostmark(body: unknown): NormalizedWebhook {
   let classification = classifyWithFallback(reply, mapping.verdict, context)
   if (mapping.type === 'deferred') classification = { ...classification, permanent: false, hard: false }
   out.outcomes.push({
-    ...base, type: mapping.type, classification, context, ...(reply ? { reply } : {}),
+    ...base,
+    type: mapping.type,
+    classification,
+    context,
+    ...(reply ? { reply } : {}),
     eventId: `postmark:${mapping.type === 'complaint' ? 'complaint' : 'bounce'}:${id ?? messageId ?? 'unknown'}:${idPart(rcpt)}`,
   } as DeliveryOutcome)
   return out

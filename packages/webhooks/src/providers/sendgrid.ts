@@ -21,12 +21,36 @@ export const SENDGRID_BOUNCE_VERDICTS: Readonly<Record<string, ProviderVerdict>>
 /** SendGrid `dropped` reasons -> verdict (SendGrid did not attempt delivery). */
 export const SENDGRID_DROP_VERDICTS: Readonly<Record<string, ProviderVerdict>> = {
   'Bounced Address': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'sendgrid.dropped.bounced-address', force: true },
-  'Unsubscribed Address': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'sendgrid.dropped.unsubscribed-address', force: true },
-  'Spam Reporting Address': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'sendgrid.dropped.spam-reporting-address', force: true },
+  'Unsubscribed Address': {
+    reason: 'suppressed',
+    permanent: true,
+    scope: 'recipient',
+    ruleId: 'sendgrid.dropped.unsubscribed-address',
+    force: true,
+  },
+  'Spam Reporting Address': {
+    reason: 'suppressed',
+    permanent: true,
+    scope: 'recipient',
+    ruleId: 'sendgrid.dropped.spam-reporting-address',
+    force: true,
+  },
   'Invalid Address': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'sendgrid.dropped.invalid-address', force: true },
   Invalid: { reason: 'userunknown', permanent: true, scope: 'recipient', ruleId: 'sendgrid.dropped.invalid', force: true },
-  'Invalid SMTPAPI header': { reason: 'contenterror', permanent: true, scope: 'message', ruleId: 'sendgrid.dropped.invalid-smtpapi', force: true },
-  'Spam Content (if spam checker app enabled)': { reason: 'spamdetected', permanent: true, scope: 'message', ruleId: 'sendgrid.dropped.spam-content', force: true },
+  'Invalid SMTPAPI header': {
+    reason: 'contenterror',
+    permanent: true,
+    scope: 'message',
+    ruleId: 'sendgrid.dropped.invalid-smtpapi',
+    force: true,
+  },
+  'Spam Content (if spam checker app enabled)': {
+    reason: 'spamdetected',
+    permanent: true,
+    scope: 'message',
+    ruleId: 'sendgrid.dropped.spam-content',
+    force: true,
+  },
 }
 
 const BLOCKED: ProviderVerdict = { reason: 'blocked', permanent: true, scope: 'sender', ruleId: 'sendgrid.blocked' }
@@ -44,14 +68,20 @@ export function normalizeSendGrid(body: unknown): NormalizedWebhook {
   for (const item of body) {
     const e = obj(item)
     const event = str(e?.event)
-    if (!e || !event) { out.ignored.push({ why: 'element is not an event object' }); continue }
+    if (!e || !event) {
+      out.ignored.push({ why: 'element is not an event object' })
+      continue
+    }
     const sgId = str(e.sg_event_id)
     const rcpt = recipientOf(e.email)
     if (!['bounce', 'blocked', 'dropped', 'deferred', 'spamreport', 'delivered'].includes(event)) {
       out.ignored.push({ event, ...(sgId ? { id: sgId } : {}), why: 'event type carries no delivery outcome' })
       continue
     }
-    if (!rcpt) { out.ignored.push({ event, ...(sgId ? { id: sgId } : {}), why: 'email is missing or not an address' }); continue }
+    if (!rcpt) {
+      out.ignored.push({ event, ...(sgId ? { id: sgId } : {}), why: 'email is missing or not an address' })
+      continue
+    }
     const at = date(e.timestamp)
     const base: Partial<DeliveryOutcome> = { source: 'webhook', recipient: rcpt }
     if (at) base.at = at
@@ -75,8 +105,12 @@ export function normalizeSendGrid(body: unknown): NormalizedWebhook {
         const attempt = num(e.attempt)
         const c = classifyWithFallback(reply, DEFERRED, context)
         out.outcomes.push({
-          ...base, type: 'deferred', classification: { ...c, permanent: false, hard: false }, context,
-          ...(reply ? { reply } : {}), ...(attempt !== undefined ? { attempt } : {}),
+          ...base,
+          type: 'deferred',
+          classification: { ...c, permanent: false, hard: false },
+          context,
+          ...(reply ? { reply } : {}),
+          ...(attempt !== undefined ? { attempt } : {}),
         } as DeliveryOutcome)
         break
       }
@@ -86,13 +120,24 @@ export function normalizeSendGrid(body: unknown): NormalizedWebhook {
         const cls = str(e.bounce_classification)
         const verdict = (cls ? SENDGRID_BOUNCE_VERDICTS[cls] : undefined) ?? (blocked ? BLOCKED : BOUNCE)
         const reply = replyText(str(e.reason), status)
-        out.outcomes.push({ ...base, type: 'bounced', classification: classifyWithFallback(reply, verdict, context), context, ...(reply ? { reply } : {}) } as DeliveryOutcome)
+        out.outcomes.push({
+          ...base,
+          type: 'bounced',
+          classification: classifyWithFallback(reply, verdict, context),
+          context,
+          ...(reply ? { reply } : {}),
+        } as DeliveryOutcome)
         break
       }
       case 'dropped': {
         const why = str(e.reason) ?? ''
         const verdict = SENDGRID_DROP_VERDICTS[why] ?? DROPPED
-        out.outcomes.push({ ...base, type: 'bounced', classification: fromVerdict(verdict), ...(why ? { reply: why } : {}) } as DeliveryOutcome)
+        out.outcomes.push({
+          ...base,
+          type: 'bounced',
+          classification: fromVerdict(verdict),
+          ...(why ? { reply: why } : {}),
+        } as DeliveryOutcome)
         break
       }
       case 'spamreport':

@@ -15,12 +15,23 @@ export const SES_BOUNCE_VERDICTS: Readonly<Record<string, ProviderVerdict>> = {
   'Permanent/General': { reason: 'onhold', permanent: true, scope: 'recipient', ruleId: 'ses.permanent.general' },
   'Permanent/NoEmail': { reason: 'userunknown', permanent: true, scope: 'recipient', ruleId: 'ses.permanent.noemail', force: true },
   'Permanent/Suppressed': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'ses.permanent.suppressed', force: true },
-  'Permanent/OnAccountSuppressionList': { reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'ses.permanent.onaccountsuppressionlist', force: true },
+  'Permanent/OnAccountSuppressionList': {
+    reason: 'suppressed',
+    permanent: true,
+    scope: 'recipient',
+    ruleId: 'ses.permanent.onaccountsuppressionlist',
+    force: true,
+  },
   'Transient/General': { reason: 'onhold', permanent: false, scope: 'recipient', ruleId: 'ses.transient.general' },
   'Transient/MailboxFull': { reason: 'mailboxfull', permanent: false, scope: 'recipient', ruleId: 'ses.transient.mailboxfull' },
   'Transient/MessageTooLarge': { reason: 'mesgtoobig', permanent: false, scope: 'message', ruleId: 'ses.transient.messagetoolarge' },
   'Transient/ContentRejected': { reason: 'spamdetected', permanent: false, scope: 'message', ruleId: 'ses.transient.contentrejected' },
-  'Transient/AttachmentRejected': { reason: 'policyviolation', permanent: false, scope: 'message', ruleId: 'ses.transient.attachmentrejected' },
+  'Transient/AttachmentRejected': {
+    reason: 'policyviolation',
+    permanent: false,
+    scope: 'message',
+    ruleId: 'ses.transient.attachmentrejected',
+  },
   'Undetermined/Undetermined': { reason: 'onhold', permanent: false, scope: 'recipient', ruleId: 'ses.undetermined' },
 }
 
@@ -32,8 +43,18 @@ export const SES_DELAY_VERDICTS: Readonly<Record<string, ProviderVerdict>> = {
   SpamDetected: { reason: 'spamdetected', permanent: false, scope: 'message', ruleId: 'ses.delay.spamdetected' },
   RecipientServerError: { reason: 'systemerror', permanent: false, scope: 'domain', ruleId: 'ses.delay.recipientservererror' },
   IPFailure: { reason: 'blocked', permanent: false, scope: 'sender', ruleId: 'ses.delay.ipfailure' },
-  TransientCommunicationFailure: { reason: 'networkerror', permanent: false, scope: 'network', ruleId: 'ses.delay.transientcommunicationfailure' },
-  BYOIPHostNameLookupUnavailable: { reason: 'networkerror', permanent: false, scope: 'network', ruleId: 'ses.delay.byoiphostnamelookupunavailable' },
+  TransientCommunicationFailure: {
+    reason: 'networkerror',
+    permanent: false,
+    scope: 'network',
+    ruleId: 'ses.delay.transientcommunicationfailure',
+  },
+  BYOIPHostNameLookupUnavailable: {
+    reason: 'networkerror',
+    permanent: false,
+    scope: 'network',
+    ruleId: 'ses.delay.byoiphostnamelookupunavailable',
+  },
   Undetermined: { reason: 'onhold', permanent: false, scope: 'recipient', ruleId: 'ses.delay.undetermined' },
   SendingDeferral: { reason: 'ratelimited', permanent: false, scope: 'sender', ruleId: 'ses.delay.sendingdeferral' },
 }
@@ -81,18 +102,30 @@ export function normalizeSes(message: unknown, options: NormalizeSesOptions = {}
       if (!b || !Array.isArray(b.bouncedRecipients)) throw payloadError('ses', 'Bounce without bounce.bouncedRecipients')
       const type = str(b.bounceType) ?? 'Undetermined'
       const sub = str(b.bounceSubType) ?? 'Undetermined'
-      const verdict = SES_BOUNCE_VERDICTS[`${type}/${sub}`] ?? { ...UNKNOWN_BOUNCE, permanent: type === 'Permanent', ruleId: `ses.${type.toLowerCase()}.other` }
+      const verdict = SES_BOUNCE_VERDICTS[`${type}/${sub}`] ?? {
+        ...UNKNOWN_BOUNCE,
+        permanent: type === 'Permanent',
+        ruleId: `ses.${type.toLowerCase()}.other`,
+      }
       const at = date(b.timestamp)
       for (const r of b.bouncedRecipients) {
         const rr = obj(r)
         const rcpt = recipientOf(rr?.emailAddress)
-        if (!rr || !rcpt) { skip('bounced recipient without a valid emailAddress'); continue }
+        if (!rr || !rcpt) {
+          skip('bounced recipient without a valid emailAddress')
+          continue
+        }
         const reply = replyText(str(rr.diagnosticCode), str(rr.status))
         const context: ClassifyContext = { recipientDomain: rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase() }
         const classification = classifyWithFallback(reply, verdict, context)
         push({
-          ...base, recipient: rcpt, type: 'bounced', classification, context,
-          ...(reply ? { reply } : {}), ...(at ? { at } : {}),
+          ...base,
+          recipient: rcpt,
+          type: 'bounced',
+          classification,
+          context,
+          ...(reply ? { reply } : {}),
+          ...(at ? { at } : {}),
           eventId: `${idBase('bounce', b)}:${idPart(rcpt)}`,
         } as DeliveryOutcome)
       }
@@ -103,14 +136,24 @@ export function normalizeSes(message: unknown, options: NormalizeSesOptions = {}
       if (!c || !Array.isArray(c.complainedRecipients)) throw payloadError('ses', 'Complaint without complaint.complainedRecipients')
       const fbType = str(c.complaintFeedbackType)
       const at = date(c.timestamp)
-      if (fbType === 'not-spam') { skip('complaintFeedbackType not-spam is the opposite of a complaint'); break }
-      if (fbType === 'auth-failure') { skip('complaintFeedbackType auth-failure reports our authentication, not the recipient'); break }
+      if (fbType === 'not-spam') {
+        skip('complaintFeedbackType not-spam is the opposite of a complaint')
+        break
+      }
+      if (fbType === 'auth-failure') {
+        skip('complaintFeedbackType auth-failure reports our authentication, not the recipient')
+        break
+      }
       const suppressedSub = str(c.complaintSubType) === 'OnAccountSuppressionList'
       for (const r of c.complainedRecipients) {
         const rcpt = recipientOf(obj(r)?.emailAddress)
-        if (!rcpt) { skip('complained recipient without a valid emailAddress'); continue }
+        if (!rcpt) {
+          skip('complained recipient without a valid emailAddress')
+          continue
+        }
         push({
-          ...base, recipient: rcpt,
+          ...base,
+          recipient: rcpt,
           type: suppressedSub ? 'bounced' : 'complaint',
           classification: suppressedSub
             ? fromVerdict({ reason: 'suppressed', permanent: true, scope: 'recipient', ruleId: 'ses.complaint.onaccountsuppressionlist' })
@@ -128,10 +171,16 @@ export function normalizeSes(message: unknown, options: NormalizeSesOptions = {}
       const reply = str(d.smtpResponse)
       for (const r of d.recipients) {
         const rcpt = recipientOf(r)
-        if (!rcpt) { skip('delivery recipient is not an address'); continue }
+        if (!rcpt) {
+          skip('delivery recipient is not an address')
+          continue
+        }
         push({
-          ...base, recipient: rcpt, type: 'delivered',
-          ...(reply ? { reply } : {}), ...(at ? { at } : {}),
+          ...base,
+          recipient: rcpt,
+          type: 'delivered',
+          ...(reply ? { reply } : {}),
+          ...(at ? { at } : {}),
           eventId: `ses:delivery:${sesId ?? options.snsMessageId ?? 'unknown'}:${idPart(rcpt)}`,
         } as DeliveryOutcome)
       }
@@ -143,18 +192,26 @@ export function normalizeSes(message: unknown, options: NormalizeSesOptions = {}
       const delayType = str(d.delayType) ?? 'Undetermined'
       const verdict = SES_DELAY_VERDICTS[delayType] ?? { ...UNKNOWN_BOUNCE, ruleId: 'ses.delay.other' }
       const at = date(d.timestamp)
-      const stamp = at ? at.getTime() : str(d.timestamp) ?? 'unknown'
+      const stamp = at ? at.getTime() : (str(d.timestamp) ?? 'unknown')
       for (const r of d.delayedRecipients) {
         const rr = obj(r)
         const rcpt = recipientOf(rr?.emailAddress)
-        if (!rr || !rcpt) { skip('delayed recipient without a valid emailAddress'); continue }
+        if (!rr || !rcpt) {
+          skip('delayed recipient without a valid emailAddress')
+          continue
+        }
         const reply = replyText(str(rr.diagnosticCode), str(rr.status))
         const context: ClassifyContext = { recipientDomain: rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase() }
         const classification = classifyWithFallback(reply, verdict, context)
         // SES gives up later with a Bounce; a delay is never permanent whatever the text says.
         push({
-          ...base, recipient: rcpt, type: 'deferred', classification: { ...classification, permanent: false, hard: false }, context,
-          ...(reply ? { reply } : {}), ...(at ? { at } : {}),
+          ...base,
+          recipient: rcpt,
+          type: 'deferred',
+          classification: { ...classification, permanent: false, hard: false },
+          context,
+          ...(reply ? { reply } : {}),
+          ...(at ? { at } : {}),
           eventId: `ses:delay:${sesId ?? options.snsMessageId ?? 'unknown'}:${stamp}:${idPart(rcpt)}`,
         } as DeliveryOutcome)
       }

@@ -8,8 +8,13 @@ import { classifyWithFallback, complaintClassification, replyText, type Provider
 import type { NormalizedWebhook } from '../types.js'
 import { date, idPart, num, obj, payloadError, recipientOf, str } from '../util.js'
 
-const v = (reason: ProviderVerdict['reason'], permanent: boolean, scope: ProviderVerdict['scope'], code: number, force = false): ProviderVerdict =>
-  ({ reason, permanent, scope, ruleId: `sparkpost.class-${code}`, force })
+const v = (
+  reason: ProviderVerdict['reason'],
+  permanent: boolean,
+  scope: ProviderVerdict['scope'],
+  code: number,
+  force = false,
+): ProviderVerdict => ({ reason, permanent, scope, ruleId: `sparkpost.class-${code}`, force })
 
 /** SparkPost `bounce_class` -> verdict used when `raw_reason` does not decide. */
 export const SPARKPOST_BOUNCE_CLASSES: Readonly<Record<number, ProviderVerdict & { type?: EventType }>> = {
@@ -45,7 +50,10 @@ export function normalizeSparkPost(body: unknown): NormalizedWebhook {
   const out: NormalizedWebhook = { provider: 'sparkpost', outcomes: [], ignored: [] }
   for (const item of body) {
     const msys = obj(obj(item)?.msys)
-    if (!msys) { out.ignored.push({ why: 'element has no msys object' }); continue }
+    if (!msys) {
+      out.ignored.push({ why: 'element has no msys object' })
+      continue
+    }
     const e = obj(msys.message_event)
     if (!e) {
       const other = Object.keys(msys)[0]
@@ -59,7 +67,10 @@ export function normalizeSparkPost(body: unknown): NormalizedWebhook {
       continue
     }
     const rcpt = recipientOf(e.rcpt_to) ?? recipientOf(e.raw_rcpt_to)
-    if (!rcpt) { out.ignored.push({ event, ...(id ? { id } : {}), why: 'rcpt_to is missing or not an address' }); continue }
+    if (!rcpt) {
+      out.ignored.push({ event, ...(id ? { id } : {}), why: 'rcpt_to is missing or not an address' })
+      continue
+    }
     const base: Partial<DeliveryOutcome> = { source: 'webhook', recipient: rcpt }
     const at = date(e.timestamp)
     if (at) base.at = at
@@ -79,7 +90,11 @@ export function normalizeSparkPost(body: unknown): NormalizedWebhook {
         break
       }
       case 'spam_complaint':
-        out.outcomes.push({ ...base, type: 'complaint', classification: complaintClassification('sparkpost', str(e.fbtype)) } as DeliveryOutcome)
+        out.outcomes.push({
+          ...base,
+          type: 'complaint',
+          classification: complaintClassification('sparkpost', str(e.fbtype)),
+        } as DeliveryOutcome)
         break
       default: {
         const cls = num(e.bounce_class)
@@ -90,7 +105,11 @@ export function normalizeSparkPost(body: unknown): NormalizedWebhook {
         if (isDelay) c = { ...c, permanent: false, hard: false }
         const type: EventType = isDelay ? 'deferred' : (SPARKPOST_BOUNCE_CLASSES[cls ?? -1]?.type ?? 'bounced')
         out.outcomes.push({
-          ...base, type, classification: c, context, ...(reply ? { reply } : {}),
+          ...base,
+          type,
+          classification: c,
+          context,
+          ...(reply ? { reply } : {}),
           ...(isDelay && attempt !== undefined ? { attempt: attempt + 1 } : {}),
         } as DeliveryOutcome)
       }
