@@ -64,7 +64,7 @@ for (const label of labels) {
   }
   const h = createHash('sha256').update(label.file).digest()[0]!
   const part = h < 77 ? 'check' : 'tune'
-  label.recipients.forEach((expected, i) => rows.push({ file: label.file, module: label.module, part, expected, got: got[i] }))
+  for (const [i, expected] of label.recipients.entries()) rows.push({ file: label.file, module: label.module, part, expected, got: got[i] })
 }
 const ms = performance.now() - t0
 

@@ -87,7 +87,7 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
       const held = new Map<number, string[]>()
       for (const r of pending) {
         const n = tryNormalizeAddress(r)
-        let d
+        let d: ReturnType<typeof shaper.check>
         try {
           d = shaper.check(n ? domainOf(n) : r.slice(r.lastIndexOf('@') + 1))
         } catch (err) {

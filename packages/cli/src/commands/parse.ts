@@ -35,7 +35,7 @@ export interface ParseLine {
 export function collectFiles(paths: readonly string[]): string[] {
   const out: string[] = []
   const walk = (p: string): void => {
-    let st
+    let st: ReturnType<typeof statSync>
     try {
       st = statSync(p)
     } catch (err) {
