@@ -34,7 +34,7 @@ export interface RecipientFacts {
  */
 export function commandIn(text: string): ClassifyContext['command'] | undefined {
   const t = text.length > 8000 ? text.slice(0, 8000) : text
-  const m = /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}(rcpt to|rcpt|mail from|end of data|data|initial connection|helo|ehlo|starttls)\b/i.exec(t)
+  const m = COMMAND_AFTER.exec(t)
   let word = m?.[1]?.toLowerCase()
   if (!word) {
     const tr = /(?:^|\n)[ \t]*>>> ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*<<< ?[45]\d\d/i.exec(t)
@@ -44,17 +44,33 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
     const low = t.toLowerCase()
     // Postfix's "Recipient address rejected:" is an answer to RCPT TO by construction
     // ... and the local delivery agent's own "unknown user" (Sendmail's mail.local) is as final
-    if (low.includes('does not like recipient') || low.includes('[rcpt_to]') || low.includes('recipient address rejected:') || low.includes('mail.local: unknown user')) return 'RCPT'
+    if (
+      low.includes('does not like recipient') ||
+      low.includes('[rcpt_to]') ||
+      low.includes('recipient address rejected:') ||
+      low.includes('mail.local: unknown user')
+    )
+      return 'RCPT'
     // Gmail's older notices end the remote reply with the SMTP state it came at: 14 after RCPT TO,
     // 15 and 18 after DATA
     if (low.includes('(state 14)')) return 'RCPT'
     if (low.includes('(state 18)') || low.includes('(state 15)')) return 'DATA'
     if (low.includes('sender was rejected') || low.includes('[mail_from]')) return 'MAIL'
     if (low.includes('my name was rejected')) return 'HELO'
-    if (low.includes('greeting failed') || low.includes('[data]') && false) return 'CONN'
+    if (low.includes('greeting failed') || (low.includes('[data]') && false)) return 'CONN'
     if (low.includes('did not like our final data') || low.includes('did not like our data')) return 'DATA'
     return undefined
   }
+  return commandOf(word)
+}
+
+/** `in reply to RCPT TO`, `after MAIL FROM`, ...: the words before the command, then the command. */
+const COMMAND_AFTER =
+  /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}(rcpt to|rcpt|mail from|end of data|data|initial connection|helo|ehlo|starttls)\b/i
+/** Text ending with the words before a command (the command itself would be in text appended to it). */
+const COMMAND_WORDS_AT_END = /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}$/i
+
+function commandOf(word: string): ClassifyContext['command'] {
   if (word === 'rcpt to' || word === 'rcpt') return 'RCPT'
   if (word === 'mail from') return 'MAIL'
   if (word === 'end of data' || word === 'data') return 'DATA'
@@ -64,10 +80,43 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
   return 'STARTTLS'
 }
 
+/**
+ * `commandIn(text + '\n' + more)` for any `more`, when `text` alone decides it (its own "in reply
+ * to RCPT TO"-style words, which nothing appended can precede); else `undefined`. Lets a caller
+ * skip computing `more`.
+ */
+export function commandInLeading(text: string): ClassifyContext['command'] | undefined {
+  const t = text.length > 8000 ? text.slice(0, 8000) : text
+  const m = COMMAND_AFTER.exec(t)
+  if (!m) return undefined
+  // a match starting in `text` and ending in the appended part would come first
+  if (text.length < 8000 && COMMAND_WORDS_AT_END.test(text)) return undefined
+  return commandOf(m[1]!.toLowerCase())
+}
+
 /** Reasons that, given at MAIL FROM, mean the sender was refused (`rejected`). */
-const AT_MAIL_MEANS_REJECTED = new Set<BounceReason>(['userunknown', 'hostunknown', 'onhold', 'undefined', 'securityerror', 'filtered', 'notaccept'])
+const AT_MAIL_MEANS_REJECTED = new Set<BounceReason>([
+  'userunknown',
+  'hostunknown',
+  'onhold',
+  'undefined',
+  'securityerror',
+  'filtered',
+  'notaccept',
+])
 /** Reasons that, given at connection or HELO time, mean the client was refused (`blocked`). */
-const AT_CONNECT_MEANS_BLOCKED = new Set<BounceReason>(['onhold', 'undefined', 'securityerror', 'systemerror', 'hostunknown', 'syntaxerror', 'requireptr', 'notaccept', 'rejected', 'userunknown'])
+const AT_CONNECT_MEANS_BLOCKED = new Set<BounceReason>([
+  'onhold',
+  'undefined',
+  'securityerror',
+  'systemerror',
+  'hostunknown',
+  'syntaxerror',
+  'requireptr',
+  'notaccept',
+  'rejected',
+  'userunknown',
+])
 
 /**
  * Rules that match a bare "user unknown"-style phrase, which servers also give when a filter
@@ -85,7 +134,8 @@ function undecidedRule(ruleId: string): boolean {
 
 /** A classification the parser decides by itself (no reply text involved). */
 export function fixedClassification(reason: BounceReason, ruleId: string, extra: Partial<BounceClassification> = {}): BounceClassification {
-  const scope = reason === 'feedback' || reason === 'vacation' || reason === 'delivered' ? 'recipient' : reason === 'expired' ? 'network' : 'recipient'
+  const scope =
+    reason === 'feedback' || reason === 'vacation' || reason === 'delivered' ? 'recipient' : reason === 'expired' ? 'network' : 'recipient'
   return { reason, hard: false, permanent: false, scope, ruleId, ...extra }
 }
 
@@ -126,7 +176,11 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   if (facts.remoteMta) context.remoteMta = facts.remoteMta
   if (facts.command) context.command = facts.command
   let c: BounceClassification
-  if (facts.diagnostic && /^[ \t]*(?:x-)?unix[ \t]*;/i.test(facts.diagnostic) && !/quota|disk full|no space left|mailbox (?:is )?full/i.test(facts.diagnostic)) {
+  if (
+    facts.diagnostic &&
+    /^[ \t]*(?:x-)?unix[ \t]*;/i.test(facts.diagnostic) &&
+    !/quota|disk full|no space left|mailbox (?:is )?full/i.test(facts.diagnostic)
+  ) {
     // A local delivery program (pipe, procmail, script) failed: Diagnostic-Code type unix/x-unix.
     const cls = facts.status?.startsWith('4.') ? false : true
     return { ...fixedClassification('mailererror', 'bounce.x-unix'), permanent: cls, ...(status ? { enhancedStatus: status } : {}) }
@@ -151,27 +205,48 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
     // The status says the mailbox is full or the message too big (x.2.2, x.2.3, x.3.4) while the
     // words are a vague "mailbox unavailable": the status is the precise statement, and a full
     // mailbox must not be taken for a dead address.
-    const byStatus = classifyReply({ text: '', raw: st!, enhancedStatus: st!, ...(reply.code !== undefined ? { code: reply.code } : {}) }, context)
+    const byStatus = classifyReply(
+      { text: '', raw: st!, enhancedStatus: st!, ...(reply.code !== undefined ? { code: reply.code } : {}) },
+      context,
+    )
     if (byStatus.reason === 'mailboxfull' || byStatus.reason === 'exceedlimit' || byStatus.reason === 'mesgtoobig') {
       c = { ...byStatus, ruleId: `${byStatus.ruleId}+over-${c.ruleId}` }
     }
   }
-  if (c.reason === 'userunknown' && !userStatus && cmd === undefined && facts.statusComment !== undefined && /disabled|not accepting/i.test(facts.statusComment) && PLAIN_UNKNOWN_USER.has(c.ruleId)) {
+  if (
+    c.reason === 'userunknown' &&
+    !userStatus &&
+    cmd === undefined &&
+    facts.statusComment !== undefined &&
+    /disabled|not accepting/i.test(facts.statusComment) &&
+    PLAIN_UNKNOWN_USER.has(c.ruleId)
+  ) {
     // "User unknown" at an unknown stage, with a Status field whose own words say "mailbox disabled,
     // not accepting messages" (PowerMTA writes them): the MTA's own reading is the precise one.
     c = { ...c, reason: 'suspend', hard: false, scope: 'recipient', ruleId: `${c.ruleId}+status-2.1` }
-  } else if (c.reason === 'userunknown' && !userStatus && ((cmd === 'DATA' && c.ruleId === 'generic.user-unknown') || (cmd === undefined && PLAIN_UNKNOWN_USER.has(c.ruleId)))) {
+  } else if (
+    c.reason === 'userunknown' &&
+    !userStatus &&
+    ((cmd === 'DATA' && c.ruleId === 'generic.user-unknown') || (cmd === undefined && PLAIN_UNKNOWN_USER.has(c.ruleId)))
+  ) {
     // An unknown-user answer that did not come at RCPT TO (after DATA, or at an unknown stage) with
     // no x.1.x status is a recipient-side filter refusing the message (Japanese carriers answer
     // "User unknown" after DATA for a sender they filter), not a proven missing mailbox.
-    c = { ...c, reason: 'filtered', hard: false, scope: 'recipient', ruleId: `${c.ruleId}+${cmd === 'DATA' ? 'after-data' : 'not-at-rcpt'}` }
+    c = {
+      ...c,
+      reason: 'filtered',
+      hard: false,
+      scope: 'recipient',
+      ruleId: `${c.ruleId}+${cmd === 'DATA' ? 'after-data' : 'not-at-rcpt'}`,
+    }
   } else if (cmd === 'MAIL' && (AT_MAIL_MEANS_REJECTED.has(c.reason) || c.ruleId === 'generic.access-denied')) {
     c = { ...c, reason: 'rejected', hard: false, scope: 'sender', ruleId: `${c.ruleId}+at-mail-from` }
   } else if ((cmd === 'CONN' || cmd === 'HELO' || cmd === 'EHLO') && AT_CONNECT_MEANS_BLOCKED.has(c.reason)) {
     c = { ...c, reason: 'blocked', hard: false, scope: 'sender', ruleId: `${c.ruleId}+at-connect` }
   }
   // no code and no status: a bare "Connection timed out" from the MTA that gave up says nothing permanent
-  const temporary = reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus === undefined || reply.enhancedStatus.startsWith('4.')
+  const temporary =
+    reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus === undefined || reply.enhancedStatus.startsWith('4.')
   if (facts.final && temporary && c.reason === 'networkerror' && /timed? ?out|unable to connect/i.test(diag)) {
     // The MTA gave up after connections kept timing out: the message expired in its queue.
     c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+gave-up` }
@@ -181,7 +256,10 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
     // DNS trouble of the moment, not a proof that the domain does not exist
     c = { ...c, reason: 'networkerror', hard: false, scope: 'network', ruleId: `${c.ruleId}+temporary` }
   }
-  if (action === 'expired' && (c.reason === 'undefined' || c.reason === 'onhold' || c.reason === 'networkerror' || c.reason === 'systemerror')) {
+  if (
+    action === 'expired' &&
+    (c.reason === 'undefined' || c.reason === 'onhold' || c.reason === 'networkerror' || c.reason === 'systemerror')
+  ) {
     // `Action: expired` (SendGrid and others, beside RFC 3464's list): the queue lifetime ran out
     c = { ...c, reason: 'expired', hard: false, scope: 'network', ruleId: `${c.ruleId}+action-expired` }
   }

@@ -6,7 +6,7 @@
 import { TextDecoder } from 'node:util'
 import type { BounceReason } from '../types.js'
 import { autoReplyHeaders, autoReplySubject } from './auto-reply.js'
-import { classifyRecipient, commandIn, fixedClassification, type RecipientFacts } from './classify-recipient.js'
+import { classifyRecipient, commandIn, commandInLeading, fixedClassification, type RecipientFacts } from './classify-recipient.js'
 import { cleanAddress, fieldOf, parseDeliveryStatus, parseHeaderSection, statusOf, stripType, type FieldBlock } from './fields.js'
 import { readMailSync, readWithPostalMime, type ParsedMail } from './mime.js'
 import { remoteHostIn, scanNotice, splitNotice, tidyAddress, type NoticeRecipient, type NoticeSplit } from './notice.js'
@@ -17,29 +17,85 @@ export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 /** Subject phrases of delivery-failure notices (lower-case substrings). */
 const BOUNCE_SUBJECTS: readonly string[] = [
-  'undeliver', 'undelivered', 'delivery status notification', 'delivery failure', 'delivery failed',
-  'failure notice', 'returned mail', 'mail delivery failed', 'delivery notification', 'non-delivery',
-  'nondeliverable', 'non delivery', 'could not be delivered', 'delivery problem', 'mail system error',
-  'delivery report', 'returned to sender', 'rejected', 'failed delivery', 'delivery has failed',
-  'mail could not be delivered', 'warning: could not send', 'message not delivered', 'not delivered',
-  'delivery final failure', 'undeliverable', 'error sending', 'delivery error', 'mail failure',
-  'delivery unsuccessful', 'message delivery', 'unzustellbar', 'non remis', 'no entregado',
-  '配信エラー', '配送エラー', 'エラー', '未送達', 'не доставлено', 'недоставлено', 'failed',
-  'bounce', 'returned', 'delayed', 'delivery delay', 'warning: message', 'notification', 'mail delivery status',
+  'undeliver',
+  'undelivered',
+  'delivery status notification',
+  'delivery failure',
+  'delivery failed',
+  'failure notice',
+  'returned mail',
+  'mail delivery failed',
+  'delivery notification',
+  'non-delivery',
+  'nondeliverable',
+  'non delivery',
+  'could not be delivered',
+  'delivery problem',
+  'mail system error',
+  'delivery report',
+  'returned to sender',
+  'rejected',
+  'failed delivery',
+  'delivery has failed',
+  'mail could not be delivered',
+  'warning: could not send',
+  'message not delivered',
+  'not delivered',
+  'delivery final failure',
+  'undeliverable',
+  'error sending',
+  'delivery error',
+  'mail failure',
+  'delivery unsuccessful',
+  'message delivery',
+  'unzustellbar',
+  'non remis',
+  'no entregado',
+  '配信エラー',
+  '配送エラー',
+  'エラー',
+  '未送達',
+  'не доставлено',
+  'недоставлено',
+  'failed',
+  'bounce',
+  'returned',
+  'delayed',
+  'delivery delay',
+  'warning: message',
+  'notification',
+  'mail delivery status',
 ]
 
 /** From local parts / names of delivery systems. */
 function fromDeliverySystem(mail: ParsedMail): boolean {
   const local = mail.from.slice(0, mail.from.indexOf('@') >= 0 ? mail.from.indexOf('@') : mail.from.length)
-  if (/^(?:mailer-daemon|postmaster|mail-daemon|maildaemon|mailerdaemon|mmdf|smtp|bounce|bounces|mail|root|daemon|mailadmin|nobody)$/i.test(local)) return true
+  if (
+    /^(?:mailer-daemon|postmaster|mail-daemon|maildaemon|mailerdaemon|mmdf|smtp|bounce|bounces|mail|root|daemon|mailadmin|nobody)$/i.test(
+      local,
+    )
+  )
+    return true
   const name = mail.fromName.toLowerCase()
-  return name.includes('mail delivery') || name.includes('mailer-daemon') || name.includes('postmaster') || name.includes('mail administrator') || name.includes('mail system') || name.includes('delivery subsystem') || name.includes('mail server at')
+  return (
+    name.includes('mail delivery') ||
+    name.includes('mailer-daemon') ||
+    name.includes('postmaster') ||
+    name.includes('mail administrator') ||
+    name.includes('mail system') ||
+    name.includes('delivery subsystem') ||
+    name.includes('mail server at')
+  )
 }
 
 /** A mailing-list manager's alert about a posting it refused (fml: `X-MLServer`, subject "Loop Alert: ..."). */
 function listManagerAlert(mail: ParsedMail): boolean {
   const ml = mail.headers.get('x-mlserver')
-  return ml !== undefined && /\bfml\b/i.test(ml) && /^(?:loop alert|rejected|message rejected|not member|unauthorized)\b/i.test(mail.subject.trim())
+  return (
+    ml !== undefined &&
+    /\bfml\b/i.test(ml) &&
+    /^(?:loop alert|rejected|message rejected|not member|unauthorized)\b/i.test(mail.subject.trim())
+  )
 }
 
 function subjectLooksBounce(subject: string): boolean {
@@ -99,7 +155,12 @@ function addressesOf(value: string | undefined): string[] {
 function readOriginal(mail: ParsedMail, quotedText: () => string | undefined): BounceReport['original'] {
   let src: string | undefined
   for (const p of mail.parts) {
-    if (p.mimeType === 'message/rfc822' || p.mimeType === 'text/rfc822-headers' || p.mimeType === 'message/global' || p.mimeType === 'message/global-headers') {
+    if (
+      p.mimeType === 'message/rfc822' ||
+      p.mimeType === 'text/rfc822-headers' ||
+      p.mimeType === 'message/global' ||
+      p.mimeType === 'message/global-headers'
+    ) {
       src = p.text
       break
     }
@@ -189,7 +250,14 @@ function lineAbout(lines: readonly string[], rcpt: string): string | undefined {
   return undefined
 }
 
-function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, noticeFor: () => NoticeRecipient[], noticeText: () => string, split: { lines: string[] }): BounceRecipient[] {
+function fromDsn(
+  mail: ParsedMail,
+  blocks: FieldBlock[],
+  message: FieldBlock,
+  noticeFor: () => NoticeRecipient[],
+  noticeText: () => string,
+  split: { lines: string[] },
+): BounceRecipient[] {
   const out: BounceRecipient[] = []
   for (const b of blocks) {
     const rcpt = cleanAddress(b.get('final-recipient') ?? b.get('original-recipient') ?? b.get('x-actual-recipient') ?? '').toLowerCase()
@@ -207,9 +275,13 @@ function fromDsn(mail: ParsedMail, blocks: FieldBlock[], message: FieldBlock, no
       if (text !== undefined) diag = diag ? `${diag}\n${text}` : text
     }
     if (diag) facts.diagnostic = diag
-    const near = noticeFor().find((n) => n.recipient === rcpt)
     // several recipients: a transcript line naming this one is the most precise; else its own words
-    const cmd = (blocks.length > 1 ? transcriptCommand(split.lines, rcpt) : undefined) ?? commandIn(`${diag ?? ''}\n${near?.diagnostic ?? ''}`) ?? (blocks.length === 1 ? commandIn(noticeText()) : undefined)
+    // (with the notice's words about it, scanned only when its own do not decide)
+    const cmd =
+      (blocks.length > 1 ? transcriptCommand(split.lines, rcpt) : undefined) ??
+      commandInLeading(diag ?? '') ??
+      commandIn(`${diag ?? ''}\n${noticeFor().find((n) => n.recipient === rcpt)?.diagnostic ?? ''}`) ??
+      (blocks.length === 1 ? commandIn(noticeText()) : undefined)
     if (cmd) facts.command = cmd
     facts.final = action === undefined || action === 'failed'
     const remote = b.get('remote-mta')
@@ -279,7 +351,12 @@ function parseInner(raw: Uint8Array | string, options: ParseBounceOptions, depth
 }
 
 /** The report for a message read by the MIME layer (a promise only when a nested message needs postal-mime). */
-function fromMail(mail: ParsedMail, input: Uint8Array | string, options: ParseBounceOptions, depth: number): BounceReport | Promise<BounceReport> {
+function fromMail(
+  mail: ParsedMail,
+  input: Uint8Array | string,
+  options: ParseBounceOptions,
+  depth: number,
+): BounceReport | Promise<BounceReport> {
   if (mail.parts.length === 0 && !mail.text.trim()) {
     // A multipart whose boundary is missing or matches no part (it happens): read the raw body
     // as text, so the notice and any DSN fields written in it are still found.
@@ -336,7 +413,10 @@ function fromMail(mail: ParsedMail, input: Uint8Array | string, options: ParseBo
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
   }
-  const inText = mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') || mail.text.includes('inal-recipient:') ? parseDeliveryStatus(mail.text) : undefined
+  const inText =
+    mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') || mail.text.includes('inal-recipient:')
+      ? parseDeliveryStatus(mail.text)
+      : undefined
   if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
     const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText, split)
     const reporting = inText.message.get('reporting-mta')
@@ -359,11 +439,15 @@ function fromMail(mail: ParsedMail, input: Uint8Array | string, options: ParseBo
   /** Steps 3 and 4: an auto-reply, or a notice in plain text. */
   function rest(): BounceReport {
     // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
-    const bounceLike = fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || subjectLooksBounce(mail.subject) || listManagerAlert(mail)
+    const bounceLike =
+      fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || subjectLooksBounce(mail.subject) || listManagerAlert(mail)
     const autoHeaders = autoReplyHeaders(mail.headers)
     if ((autoHeaders && !fromDeliverySystem(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
       const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
-      const r = recipientEntry({ recipient: who, diagnostic: split.lines.join('\n').trim().slice(0, 2000) }, { reason: 'vacation', ruleId: 'rfc3834.auto-reply' })
+      const r = recipientEntry(
+        { recipient: who, diagnostic: split.lines.join('\n').trim().slice(0, 2000) },
+        { reason: 'vacation', ruleId: 'rfc3834.auto-reply' },
+      )
       return { ...base, kind: 'auto-reply', recipients: [r], format: 'rfc3834' }
     }
 
@@ -372,12 +456,18 @@ function fromMail(mail: ParsedMail, input: Uint8Array | string, options: ParseBo
     let found = noticeFor()
     const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
     if (found.length === 0 && failedHeader.length > 0) {
-      const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
+      const all = split.lines
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join('\n')
       found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
     }
     if (found.length === 0 && original?.to) {
       const to = addressesOf(original.to)
-      const all = split.lines.map((l) => l.trim()).filter(Boolean).join('\n')
+      const all = split.lines
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join('\n')
       if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
     }
     if (found.length === 0 && depth === 0) {
@@ -400,7 +490,10 @@ function fromMail(mail: ParsedMail, input: Uint8Array | string, options: ParseBo
       if (st) facts.status = st
       const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(noticeText()) : undefined)
       if (cmd) facts.command = cmd
-      facts.final = !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(noticeText())
+      facts.final =
+        !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(
+          noticeText(),
+        )
       const entry = recipientEntry(facts)
       const undecided = entry.classification.reason === 'onhold' || entry.classification.reason === 'undefined'
       if (undecided && found.length === 1) {
@@ -454,11 +547,15 @@ function sesNotification(base: BounceReport, text: string): BounceReport | undef
   const end = text.lastIndexOf('}', endMark === -1 ? text.length : endMark)
   if (end <= start) return undefined
   // some MTAs break long lines with "!" + newline + space; undo that before parsing
-  const json = text.slice(start, end + 1).replace(/!\r?\n /g, '').replace(/\r?\n/g, '')
+  const json = text
+    .slice(start, end + 1)
+    .replace(/!\r?\n /g, '')
+    .replace(/\r?\n/g, '')
   let doc: Record<string, unknown>
   try {
     doc = JSON.parse(json) as Record<string, unknown>
-    if (typeof doc.Message === 'string' && doc.Message.includes('notificationType')) doc = JSON.parse(doc.Message) as Record<string, unknown>
+    if (typeof doc.Message === 'string' && doc.Message.includes('notificationType'))
+      doc = JSON.parse(doc.Message) as Record<string, unknown>
   } catch {
     return undefined
   }
@@ -480,7 +577,14 @@ function sesNotification(base: BounceReport, text: string): BounceReport | undef
   } else if (type === 'Delivery') {
     const d = obj(doc.delivery)
     const recipients = Array.isArray(d.recipients) ? d.recipients.map((x) => String(x)) : []
-    report.recipients = recipients.map((r) => recipientEntry({ recipient: cleanAddress(r).toLowerCase(), action: 'delivered', status: '2.0.0', diagnostic: String(d.smtpResponse ?? '') }))
+    report.recipients = recipients.map((r) =>
+      recipientEntry({
+        recipient: cleanAddress(r).toLowerCase(),
+        action: 'delivered',
+        status: '2.0.0',
+        diagnostic: String(d.smtpResponse ?? ''),
+      }),
+    )
   } else if (type === 'Bounce') {
     const b = obj(doc.bounce)
     const permanent = String(b.bounceType ?? '') === 'Permanent'
