@@ -74,7 +74,7 @@ describe('bounce-guard migrate and import (spawned, MySQL/MariaDB)', { timeout: 
   it.skipIf(!server.ok)(`migrates, then imports with a rejected line${server.ok ? '' : ` (skipped: ${server.why})`}`, () => {
     const url = server.url!
     expect(runCli(['suppressions', 'list', '--db', url]).status).toBe(3)
-    expect(runCli(['migrate', '--db', url]).stdout).toMatch(/applied 1 migration/)
+    expect(runCli(['migrate', '--db', url]).stdout).toMatch(/applied \d+ migrations?/)
     const r = runCli(['suppressions', 'import', '-', '--db', url, '--json'], {
       input: 'key,reason\na@m.test,complaint\nbad,manual\nb@m.test,\n',
     })
