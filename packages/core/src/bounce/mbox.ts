@@ -5,7 +5,8 @@ import { parseBounceMessage } from './parse.js'
 import type { BounceReport, ParseBounceOptions } from './types.js'
 
 /** A full separator line (`From sender Thu Jul  2 12:05:05 2020`): one even without a blank line before it. */
-const SEPARATOR = /^From [^ \t\r\n]{1,300} {1,2}(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d \d{4}[ \t]*\r?\n?$/
+const SEPARATOR =
+  /^From [^ \t\r\n]{1,300} {1,2}(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d \d{4}[ \t]*\r?\n?$/
 
 /**
  * Split an mbox into its messages. A message starts at a line beginning with `From ` at the start
@@ -19,21 +20,54 @@ export function splitMbox(mbox: Uint8Array | string): string[] {
   const text = typeof mbox === 'string' ? mbox : Buffer.from(mbox.buffer, mbox.byteOffset, mbox.byteLength).toString('latin1')
   if (!text.startsWith('From ')) return text.trim() ? [text] : []
   const out: string[] = []
-  const lines = text.split(/(?<=\n)|(?<=\r)(?!\n)/)
-  let current: string[] | undefined
+  // Lines end after LF, after CRLF, or after a bare CR; each message is kept as slices of the
+  // text (no per-line arrays), cut where a `>From ` line loses its first `>`.
+  const n = text.length
+  let pieces: string[] | undefined
+  let segStart = 0
   let prevBlank = true
-  for (const line of lines) {
-    if (line.startsWith('From ') && (prevBlank || SEPARATOR.test(line))) {
-      if (current) out.push(current.join(''))
-      current = []
+  let start = 0
+  while (start < n) {
+    let end = n
+    for (let j = start; j < n; j++) {
+      const c = text.charCodeAt(j)
+      if (c === 10) {
+        end = j + 1
+        break
+      }
+      if (c === 13) {
+        end = text.charCodeAt(j + 1) === 10 ? j + 2 : j + 1
+        break
+      }
+    }
+    const first = text.charCodeAt(start)
+    if (first === 70 && text.startsWith('From ', start) && (prevBlank || SEPARATOR.test(text.slice(start, end)))) {
+      if (pieces) {
+        pieces.push(text.slice(segStart, start))
+        out.push(pieces.join(''))
+      }
+      pieces = []
+      segStart = end
       prevBlank = false
+      start = end
       continue
     }
-    const content = line.replace(/[\r\n]+$/, '')
-    prevBlank = content.length === 0
-    if (current) current.push(/^>+From /.test(line) ? line.slice(1) : line)
+    prevBlank = first === 10 || first === 13
+    if (pieces && first === 62) {
+      let k = start
+      while (text.charCodeAt(k) === 62) k++
+      if (text.startsWith('From ', k)) {
+        // mboxrd: `>From ` (any number of `>`) loses one `>`
+        pieces.push(text.slice(segStart, start))
+        segStart = start + 1
+      }
+    }
+    start = end
   }
-  if (current) out.push(current.join(''))
+  if (pieces) {
+    pieces.push(text.slice(segStart, n))
+    out.push(pieces.join(''))
+  }
   return out.filter((m) => m.trim().length > 0)
 }
 
