@@ -26,9 +26,16 @@ const MAX_PARTS = 512
 
 /** Part types kept as parts (decoded to text); any other non-text part is skipped unread. */
 const KEPT_PARTS = new Set([
-  'message/delivery-status', 'message/global-delivery-status', 'message/feedback-report',
-  'message/rfc822', 'message/global', 'text/rfc822-headers', 'message/global-headers',
-  'message/partial', 'text/plain', 'message/disposition-notification',
+  'message/delivery-status',
+  'message/global-delivery-status',
+  'message/feedback-report',
+  'message/rfc822',
+  'message/global',
+  'text/rfc822-headers',
+  'message/global-headers',
+  'message/partial',
+  'text/plain',
+  'message/disposition-notification',
 ])
 
 interface Header {
@@ -151,16 +158,17 @@ function parseHeaders(block: string): Header {
       if (name) value += ` ${line.trim()}`
       continue
     }
-    if (name && !map.has(name)) map.set(name, value.trim())
+    if (name) map.set(name, value.trim())
     name = ''
     const colon = line.indexOf(':')
     if (colon <= 0 || colon > 76) continue
     const key = line.slice(0, colon).trim().toLowerCase()
-    if (key.includes(' ')) continue
+    // the first occurrence is kept: a repeated field (Received, ...) and its folded lines are skipped unread
+    if (key.includes(' ') || map.has(key)) continue
     name = key
     value = line.slice(colon + 1)
   }
-  if (name && !map.has(name)) map.set(name, value.trim())
+  if (name) map.set(name, value.trim())
   return { map }
 }
 
@@ -239,17 +247,18 @@ function walk(headers: Map<string, string>, body: string, depth: number, out: Co
     const boundary = ct.params.get('boundary')
     if (!boundary) return false
     const delim = `--${boundary}`
-    // delimiter lines: at the start of the body or after a line feed
-    let start = body.startsWith(delim) ? 0 : body.indexOf(`\n${delim}`)
+    // delimiter lines: at the start of the body or after a line feed (the pattern built once)
+    const lineDelim = `\n${delim}`
+    let start = body.startsWith(delim) ? 0 : body.indexOf(lineDelim)
     if (start === -1) return false
     if (start > 0) start += 1
     const childDefault = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain'
     for (;;) {
       const lineEnd = body.indexOf('\n', start)
-      const after = body.slice(start + delim.length, start + delim.length + 2)
-      if (after === '--') return true // closing delimiter
+      // closing delimiter
+      if (body.charCodeAt(start + delim.length) === 45 && body.charCodeAt(start + delim.length + 1) === 45) return true
       if (lineEnd === -1) return true
-      let next = body.indexOf(`\n${delim}`, lineEnd)
+      let next = body.indexOf(lineDelim, lineEnd)
       const partEnd = next === -1 ? body.length : next
       if (++out.leaves > MAX_PARTS) return true
       const [h, b] = splitEntity(body.slice(lineEnd + 1, partEnd))
@@ -267,7 +276,8 @@ function walk(headers: Map<string, string>, body: string, depth: number, out: Co
     let t = leafText(body, cte, charset)
     if (t === undefined) return false
     const format = ct.params.get('format')
-    if (type === 'text/plain' && format !== undefined && format.toLowerCase() === 'flowed') t = unflow(t, (ct.params.get('delsp') ?? '').toLowerCase() === 'yes')
+    if (type === 'text/plain' && format !== undefined && format.toLowerCase() === 'flowed')
+      t = unflow(t, (ct.params.get('delsp') ?? '').toLowerCase() === 'yes')
     ;(type === 'text/plain' ? out.plain : out.html).push(t)
     return true
   }
@@ -275,7 +285,10 @@ function walk(headers: Map<string, string>, body: string, depth: number, out: Co
   if (type === 'message/rfc822' || type === 'message/global') {
     // the quoted original: kept as raw text (only its headers are read); transfer-encoded
     // originals are decoded like any leaf
-    const t = cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary' ? decodeText(body.length > MAX_PART_TEXT ? body.slice(0, MAX_PART_TEXT) : body, 'utf-8', true) : leafText(body, cte, 'utf-8')
+    const t =
+      cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary'
+        ? decodeText(body.length > MAX_PART_TEXT ? body.slice(0, MAX_PART_TEXT) : body, 'utf-8', true)
+        : leafText(body, cte, 'utf-8')
     if (t === undefined) return false
     out.parts.push({ mimeType: type, text: t })
     return true
