@@ -16,16 +16,22 @@ export function splitLines(text: string): string[] {
 
 /** `Name: value` at the start of a line: the name has no spaces. Returns [name, value] or undefined. */
 export function fieldOf(line: string): [string, string] | undefined {
+  const colon = fieldColon(line)
+  if (colon === -1) return undefined
+  return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()]
+}
+
+/** Where the colon of a `Name: value` line is (see `fieldOf`), or -1. */
+function fieldColon(line: string): number {
   const colon = line.indexOf(':')
-  if (colon <= 0 || colon > 60) return undefined
-  const name = line.slice(0, colon)
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i)
+  if (colon <= 0 || colon > 60) return -1
+  for (let i = 0; i < colon; i++) {
+    const c = line.charCodeAt(i)
     // letters, digits, '-', '_', '.'
     const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 46
-    if (!ok) return undefined
+    if (!ok) return -1
   }
-  return [name.toLowerCase(), line.slice(colon + 1).trim()]
+  return colon
 }
 
 /**
@@ -102,10 +108,12 @@ export function cleanAddress(value: string): string {
 }
 
 /** Parse a simple header section (`Name: value` lines with folding) until the first blank line. */
-export function parseHeaderSection(text: string, maxLines = 400): Map<string, string> {
+export function parseHeaderSection(text: string, maxLines = 400, only?: ReadonlySet<string>): Map<string, string> {
   const out = new Map<string, string>()
   let last = ''
   let n = 0
+  // `only`: the values of other fields are not built (the section still ends at the same line)
+  let seen = false
   // lines are cut one at a time (the section is usually a small head of a large quoted message):
   // the same lines as splitLines (LF, CRLF or bare CR), without splitting the whole text
   let pos = 0
@@ -126,21 +134,23 @@ export function parseHeaderSection(text: string, maxLines = 400): Map<string, st
       pos = end === cr && lf === end + 1 ? end + 2 : end + 1
     }
     if (line.trim() === '') {
-      if (out.size > 0) break
+      if (seen) break
       continue
     }
     const c = line.charCodeAt(0)
     if ((c === 32 || c === 9) && last) {
-      out.set(last, `${out.get(last) ?? ''} ${line.trim()}`)
+      if (only === undefined || only.has(last)) out.set(last, `${out.get(last) ?? ''} ${line.trim()}`)
       continue
     }
-    const f = fieldOf(line)
-    if (!f) {
+    const colon = fieldColon(line)
+    if (colon === -1) {
       last = ''
       continue
     }
-    if (!out.has(f[0])) out.set(f[0], f[1])
-    last = f[0]
+    seen = true
+    const name = line.slice(0, colon).toLowerCase()
+    if (!out.has(name) && (only === undefined || only.has(name))) out.set(name, line.slice(colon + 1).trim())
+    last = name
   }
   return out
 }

@@ -152,6 +152,9 @@ function addressesOf(value: string | undefined): string[] {
   return out
 }
 
+/** The fields of the quoted original message that `readOriginal` reports. */
+const ORIGINAL_FIELDS: ReadonlySet<string> = new Set(['message-id', 'from', 'to', 'subject'])
+
 function readOriginal(mail: ParsedMail, quotedText: () => string | undefined): BounceReport['original'] {
   let src: string | undefined
   for (const p of mail.parts) {
@@ -167,7 +170,8 @@ function readOriginal(mail: ParsedMail, quotedText: () => string | undefined): B
   }
   if (src === undefined) src = quotedText()
   if (!src) return undefined
-  const h = parseHeaderSection(src.replace(/^\s+/, ''))
+  const first = src.search(/\S/)
+  const h = parseHeaderSection(first === -1 ? '' : first === 0 ? src : src.slice(first), 400, ORIGINAL_FIELDS)
   const original: NonNullable<BounceReport['original']> = {}
   const mid = h.get('message-id')
   if (mid) original.messageId = mid.replace(/^<|>$/g, '').trim()
