@@ -172,34 +172,46 @@ function parseHeaders(block: string): Header {
   return { map }
 }
 
+/** The parameters of a value that has none (shared, never written). */
+const NO_PARAMS: ReadonlyMap<string, string> = new Map()
+/** One `; name=value` parameter (bounded pieces). */
+const PARAM_RE = /;\s{0,20}([A-Za-z0-9*_.-]{1,80})\s{0,20}=\s{0,20}(?:"([^"]{0,1000})"|([^;\s]{0,1000}))/g
+
+/** The `type/subtype` (or disposition) of a MIME header value, lower-cased, without its parameters. */
+function mainValue(value: string | undefined): string {
+  if (!value) return ''
+  const semi = value.indexOf(';')
+  return (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase()
+}
+
 /** `type/subtype` and the parameters a MIME header value carries (lower-case names). */
-function parseStructured(value: string | undefined): { value: string; params: Map<string, string> } {
-  const params = new Map<string, string>()
-  if (!value) return { value: '', params }
+function parseStructured(value: string | undefined): { value: string; params: ReadonlyMap<string, string> } {
+  if (!value) return { value: '', params: NO_PARAMS }
   const semi = value.indexOf(';')
   const main = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase()
-  if (semi !== -1) {
-    const re = /;\s{0,20}([A-Za-z0-9*_.-]{1,80})\s{0,20}=\s{0,20}(?:"([^"]{0,1000})"|([^;\s]{0,1000}))/g
-    const rest = value.slice(semi)
-    let m: RegExpExecArray | null
-    while ((m = re.exec(rest)) !== null) {
-      let k = m[1]!.toLowerCase()
-      let v = m[2] ?? m[3] ?? ''
-      if (k.endsWith('*')) {
-        // RFC 2231 extended value: charset'lang'percent-encoded
-        k = k.slice(0, -1)
-        const q = v.indexOf("'")
-        const q2 = q >= 0 ? v.indexOf("'", q + 1) : -1
-        if (q2 > q) {
-          try {
-            v = decodeURIComponent(v.slice(q2 + 1))
-          } catch {
-            v = v.slice(q2 + 1)
-          }
+  if (semi === -1) return { value: main, params: NO_PARAMS }
+  const params = new Map<string, string>()
+  const re = PARAM_RE
+  re.lastIndex = 0
+  const rest = value.slice(semi)
+  let m: RegExpExecArray | null
+  while ((m = re.exec(rest)) !== null) {
+    let k = m[1]!.toLowerCase()
+    let v = m[2] ?? m[3] ?? ''
+    if (k.endsWith('*')) {
+      // RFC 2231 extended value: charset'lang'percent-encoded
+      k = k.slice(0, -1)
+      const q = v.indexOf("'")
+      const q2 = q >= 0 ? v.indexOf("'", q + 1) : -1
+      if (q2 > q) {
+        try {
+          v = decodeURIComponent(v.slice(q2 + 1))
+        } catch {
+          v = v.slice(q2 + 1)
         }
       }
-      if (!params.has(k)) params.set(k, v)
     }
+    if (!params.has(k)) params.set(k, v)
   }
   return { value: main, params }
 }
@@ -268,7 +280,7 @@ function walk(headers: Map<string, string>, body: string, depth: number, out: Co
       start = next
     }
   }
-  const disposition = parseStructured(headers.get('content-disposition')).value
+  const disposition = mainValue(headers.get('content-disposition'))
   const cte = (headers.get('content-transfer-encoding') ?? '').trim().toLowerCase()
   const charset = ct.params.get('charset') ?? ''
   const inline = disposition !== 'attachment'

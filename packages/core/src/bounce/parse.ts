@@ -260,7 +260,7 @@ function fromDsn(
   message: FieldBlock,
   noticeFor: () => NoticeRecipient[],
   noticeText: () => string,
-  split: { lines: string[] },
+  getSplit: () => NoticeSplit,
 ): BounceRecipient[] {
   const out: BounceRecipient[] = []
   for (const b of blocks) {
@@ -275,14 +275,14 @@ function fromDsn(
     let diag = b.get('diagnostic-code')
     if (!meaningful(diag)) {
       const hit = noticeFor().find((n) => n.recipient === rcpt) ?? (blocks.length === 1 ? noticeFor()[0] : undefined)
-      const text = hit && meaningful(hit.diagnostic) ? hit.diagnostic : lineAbout(split.lines, rcpt)
+      const text = hit && meaningful(hit.diagnostic) ? hit.diagnostic : lineAbout(getSplit().lines, rcpt)
       if (text !== undefined) diag = diag ? `${diag}\n${text}` : text
     }
     if (diag) facts.diagnostic = diag
     // several recipients: a transcript line naming this one is the most precise; else its own words
     // (with the notice's words about it, scanned only when its own do not decide)
     const cmd =
-      (blocks.length > 1 ? transcriptCommand(split.lines, rcpt) : undefined) ??
+      (blocks.length > 1 ? transcriptCommand(getSplit().lines, rcpt) : undefined) ??
       commandInLeading(diag ?? '') ??
       commandIn(`${diag ?? ''}\n${noticeFor().find((n) => n.recipient === rcpt)?.diagnostic ?? ''}`) ??
       (blocks.length === 1 ? commandIn(noticeText()) : undefined)
@@ -370,11 +370,6 @@ function fromMail(
   // The notice/quoted-original split is computed only when something reads it.
   let splitCache: NoticeSplit | undefined
   const getSplit = (): NoticeSplit => (splitCache ??= splitNotice(mail.text))
-  const split = {
-    get lines(): string[] {
-      return getSplit().lines
-    },
-  }
   const base: BounceReport = { kind: 'not-a-bounce', recipients: [], format: 'none' }
   if (mail.subject) base.subject = mail.subject
   if (mail.from) base.from = mail.from
@@ -391,11 +386,11 @@ function fromMail(
     if (original?.from) exclude.add(original.from)
     const rp = firstAddress(mail.headers.get('return-path'))
     if (rp) exclude.add(rp)
-    noticeCache = scanNotice(split.lines, exclude)
+    noticeCache = scanNotice(getSplit().lines, exclude)
     return noticeCache
   }
   let noticeTextCache: string | undefined
-  const noticeText = (): string => (noticeTextCache ??= split.lines.join('\n'))
+  const noticeText = (): string => (noticeTextCache ??= getSplit().lines.join('\n'))
 
   // 1. RFC 5965 feedback report
   const arf = mail.parts.find((p) => p.mimeType === 'message/feedback-report')
@@ -412,7 +407,7 @@ function fromMail(
     if (p.mimeType !== 'message/delivery-status' && p.mimeType !== 'message/global-delivery-status') continue
     const dsn = parseDeliveryStatus(p.text)
     if (dsn.recipients.length === 0) continue
-    const recipients = fromDsn(mail, dsn.recipients, dsn.message, noticeFor, noticeText, split)
+    const recipients = fromDsn(mail, dsn.recipients, dsn.message, noticeFor, noticeText, getSplit)
     const reporting = dsn.message.get('reporting-mta')
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
@@ -422,7 +417,7 @@ function fromMail(
       ? parseDeliveryStatus(mail.text)
       : undefined
   if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
-    const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText, split)
+    const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText, getSplit)
     const reporting = inText.message.get('reporting-mta')
     if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
     return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
@@ -449,7 +444,7 @@ function fromMail(
     if ((autoHeaders && !fromDeliverySystem(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
       const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
       const r = recipientEntry(
-        { recipient: who, diagnostic: split.lines.join('\n').trim().slice(0, 2000) },
+        { recipient: who, diagnostic: getSplit().lines.join('\n').trim().slice(0, 2000) },
         { reason: 'vacation', ruleId: 'rfc3834.auto-reply' },
       )
       return { ...base, kind: 'auto-reply', recipients: [r], format: 'rfc3834' }
@@ -460,7 +455,7 @@ function fromMail(
     let found = noticeFor()
     const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
     if (found.length === 0 && failedHeader.length > 0) {
-      const all = split.lines
+      const all = getSplit().lines
         .map((l) => l.trim())
         .filter(Boolean)
         .join('\n')
@@ -468,7 +463,7 @@ function fromMail(
     }
     if (found.length === 0 && original?.to) {
       const to = addressesOf(original.to)
-      const all = split.lines
+      const all = getSplit().lines
         .map((l) => l.trim())
         .filter(Boolean)
         .join('\n')
@@ -486,6 +481,11 @@ function fromMail(
       }
     }
     if (found.length === 0) return base
+    // the notice says it will keep trying: the same for every recipient, so read once
+    const final =
+      !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(
+        noticeText(),
+      )
     const recipients = found.map((n) => {
       const facts: RecipientFacts = { recipient: n.recipient, diagnostic: n.diagnostic }
       const host = remoteHostIn(n.diagnostic)
@@ -494,10 +494,7 @@ function fromMail(
       if (st) facts.status = st
       const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(noticeText()) : undefined)
       if (cmd) facts.command = cmd
-      facts.final =
-        !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(
-          noticeText(),
-        )
+      facts.final = final
       const entry = recipientEntry(facts)
       const undecided = entry.classification.reason === 'onhold' || entry.classification.reason === 'undefined'
       if (undecided && found.length === 1) {
