@@ -20,6 +20,8 @@ interface LabelRecipient {
   reason: string
   hardbounce: boolean
   feedbacktype?: string
+  /** The failed recipient's address, when the labels carry it (compared case-insensitively). */
+  recipient?: string
 }
 interface Label {
   file: string
@@ -72,9 +74,19 @@ function figures(subset: Row[], title: string): void {
   const n = subset.length
   const reasonOk = subset.filter((r) => r.got?.classification.reason === r.expected.reason).length
   const hardOk = subset.filter((r) => (r.got?.classification.hard ?? false) === r.expected.hardbounce).length
+  const withRcpt = subset.filter((r) => r.expected.recipient !== undefined)
   console.log(`${title}: ${n} recipients in ${new Set(subset.map((r) => r.file)).size} files`)
   console.log(`  reason accuracy      ${((100 * reasonOk) / n).toFixed(2)}% (${reasonOk}/${n})`)
   console.log(`  hard-bounce accuracy ${((100 * hardOk) / n).toFixed(2)}% (${hardOk}/${n})`)
+  if (withRcpt.length > 0) {
+    const ok = withRcpt.filter(rcptOk).length
+    console.log(`  recipient accuracy   ${((100 * ok) / withRcpt.length).toFixed(2)}% (${ok}/${withRcpt.length})`)
+  }
+}
+
+/** True when the label names no recipient or the parser found the same address (case-insensitive). */
+function rcptOk(r: Row): boolean {
+  return r.expected.recipient === undefined || r.expected.recipient.toLowerCase() === (r.got?.recipient ?? '').toLowerCase()
 }
 
 console.log(`corpus: ${corpus} (${labels.length} files, ${ms.toFixed(0)} ms)`)
@@ -107,7 +119,9 @@ for (const [reason, e] of [...byReason].sort((a, b) => b[1].count - a[1].count))
 if (!flags.has('--quiet')) {
   const wrong = rows.filter(
     (r) =>
-      (r.got?.classification.reason !== r.expected.reason || (r.got?.classification.hard ?? false) !== r.expected.hardbounce) &&
+      (r.got?.classification.reason !== r.expected.reason ||
+        (r.got?.classification.hard ?? false) !== r.expected.hardbounce ||
+        !rcptOk(r)) &&
       (!flags.has('--holdout') || r.part === 'tune'),
   )
   console.log(`\nwrong (${wrong.length})${flags.has('--holdout') ? ', tune part only' : ''}:`)
@@ -116,9 +130,10 @@ if (!flags.has('--quiet')) {
     const got = g
       ? `${g.classification.reason}${g.classification.hard ? ' hard' : ''} [${g.classification.ruleId}] ${g.status ?? '-'}`
       : 'no recipient'
+    const rcpt = rcptOk(r) ? '' : ` (recipient ${g?.recipient || '-'}, expected ${r.expected.recipient})`
     const diag = g?.diagnosticCode ? ` | ${g.diagnosticCode.replace(/\s+/g, ' ').slice(0, 110)}` : ''
     console.log(
-      `  ${r.file}: expected ${r.expected.reason}${r.expected.hardbounce ? ' hard' : ''} ${r.expected.status || '-'}, got ${got}${diag}`,
+      `  ${r.file}: expected ${r.expected.reason}${r.expected.hardbounce ? ' hard' : ''} ${r.expected.status || '-'}, got ${got}${rcpt}${diag}`,
     )
   }
 }
