@@ -9,7 +9,9 @@ const corpus = join(fileURLToPath(new URL('../../..', import.meta.url)), 'test/f
 
 describe('fast MIME path', () => {
   it('gives the same reports as postal-mime on every corpus message', async () => {
-    const files = readdirSync(corpus).filter((f) => f.endsWith('.eml')).sort()
+    const files = readdirSync(corpus)
+      .filter((f) => f.endsWith('.eml'))
+      .sort()
     expect(files.length).toBeGreaterThan(100)
     const differ: string[] = []
     let fast = 0
@@ -18,7 +20,13 @@ describe('fast MIME path', () => {
       if (readMailFast(raw)) fast++
       const a = await parseBounceMessage(raw)
       const b = await parseBounceMessage(raw, { mimeParser: 'postal-mime' })
-      const key = (r: typeof a): string => JSON.stringify([r.kind, r.subject, r.original, r.recipients.map((x) => [x.recipient, x.classification.reason, x.status, x.diagnosticCode])])
+      const key = (r: typeof a): string =>
+        JSON.stringify([
+          r.kind,
+          r.subject,
+          r.original,
+          r.recipients.map((x) => [x.recipient, x.classification.reason, x.status, x.diagnosticCode]),
+        ])
       if (key(a) !== key(b)) differ.push(f)
     }
     expect(differ).toEqual([])

@@ -33,7 +33,13 @@ function dsn(opts: { status: string; diagnostic: string; notice?: string; bounda
 
 describe('unknown-user answers and the stage they came at', () => {
   it('is userunknown (hard) when the notice says the answer came at RCPT TO', async () => {
-    const r = await parseBounceMessage(dsn({ status: '5.0.0', diagnostic: '550 <bob@example.com>: User unknown', notice: '<bob@example.com>: host mx.example.com said: 550 User unknown (in reply to RCPT TO command)' }))
+    const r = await parseBounceMessage(
+      dsn({
+        status: '5.0.0',
+        diagnostic: '550 <bob@example.com>: User unknown',
+        notice: '<bob@example.com>: host mx.example.com said: 550 User unknown (in reply to RCPT TO command)',
+      }),
+    )
     expect(r.recipients[0]!.classification.reason).toBe('userunknown')
     expect(r.recipients[0]!.classification.hard).toBe(true)
   })
@@ -45,7 +51,13 @@ describe('unknown-user answers and the stage they came at', () => {
   })
 
   it('reads "User <a@b> not found" (an address inside the phrase) as unknown user, and the same said of the sender as rejected', async () => {
-    const a = await parseBounceMessage(dsn({ status: '5.0.0', diagnostic: '550 User <bob@example.com> not found', notice: '<bob@example.com>: host mx.example.com said: 550 User <bob@example.com> not found (in reply to RCPT TO command)' }))
+    const a = await parseBounceMessage(
+      dsn({
+        status: '5.0.0',
+        diagnostic: '550 User <bob@example.com> not found',
+        notice: '<bob@example.com>: host mx.example.com said: 550 User <bob@example.com> not found (in reply to RCPT TO command)',
+      }),
+    )
     expect(a.recipients[0]!.classification.reason).toBe('userunknown')
     const b = await parseBounceMessage(dsn({ status: '5.0.0', diagnostic: '550 Sender address <alice@example.org> unknown' }))
     expect(b.recipients[0]!.classification.reason).toBe('rejected')
@@ -53,7 +65,9 @@ describe('unknown-user answers and the stage they came at', () => {
   })
 
   it('is suspend when the Status field itself says the mailbox is disabled', async () => {
-    const r = await parseBounceMessage(dsn({ status: '5.2.1 (mailbox disabled, not accepting messages)', diagnostic: '550 5.2.1 <bob@example.com>... User Unknown' }))
+    const r = await parseBounceMessage(
+      dsn({ status: '5.2.1 (mailbox disabled, not accepting messages)', diagnostic: '550 5.2.1 <bob@example.com>... User Unknown' }),
+    )
     expect(r.recipients[0]!.classification.reason).toBe('suspend')
     expect(r.recipients[0]!.classification.hard).toBe(false)
   })
@@ -65,15 +79,19 @@ describe('unknown-user answers and the stage they came at', () => {
   })
 
   it('takes a temporary NXDOMAIN as a network trouble, and Action: expired as expired', async () => {
-    const a = await parseBounceMessage(dsn({ status: '4.0.0', diagnostic: "DNS Error: DNS type 'mx' lookup of example.com responded with code NXDOMAIN" }))
+    const a = await parseBounceMessage(
+      dsn({ status: '4.0.0', diagnostic: "DNS Error: DNS type 'mx' lookup of example.com responded with code NXDOMAIN" }),
+    )
     expect(a.recipients[0]!.classification.reason).toBe('networkerror')
-    const b = await parseBounceMessage(dsn({ status: '4.4.1', diagnostic: 'Connection timed out' }).replace('Action: failed', 'Action: expired'))
+    const b = await parseBounceMessage(
+      dsn({ status: '4.4.1', diagnostic: 'Connection timed out' }).replace('Action: failed', 'Action: expired'),
+    )
     expect(b.recipients[0]!.classification.reason).toBe('expired')
   })
 })
 
 describe('several recipients of one Sendmail DSN', () => {
-  it('takes each recipient\'s SMTP command from its own transcript lines', async () => {
+  it("takes each recipient's SMTP command from its own transcript lines", async () => {
     const b = 'MULTI.3/mx.example.net'
     const msg = [
       'From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>',
@@ -169,108 +187,129 @@ describe('bounces inside other messages', () => {
 })
 
 describe('recipients of text notices', () => {
-  const notice = (body: string[]): string => ['From: MAILER-DAEMON@mx.example.net', 'To: alice@example.org', 'Subject: Undelivered Mail', '', ...body, ''].join('\n')
+  const notice = (body: string[]): string =>
+    ['From: MAILER-DAEMON@mx.example.net', 'To: alice@example.org', 'Subject: Undelivered Mail', '', ...body, ''].join('\n')
 
   it('reads one recipient per "address reason" line', async () => {
-    const r = await parseBounceMessage(notice([
-      'A message that you sent could not be delivered to one or more of its recipients.',
-      'bob@example.com Invalid Address, ERROR_CODE :550, ERROR_CODE :Requested action not taken: mailbox unavailable',
-      'carol@example.net Mailbox is full, ERROR_CODE :552, ERROR_CODE :Requested mail action aborted: exceeded storage allocation',
-    ]))
+    const r = await parseBounceMessage(
+      notice([
+        'A message that you sent could not be delivered to one or more of its recipients.',
+        'bob@example.com Invalid Address, ERROR_CODE :550, ERROR_CODE :Requested action not taken: mailbox unavailable',
+        'carol@example.net Mailbox is full, ERROR_CODE :552, ERROR_CODE :Requested mail action aborted: exceeded storage allocation',
+      ]),
+    )
     expect(r.recipients.map((x) => x.recipient)).toEqual(['bob@example.com', 'carol@example.net'])
     expect(r.recipients[1]!.classification.reason).toBe('mailboxfull')
   })
 
   it('reads each recipient of an old Sendmail transcript from its "554 <a>... reason" line', async () => {
-    const r = await parseBounceMessage(notice([
-      '   ----- Transcript of session follows -----',
-      '550 example.invalid (smtp)... 550 Host unknown',
-      '554 <bob@example.invalid>... 550 Host unknown (Authoritative answer from name server)',
-      'While talking to mx.example.com:',
-      '>>> RCPT To:<carol@example.com>',
-      '<<< 550 No such user here',
-      '550 <carol@example.com>... User unknown',
-      '   ----- Unsent message follows -----',
-    ]))
+    const r = await parseBounceMessage(
+      notice([
+        '   ----- Transcript of session follows -----',
+        '550 example.invalid (smtp)... 550 Host unknown',
+        '554 <bob@example.invalid>... 550 Host unknown (Authoritative answer from name server)',
+        'While talking to mx.example.com:',
+        '>>> RCPT To:<carol@example.com>',
+        '<<< 550 No such user here',
+        '550 <carol@example.com>... User unknown',
+        '   ----- Unsent message follows -----',
+      ]),
+    )
     expect(r.recipients.map((x) => x.recipient)).toEqual(['bob@example.invalid', 'carol@example.com'])
     expect(r.recipients[0]!.classification.reason).toBe('hostunknown')
     expect(r.recipients[1]!.classification.reason).toBe('userunknown') // the transcript shows RCPT TO
   })
 
   it('reads the whole notice when the lines after the address say nothing (error given above the recipient)', async () => {
-    const r = await parseBounceMessage(notice([
-      'I was not able to deliver your message to the following addresses.',
-      'Error message below:',
-      '550 - Requested action not taken: no such user here',
-      '',
-      'Message details:',
-      '  Subject: Hello',
-      '  RCPT TO: bob@example.com',
-      '  Size (in bytes): 1024',
-    ]))
+    const r = await parseBounceMessage(
+      notice([
+        'I was not able to deliver your message to the following addresses.',
+        'Error message below:',
+        '550 - Requested action not taken: no such user here',
+        '',
+        'Message details:',
+        '  Subject: Hello',
+        '  RCPT TO: bob@example.com',
+        '  Size (in bytes): 1024',
+      ]),
+    )
     expect(r.recipients.map((x) => x.recipient)).toEqual(['bob@example.com'])
     expect(['filtered', 'userunknown']).toContain(r.recipients[0]!.classification.reason)
   })
 
   it('reads the SMTP state Gmail appends to the remote reply: 14 is RCPT TO (hard), 18 is after DATA (filtered)', async () => {
-    const g = (state: number): string => notice([
-      'Delivery to the following recipient failed permanently:',
-      '',
-      '     bob@example.com',
-      '',
-      'Technical details of permanent failure:',
-      'Google tried to deliver your message, but it was rejected by the recipient domain. The error that the other server returned was:',
-      `550 550 Unknown user bob@example.com (state ${state}).`,
-    ])
+    const g = (state: number): string =>
+      notice([
+        'Delivery to the following recipient failed permanently:',
+        '',
+        '     bob@example.com',
+        '',
+        'Technical details of permanent failure:',
+        'Google tried to deliver your message, but it was rejected by the recipient domain. The error that the other server returned was:',
+        `550 550 Unknown user bob@example.com (state ${state}).`,
+      ])
     expect((await parseBounceMessage(g(14))).recipients[0]!.classification.reason).toBe('userunknown')
     expect((await parseBounceMessage(g(18))).recipients[0]!.classification.reason).toBe('filtered')
   })
 
   it('reads several "There was an error delivering your mail to <a@b>." paragraphs (DragonFly)', async () => {
-    const r = await parseBounceMessage(notice([
-      'There was an error delivering your mail to <bob@example.com>.',
-      '',
-      'mx.example.com [192.0.2.1] did not like our RCPT TO:',
-      '550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown',
-      '',
-      'There was an error delivering your mail to <carol@example.net>.',
-      '',
-      'mx.example.net [192.0.2.2] did not like our RCPT TO:',
-      '552 5.2.2 <carol@example.net>: Mailbox full',
-    ]))
-    expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([['bob@example.com', 'userunknown'], ['carol@example.net', 'mailboxfull']])
+    const r = await parseBounceMessage(
+      notice([
+        'There was an error delivering your mail to <bob@example.com>.',
+        '',
+        'mx.example.com [192.0.2.1] did not like our RCPT TO:',
+        '550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown',
+        '',
+        'There was an error delivering your mail to <carol@example.net>.',
+        '',
+        'mx.example.net [192.0.2.2] did not like our RCPT TO:',
+        '552 5.2.2 <carol@example.net>: Mailbox full',
+      ]),
+    )
+    expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([
+      ['bob@example.com', 'userunknown'],
+      ['carol@example.net', 'mailboxfull'],
+    ])
   })
 
   it('joins the two sections Exchange 2007 writes for each recipient (words, then the server reply)', async () => {
-    const r = await parseBounceMessage(notice([
-      'Delivery has failed to these recipients or distribution lists:',
-      '',
-      'bob@example.com',
-      'Please check the e-mail address and try resending this message.',
-      '',
-      'carol@example.net',
-      'Microsoft Exchange will not try to redeliver this message for you.',
-      '',
-      'Diagnostic information for administrators:',
-      '',
-      'bob@example.com',
-      '#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##',
-      '',
-      'carol@example.net',
-      '#550 5.2.2 STOREDRV.Deliver; mailbox full ##',
-    ]))
-    expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([['bob@example.com', 'userunknown'], ['carol@example.net', 'mailboxfull']])
+    const r = await parseBounceMessage(
+      notice([
+        'Delivery has failed to these recipients or distribution lists:',
+        '',
+        'bob@example.com',
+        'Please check the e-mail address and try resending this message.',
+        '',
+        'carol@example.net',
+        'Microsoft Exchange will not try to redeliver this message for you.',
+        '',
+        'Diagnostic information for administrators:',
+        '',
+        'bob@example.com',
+        '#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##',
+        '',
+        'carol@example.net',
+        '#550 5.2.2 STOREDRV.Deliver; mailbox full ##',
+      ]),
+    )
+    expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([
+      ['bob@example.com', 'userunknown'],
+      ['carol@example.net', 'mailboxfull'],
+    ])
   })
 
   it('keeps the words after an address on its own line', async () => {
-    const r = await parseBounceMessage(notice(['---The following addresses had delivery errors---', '', 'bob@example.com [User unknown]', '']))
+    const r = await parseBounceMessage(
+      notice(['---The following addresses had delivery errors---', '', 'bob@example.com [User unknown]', '']),
+    )
     expect(r.recipients[0]!.diagnosticCode).toContain('User unknown')
   })
 })
 
 describe('mbox separators', () => {
   it('starts a message at a full ctime separator even without a blank line before it', () => {
-    const box = 'From a@example.org Thu Jul  2 12:05:05 2020\nSubject: one\n\nbody\n--b--\nFrom b@example.org Thu Jul  2 12:06:05 2020\nSubject: two\n\nbody\nFrom here on, text\n'
+    const box =
+      'From a@example.org Thu Jul  2 12:05:05 2020\nSubject: one\n\nbody\n--b--\nFrom b@example.org Thu Jul  2 12:06:05 2020\nSubject: two\n\nbody\nFrom here on, text\n'
     const msgs = splitMbox(box)
     expect(msgs).toHaveLength(2)
     expect(msgs[1]).toContain('From here on, text')

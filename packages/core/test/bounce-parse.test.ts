@@ -80,7 +80,8 @@ describe('parseBounceMessage on real bounces', () => {
   })
 
   it('is not fooled by an ordinary message', async () => {
-    const plain = 'From: alice@example.com\nTo: bob@example.org\nSubject: lunch?\nMessage-ID: <1@example.com>\n\nSee you at noon, bob@example.org.\n'
+    const plain =
+      'From: alice@example.com\nTo: bob@example.org\nSubject: lunch?\nMessage-ID: <1@example.com>\n\nSee you at noon, bob@example.org.\n'
     const r = await parseBounceMessage(plain)
     expect(r.kind).toBe('not-a-bounce')
     expect(r.recipients).toEqual([])
@@ -124,7 +125,15 @@ describe('parseBounceMessage: reports in other shapes', () => {
   })
 
   it('reads an SES bounce notification inside an SNS envelope', async () => {
-    const inner = { notificationType: 'Bounce', bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 'gone@example.net', action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }] } }
+    const inner = {
+      notificationType: 'Bounce',
+      bounce: {
+        bounceType: 'Permanent',
+        bouncedRecipients: [
+          { emailAddress: 'gone@example.net', action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' },
+        ],
+      },
+    }
     const raw = `From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n\n${JSON.stringify({ Type: 'Notification', Message: JSON.stringify(inner) })}\n`
     const r = await parseBounceMessage(raw)
     expect(r.kind).toBe('bounce')

@@ -29,10 +29,24 @@ describe('parseBounceMessage on bad input', () => {
 
   it('reports a multipart/report with no recipients as not-a-bounce', async () => {
     const msg = [
-      'From: MAILER-DAEMON@example.com', 'To: a@example.org', 'Subject: Undelivered Mail Returned to Sender',
-      'MIME-Version: 1.0', 'Content-Type: multipart/report; report-type=delivery-status; boundary="b"', '',
-      '--b', 'Content-Type: text/plain', '', 'Something went wrong.', '',
-      '--b', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.com', '', '--b--', '',
+      'From: MAILER-DAEMON@example.com',
+      'To: a@example.org',
+      'Subject: Undelivered Mail Returned to Sender',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'Something went wrong.',
+      '',
+      '--b',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.example.com',
+      '',
+      '--b--',
+      '',
     ].join('\n')
     const r = await parseBounceMessage(msg)
     expect(r.kind).toBe('not-a-bounce')

@@ -45,7 +45,17 @@ const SEPARATOR_PHRASES = [
 ]
 
 /** Header names that, at the start of a line and followed by another header line, begin a quoted header block. */
-const QUOTED_HEADER_STARTS = ['received:', 'return-path:', 'dkim-signature:', 'x-received:', 'arc-seal:', 'delivered-to:', 'x-google-smtp-source:', 'mime-version:', 'message-id:']
+const QUOTED_HEADER_STARTS = [
+  'received:',
+  'return-path:',
+  'dkim-signature:',
+  'x-received:',
+  'arc-seal:',
+  'delivered-to:',
+  'x-google-smtp-source:',
+  'mime-version:',
+  'message-id:',
+]
 
 export interface NoticeSplit {
   /** The notice lines (before the quoted message). */
@@ -120,7 +130,18 @@ function isHeaderish(line: string | undefined): boolean {
 /** An address in running text, as `rawAddresses` finds it: local part of 1-64 characters from this set, '@', a domain of letters, digits, '.' and '-' starting with a letter or digit. */
 
 /** Local parts that are never the failed recipient in a notice. */
-const SYSTEM_LOCALS = new Set(['mailer-daemon', 'postmaster', 'mail-daemon', 'maildaemon', 'daemon', 'root', 'abuse', 'noreply', 'no-reply', 'nobody'])
+const SYSTEM_LOCALS = new Set([
+  'mailer-daemon',
+  'postmaster',
+  'mail-daemon',
+  'maildaemon',
+  'daemon',
+  'root',
+  'abuse',
+  'noreply',
+  'no-reply',
+  'nobody',
+])
 
 /** One recipient found in a notice. */
 export interface NoticeRecipient {
@@ -142,7 +163,7 @@ export function tidyAddress(a: string): string {
 /** Character classes of an address in running text (RFC 5322 atext and dot for the local part; letters, digits, dot and hyphen for the domain). */
 const LOCAL_CHAR = new Uint8Array(128)
 const DOMAIN_CHAR = new Uint8Array(128)
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") {
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') {
   LOCAL_CHAR[c.charCodeAt(0)] = 1
   DOMAIN_CHAR[c.charCodeAt(0)] = 1
 }
@@ -207,15 +228,29 @@ export function withoutAddresses(line: string): string {
 /** Words that precede a sender (not recipient) address. */
 function precededBySenderWord(line: string, index: number): boolean {
   const before = line.slice(Math.max(0, index - 24), index).toLowerCase()
-  return before.includes('mail from') || before.includes('from:') || before.includes('from <') || before.includes('sender') || before.includes('contact') || before.includes('envelope-from') || before.includes('return-path')
+  return (
+    before.includes('mail from') ||
+    before.includes('from:') ||
+    before.includes('from <') ||
+    before.includes('sender') ||
+    before.includes('contact') ||
+    before.includes('envelope-from') ||
+    before.includes('return-path')
+  )
 }
 
 /** A line that holds little but the address: `<a@b>:`, `  a@b`, `To: a@b`, `Recipient: <a@b>`. */
 function isAddressLine(line: string, hit: { index: number; end: number }): boolean {
-  const rest = withoutAddresses(line.slice(0, hit.index) + line.slice(hit.end)).replace(/[\s<>()\[\]"':;,.*>=-]/g, '').toLowerCase()
+  const rest = withoutAddresses(line.slice(0, hit.index) + line.slice(hit.end))
+    .replace(/[\s<>()\[\]"':;,.*>=-]/g, '')
+    .toLowerCase()
   if (rest.length <= 2) return true
   if (rest.length > 40) return false
-  return /^(?:to|rcptto|recipient|recipients|address|originalrecipient|finalrecipient|failedrecipient|forwardto|user|mailbox|宛先|受信者|delivereto|unknownuser|failedaddress|invalidrecipient|smtp|[a-z ]{0,20}\d{0,3})$/.test(rest) && !/^\d+$/.test(rest)
+  return (
+    /^(?:to|rcptto|recipient|recipients|address|originalrecipient|finalrecipient|failedrecipient|forwardto|user|mailbox|宛先|受信者|delivereto|unknownuser|failedaddress|invalidrecipient|smtp|[a-z ]{0,20}\d{0,3})$/.test(
+      rest,
+    ) && !/^\d+$/.test(rest)
+  )
 }
 
 /** A `To: a@b` line followed by `Subject:` / `Sent:` / `Date:`: the summary of the original message, not a failure. */
@@ -244,7 +279,8 @@ function leadingAddressLine(line: string, hit: { index: number; end: number }): 
 /** A line naming the address after "could not be delivered to", "Delivery to ... failed" and the like. */
 function introducedAddressLine(line: string, hit: { index: number; end: number }): boolean {
   const before = line.slice(Math.max(0, hit.index - 60), hit.index).toLowerCase()
-  if (!/(?:deliver(?:ed|ing)?|delivery|undeliverable|sent|reach(?:ed)?|delivering your (?:mail|message)) to[ \t:<"]{0,4}$/.test(before)) return false
+  if (!/(?:deliver(?:ed|ing)?|delivery|undeliverable|sent|reach(?:ed)?|delivering your (?:mail|message)) to[ \t:<"]{0,4}$/.test(before))
+    return false
   return line.slice(hit.end).replace(/[\s<>()\[\]"':;,.*=-]/g, '').length <= 2
 }
 
@@ -272,7 +308,8 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
       const local = hit.addr.slice(0, hit.addr.indexOf('@'))
       if (SYSTEM_LOCALS.has(local)) continue
       if (precededBySenderWord(line, hit.index)) continue
-      const strongLine = isAddressLine(line, hit) || sendmailErrorLine(line, hit) || leadingAddressLine(line, hit) || introducedAddressLine(line, hit)
+      const strongLine =
+        isAddressLine(line, hit) || sendmailErrorLine(line, hit) || leadingAddressLine(line, hit) || introducedAddressLine(line, hit)
       if (exclude.has(hit.addr)) {
         if (strongLine) excludedStrong.push({ addr: hit.addr, line: i })
         continue
@@ -317,13 +354,25 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
         from--
         if (/while talking to/i.test(lines[from] ?? '')) break
       }
-      diagnostic = lines.slice(from, c.line + 1).map((l) => l.trim()).filter((l) => l.length > 0).join('\n')
+      diagnostic = lines
+        .slice(from, c.line + 1)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0)
+        .join('\n')
     } else {
       // a transcript line `>>> RCPT To:<a@b>` names the command: keep it with the reply after it
-      const after = lines.slice(strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end).map((l) => l.trim()).filter((l) => l.length > 0)
+      const after = lines
+        .slice(strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0)
       // words after the address on its own line (`a@b [User unknown]`, `a@b: Domain does not exist`) come first
       const hit = strong ? addressesIn(own).find((h) => h.addr === c.addr) : undefined
-      const tail = hit ? own.slice(hit.end).replace(/^[\s>:;,.)\]-]+/, '').trim() : ''
+      const tail = hit
+        ? own
+            .slice(hit.end)
+            .replace(/^[\s>:;,.)\]-]+/, '')
+            .trim()
+        : ''
       if (tail.length > 0 && /[A-Za-z]{3}/.test(tail) && !/^>>>/.test(own.trim())) after.unshift(tail)
       // the same address named again further on, past another recipient (Exchange 2007 lists the
       // recipients once in words and once with the server's reply): that section belongs to it too
@@ -346,7 +395,10 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
       diagnostic = after.join('\n')
     }
     if (!/[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(diagnostic) || (!strong && diagnostic.length < 40)) {
-      diagnostic = lines.map((l) => l.trim()).filter((l) => l.length > 0).join('\n')
+      diagnostic = lines
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0)
+        .join('\n')
     }
     out.push({ recipient: c.addr, diagnostic, strong })
   }
