@@ -17,6 +17,14 @@ export interface BounceGuardDataSourceOptions extends BounceGuardSchemaOptions {
   poolSize?: number
   /** Name of TypeORM's migrations table. @default "bg_migrations" */
   migrationsTableName?: string
+  /**
+   * SQLite files only: `PRAGMA synchronous`. In WAL mode `NORMAL` cannot corrupt the database and
+   * loses nothing when the process crashes; only an operating-system crash or power loss may roll
+   * back the last transactions. `FULL` also syncs the WAL on every commit, at several times the
+   * cost of a write. SQLite's own recommendation for WAL is `NORMAL`.
+   * @default "NORMAL"
+   */
+  sqliteSynchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'
 }
 
 /** What a database URL means, without credentials resolved. */
@@ -93,7 +101,19 @@ export function createBounceGuardDataSource(url: string, options: BounceGuardDat
   let ds: DataSourceOptions
   if (parsed.type === 'better-sqlite3') {
     const database = parsed.database as string
-    ds = { type: 'better-sqlite3', database, enableWAL: database !== ':memory:', ...common }
+    const synchronous = options.sqliteSynchronous ?? 'NORMAL'
+    if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous)) {
+      throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm: sqliteSynchronous must be OFF, NORMAL, FULL or EXTRA`)
+    }
+    ds = {
+      type: 'better-sqlite3',
+      database,
+      enableWAL: database !== ':memory:',
+      prepareDatabase: (db: { pragma(source: string): unknown }) => {
+        db.pragma(`synchronous = ${synchronous}`)
+      },
+      ...common,
+    }
   } else if (parsed.type === 'postgres') {
     ds = { type: 'postgres', url: parsed.url as string, poolSize: options.poolSize ?? 10, ...common }
   } else {

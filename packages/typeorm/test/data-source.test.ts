@@ -214,3 +214,27 @@ describe('errors', () => {
     }
   })
 })
+
+describe('SQLite durability setting', () => {
+  it('runs WAL with synchronous NORMAL by default, and FULL when asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-sync-'))
+    try {
+      const read = async (options: Parameters<typeof createBounceGuardDataSource>[1]) => {
+        const ds = createBounceGuardDataSource(`sqlite:${join(dir, `${Math.random().toString(36).slice(2)}.db`)}`, options)
+        await ds.initialize()
+        try {
+          const [sync] = (await ds.query('PRAGMA synchronous')) as Array<{ synchronous: number }>
+          const [mode] = (await ds.query('PRAGMA journal_mode')) as Array<{ journal_mode: string }>
+          return { synchronous: sync?.synchronous, journal: mode?.journal_mode }
+        } finally {
+          await ds.destroy()
+        }
+      }
+      expect(await read({})).toEqual({ synchronous: 1, journal: 'wal' }) // 1 = NORMAL
+      expect(await read({ sqliteSynchronous: 'FULL' })).toEqual({ synchronous: 2, journal: 'wal' })
+      expect(() => createBounceGuardDataSource('sqlite::memory:', { sqliteSynchronous: 'SOMETIMES' as 'FULL' })).toThrow(/sqliteSynchronous/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
