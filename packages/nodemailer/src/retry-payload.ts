@@ -3,7 +3,6 @@
  * transport (after DKIM signing), and the envelope sender. Stored as JSON in `RetryJob.payload`;
  * the raw message as text when it is 7-bit ASCII without NUL, else base64.
  */
-import { Transform } from 'node:stream'
 import type { Readable } from 'node:stream'
 import { BounceGuardError } from '@bounce-guard/core'
 
@@ -78,39 +77,52 @@ export class RawCapture {
     return this.bytes
   }
 
-  /** A `processFunc` for `MimeNode`: passes the stream through unchanged while copying it. */
+  /**
+   * A `processFunc` for `MimeNode`: returns its input unchanged and records what the input
+   * pushes into its read buffer (the exact bytes the transport will read). No extra stream stage
+   * is added: a pass-through Transform per message (and the `finished()` watcher Nodemailer puts
+   * on a new stage) cost more CPU than the whole copy. Chunks are kept by reference; they are
+   * joined only when a retry needs them (`take`).
+   */
   readonly processFunc = (input: Readable): Readable => {
     // A message may be streamed more than once (a second build); keep the last full copy.
     this.chunks = []
     this.bytes = 0
     this.complete = false
     this.oversize = false
-    const tap = new Transform({
-      transform: (chunk: Buffer, _enc, cb) => {
-        this.bytes += chunk.length
-        if (!this.oversize) {
-          if (this.bytes > this.limit) {
-            this.oversize = true
-            this.chunks = []
-          } else {
-            this.chunks.push(chunk)
-          }
-        }
-        cb(null, chunk)
-      },
-      flush: (cb) => {
-        this.complete = !this.oversize
-        cb()
-      },
-    })
-    // Plain pipe, not stream.pipeline: pipeline aborts an AbortController (a DOMException with a
-    // stack trace) on every completion, a measurable cost per message. Errors of the input are
-    // carried to the output, as MimeNode expects of a processFunc.
-    input.once('error', (err) => tap.destroy(err))
-    tap.once('close', () => {
-      if (!input.destroyed && !input.readableEnded) input.destroy()
-    })
-    return input.pipe(tap)
+    const push = input.push
+    if (typeof push !== 'function') return input
+    const tap = this.tap
+    input.push = function (this: Readable, chunk: unknown, encoding?: BufferEncoding): boolean {
+      tap(chunk, encoding)
+      return push.call(this, chunk, encoding)
+    }
+    return input
+  }
+
+  /** Record one chunk pushed by the tapped stream (`null` ends it). */
+  private readonly tap = (chunk: unknown, encoding?: BufferEncoding): void => {
+    if (chunk === null) {
+      this.complete = !this.oversize
+      return
+    }
+    if (chunk === undefined || this.complete) return
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : chunk instanceof Uint8Array
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : typeof chunk === 'string'
+          ? Buffer.from(chunk, encoding ?? 'utf8')
+          : undefined
+    if (!buf) return
+    this.bytes += buf.length
+    if (this.oversize) return
+    if (this.bytes > this.limit) {
+      this.oversize = true
+      this.chunks = []
+    } else {
+      this.chunks.push(buf)
+    }
   }
 
   /** The captured message, or `undefined` when it was not fully streamed or was too large. */
