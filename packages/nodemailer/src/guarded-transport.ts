@@ -94,6 +94,35 @@ function abortError(signal: AbortSignal): Error {
   return err
 }
 
+/** One `send()` call: its callback, called once, and its abort listener. */
+class SendCall {
+  /** True once the callback was called. */
+  settled = false
+  private signal: AbortSignal | undefined
+  private onAbort: (() => void) | undefined
+
+  constructor(private readonly callback: Callback) {}
+
+  /** Call the callback unless it was already called (bound: it is handed to transports). */
+  readonly finish: Callback = (err, info) => {
+    if (this.settled) return
+    this.settled = true
+    this.callback(err, info)
+  }
+
+  /** Fail the send when `signal` aborts, until `release()`. */
+  listen(signal: AbortSignal, onAbort: () => void): void {
+    this.signal = signal
+    this.onAbort = onAbort
+    signal.addEventListener('abort', onAbort, { once: true })
+  }
+
+  /** Stop listening for the abort (the inner transport takes over, or the send is over). */
+  release(): void {
+    if (this.signal && this.onAbort) this.signal.removeEventListener('abort', this.onAbort)
+  }
+}
+
 /** The wrapper transport returned by `withBounceGuard`. */
 export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implements Transport<T> {
   /** `BounceGuard(<inner name>)`, shown in Nodemailer's logs. */
@@ -260,45 +289,36 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
 
   /** Nodemailer calls this with the compiled message. */
   send(mail: MailMessage<T>, callback: (err: Error | null, info: T) => void): void {
-    let settled = false
-    const finish: Callback = (err, info) => {
-      if (settled) return
-      settled = true
-      callback(err, info as T)
-    }
+    const call = new SendCall(callback as Callback)
     const data = (mail.data ?? {}) as Record<string, unknown>
     const message = mail.message as unknown as MimeMessage
     if (data[RETRY_MARKER] || !message || typeof message.getEnvelope !== 'function') {
-      this.inner.send(mail as any, finish as any)
+      this.inner.send(mail as any, call.finish as any)
       return
     }
     let env: ReturnType<MimeMessage['getEnvelope']>
     try {
       env = message.getEnvelope()
     } catch {
-      this.inner.send(mail as any, finish as any)
+      this.inner.send(mail as any, call.finish as any)
       return
     }
     const recipients = Array.isArray(env.to) ? env.to.slice() : []
     if (recipients.length === 0) {
-      this.inner.send(mail as any, finish as any)
+      this.inner.send(mail as any, call.finish as any)
       return
     }
     const signal = data.signal as AbortSignal | undefined
-    const hasSignal = !!signal && typeof signal.addEventListener === 'function'
-    const onAbort = () => finish(abortError(signal as AbortSignal))
-    if (hasSignal) {
+    if (signal && typeof signal.addEventListener === 'function') {
+      const onAbort = () => call.finish(abortError(signal))
       if (signal.aborted) return void setImmediate(onAbort)
-      signal.addEventListener('abort', onAbort, { once: true })
+      call.listen(signal, onAbort)
     }
-    const release = () => {
-      if (hasSignal) signal.removeEventListener('abort', onAbort)
-    }
-    this.run(mail, message, env, recipients, () => settled, release, finish).catch((err: unknown) => {
+    this.run(mail, message, env, recipients, call).catch((err: unknown) => {
       // A bug of ours must never swallow the send's own result: report it and fail the send.
-      release()
+      call.release()
       this.logger.error({ err }, '@bounce-guard/nodemailer: internal error')
-      finish(err instanceof Error ? err : new Error(String(err)))
+      call.finish(err instanceof Error ? err : new Error(String(err)))
     })
   }
 
@@ -307,9 +327,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     message: MimeMessage,
     env: ReturnType<MimeMessage['getEnvelope']>,
     recipients: string[],
-    isSettled: () => boolean,
-    release: () => void,
-    finish: Callback,
+    call: SendCall,
   ): Promise<void> {
     const details: BounceGuardSendDetails = { suppressed: [], outcomes: [] }
     let check: CheckResult | undefined
@@ -317,7 +335,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       check = await this.guard.check(recipients)
     } catch (err) {
       if (this.onStoreError === 'fail-closed') {
-        release()
+        call.release()
         const e = new BounceGuardError(
           'ESTORE_UNAVAILABLE',
           '@bounce-guard/nodemailer: the suppression store cannot be reached and onStoreError is "fail-closed"; nothing was sent',
@@ -327,20 +345,21 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
           },
         )
         ;(e as unknown as { bounceGuard: BounceGuardSendDetails }).bounceGuard = details
-        return finish(e)
+        return call.finish(e)
       }
       this.logger.warn({ err }, '@bounce-guard/nodemailer: store unavailable, sending unchecked (fail-open)')
       details.unchecked = true
     }
-    if (isSettled()) return
+    if (call.settled) return
 
     const suppressed = check?.suppressed ?? []
-    const refusedRaw = new Set(suppressed.map((s) => s.recipient))
-    const refusedNorm = new Set(suppressed.map((s) => s.normalized))
-    details.suppressed = recipients.filter((r) => refusedRaw.has(r))
-    const allowed = recipients.filter((r) => !refusedRaw.has(r))
-
+    // The common case (nobody suppressed) builds no sets and copies no lists.
+    let allowed = recipients
     if (suppressed.length > 0) {
+      const refusedRaw = new Set(suppressed.map((s) => s.recipient))
+      const refusedNorm = new Set(suppressed.map((s) => s.normalized))
+      details.suppressed = recipients.filter((r) => refusedRaw.has(r))
+      allowed = recipients.filter((r) => !refusedRaw.has(r))
       const items: ItemState[] = suppressed.map((s) => ({
         outcome: {
           recipient: s.recipient,
@@ -360,7 +379,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         details.outcomes.push(o)
       }
       if (this.onSuppressed === 'reject' || allowed.length === 0) {
-        release()
+        call.release()
         const all = allowed.length === 0
         const e = new BounceGuardError(
           'ESUPPRESSED',
@@ -370,27 +389,27 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
           { details: { suppressed: details.suppressed, allSuppressed: all } },
         )
         ;(e as unknown as { bounceGuard: BounceGuardSendDetails }).bounceGuard = details
-        return finish(e)
+        return call.finish(e)
       }
       message.setEnvelope({ ...env, to: allowed })
       if (this.rewriteHeaders && !rewriteAddressHeaders(message, refusedNorm)) {
         this.logger.warn({}, '@bounce-guard/nodemailer: rewriteHeaders: message internals not recognised, headers unchanged')
       }
     }
-    if (isSettled()) return
+    if (call.settled) return
 
     let toSend = allowed
     let held: ShapedRecipients[] = []
     if (this.shaper) {
-      const s = await this.shape(allowed, isSettled)
-      if (isSettled()) return
+      const s = await this.shape(allowed, call)
+      if (call.settled) return
       held = s.held
       if (held.length > 0) {
         toSend = s.send
         details.deferredByShaping = held
         if (toSend.length === 0) {
           // Every destination is paused: no connection; the whole message waits in retry jobs.
-          release()
+          call.release()
           let payload: string | undefined
           let payloadError: Error | undefined
           if (this.retryPayload === 'raw') {
@@ -413,7 +432,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
               { cause: held[0]?.error, details: { recipients: pending } },
             )
             ;(e as unknown as { bounceGuard: BounceGuardSendDetails }).bounceGuard = details
-            return finish(e)
+            return call.finish(e)
           }
           let messageId: string | undefined
           try {
@@ -421,7 +440,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
           } catch {
             /* none */
           }
-          return finish(null, {
+          return call.finish(null, {
             envelope: { from: env.from, to: [] },
             messageId,
             accepted: [],
@@ -437,7 +456,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
 
     const capture = this.retryPayload === 'raw' ? new RawCapture(this.maxPayload) : undefined
     if (capture) message.processFunc(capture.processFunc as any)
-    release()
+    call.release()
     const { err, info } = await new Promise<{ err: Error | null; info: any }>((resolve) => {
       try {
         this.inner.send(mail as any, ((err: Error | null, info: any) => resolve({ err, info })) as any)
@@ -477,11 +496,11 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     }
     const target = err ?? info
     if (target && typeof target === 'object') (target as { bounceGuard?: BounceGuardSendDetails }).bounceGuard = details
-    finish(err, info)
+    call.finish(err, info)
   }
 
   /** Ask the shaper about each recipient domain; wait for paced ones up to `maxPaceMs` in all. */
-  private async shape(allowed: string[], isSettled: () => boolean): Promise<{ send: string[]; held: ShapedRecipients[] }> {
+  private async shape(allowed: string[], call: SendCall): Promise<{ send: string[]; held: ShapedRecipients[] }> {
     const shaper = this.shaper as Shaper
     const byDomain = new Map<string, string[]>()
     for (const r of allowed) {
@@ -502,7 +521,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
           const ms = d.delayMs
           await new Promise((r) => setTimeout(r, ms))
           waited += ms
-          if (isSettled()) return { send: [], held: [] }
+          if (call.settled) return { send: [], held: [] }
           d = shaper.check(domain)
         }
       } catch (err) {
@@ -616,10 +635,16 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     const raw = err ? outcomesFromError(err, sent) : outcomesFromInfo(info, sent)
     if (raw.length === 0) return
     const at = this.guard.now()
-    const fields = this.messageFields(message, env)
-    if (info && typeof info.messageId === 'string') fields.messageId = info.messageId
+    // Nodemailer's info carries the Message-ID: ask the message only when it does not.
+    let fields: { messageId?: string; sender?: string }
+    if (info && typeof info.messageId === 'string') {
+      fields = { messageId: info.messageId }
+      if (typeof env.from === 'string' && env.from) fields.sender = env.from
+    } else fields = this.messageFields(message, env)
+    let failed = 0
+    for (const o of raw) if (o.type !== 'delivered') failed++
     let carrier: RetryCarrier | undefined
-    if (capture && raw.some((o) => o.type !== 'delivered')) {
+    if (capture && failed > 0) {
       carrier = { attempt: 1, at, remaining: 0, items: [] }
       let buf = capture.take()
       if (!buf && !capture.oversize) {
@@ -644,24 +669,40 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         carrier.payload = encodeRetryPayload(p)
       }
     }
-    const items: ItemState[] = raw.map((o) => {
-      const outcome: ItemState['outcome'] = { recipient: o.recipient, type: o.type, source: 'smtp', at, attempt: 1, ...fields }
+    const items: ItemState[] = new Array(raw.length)
+    // Deliveries change nothing immediate (decision `none`): with writeBehind they are queued in
+    // the guard and written in batches; failures are written now, their decision is needed.
+    const deliveries: ItemState[] = []
+    const failures: ItemState[] = []
+    const inOrder: ItemState[] = []
+    const writeBehind = this.writeBehind
+    for (let k = 0; k < raw.length; k++) {
+      const o = raw[k] as (typeof raw)[number]
+      const outcome: ItemState['outcome'] = { recipient: o.recipient, type: o.type, source: 'smtp', at, attempt: 1 }
+      if (fields.messageId !== undefined) outcome.messageId = fields.messageId
+      if (fields.sender !== undefined) outcome.sender = fields.sender
       if (o.reply !== undefined) outcome.reply = o.reply
       if (o.classification) outcome.classification = o.classification
       if (o.context) outcome.context = o.context
       const item: ItemState = { outcome, buffered: false }
-      if (carrier) item.carrier = carrier
-      return item
-    })
-    // Deliveries change nothing immediate (decision `none`): with writeBehind they are queued in
-    // the guard and written in batches; failures are written now, their decision is needed.
-    const deliveries = this.recordDeliveries ? items.filter((i) => i.outcome.type === 'delivered') : []
-    const failures = items.filter((i) => i.outcome.type !== 'delivered')
-    if (this.writeBehind) {
-      for (const i of deliveries) delete i.carrier
-      await Promise.all([this.recorder.queue(deliveries), this.recorder.record(failures)])
-    } else {
-      await this.recorder.record([...deliveries, ...failures].sort((a, b) => items.indexOf(a) - items.indexOf(b)))
+      const delivered = o.type === 'delivered'
+      // Queued deliveries carry no retry carrier.
+      if (carrier && !(delivered && writeBehind && this.recordDeliveries)) item.carrier = carrier
+      items[k] = item
+      if (delivered) {
+        if (!this.recordDeliveries) continue
+        if (writeBehind) deliveries.push(item)
+        else inOrder.push(item)
+      } else if (writeBehind) failures.push(item)
+      else inOrder.push(item)
+    }
+    if (writeBehind) {
+      if (deliveries.length > 0 && failures.length > 0)
+        await Promise.all([this.recorder.queue(deliveries), this.recorder.record(failures)])
+      else if (deliveries.length > 0) await this.recorder.queue(deliveries)
+      else if (failures.length > 0) await this.recorder.record(failures)
+    } else if (inOrder.length > 0) {
+      await this.recorder.record(inOrder)
     }
     this.observeOutcomes(items)
     for (const item of items) {

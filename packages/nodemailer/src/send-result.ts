@@ -170,17 +170,23 @@ function rcptRejections(source: NodemailerErrorLike | Record<string, unknown>, e
  */
 export function outcomesFromInfo(info: unknown, envelope: readonly string[]): RawOutcome[] {
   const i = (info && typeof info === 'object' ? info : {}) as Record<string, unknown>
-  const rejections = rcptRejections(i, envelope)
-  const failed = new Set(rejections.map((r) => r.recipient.toLowerCase()))
-  const accepted = Array.isArray(i.accepted) ? (i.accepted as unknown[]).map(addressOf).filter((a): a is string => !!a) : undefined
-  const delivered = (accepted ?? envelope).filter((a) => !failed.has(a.toLowerCase()))
+  // The common case (no RCPT rejection) builds no set and no intermediate lists.
+  const anyRejected =
+    (Array.isArray(i.rejectedErrors) && i.rejectedErrors.length > 0) || (Array.isArray(i.rejected) && i.rejected.length > 0)
+  const rejections = anyRejected ? rcptRejections(i, envelope) : []
+  const failed = rejections.length > 0 ? new Set(rejections.map((r) => r.recipient.toLowerCase())) : undefined
+  const list: readonly unknown[] = Array.isArray(i.accepted) ? (i.accepted as unknown[]) : envelope
   const reply = typeof i.response === 'string' ? i.response : undefined
-  const out: RawOutcome[] = delivered.map((recipient) => {
-    const o: RawOutcome = { recipient, type: 'delivered', context: contextFor(recipient, 'DATA') }
+  const out: RawOutcome[] = []
+  for (const entry of list) {
+    const recipient = list === envelope ? (entry as string) : addressOf(entry)
+    if ((list !== envelope && !recipient) || (failed && failed.has((recipient as string).toLowerCase()))) continue
+    const o: RawOutcome = { recipient: recipient as string, type: 'delivered', context: contextFor(recipient as string, 'DATA') }
     if (reply !== undefined) o.reply = reply
-    return o
-  })
-  return out.concat(rejections)
+    out.push(o)
+  }
+  for (const r of rejections) out.push(r)
+  return out
 }
 
 /**
