@@ -103,8 +103,8 @@ class SendCall {
 
   constructor(private readonly callback: Callback) {}
 
-  /** Call the callback unless it was already called (bound: it is handed to transports). */
-  readonly finish: Callback = (err, info) => {
+  /** Call the callback unless it was already called. */
+  finish(err: Error | null, info?: unknown): void {
     if (this.settled) return
     this.settled = true
     this.callback(err, info)
@@ -293,19 +293,19 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     const data = (mail.data ?? {}) as Record<string, unknown>
     const message = mail.message as unknown as MimeMessage
     if (data[RETRY_MARKER] || !message || typeof message.getEnvelope !== 'function') {
-      this.inner.send(mail as any, call.finish as any)
+      this.inner.send(mail as any, ((e: Error | null, i: unknown) => call.finish(e, i)) as any)
       return
     }
     let env: ReturnType<MimeMessage['getEnvelope']>
     try {
       env = message.getEnvelope()
     } catch {
-      this.inner.send(mail as any, call.finish as any)
+      this.inner.send(mail as any, ((e: Error | null, i: unknown) => call.finish(e, i)) as any)
       return
     }
     const recipients = Array.isArray(env.to) ? env.to.slice() : []
     if (recipients.length === 0) {
-      this.inner.send(mail as any, call.finish as any)
+      this.inner.send(mail as any, ((e: Error | null, i: unknown) => call.finish(e, i)) as any)
       return
     }
     const signal = data.signal as AbortSignal | undefined

@@ -84,7 +84,12 @@ export class RawCapture {
    * on a new stage) cost more CPU than the whole copy. Chunks are kept by reference; they are
    * joined only when a retry needs them (`take`).
    */
-  readonly processFunc = (input: Readable): Readable => {
+  get processFunc(): (input: Readable) => Readable {
+    return (input) => this.attach(input)
+  }
+
+  /** Start recording what `input` pushes; returns `input` itself. */
+  attach(input: Readable): Readable {
     // A message may be streamed more than once (a second build); keep the last full copy.
     this.chunks = []
     this.bytes = 0
@@ -92,16 +97,17 @@ export class RawCapture {
     this.oversize = false
     const push = input.push
     if (typeof push !== 'function') return input
-    const tap = this.tap
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const capture = this
     input.push = function (this: Readable, chunk: unknown, encoding?: BufferEncoding): boolean {
-      tap(chunk, encoding)
+      capture.record(chunk, encoding)
       return push.call(this, chunk, encoding)
     }
     return input
   }
 
   /** Record one chunk pushed by the tapped stream (`null` ends it). */
-  private readonly tap = (chunk: unknown, encoding?: BufferEncoding): void => {
+  private record(chunk: unknown, encoding?: BufferEncoding): void {
     if (chunk === null) {
       this.complete = !this.oversize
       return
