@@ -197,6 +197,10 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   } catch {
     c = fixedClassification('undefined', 'bounce.classifier-error')
   }
+  if (c.ruleId === 'generic.user-unknown' && reply.code === undefined && /^unroute?able address\.?$/i.test(diag.trim())) {
+    // Exim's own router verdict written alone (no remote reply, no code): no route to the domain
+    c = { ...c, reason: 'hostunknown', hard: true, scope: 'domain', ruleId: 'bounce.exim-unrouteable' }
+  }
   const cmd = facts.command
   const st = reply.enhancedStatus
   const statusSays = st !== undefined && !generic(st)
@@ -250,6 +254,12 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   if (facts.final && temporary && c.reason === 'networkerror' && /timed? ?out|unable to connect/i.test(diag)) {
     // The MTA gave up after connections kept timing out: the message expired in its queue.
     c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+gave-up` }
+  }
+  if (c.reason === 'networkerror' && st !== undefined && /^4\.4\.7$/.test(st) && !c.ruleId.includes('dns')) {
+    // x.4.7 is "delivery time expired": the queue lifetime is running out or ran out, whatever
+    // connection trouble the words describe (Exchange: "400 4.4.7 Message delayed"); a name-server
+    // failure stays a network error
+    c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+status-4.4.7` }
   }
   if (c.reason === 'hostunknown' && (reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus?.startsWith('4.') === true)) {
     // a name lookup that failed with a temporary status (4.x.x: NXDOMAIN seen while retrying) is a

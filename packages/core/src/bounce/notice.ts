@@ -41,6 +41,13 @@ const SEPARATOR_PHRASES = [
   '--- below this line',
   '元のメッセージ',
   'the original message headers',
+  // the "Original message headers:" heading of Exchange NDRs in other languages
+  'ursprüngliche nachrichtenkopfzeilen',
+  "en-têtes de message d'origine",
+  'encabezados del mensaje original',
+  'intestazioni originali del messaggio',
+  'oorspronkelijke berichtkoppen',
+  'cabeçalhos da mensagem original',
   'below is a copy of the original message',
 ]
 
@@ -276,12 +283,23 @@ function leadingAddressLine(line: string, hit: { index: number; end: number }): 
   return /[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(after) && !/\bwrote:?\s*$/i.test(after)
 }
 
-/** A line naming the address after "could not be delivered to", "Delivery to ... failed" and the like. */
+/**
+ * A line naming the address after "could not be delivered to", "Delivery to ... failed" and the like,
+ * the address possibly after a quoted display name (`Delivery to "Ann Lee" <ann@b> failed.`).
+ */
 function introducedAddressLine(line: string, hit: { index: number; end: number }): boolean {
-  const before = line.slice(Math.max(0, hit.index - 60), hit.index).toLowerCase()
-  if (!/(?:deliver(?:ed|ing)?|delivery|undeliverable|sent|reach(?:ed)?|delivering your (?:mail|message)) to[ \t:<"]{0,4}$/.test(before))
+  const before = line.slice(Math.max(0, hit.index - 150), hit.index).toLowerCase()
+  if (
+    !/(?:deliver(?:ed|ing)?|delivery|undeliverable|sent|reach(?:ed)?|delivering your (?:mail|message)) to[ \t:]{0,4}(?:"[^"\n]{0,80}"[ \t]{0,4})?[<"]?$/.test(
+      before,
+    )
+  )
     return false
-  return line.slice(hit.end).replace(/[\s<>()\[\]"':;,.*=-]/g, '').length <= 2
+  const rest = line
+    .slice(hit.end)
+    .replace(/[\s<>()[\]"':;,.*=-]/g, '')
+    .toLowerCase()
+  return rest.length <= 2 || /^(?:has)?(?:failed|beendelayed|isdelayed)(?:permanently)?$/.test(rest)
 }
 
 /** Sendmail's per-recipient error line: `554 <a@b>... reason` or `550 5.1.1 <a@b>... reason`. */
@@ -296,6 +314,9 @@ function sendmailErrorLine(line: string, hit: { index: number; end: number }): b
  * @param lines - notice lines (see `splitNotice`)
  * @param exclude - addresses that are the bounce's sender / the original sender (lower-case)
  */
+/** A header line naming message identifiers, not mailboxes. */
+const MESSAGE_ID_LINE = /^[ \t]{0,16}(?:message-id|in-reply-to|references|x-original-message-id|original-envelope-id)[ \t]{0,4}:/i
+
 export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string>): NoticeRecipient[] {
   const strongAt: { addr: string; line: number }[] = []
   const weakAt: { addr: string; line: number }[] = []
@@ -304,6 +325,8 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? ''
     if (line.length > 2000) continue
+    // a message identifier (`Message-ID: <id@host>`) looks like an address but never is a recipient
+    if (MESSAGE_ID_LINE.test(line)) continue
     for (const hit of addressesIn(line)) {
       const local = hit.addr.slice(0, hit.addr.indexOf('@'))
       if (SYSTEM_LOCALS.has(local)) continue

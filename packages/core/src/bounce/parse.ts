@@ -98,6 +98,130 @@ function listManagerAlert(mail: ParsedMail): boolean {
   )
 }
 
+/**
+ * Subject prefixes with which Exchange, Office 365 and Outlook.com (in their users' languages) mark a
+ * non-delivery or delay report (lower-case; matched at the start after white space).
+ */
+const NDR_SUBJECT_PREFIXES: readonly string[] = [
+  'undeliverable:',
+  'undelivered:',
+  'delivery delayed:',
+  'unzustellbar:',
+  'übermittlung verzögert:',
+  'non remis',
+  'remise différée',
+  'no se puede entregar:',
+  'entrega retrasada:',
+  'onbestelbaar:',
+  'impossibile recapitare:',
+  'não é possível entregar:',
+  'não entregue:',
+  'niedostarczalne:',
+  'nedoručitelné:',
+  'не доставлено:',
+  'kézbesíthetetlen:',
+  'olevererbart:',
+  'ikke leveret:',
+  'kan ikke leveres:',
+  'toimittamaton:',
+  '配信不能:',
+  '配信不能：',
+  '无法投递:',
+  '無法傳遞:',
+  '배달 못 함:',
+]
+
+/**
+ * Evidence that a message is a non-delivery report even though it carries auto-reply headers:
+ * Exchange marks its NDRs `Auto-Submitted: auto-replied` and `X-MS-Exchange-Message-Is-Ndr`, sends
+ * them from `MicrosoftExchange<hex>@` or `postmaster@`, and prefixes the subject ("Undeliverable:").
+ */
+function ndrEvidence(mail: ParsedMail): boolean {
+  if (mail.headers.has('x-ms-exchange-message-is-ndr') || mail.headers.has('x-failed-recipients')) return true
+  const local = mail.from.slice(0, Math.max(0, mail.from.indexOf('@')))
+  if (/^microsoftexchange[0-9a-f]{32}$/i.test(local)) return true
+  const s = mail.subject.trimStart().toLowerCase()
+  return NDR_SUBJECT_PREFIXES.some((p) => s.startsWith(p))
+}
+
+/**
+ * Sendmail lists the failed recipients under "The following addresses had permanent fatal errors"
+ * and then shows the session, whose `>>> RCPT To:<b>` names the address an alias or forwarding
+ * expanded the listed one into. With one listed recipient, addresses seen only in such transcript
+ * lines are its expansion: their words become its diagnostic and they are not recipients of their own.
+ */
+function foldExpansions(found: NoticeRecipient[], lines: readonly string[]): NoticeRecipient[] {
+  if (found.length < 2 || found.length > 20) return found
+  const listed = new Set<string>()
+  const inTranscript = new Set<string>()
+  let inList = false
+  for (const line of lines) {
+    if (line.length > 2000) continue
+    const low = line.toLowerCase()
+    if (low.includes('following addresses had')) {
+      inList = true
+      continue
+    }
+    if (inList && (line.trim() === '' || line.includes('-----'))) inList = false
+    const rcptLine = /^[ \t]{0,8}>>> ?rcpt to:/i.test(line)
+    if (!inList && !rcptLine) continue
+    for (const f of found) {
+      if (!low.includes(f.recipient.toLowerCase())) continue
+      if (inList) listed.add(f.recipient)
+      else inTranscript.add(f.recipient)
+    }
+  }
+  if (listed.size !== 1) return found
+  const main = found.find((f) => listed.has(f.recipient))!
+  const others = found.filter((f) => f !== main)
+  if (!others.every((f) => inTranscript.has(f.recipient) && !listed.has(f.recipient))) return found
+  return [{ ...main, diagnostic: [main.diagnostic, ...others.map((o) => o.diagnostic)].join('\n') }]
+}
+
+/** Whether address `b` is on the line right after address `a`, each alone on its line (a list of recipients). */
+function listedTogether(lines: readonly string[], a: string, b: string): boolean {
+  const alone = (line: string, addr: string): boolean =>
+    line.length < 400 &&
+    line
+      .trim()
+      .replace(/^<|>[:,;]?$/g, '')
+      .toLowerCase() === addr.toLowerCase()
+  for (let k = 0; k + 1 < lines.length; k++) if (alone(lines[k]!, a) && alone(lines[k + 1]!, b)) return true
+  return false
+}
+
+/** A transcript reply line: `<<< 250 ok`, `<-- 550 5.1.1 ...` (MDaemon, Sendmail), possibly after a time stamp. */
+const TRANSCRIPT_REPLY = /(?:<<<|<--)[ \t]{0,4}([2-5])\d\d(?:[ \t-]|$)/
+
+/**
+ * A session transcript's successful replies (`<-- 250 2.1.0 Ok`) come before the failing one: put the
+ * failing reply first so the code, status and words read are the refusal's. Text without a success
+ * reply before a failure is returned as it is.
+ */
+function failingReplyFirst(text: string): string {
+  if (!text.includes('<<<') && !text.includes('<--')) return text
+  const lines = text.split('\n')
+  let sawSuccess = false
+  for (const line of lines) {
+    const m = TRANSCRIPT_REPLY.exec(line)
+    if (!m) continue
+    if (m[1] === '2' || m[1] === '3') {
+      sawSuccess = true
+      continue
+    }
+    if (!sawSuccess) return text
+    // both markers are three characters long
+    return `${line.slice(m.index + 3).trim()}\n${text}`
+  }
+  return text
+}
+
+/** The first 4.x.x or 5.x.x status in a notice's text, when any. */
+function failureStatusOf(text: string): string | undefined {
+  const m = /(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?!\d)/.exec(text)
+  return m ? `${m[1]}.${m[2]}.${m[3]}` : undefined
+}
+
 function subjectLooksBounce(subject: string): boolean {
   const s = subject.toLowerCase()
   return BOUNCE_SUBJECTS.some((p) => s.includes(p))
@@ -439,9 +563,13 @@ function fromMail(
   function rest(): BounceReport {
     // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
     const bounceLike =
-      fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || subjectLooksBounce(mail.subject) || listManagerAlert(mail)
+      fromDeliverySystem(mail) ||
+      mail.headers.has('x-failed-recipients') ||
+      subjectLooksBounce(mail.subject) ||
+      listManagerAlert(mail) ||
+      ndrEvidence(mail)
     const autoHeaders = autoReplyHeaders(mail.headers)
-    if ((autoHeaders && !fromDeliverySystem(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
+    if ((autoHeaders && !fromDeliverySystem(mail) && !ndrEvidence(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
       const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
       const r = recipientEntry(
         { recipient: who, diagnostic: getSplit().lines.join('\n').trim().slice(0, 2000) },
@@ -452,7 +580,7 @@ function fromMail(
 
     // 4. A notice in plain text
     if (!bounceLike) return base
-    let found = noticeFor()
+    let found = foldExpansions(noticeFor(), getSplit().lines)
     const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
     if (found.length === 0 && failedHeader.length > 0) {
       const all = getSplit().lines
@@ -486,28 +614,51 @@ function fromMail(
       !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(
         noticeText(),
       )
+    const undecidedReason = (e: BounceRecipient): boolean => e.classification.reason === 'onhold' || e.classification.reason === 'undefined'
+    const allFacts: RecipientFacts[] = []
     const recipients = found.map((n) => {
-      const facts: RecipientFacts = { recipient: n.recipient, diagnostic: n.diagnostic }
+      const facts: RecipientFacts = { recipient: n.recipient, diagnostic: failingReplyFirst(n.diagnostic) }
       const host = remoteHostIn(n.diagnostic)
       if (host) facts.remoteMta = host
-      const st = statusOf(n.diagnostic)
+      // a session transcript lists the 250 replies before the failing one: the failure's status counts
+      const st = failureStatusOf(n.diagnostic) ?? statusOf(n.diagnostic)
       if (st) facts.status = st
       const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(noticeText()) : undefined)
       if (cmd) facts.command = cmd
       facts.final = final
-      const entry = recipientEntry(facts)
-      const undecided = entry.classification.reason === 'onhold' || entry.classification.reason === 'undefined'
-      if (undecided && found.length === 1) {
-        // The lines near the address say nothing known (James puts the error above "RCPT TO: a@b",
-        // MailMarshal lists the recipients after the reason): read the whole notice.
-        const whole = noticeText().trim()
-        if (whole.length > n.diagnostic.length && whole.length < 20_000) {
-          const again = recipientEntry({ ...facts, diagnostic: whole, ...(statusOf(whole) ? { status: statusOf(whole)! } : {}) })
-          if (again.classification.reason !== 'onhold' && again.classification.reason !== 'undefined') return again
-        }
-      }
-      return entry
+      allFacts.push(facts)
+      return recipientEntry(facts)
     })
+    // Addresses listed one per line with nothing between them (MailMarshal's "The following
+    // recipients were affected:") share one reason: an undecided one takes its list neighbour's.
+    for (let i = 1; i < recipients.length; i++) {
+      const prev = recipients[i - 1]!
+      if (!undecidedReason(recipients[i]!) || undecidedReason(prev)) continue
+      if (listedTogether(getSplit().lines, found[i - 1]!.recipient, found[i]!.recipient)) {
+        recipients[i] = { ...prev, recipient: recipients[i]!.recipient }
+      }
+    }
+    // The lines near the addresses say nothing known (James puts the error above "RCPT TO: a@b",
+    // MailMarshal lists the recipients after the one reason they share): read the whole notice, for
+    // one recipient, or for several when none of them has words of its own.
+    if (found.length === 1 || recipients.every(undecidedReason)) {
+      const whole = noticeText().trim()
+      const wholeStatus = statusOf(whole)
+      for (const [i, entry] of recipients.entries()) {
+        const n = found[i]!
+        if (!undecidedReason(entry) || whole.length <= n.diagnostic.length || whole.length >= 20_000) continue
+        const facts: RecipientFacts = { ...allFacts[i]!, diagnostic: whole }
+        if (wholeStatus) facts.status = wholeStatus
+        const cmd = facts.command ?? commandIn(whole)
+        if (cmd) facts.command = cmd
+        const again = recipientEntry(facts)
+        if (!undecidedReason(again)) recipients[i] = again
+      }
+    }
+    if (!final) {
+      // the notice says delivery goes on: its recipients are delayed, not failed
+      for (const r of recipients) if (r.classification.reason !== 'delivered' && !r.action) r.action = 'delayed'
+    }
     return { ...base, kind: kindOf(recipients), recipients, format: 'text' }
   }
 }

@@ -53,6 +53,47 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
     ['lowest numbered MX record points to local host'],
     { scope: 'domain' },
   ),
+  // hMailServer's own verdict when the recipient's domain has no MX or A record ("Error Type: DNS")
+  b(
+    'hmailserver-no-mx',
+    'hostunknown',
+    ['no mail servers appear to exist'],
+    ['No mail servers appear to exists for the recipients address.'],
+    { scope: 'domain' },
+  ),
+  // The sending MTA's own refusal to go on without TLS (Exim hosts_require_tls, Postfix smtp_tls_security_level=encrypt)
+  b(
+    'tls-required-not-offered',
+    'failedstarttls',
+    [
+      'tls session is required',
+      'did not offer tls support',
+      'but was not offered by host',
+      'does not support starttls',
+      'did not offer starttls',
+      'starttls not supported',
+      'starttls not offered',
+      'unable to negotiate tls',
+      'unable to establish tls',
+      'could not establish tls',
+      'tls connection could not be established',
+    ],
+    [
+      'a TLS session is required, but the server did not offer TLS support',
+      'TLS is required, but was not offered by host mail.example.org[192.0.2.201]',
+      'Remote server did not offer STARTTLS',
+      'Unable to establish TLS connection with mx.example.org',
+    ],
+    { scope: 'domain' },
+  ),
+  // Exchange's back-pressure answer (its own disk or memory is short): the receiving system is full
+  b(
+    'exchange-back-pressure',
+    'systemfull',
+    ['insufficient system resources'],
+    ['452 4.3.1 Insufficient system resources', 'Insufficient system resources (UsedDiskSpace[C:\\Exchange\\Queue])'],
+    { scope: 'domain' },
+  ),
   b('exim-no-smtp', 'notaccept', ['no host found for existing smtp connection'], ['no host found for existing SMTP connection'], {
     scope: 'domain',
   }),

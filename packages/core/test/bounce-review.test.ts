@@ -1,0 +1,92 @@
+/**
+ * The parser over the hand-written review set (test/fixtures/bounces-review): bounces of MTAs and
+ * services the Sisimai-derived dev corpus lacks. Expected values are the hand-written labels in
+ * labels.jsonl, never the parser's output.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { parseBounceMessage } from '../src/index.js'
+
+interface LabelRecipient {
+  recipient: string
+  status: string
+  replycode: string
+  reason: string
+  hardbounce: boolean
+}
+interface Label {
+  file: string
+  module: string
+  kind: string
+  recipients: LabelRecipient[]
+}
+
+const dir = fileURLToPath(new URL('./fixtures/bounces-review', import.meta.url))
+const labels: Label[] = readFileSync(join(dir, 'labels.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l) as Label)
+
+/** Files the parser got wrong before the generalisation work of issue 3 (each now asserted exactly). */
+const FIXED = [
+  'exchange2013-01.eml', // Exchange NDR without a DSN part, marked Auto-Submitted: auto-replied
+  'exchange-de-01.eml', // the same in German ("Unzustellbar")
+  'exchange-fr-01.eml', // the same in French ("Non remis")
+  'exchange-delay-01.eml', // Exchange "Delivery delayed" notice
+  'mdaemon-01.eml', // MDaemon session transcript with 250 replies before the 550
+  'exim-03.eml', // Exim "Unrouteable address"
+  'exim-11.eml', // Exim "a TLS session is required, but the server did not offer TLS support"
+  'mailmarshal-03.eml', // MailMarshal: one reason above a list of two recipients
+  'exchange-es-01.eml', // Spanish Exchange NDR ("No se puede entregar:"), text only
+  'exchange-ja-02.eml', // Japanese Exchange NDR in ISO-2022-JP, text only
+  'hmailserver-03.eml', // hMailServer "Error Type: DNS / No mail servers appear to exists"
+  'bigfoot-03.eml', // forwarding: the Sendmail session names the forwarded address, not the listed one
+  'named-01.eml', // 'Delivery to "Name" <address> failed.' for two recipients
+]
+
+const byFile = new Map(labels.map((l) => [l.file, l]))
+
+describe('bounce parser on the review set', () => {
+  it('has the fixtures it claims', () => {
+    expect(labels.length).toBeGreaterThanOrEqual(40)
+    for (const f of FIXED) expect(byFile.has(f), f).toBe(true)
+  })
+
+  for (const file of FIXED) {
+    it(`reads ${file} as labelled`, async () => {
+      const label = byFile.get(file)!
+      const report = await parseBounceMessage(readFileSync(join(dir, file)))
+      expect(report.kind).toBe(label.kind)
+      expect(report.recipients).toHaveLength(label.recipients.length)
+      for (const [i, want] of label.recipients.entries()) {
+        const got = report.recipients[i]!
+        expect(got.recipient.toLowerCase()).toBe(want.recipient.toLowerCase())
+        expect(got.classification.reason).toBe(want.reason)
+        expect(got.classification.hard).toBe(want.hardbounce)
+      }
+    })
+  }
+
+  it('keeps an overall floor on reason, hard-bounce and recipient accuracy', async () => {
+    let n = 0
+    let reasonOk = 0
+    let hardOk = 0
+    let rcptOk = 0
+    for (const label of labels) {
+      const report = await parseBounceMessage(readFileSync(join(dir, label.file)))
+      for (const [i, want] of label.recipients.entries()) {
+        const got = report.recipients[i]
+        n++
+        if (got?.classification.reason === want.reason) reasonOk++
+        if ((got?.classification.hard ?? false) === want.hardbounce) hardOk++
+        if ((got?.recipient ?? '').toLowerCase() === want.recipient.toLowerCase()) rcptOk++
+      }
+    }
+    expect(n).toBeGreaterThanOrEqual(60)
+    expect(reasonOk / n).toBeGreaterThanOrEqual(0.97)
+    expect(hardOk / n).toBeGreaterThanOrEqual(0.98)
+    expect(rcptOk / n).toBeGreaterThanOrEqual(0.98)
+  })
+})
