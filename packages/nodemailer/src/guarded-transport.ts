@@ -702,8 +702,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       else inOrder.push(item)
     }
     if (writeBehind) {
-      if (deliveries.length > 0 && failures.length > 0)
-        await Promise.all([this.recorder.queue(deliveries), this.recorder.record(failures)])
+      if (deliveries.length > 0 && failures.length > 0) await Promise.all([this.recorder.queue(deliveries), this.recorder.record(failures)])
       else if (deliveries.length > 0) await this.recorder.queue(deliveries)
       else if (failures.length > 0) await this.recorder.record(failures)
     } else if (inOrder.length > 0) {

@@ -46,7 +46,11 @@ describe('retry payload capture', () => {
   for (const pool of [false, true]) {
     it(`a DATA-stage deferral keeps the DKIM-signed bytes and the worker re-sends them (${pool ? 'pool' : 'smtp'})`, async () => {
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
-      const dkim = { domainName: 'example.org', keySelector: 'bg', privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() }
+      const dkim = {
+        domainName: 'example.org',
+        keySelector: 'bg',
+        privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      }
       const t = nodemailer.createTransport(
         withBounceGuard({ host: '127.0.0.1', port: mta.port, secure: false, ignoreTLS: true, pool, dkim }, { guard }),
       )

@@ -232,7 +232,9 @@ describe('SQLite durability setting', () => {
       }
       expect(await read({})).toEqual({ synchronous: 1, journal: 'wal' }) // 1 = NORMAL
       expect(await read({ sqliteSynchronous: 'FULL' })).toEqual({ synchronous: 2, journal: 'wal' })
-      expect(() => createBounceGuardDataSource('sqlite::memory:', { sqliteSynchronous: 'SOMETIMES' as 'FULL' })).toThrow(/sqliteSynchronous/)
+      expect(() => createBounceGuardDataSource('sqlite::memory:', { sqliteSynchronous: 'SOMETIMES' as 'FULL' })).toThrow(
+        /sqliteSynchronous/,
+      )
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

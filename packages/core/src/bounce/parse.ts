@@ -583,16 +583,16 @@ function fromMail(
     let found = foldExpansions(noticeFor(), getSplit().lines)
     const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
     if (found.length === 0 && failedHeader.length > 0) {
-      const all = getSplit().lines
-        .map((l) => l.trim())
+      const all = getSplit()
+        .lines.map((l) => l.trim())
         .filter(Boolean)
         .join('\n')
       found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
     }
     if (found.length === 0 && original?.to) {
       const to = addressesOf(original.to)
-      const all = getSplit().lines
-        .map((l) => l.trim())
+      const all = getSplit()
+        .lines.map((l) => l.trim())
         .filter(Boolean)
         .join('\n')
       if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
