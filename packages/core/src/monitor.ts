@@ -22,6 +22,7 @@
 import { EventEmitter } from 'node:events'
 import { BounceGuardError } from './errors.js'
 import type { BounceGuard, RecordResult } from './guard.js'
+import type { OutcomeCounts } from './store.js'
 import { ProviderResolver } from './provider-map.js'
 import type { BounceEvent, Suppression } from './types.js'
 
@@ -35,16 +36,9 @@ export type MonitorDimension = 'account' | 'domain' | 'provider' | 'ip' | 'pool'
 export const MONITOR_DIMENSIONS: readonly MonitorDimension[] = ['account', 'domain', 'provider', 'ip', 'pool', 'tag']
 
 /** Counters of one bucket or one window. */
-export interface MonitorCounts {
+export interface MonitorCounts extends OutcomeCounts {
   /** Messages with a final outcome: delivered + hardBounces + softBounces. */
   sent: number
-  delivered: number
-  hardBounces: number
-  softBounces: number
-  deferred: number
-  complaints: number
-  /** Bounces and deferrals whose classification scope is `sender` (we are being refused). */
-  senderRejections: number
   /** Sends refused at call time by our own suppression list (never counted in `sent`). */
   refusedBySuppression: number
 }

@@ -76,19 +76,23 @@ export interface StatsQuery {
   groupBy: 'domain' | 'provider' | 'reason'
 }
 
-/** One row of `stats`. */
-export interface StatsRow {
-  /** The domain, provider (`unknown` when none) or reason (`delivered` for deliveries). */
-  key: string
-  /** Events of any type, excluding call-time refusals of our own suppression list. */
-  sent: number
+/** Outcome counters shared by `stats`, the monitor, the SQL time series and the report. */
+export interface OutcomeCounts {
   delivered: number
   hardBounces: number
   softBounces: number
   deferred: number
   complaints: number
-  /** Bounces whose scope was `sender` (we are being refused). */
+  /** Bounces (and deferrals) whose scope was `sender` (we are being refused). */
   senderRejections: number
+}
+
+/** One row of `stats`. */
+export interface StatsRow extends OutcomeCounts {
+  /** The domain, provider (`unknown` when none) or reason (`delivered` for deliveries). */
+  key: string
+  /** Events of any type, excluding call-time refusals of our own suppression list. */
+  sent: number
   /** hardBounces / (delivered + hardBounces + softBounces); 0 when nothing was sent. */
   bounceRate: number
 }

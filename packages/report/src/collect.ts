@@ -6,23 +6,15 @@
  * they are computed from its events (`timeSeriesFromEvents`, `refusalsFromEvents`).
  */
 import { BounceGuardError, ProviderResolver } from '@bounce-guard/core'
-import type { BounceEvent, BounceStore, StatsRow, SuppressionReason } from '@bounce-guard/core'
+import type { BounceEvent, BounceStore, MonitorCounts, OutcomeCounts, StatsRow, SuppressionReason } from '@bounce-guard/core'
 
 const PKG = '@bounce-guard/report'
 
 /** One bucket of one provider (or other key). `sent` = delivered + hard + soft bounces. */
-export interface ReportSeriesRow {
+export interface ReportSeriesRow extends MonitorCounts {
   /** Bucket start (epoch ms). */
   bucket: number
   key: string
-  sent: number
-  delivered: number
-  hardBounces: number
-  softBounces: number
-  deferred: number
-  complaints: number
-  senderRejections: number
-  refusedBySuppression: number
 }
 
 /** A destination refusing us (sender-side rejections), with its evidence. */
@@ -46,16 +38,10 @@ export interface ReportSuppressionDay {
 }
 
 /** Totals of one provider over the period. Rates as fractions. */
-export interface ReportProviderTotal {
+export interface ReportProviderTotal extends OutcomeCounts {
   key: string
   /** Final outcomes: delivered + hard + soft bounces. */
   sent: number
-  delivered: number
-  hardBounces: number
-  softBounces: number
-  deferred: number
-  complaints: number
-  senderRejections: number
   /** hardBounces / sent. */
   bounceRate: number
   /** complaints / delivered. */

@@ -12,6 +12,7 @@
  */
 import { BounceGuardError, PROVIDER_DOMAIN_HINTS } from '@bounce-guard/core'
 import type { DataSource } from 'typeorm'
+import type { MonitorCounts } from '@bounce-guard/core'
 import { dialectOf } from './migrations.js'
 import type { SqlDialect } from './schema.js'
 import { tableNames } from './options.js'
@@ -42,20 +43,11 @@ export interface EventTimeSeriesOptions {
 }
 
 /** One bucket of one key. `sent` = delivered + hard + soft bounces (call-time refusals excluded). */
-export interface EventTimeSeriesRow {
+export interface EventTimeSeriesRow extends MonitorCounts {
   /** Start of the bucket. */
   bucket: Date
   /** The provider (`unknown` when none), domain, reason, tag (`(none)`), or `*` for groupBy `none`. */
   key: string
-  sent: number
-  delivered: number
-  hardBounces: number
-  softBounces: number
-  deferred: number
-  complaints: number
-  senderRejections: number
-  /** Sends refused at call time by our own suppression list. */
-  refusedBySuppression: number
 }
 
 /** One destination refusing us, with evidence. */
