@@ -15,7 +15,7 @@
 import { Buffer, isAscii } from 'node:buffer'
 import { TextDecoder } from 'node:util'
 import { decodeWords } from 'postal-mime'
-import { htmlToText, type MailPart, type ParsedMail } from './mime.js'
+import { htmlToText, type MailPart, type ParsedMail, TEXT_PARTS } from './mime.js'
 
 /** Most bytes of one part decoded as text (same bound as the postal-mime path). */
 const MAX_PART_TEXT = 262_144
@@ -23,20 +23,6 @@ const MAX_PART_TEXT = 262_144
 const MAX_DEPTH = 32
 /** Most leaf parts looked at. */
 const MAX_PARTS = 512
-
-/** Part types kept as parts (decoded to text); any other non-text part is skipped unread. */
-const KEPT_PARTS = new Set([
-  'message/delivery-status',
-  'message/global-delivery-status',
-  'message/feedback-report',
-  'message/rfc822',
-  'message/global',
-  'text/rfc822-headers',
-  'message/global-headers',
-  'message/partial',
-  'text/plain',
-  'message/disposition-notification',
-])
 
 interface Header {
   /** First occurrence of each field, names lower-cased, values unfolded. */
@@ -293,7 +279,7 @@ function walk(headers: Map<string, string>, body: string, depth: number, out: Co
     ;(type === 'text/plain' ? out.plain : out.html).push(t)
     return true
   }
-  if (!KEPT_PARTS.has(type)) return true
+  if (!TEXT_PARTS.has(type)) return true
   if (type === 'message/rfc822' || type === 'message/global') {
     // the quoted original: kept as raw text (only its headers are read); transfer-encoded
     // originals are decoded like any leaf

@@ -27,8 +27,8 @@ export interface ParsedMail {
   parts: MailPart[]
 }
 
-/** Part types read as text; any other attachment is skipped unread. */
-const TEXT_PARTS = new Set([
+/** Part types read as text, by both MIME paths; any other attachment is skipped unread. */
+export const TEXT_PARTS = new Set([
   'message/delivery-status',
   'message/global-delivery-status',
   'message/feedback-report',
