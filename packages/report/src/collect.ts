@@ -115,7 +115,8 @@ function hasEvents(store: unknown): store is EventSource {
   return typeof (store as Partial<EventSource>)?.rawData === 'function'
 }
 
-function emptyRow(bucket: number, key: string): ReportSeriesRow {
+/** A bucket with every counter at zero. */
+export function emptyRow(bucket: number, key: string): ReportSeriesRow {
   return {
     bucket,
     key,

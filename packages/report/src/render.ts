@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import type { ReportData, ReportSeriesRow } from './collect.js'
+import { emptyRow, type ReportData, type ReportSeriesRow } from './collect.js'
 
 /** Options of `renderHtmlReport`. */
 export interface RenderHtmlOptions {
@@ -82,18 +82,7 @@ function chartSeries(data: ReportData, maxSeries: number): ChartSeries {
   const x: number[] = []
   for (let t = first; t < until; t += step) x.push(t / 1000)
   const acc: ReportSeriesRow[][] = names.map((n) =>
-    x.map((t) => ({
-      bucket: t * 1000,
-      key: n,
-      sent: 0,
-      delivered: 0,
-      hardBounces: 0,
-      softBounces: 0,
-      deferred: 0,
-      complaints: 0,
-      senderRejections: 0,
-      refusedBySuppression: 0,
-    })),
+    x.map((t) => emptyRow(t * 1000, n)),
   )
   for (const r of data.series) {
     const si = idx.get(r.key) ?? idx.get('other')
