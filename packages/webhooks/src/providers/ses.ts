@@ -109,15 +109,12 @@ export function normalizeSes(message: unknown, options: NormalizeSesOptions = {}
       }
       const at = date(b.timestamp)
       for (const r of b.bouncedRecipients) {
-        const rr = obj(r)
-        const rcpt = recipientOf(rr?.emailAddress)
-        if (!rr || !rcpt) {
+        const one = classifySesRecipient(r, verdict)
+        if (!one) {
           skip('bounced recipient without a valid emailAddress')
           continue
         }
-        const reply = replyText(str(rr.diagnosticCode), str(rr.status))
-        const context: ClassifyContext = { recipientDomain: rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase() }
-        const classification = classifyWithFallback(reply, verdict, context)
+        const { rcpt, reply, context, classification } = one
         push({
           ...base,
           recipient: rcpt,
@@ -194,15 +191,12 @@ export function normalizeSes(message: unknown, options: NormalizeSesOptions = {}
       const at = date(d.timestamp)
       const stamp = at ? at.getTime() : (str(d.timestamp) ?? 'unknown')
       for (const r of d.delayedRecipients) {
-        const rr = obj(r)
-        const rcpt = recipientOf(rr?.emailAddress)
-        if (!rr || !rcpt) {
+        const one = classifySesRecipient(r, verdict)
+        if (!one) {
           skip('delayed recipient without a valid emailAddress')
           continue
         }
-        const reply = replyText(str(rr.diagnosticCode), str(rr.status))
-        const context: ClassifyContext = { recipientDomain: rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase() }
-        const classification = classifyWithFallback(reply, verdict, context)
+        const { rcpt, reply, context, classification } = one
         // SES gives up later with a Bounce; a delay is never permanent whatever the text says.
         push({
           ...base,
@@ -224,4 +218,14 @@ export function normalizeSes(message: unknown, options: NormalizeSesOptions = {}
       skip('event type carries no delivery outcome')
   }
   return out
+}
+
+/** One `bouncedRecipients` / `delayedRecipients` entry: its address, reply and classification. */
+function classifySesRecipient(r: unknown, verdict: ProviderVerdict) {
+  const rr = obj(r)
+  const rcpt = recipientOf(rr?.emailAddress)
+  if (!rr || !rcpt) return undefined
+  const reply = replyText(str(rr.diagnosticCode), str(rr.status))
+  const context: ClassifyContext = { recipientDomain: rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase() }
+  return { rcpt, reply, context, classification: classifyWithFallback(reply, verdict, context) }
 }
