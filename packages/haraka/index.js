@@ -144,12 +144,7 @@ exports.bounce_guard_note_message_id = function (next, connection) {
 
 exports.hook_rcpt = function (next, connection, params) {
   const plugin = this
-  let called = false
-  const done = (code, msg) => {
-    if (called) return
-    called = true
-    next(code, msg)
-  }
+  const done = onceNext(next)
   try {
     const bg = plugin._bg || {}
     const cfg = bg.cfg
@@ -203,12 +198,7 @@ function refusalText(address, s) {
 
 exports.hook_queue = function (next, connection) {
   const plugin = this
-  let called = false
-  const done = (code, msg) => {
-    if (called) return
-    called = true
-    next(code, msg)
-  }
+  const done = onceNext(next)
   try {
     const bg = plugin._bg || {}
     const cfg = bg.cfg
@@ -235,7 +225,7 @@ exports.hook_queue = function (next, connection) {
     }, 10_000)
     timer.unref?.()
     txn.message_stream.get_data((buf) => {
-      if (called) return
+      if (done.called) return
       Promise.resolve()
         .then(() => deps.core.parseBounceMessage(buf, { maxBytes: cfg.bounce.max_message_bytes }))
         .then((report) => {
@@ -531,4 +521,15 @@ function bgShaperObserve(plugin, result, outcome) {
   } catch (err) {
     plugin.logerror(`bounce-guard: shaping observe failed: ${err.message}`)
   }
+}
+
+/** `next` guarded so that a hook answers Haraka exactly once, whatever path ends it. */
+function onceNext(next) {
+  const done = (code, msg) => {
+    if (done.called) return
+    done.called = true
+    next(code, msg)
+  }
+  done.called = false
+  return done
 }
