@@ -44,6 +44,7 @@ const FIXED = [
   'hmailserver-03.eml', // hMailServer "Error Type: DNS / No mail servers appear to exists"
   'bigfoot-03.eml', // forwarding: the Sendmail session names the forwarded address, not the listed one
   'named-01.eml', // 'Delivery to "Name" <address> failed.' for two recipients
+  'sendmail-08.eml', // Sendmail transcript: "<<< 554" right under "while talking to" = refused at the greeting
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

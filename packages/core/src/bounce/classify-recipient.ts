@@ -40,6 +40,9 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
     const tr = /(?:^|\n)[ \t]*>>> ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*<<< ?[45]\d\d/i.exec(t)
     word = tr?.[1]?.toLowerCase()
   }
+  // Sendmail's transcript shows the server's reply right under "... while talking to host:" with no
+  // ">>> COMMAND" line when the server refused at its greeting
+  if (!word && SENDMAIL_GREETING_REFUSED.test(t)) return 'CONN'
   if (!word) {
     const low = t.toLowerCase()
     // Postfix's "Recipient address rejected:" is an answer to RCPT TO by construction
@@ -67,6 +70,8 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
 /** `in reply to RCPT TO`, `after MAIL FROM`, ...: the words before the command, then the command. */
 const COMMAND_AFTER =
   /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}(rcpt to|rcpt|mail from|end of data|data|initial connection|helo|ehlo|starttls)\b/i
+/** A Sendmail transcript whose first line from the server is a 4xx/5xx reply: refused at the greeting. */
+const SENDMAIL_GREETING_REFUSED = /(?:^|\n)[ \t]*\.{3} ?while talking to [^\n]{1,300}\n[ \t]*<<< ?[45]\d\d\b/i
 /** Text ending with the words before a command (the command itself would be in text appended to it). */
 const COMMAND_WORDS_AT_END = /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}$/i
 

@@ -927,12 +927,17 @@ const asian: ReplyRule[] = [
     ],
   },
   {
-    // T-Online answers IP-level refusals (blocklisted, dynamic, no rDNS) with this one text
+    // T-Online answers IP-level refusals (blocklisted, dynamic, no rDNS) with this one text, the
+    // kind of refusal in a suffix ("(BL)" blocklisted, "(DYN)" dynamic); relays and anonymisers may
+    // rewrite the contact address, so the fixed wording decides as well
     id: 't-online.refused',
     provider: 't-online',
     reason: 'blocked',
-    keywords: ['tosa@rx.t-online.de'],
-    examples: ['554 IP=1.2.3.4 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.)'],
+    keywords: ['tosa@rx.t-online.de', 'a problem occurred. (ask your postmaster for help or to contact'],
+    examples: [
+      '554 IP=1.2.3.4 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.)',
+      '554 IP=192.0.2.10 - A problem occurred. (Ask your postmaster for help or to contact postmaster@example.net to clarify.) (BL)',
+    ],
   },
   {
     id: 'zoho.unusual-activity',
