@@ -11,7 +11,8 @@ const LINE_SPLIT = /\r\n|\r|\n/
 
 /** Split on LF, CRLF or bare CR. */
 export function splitLines(text: string): string[] {
-  return text.split(LINE_SPLIT)
+  // the MIME layer hands over LF-only text: a plain string split is several times faster than the regex
+  return text.includes('\r') ? text.split(LINE_SPLIT) : text.split('\n')
 }
 
 /** `Name: value` at the start of a line: the name has no spaces. Returns [name, value] or undefined. */

@@ -279,7 +279,7 @@ function addressesOf(value: string | undefined): string[] {
 /** The fields of the quoted original message that `readOriginal` reports. */
 const ORIGINAL_FIELDS: ReadonlySet<string> = new Set(['message-id', 'from', 'to', 'subject'])
 
-function readOriginal(mail: ParsedMail, quotedText: () => string | undefined): BounceReport['original'] {
+function readOriginal(mail: ParsedMail, ctx: NoticeContext): BounceReport['original'] {
   let src: string | undefined
   for (const p of mail.parts) {
     if (
@@ -292,7 +292,7 @@ function readOriginal(mail: ParsedMail, quotedText: () => string | undefined): B
       break
     }
   }
-  if (src === undefined) src = quotedText()
+  if (src === undefined) src = ctx.split().quoted
   if (!src) return undefined
   const first = src.search(/\S/)
   const h = parseHeaderSection(first === -1 ? '' : first === 0 ? src : src.slice(first), 400, ORIGINAL_FIELDS)
@@ -378,14 +378,7 @@ function lineAbout(lines: readonly string[], rcpt: string): string | undefined {
   return undefined
 }
 
-function fromDsn(
-  mail: ParsedMail,
-  blocks: FieldBlock[],
-  message: FieldBlock,
-  noticeFor: () => NoticeRecipient[],
-  noticeText: () => string,
-  getSplit: () => NoticeSplit,
-): BounceRecipient[] {
+function fromDsn(ctx: NoticeContext, blocks: FieldBlock[]): BounceRecipient[] {
   const out: BounceRecipient[] = []
   for (const b of blocks) {
     const rcpt = cleanAddress(b.get('final-recipient') ?? b.get('original-recipient') ?? b.get('x-actual-recipient') ?? '').toLowerCase()
@@ -398,26 +391,24 @@ function fromDsn(
     if (comment) facts.statusComment = comment[1]!
     let diag = b.get('diagnostic-code')
     if (!meaningful(diag)) {
-      const hit = noticeFor().find((n) => n.recipient === rcpt) ?? (blocks.length === 1 ? noticeFor()[0] : undefined)
-      const text = hit && meaningful(hit.diagnostic) ? hit.diagnostic : lineAbout(getSplit().lines, rcpt)
+      const hit = ctx.recipientNamed(rcpt) ?? (blocks.length === 1 ? ctx.notice()[0] : undefined)
+      const text = hit && meaningful(hit.diagnostic) ? hit.diagnostic : lineAbout(ctx.split().lines, rcpt)
       if (text !== undefined) diag = diag ? `${diag}\n${text}` : text
     }
     if (diag) facts.diagnostic = diag
     // several recipients: a transcript line naming this one is the most precise; else its own words
     // (with the notice's words about it, scanned only when its own do not decide)
     const cmd =
-      (blocks.length > 1 ? transcriptCommand(getSplit().lines, rcpt) : undefined) ??
+      (blocks.length > 1 ? transcriptCommand(ctx.split().lines, rcpt) : undefined) ??
       commandInLeading(diag ?? '') ??
-      commandIn(`${diag ?? ''}\n${noticeFor().find((n) => n.recipient === rcpt)?.diagnostic ?? ''}`) ??
-      (blocks.length === 1 ? commandIn(noticeText()) : undefined)
+      commandIn(`${diag ?? ''}\n${ctx.recipientNamed(rcpt)?.diagnostic ?? ''}`) ??
+      (blocks.length === 1 ? commandIn(ctx.text()) : undefined)
     if (cmd) facts.command = cmd
     facts.final = action === undefined || action === 'failed'
     const remote = b.get('remote-mta')
     if (remote) facts.remoteMta = stripType(remote).toLowerCase()
     out.push(recipientEntry(facts))
   }
-  void mail
-  void message
   return out
 }
 
@@ -478,6 +469,62 @@ function parseInner(raw: Uint8Array | string, options: ParseBounceOptions, depth
   return readWithPostalMime(input).then((mail) => (mail ? fromMail(mail, input, options, depth) : emptyReport()))
 }
 
+/**
+ * What the steps of `fromMail` read lazily from one message: the notice/quoted-original split, the
+ * recipients the notice names and the notice's text, each computed once and only when asked for.
+ * (A class rather than closures: no function objects are made per message.)
+ */
+class NoticeContext {
+  readonly mail: ParsedMail
+  /** The quoted original message's fields (set once `readOriginal` has run). */
+  original: BounceReport['original']
+  private splitCache: NoticeSplit | undefined
+  private noticeCache: NoticeRecipient[] | undefined
+  /** The notice's lines joined; set from outside when the notice is read from the raw body instead. */
+  textCache: string | undefined
+
+  constructor(mail: ParsedMail) {
+    this.mail = mail
+  }
+
+  /** The notice lines and the quoted original (see `splitNotice`). */
+  split(): NoticeSplit {
+    if (this.splitCache === undefined) this.splitCache = splitNotice(this.mail.text)
+    return this.splitCache
+  }
+
+  /** The recipients the notice names, with the words near each (see `scanNotice`). */
+  notice(): NoticeRecipient[] {
+    if (this.noticeCache !== undefined) return this.noticeCache
+    const mail = this.mail
+    const exclude = new Set<string>()
+    if (mail.from) exclude.add(mail.from)
+    for (const a of addressesOf(mail.headers.get('to'))) exclude.add(a)
+    if (this.original?.from) exclude.add(this.original.from)
+    const rp = firstAddress(mail.headers.get('return-path'))
+    if (rp) exclude.add(rp)
+    this.noticeCache = scanNotice(this.split().lines, exclude)
+    return this.noticeCache
+  }
+
+  /** The notice entry for `rcpt`, when the notice names it. */
+  recipientNamed(rcpt: string): NoticeRecipient | undefined {
+    for (const n of this.notice()) if (n.recipient === rcpt) return n
+    return undefined
+  }
+
+  /** The notice lines joined with line feeds. */
+  text(): string {
+    if (this.textCache === undefined) this.textCache = this.split().lines.join('\n')
+    return this.textCache
+  }
+}
+
+/** A nested report that stands for the message (see step 2b of `fromMail`). */
+function usableNested(r: BounceReport): boolean {
+  return r.recipients.length > 0 && r.kind !== 'auto-reply' && r.kind !== 'not-a-bounce'
+}
+
 /** The report for a message read by the MIME layer (a promise only when a nested message needs postal-mime). */
 function fromMail(
   mail: ParsedMail,
@@ -491,34 +538,18 @@ function fromMail(
     mail.text = rawBody(input)
   }
 
-  // The notice/quoted-original split is computed only when something reads it.
-  let splitCache: NoticeSplit | undefined
-  const getSplit = (): NoticeSplit => (splitCache ??= splitNotice(mail.text))
   const base: BounceReport = { kind: 'not-a-bounce', recipients: [], format: 'none' }
   if (mail.subject) base.subject = mail.subject
   if (mail.from) base.from = mail.from
   if (mail.messageId) base.messageId = mail.messageId.replace(/^\s*<|>\s*$/g, '')
-  const original = readOriginal(mail, () => getSplit().quoted)
+  // The notice/quoted-original split is computed only when something reads it.
+  const context = new NoticeContext(mail)
+  const original = readOriginal(mail, context)
+  context.original = original
   if (original) base.original = original
 
-  let noticeCache: NoticeRecipient[] | undefined
-  const noticeFor = (): NoticeRecipient[] => {
-    if (noticeCache) return noticeCache
-    const exclude = new Set<string>()
-    if (mail.from) exclude.add(mail.from)
-    for (const a of addressesOf(mail.headers.get('to'))) exclude.add(a)
-    if (original?.from) exclude.add(original.from)
-    const rp = firstAddress(mail.headers.get('return-path'))
-    if (rp) exclude.add(rp)
-    noticeCache = scanNotice(getSplit().lines, exclude)
-    return noticeCache
-  }
-  let noticeTextCache: string | undefined
-  const noticeText = (): string => (noticeTextCache ??= getSplit().lines.join('\n'))
-
   // 1. RFC 5965 feedback report
-  const arf = mail.parts.find((p) => p.mimeType === 'message/feedback-report')
-  if (arf) return feedbackReport(base, mail, arf.text, original)
+  for (const p of mail.parts) if (p.mimeType === 'message/feedback-report') return feedbackReport(base, p.text, original)
 
   // 1b. An Amazon SES notification (JSON, possibly inside an SNS envelope) sent by e-mail
   if (mail.text.includes('"notificationType"') || mail.text.includes('\\"notificationType\\"')) {
@@ -531,139 +562,164 @@ function fromMail(
     if (p.mimeType !== 'message/delivery-status' && p.mimeType !== 'message/global-delivery-status') continue
     const dsn = parseDeliveryStatus(p.text)
     if (dsn.recipients.length === 0) continue
-    const recipients = fromDsn(mail, dsn.recipients, dsn.message, noticeFor, noticeText, getSplit)
-    const reporting = dsn.message.get('reporting-mta')
-    if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
-    return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
+    return dsnReport(base, context, dsn)
   }
   const inText =
     mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') || mail.text.includes('inal-recipient:')
       ? parseDeliveryStatus(mail.text)
       : undefined
   if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
-    const recipients = fromDsn(mail, inText.recipients, inText.message, noticeFor, noticeText, getSplit)
-    const reporting = inText.message.get('reporting-mta')
-    if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
-    return { ...base, kind: kindOf(recipients), recipients, format: 'rfc3464' }
+    return dsnReport(base, context, inText)
   }
 
   // 2b. A bounce forwarded inline ("> " quoting) or attached as a message of its own
   if (depth < MAX_DEPTH) {
     const inner = attachedReport(mail) ?? unquotedForward(mail.text)
     if (inner !== undefined) {
-      const usable = (r: BounceReport): boolean => r.recipients.length > 0 && r.kind !== 'auto-reply' && r.kind !== 'not-a-bounce'
       const r = parseInner(inner, options, depth + 1)
-      if (r instanceof Promise) return r.then((rr) => (usable(rr) ? rr : rest()))
-      if (usable(r)) return r
+      if (r instanceof Promise) return r.then((rr) => (usableNested(rr) ? rr : notDsn(base, context, input, depth)))
+      if (usableNested(r)) return r
     }
   }
-  return rest()
-
-  /** Steps 3 and 4: an auto-reply, or a notice in plain text. */
-  function rest(): BounceReport {
-    // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
-    const bounceLike =
-      fromDeliverySystem(mail) ||
-      mail.headers.has('x-failed-recipients') ||
-      subjectLooksBounce(mail.subject) ||
-      listManagerAlert(mail) ||
-      ndrEvidence(mail)
-    const autoHeaders = autoReplyHeaders(mail.headers)
-    if ((autoHeaders && !fromDeliverySystem(mail) && !ndrEvidence(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
-      const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
-      const r = recipientEntry(
-        { recipient: who, diagnostic: getSplit().lines.join('\n').trim().slice(0, 2000) },
-        { reason: 'vacation', ruleId: 'rfc3834.auto-reply' },
-      )
-      return { ...base, kind: 'auto-reply', recipients: [r], format: 'rfc3834' }
-    }
-
-    // 4. A notice in plain text
-    if (!bounceLike) return base
-    let found = foldExpansions(noticeFor(), getSplit().lines)
-    const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
-    if (found.length === 0 && failedHeader.length > 0) {
-      const all = getSplit()
-        .lines.map((l) => l.trim())
-        .filter(Boolean)
-        .join('\n')
-      found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
-    }
-    if (found.length === 0 && original?.to) {
-      const to = addressesOf(original.to)
-      const all = getSplit()
-        .lines.map((l) => l.trim())
-        .filter(Boolean)
-        .join('\n')
-      if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
-    }
-    if (found.length === 0 && depth === 0) {
-      // The MIME parser found no readable text where the notice is (a part whose Content-Type line is
-      // malformed, say): scan the raw body instead.
-      const body = rawBody(input)
-      if (body.length > 0 && body.length < 1_048_576) {
-        const exclude = new Set<string>([mail.from, ...addressesOf(mail.headers.get('to'))].filter(Boolean))
-        const rawSplit = splitNotice(body)
-        found = scanNotice(rawSplit.lines, exclude)
-        if (found.length > 0) noticeTextCache = rawSplit.lines.join('\n')
-      }
-    }
-    if (found.length === 0) return base
-    // the notice says it will keep trying: the same for every recipient, so read once
-    const final =
-      !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(
-        noticeText(),
-      )
-    const undecidedReason = (e: BounceRecipient): boolean => e.classification.reason === 'onhold' || e.classification.reason === 'undefined'
-    const allFacts: RecipientFacts[] = []
-    const recipients = found.map((n) => {
-      const facts: RecipientFacts = { recipient: n.recipient, diagnostic: failingReplyFirst(n.diagnostic) }
-      const host = remoteHostIn(n.diagnostic)
-      if (host) facts.remoteMta = host
-      // a session transcript lists the 250 replies before the failing one: the failure's status counts
-      const st = failureStatusOf(n.diagnostic) ?? statusOf(n.diagnostic)
-      if (st) facts.status = st
-      const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(noticeText()) : undefined)
-      if (cmd) facts.command = cmd
-      facts.final = final
-      allFacts.push(facts)
-      return recipientEntry(facts)
-    })
-    // Addresses listed one per line with nothing between them (MailMarshal's "The following
-    // recipients were affected:") share one reason: an undecided one takes its list neighbour's.
-    for (let i = 1; i < recipients.length; i++) {
-      const prev = recipients[i - 1]!
-      if (!undecidedReason(recipients[i]!) || undecidedReason(prev)) continue
-      if (listedTogether(getSplit().lines, found[i - 1]!.recipient, found[i]!.recipient)) {
-        recipients[i] = { ...prev, recipient: recipients[i]!.recipient }
-      }
-    }
-    // The lines near the addresses say nothing known (James puts the error above "RCPT TO: a@b",
-    // MailMarshal lists the recipients after the one reason they share): read the whole notice, for
-    // one recipient, or for several when none of them has words of its own.
-    if (found.length === 1 || recipients.every(undecidedReason)) {
-      const whole = noticeText().trim()
-      const wholeStatus = statusOf(whole)
-      for (const [i, entry] of recipients.entries()) {
-        const n = found[i]!
-        if (!undecidedReason(entry) || whole.length <= n.diagnostic.length || whole.length >= 20_000) continue
-        const facts: RecipientFacts = { ...allFacts[i]!, diagnostic: whole }
-        if (wholeStatus) facts.status = wholeStatus
-        const cmd = facts.command ?? commandIn(whole)
-        if (cmd) facts.command = cmd
-        const again = recipientEntry(facts)
-        if (!undecidedReason(again)) recipients[i] = again
-      }
-    }
-    if (!final) {
-      // the notice says delivery goes on: its recipients are delayed, not failed
-      for (const r of recipients) if (r.classification.reason !== 'delivered' && !r.action) r.action = 'delayed'
-    }
-    return { ...base, kind: kindOf(recipients), recipients, format: 'text' }
-  }
+  return notDsn(base, context, input, depth)
 }
 
-function feedbackReport(base: BounceReport, mail: ParsedMail, text: string, original: BounceReport['original']): BounceReport {
+/** The report of an RFC 3464 delivery-status body. */
+function dsnReport(base: BounceReport, ctx: NoticeContext, dsn: { message: FieldBlock; recipients: FieldBlock[] }): BounceReport {
+  const recipients = fromDsn(ctx, dsn.recipients)
+  const reporting = dsn.message.get('reporting-mta')
+  if (reporting) base.reportingMta = stripType(reporting).toLowerCase()
+  // the fields set last keep their place (kind, recipients, format come first in every report)
+  base.kind = kindOf(recipients)
+  base.recipients = recipients
+  base.format = 'rfc3464'
+  return base
+}
+
+/** An entry whose reason says nothing known yet. */
+function undecidedReason(e: BounceRecipient): boolean {
+  return e.classification.reason === 'onhold' || e.classification.reason === 'undefined'
+}
+
+/** The notice's lines, trimmed, without empty ones, joined. */
+function trimmedLines(lines: readonly string[]): string {
+  let out = ''
+  for (const l of lines) {
+    const t = l.trim()
+    if (t.length === 0) continue
+    out = out.length === 0 ? t : `${out}\n${t}`
+  }
+  return out
+}
+
+/** Steps 3 and 4 of `fromMail`: an auto-reply, or a notice in plain text. */
+function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | string, depth: number): BounceReport {
+  const mail = ctx.mail
+  const original = ctx.original
+  // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
+  const bounceLike =
+    fromDeliverySystem(mail) ||
+    mail.headers.has('x-failed-recipients') ||
+    subjectLooksBounce(mail.subject) ||
+    listManagerAlert(mail) ||
+    ndrEvidence(mail)
+  const autoHeaders = autoReplyHeaders(mail.headers)
+  if ((autoHeaders && !fromDeliverySystem(mail) && !ndrEvidence(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
+    const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
+    const r = recipientEntry(
+      { recipient: who, diagnostic: ctx.text().trim().slice(0, 2000) },
+      { reason: 'vacation', ruleId: 'rfc3834.auto-reply' },
+    )
+    base.kind = 'auto-reply'
+    base.recipients = [r]
+    base.format = 'rfc3834'
+    return base
+  }
+
+  // 4. A notice in plain text
+  if (!bounceLike) return base
+  const lines = ctx.split().lines
+  let found = foldExpansions(ctx.notice(), lines)
+  const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
+  if (found.length === 0 && failedHeader.length > 0) {
+    const all = trimmedLines(lines)
+    found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
+  }
+  if (found.length === 0 && original?.to) {
+    const to = addressesOf(original.to)
+    const all = trimmedLines(lines)
+    if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
+  }
+  if (found.length === 0 && depth === 0) {
+    // The MIME parser found no readable text where the notice is (a part whose Content-Type line is
+    // malformed, say): scan the raw body instead.
+    const body = rawBody(input)
+    if (body.length > 0 && body.length < 1_048_576) {
+      const exclude = new Set<string>([mail.from, ...addressesOf(mail.headers.get('to'))].filter(Boolean))
+      const rawSplit = splitNotice(body)
+      found = scanNotice(rawSplit.lines, exclude)
+      if (found.length > 0) ctx.textCache = rawSplit.lines.join('\n')
+    }
+  }
+  if (found.length === 0) return base
+  // the notice says it will keep trying: the same for every recipient, so read once
+  const final =
+    !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(
+      ctx.text(),
+    )
+  const allFacts: RecipientFacts[] = []
+  const recipients: BounceRecipient[] = []
+  for (const n of found) {
+    const facts: RecipientFacts = { recipient: n.recipient, diagnostic: failingReplyFirst(n.diagnostic) }
+    const host = remoteHostIn(n.diagnostic)
+    if (host) facts.remoteMta = host
+    // a session transcript lists the 250 replies before the failing one: the failure's status counts
+    const st = failureStatusOf(n.diagnostic) ?? statusOf(n.diagnostic)
+    if (st) facts.status = st
+    const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(ctx.text()) : undefined)
+    if (cmd) facts.command = cmd
+    facts.final = final
+    allFacts.push(facts)
+    recipients.push(recipientEntry(facts))
+  }
+  // Addresses listed one per line with nothing between them (MailMarshal's "The following
+  // recipients were affected:") share one reason: an undecided one takes its list neighbour's.
+  for (let i = 1; i < recipients.length; i++) {
+    const prev = recipients[i - 1]!
+    if (!undecidedReason(recipients[i]!) || undecidedReason(prev)) continue
+    if (listedTogether(ctx.split().lines, found[i - 1]!.recipient, found[i]!.recipient)) {
+      recipients[i] = { ...prev, recipient: recipients[i]!.recipient }
+    }
+  }
+  // The lines near the addresses say nothing known (James puts the error above "RCPT TO: a@b",
+  // MailMarshal lists the recipients after the one reason they share): read the whole notice, for
+  // one recipient, or for several when none of them has words of its own.
+  if (found.length === 1 || recipients.every(undecidedReason)) {
+    const whole = ctx.text().trim()
+    const wholeStatus = statusOf(whole)
+    for (let i = 0; i < recipients.length; i++) {
+      const entry = recipients[i]!
+      const n = found[i]!
+      if (!undecidedReason(entry) || whole.length <= n.diagnostic.length || whole.length >= 20_000) continue
+      const facts: RecipientFacts = { ...allFacts[i]!, diagnostic: whole }
+      if (wholeStatus) facts.status = wholeStatus
+      const cmd = facts.command ?? commandIn(whole)
+      if (cmd) facts.command = cmd
+      const again = recipientEntry(facts)
+      if (!undecidedReason(again)) recipients[i] = again
+    }
+  }
+  if (!final) {
+    // the notice says delivery goes on: its recipients are delayed, not failed
+    for (const r of recipients) if (r.classification.reason !== 'delivered' && !r.action) r.action = 'delayed'
+  }
+  base.kind = kindOf(recipients)
+  base.recipients = recipients
+  base.format = 'text'
+  return base
+}
+
+function feedbackReport(base: BounceReport, text: string, original: BounceReport['original']): BounceReport {
   const f = parseHeaderSection(text)
   const feedbackType = (f.get('feedback-type') ?? 'other').toLowerCase().trim()
   const report: BounceReport = { ...base, kind: 'complaint', format: 'arf', feedback: { feedbackType } }
@@ -682,7 +738,6 @@ function feedbackReport(base: BounceReport, mail: ParsedMail, text: string, orig
   }
   if (rcpts.length === 0) rcpts = addressesOf(original?.to)
   if (rcpts.length === 0) rcpts = ['']
-  void mail
   report.recipients = rcpts.map((r) => {
     const e = recipientEntry({ recipient: r }, { reason: 'feedback', ruleId: 'arf.feedback' })
     e.feedbackType = feedbackType
