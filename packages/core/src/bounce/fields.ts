@@ -108,15 +108,49 @@ export function cleanAddress(value: string): string {
   return v.replace(/^[<('"]+|[>)'".:]+$/g, '')
 }
 
+/** Most characters before the colon of a field name (see `fieldOf`). */
+const MAX_NAME = 60
+
+/** Where the colon of a `Name: value` line that starts at `start` is (the same test as `fieldColon`), or -1. */
+function fieldColonAt(text: string, start: number, end: number): number {
+  const stop = Math.min(end, start + MAX_NAME + 1)
+  for (let i = start; i < stop; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 58) return i === start ? -1 : i
+    // letters, digits, '-', '_', '.'
+    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 46
+    if (!ok) return -1
+  }
+  return -1
+}
+
+/** Whether `text[start, end)` is empty or white space only (as `String.prototype.trim` sees it). */
+function blankAt(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 32 || c === 9 || c === 11 || c === 12) continue
+    // other white space is non-ASCII: let trim() decide
+    return c < 128 ? false : text.slice(start, end).trim() === ''
+  }
+  return true
+}
+
+/** Stands for `last` when the field is not one of `only` (names never hold a space). */
+const SKIPPED = ' '
+
 /** Parse a simple header section (`Name: value` lines with folding) until the first blank line. */
 export function parseHeaderSection(text: string, maxLines = 400, only?: ReadonlySet<string>): Map<string, string> {
   const out = new Map<string, string>()
   let last = ''
   let n = 0
-  // `only`: the values of other fields are not built (the section still ends at the same line)
+  // `only`: the values (and names) of other fields are not built (the section still ends at the
+  // same line); a name whose length no wanted name has is skipped without being cut out
+  let lengths = 0
+  if (only !== undefined) for (const name of only) if (name.length < 31) lengths |= 1 << name.length
   let seen = false
-  // lines are cut one at a time (the section is usually a small head of a large quoted message):
-  // the same lines as splitLines (LF, CRLF or bare CR), without splitting the whole text
+  // lines are walked one at a time by index (the section is usually a small head of a large quoted
+  // message): the same lines as splitLines (LF, CRLF or bare CR), without cutting out each line
+  const len = text.length
   let pos = 0
   let cr = text.indexOf('\r')
   let lf = text.indexOf('\n')
@@ -125,32 +159,42 @@ export function parseHeaderSection(text: string, maxLines = 400, only?: Readonly
     if (++n > maxLines) break
     if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos)
     if (lf !== -1 && lf < pos) lf = text.indexOf('\n', pos)
-    const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
-    let line: string
+    let end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
+    const start = pos
     if (end === -1) {
-      line = text.slice(pos)
+      end = len
       more = false
     } else {
-      line = text.slice(pos, end)
       pos = end === cr && lf === end + 1 ? end + 2 : end + 1
     }
-    if (line.trim() === '') {
+    if (blankAt(text, start, end)) {
       if (seen) break
       continue
     }
-    const c = line.charCodeAt(0)
+    const c = text.charCodeAt(start)
     if ((c === 32 || c === 9) && last) {
-      if (only === undefined || only.has(last)) out.set(last, `${out.get(last) ?? ''} ${line.trim()}`)
+      if (last !== SKIPPED) out.set(last, `${out.get(last) ?? ''} ${text.slice(start, end).trim()}`)
       continue
     }
-    const colon = fieldColon(line)
+    const colon = fieldColonAt(text, start, end)
     if (colon === -1) {
       last = ''
       continue
     }
     seen = true
-    const name = line.slice(0, colon).toLowerCase()
-    if (!out.has(name) && (only === undefined || only.has(name))) out.set(name, line.slice(colon + 1).trim())
+    if (only !== undefined) {
+      const nameLength = colon - start
+      if (nameLength > 30 || (lengths & (1 << nameLength)) === 0) {
+        last = SKIPPED
+        continue
+      }
+    }
+    const name = text.slice(start, colon).toLowerCase()
+    if (only !== undefined && !only.has(name)) {
+      last = SKIPPED
+      continue
+    }
+    if (!out.has(name)) out.set(name, text.slice(colon + 1, end).trim())
     last = name
   }
   return out
