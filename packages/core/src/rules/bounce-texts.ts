@@ -246,6 +246,8 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
     'systemerror',
     ['service currently unavailable', 'transaction failed', 'could not load drd', 'unable to contact ldap server'],
     ['554 Service currently unavailable', '554 Transaction failed', '451 Could not load DRD for domain (example.com)'],
+    // "Transaction failed: <why>" (Amazon SES) names its cause: the words after the colon decide
+    { pattern: /service currently unavailable|transaction failed(?!:)|could not load drd|unable to contact ldap server/ },
   ),
   b(
     'temporarily-locked',

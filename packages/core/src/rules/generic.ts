@@ -1310,7 +1310,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.7.1 Message is not RFC 5322 compliant: duplicate headers',
       '554 5.6.0 Message contains bare LF and is violating 822.bis section 2.3',
       '550 5.7.1 Message rejected: missing Date header',
-      '554 5.7.0 Reject, id=12345-04 - BAD HEADER: Duplicate header field: "Subject"',
+      "554 Transaction failed: Duplicate header 'Subject'.",
     ],
   ),
   g(

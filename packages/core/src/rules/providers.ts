@@ -957,6 +957,34 @@ const asian: ReplyRule[] = [
 
 const filters: ReplyRule[] = [
   {
+    // amavisd-new answers "Reject, id=<its log id> - <CATEGORY>": BAD-HEADER is a header that breaks
+    // RFC 5322 (duplicate fields, bare 8-bit or control characters, bad syntax)
+    id: 'amavis.bad-header',
+    provider: 'amavis',
+    reason: 'notcompliantrfc',
+    scope: 'message',
+    keywords: ['- bad header', '- bad-header'],
+    pattern: /reject, id=/,
+    examples: [
+      '554 5.7.0 Reject, id=12345-04 - BAD HEADER: Duplicate header field: "Subject"',
+      '554 5.7.0 Reject, id=20811-03 - BAD-HEADER-0: Improper use of control character (char 0D hex): To: <someone@example.com>\r',
+    ],
+  },
+  {
+    // ... and BANNED a part whose name or type the site's policy forbids (executables, macros): the
+    // message's content, never the client host
+    id: 'amavis.banned',
+    provider: 'amavis',
+    reason: 'policyviolation',
+    scope: 'message',
+    keywords: ['- banned'],
+    pattern: /reject, id=/,
+    examples: [
+      '554 5.7.0 Reject, id=02311-17 - BANNED: P=p003,L=1,M=multipart/mixed | P=p002,L=1/2,M=application/x-msdownload,T=exe,N=setup.exe',
+      '554 5.7.0 Reject, id=31337-02 - BANNED: invoice.docm',
+    ],
+  },
+  {
     id: 'mimecast.invalid-recipient',
     provider: 'mimecast',
     reason: 'userunknown',
