@@ -203,17 +203,133 @@ export async function readWithPostalMime(raw: Uint8Array | string): Promise<Pars
   return mail
 }
 
-/** A crude, linear HTML-to-text for notices sent as HTML only. */
+/** ASCII letter at `i` of `s`, lower-cased (other characters as they are). */
+function lowerAt(s: string, i: number): number {
+  const c = s.charCodeAt(i)
+  return c >= 65 && c <= 90 ? c + 32 : c
+}
+
+/** Whether `s` holds the lower-case ASCII word `word` at `i`, in any case. */
+function wordAt(s: string, i: number, word: string): boolean {
+  if (i + word.length > s.length) return false
+  for (let k = 0; k < word.length; k++) if (lowerAt(s, i + k) !== word.charCodeAt(k)) return false
+  return true
+}
+
+/** Where the closing `</style>` or `</script>` at `i` ends, or -1. */
+function closingScriptEnd(s: string, i: number): number {
+  if (s.charCodeAt(i) !== 60 || s.charCodeAt(i + 1) !== 47) return -1
+  const name = wordAt(s, i + 2, 'style') ? 5 : wordAt(s, i + 2, 'script') ? 6 : 0
+  return name > 0 && s.charCodeAt(i + 2 + name) === 62 ? i + 3 + name : -1
+}
+
+/**
+ * `<style ...>text</style>` and `<script ...>text</script>` blocks (the text without `<`) to one
+ * space: the leftmost-first matches of `/<(?:style|script)[^>]{0,200}>[^<]{0,100000}<\/(?:style|script)>/gi`.
+ */
+function dropScripts(s: string): string {
+  let out = ''
+  let last = 0
+  let i = s.indexOf('<')
+  while (i !== -1) {
+    const name = wordAt(s, i + 1, 'style') ? 5 : wordAt(s, i + 1, 'script') ? 6 : 0
+    let end = -1
+    if (name > 0) {
+      const gt = s.indexOf('>', i + 1 + name)
+      if (gt !== -1 && gt - (i + 1 + name) <= 200) {
+        const lt = s.indexOf('<', gt + 1)
+        if (lt !== -1 && lt - (gt + 1) <= 100_000) end = closingScriptEnd(s, lt)
+      }
+    }
+    if (end === -1) {
+      i = s.indexOf('<', i + 1)
+      continue
+    }
+    out += `${s.slice(last, i)} `
+    last = end
+    i = s.indexOf('<', end)
+  }
+  return last === 0 ? s : out + s.slice(last)
+}
+
+/** Where a `<br ...>` (at most 50 characters inside) or `</p>`, `</div>`, `</tr>`, `</li>`, `</hN>` at `i` ends, or -1. */
+function lineBreakTagEnd(s: string, i: number): number {
+  const c1 = lowerAt(s, i + 1)
+  if (c1 === 98 && lowerAt(s, i + 2) === 114) {
+    // <br[^>]{0,50}>
+    const gt = s.indexOf('>', i + 3)
+    return gt !== -1 && gt - (i + 3) <= 50 ? gt + 1 : -1
+  }
+  if (c1 !== 47) return -1
+  const a = lowerAt(s, i + 2)
+  let at = -1
+  if (a === 112)
+    at = i + 3 // p
+  else if (a === 100 && lowerAt(s, i + 3) === 105 && lowerAt(s, i + 4) === 118)
+    at = i + 5 // div
+  else if (a === 116 && lowerAt(s, i + 3) === 114)
+    at = i + 4 // tr
+  else if (a === 108 && lowerAt(s, i + 3) === 105)
+    at = i + 4 // li
+  else if (a === 104) {
+    const d = s.charCodeAt(i + 3)
+    if (d >= 48 && d <= 57) at = i + 4 // hN
+  }
+  return at !== -1 && s.charCodeAt(at) === 62 ? at + 1 : -1
+}
+
+/** Line-ending tags to a line feed: the matches of `/<br[^>]{0,50}>|<\/(?:p|div|tr|li|h\d)>/gi`. */
+function breakLines(s: string): string {
+  let out = ''
+  let last = 0
+  let i = s.indexOf('<')
+  while (i !== -1) {
+    const end = lineBreakTagEnd(s, i)
+    if (end === -1) {
+      i = s.indexOf('<', i + 1)
+      continue
+    }
+    out += `${s.slice(last, i)}\n`
+    last = end
+    i = s.indexOf('<', end)
+  }
+  return last === 0 ? s : out + s.slice(last)
+}
+
+/** Every tag removed: the matches of `/<[^>]{0,2000}>/g` (a `<` whose first `>` is further away stays). */
+function dropTags(s: string): string {
+  let out = ''
+  let last = 0
+  let gt = -1
+  let i = s.indexOf('<')
+  while (i !== -1) {
+    // the first '>' after this '<' (kept while it lies ahead: linear even with many '<')
+    if (gt < i) {
+      gt = s.indexOf('>', i + 1)
+      if (gt === -1) break
+    }
+    if (gt - i - 1 <= 2000) {
+      out += s.slice(last, i)
+      last = gt + 1
+      i = s.indexOf('<', last)
+    } else {
+      i = s.indexOf('<', i + 1)
+    }
+  }
+  return last === 0 ? s : out + s.slice(last)
+}
+
+const ENTITIES: Readonly<Record<string, string>> = { '&nbsp;': ' ', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' }
+const ENTITY_RE = /&(?:nbsp|lt|gt|quot|#39|amp);/g
+
+/**
+ * A crude, linear HTML-to-text for notices sent as HTML only: style and script blocks dropped, line
+ * breaks for `<br>` and closing block tags, other tags removed, the common entities decoded. Each
+ * step is a scan from `<` to `<` (the regular expression it stands for is in its comment).
+ */
 export function htmlToText(html: string): string {
   const s = html.length > MAX_PART_TEXT ? html.slice(0, MAX_PART_TEXT) : html
-  return s
-    .replace(/<(?:style|script)[^>]{0,200}>[^<]{0,100000}<\/(?:style|script)>/gi, ' ')
-    .replace(/<br[^>]{0,50}>|<\/(?:p|div|tr|li|h\d)>/gi, '\n')
-    .replace(/<[^>]{0,2000}>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
+  const text = dropTags(breakLines(dropScripts(s)))
+  // one pass for the entities: no replacement makes a new one (`&amp;lt;` gives `&lt;`)
+  return text.includes('&') ? text.replace(ENTITY_RE, (e) => ENTITIES[e] ?? e) : text
 }
