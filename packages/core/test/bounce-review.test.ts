@@ -45,6 +45,7 @@ const FIXED = [
   'bigfoot-03.eml', // forwarding: the Sendmail session names the forwarded address, not the listed one
   'named-01.eml', // 'Delivery to "Name" <address> failed.' for two recipients
   'sendmail-08.eml', // Sendmail transcript: "<<< 554" right under "while talking to" = refused at the greeting
+  'postfix-moved-01.eml', // status 5.1.6 (moved, no forwarding address) under "account no longer exists" words
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

@@ -210,15 +210,21 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   const st = reply.enhancedStatus
   const statusSays = st !== undefined && !generic(st)
   const userStatus = statusSays && USER_STATUS.test(st!)
-  if (c.reason === 'userunknown' && statusSays && /^[45]\.(?:2\.[23]|3\.4)$/.test(st!)) {
+  if (c.reason === 'userunknown' && statusSays && /^[45]\.(?:2\.[23]|3\.4|1\.6)$/.test(st!)) {
     // The status says the mailbox is full or the message too big (x.2.2, x.2.3, x.3.4) while the
     // words are a vague "mailbox unavailable": the status is the precise statement, and a full
-    // mailbox must not be taken for a dead address.
+    // mailbox must not be taken for a dead address. Likewise x.1.6 (the mailbox has moved, no
+    // forwarding address) under words like "no longer here" or "user unknown" is `hasmoved`.
     const byStatus = classifyReply(
       { text: '', raw: st!, enhancedStatus: st!, ...(reply.code !== undefined ? { code: reply.code } : {}) },
       context,
     )
-    if (byStatus.reason === 'mailboxfull' || byStatus.reason === 'exceedlimit' || byStatus.reason === 'mesgtoobig') {
+    if (
+      byStatus.reason === 'mailboxfull' ||
+      byStatus.reason === 'exceedlimit' ||
+      byStatus.reason === 'mesgtoobig' ||
+      byStatus.reason === 'hasmoved'
+    ) {
       c = { ...byStatus, ruleId: `${byStatus.ruleId}+over-${c.ruleId}` }
     }
   }
