@@ -74,4 +74,29 @@ describe('fast MIME path', () => {
     expect(readMailFast('Subject: x\nContent-Type: multipart/mixed\n\nbody\n')).toBeUndefined()
     expect(readMailFast('Subject: x\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a\n')).toBeUndefined()
   })
+
+  it('reads a multipart whose boundary the body never uses as postal-mime does: header only, notice from the raw body', async () => {
+    const raw = [
+      'From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>',
+      'Subject: Returned mail: see transcript for details',
+      'Content-Type: multipart/report; report-type=delivery-status;',
+      '    boundary="written.in.header/mx.example.net"',
+      '',
+      '--written.in.body/mx.example.net',
+      '',
+      '   ----- The following addresses had permanent fatal errors -----',
+      '<kijitora@example.org>',
+      '    (reason: 550 5.1.1 <kijitora@example.org>... User unknown)',
+      '',
+    ].join('\n')
+    const m = readMailFast(raw)
+    expect(m).toBeDefined()
+    expect(m!.text).toBe('')
+    expect(m!.parts).toEqual([])
+    const fast = await parseBounceMessage(raw)
+    expect(fast.recipients.map((r) => [r.recipient, r.classification.reason])).toEqual([['kijitora@example.org', 'userunknown']])
+    expect(fast).toEqual(await parseBounceMessage(raw, { mimeParser: 'postal-mime' }))
+    // a boundary written oddly (a comment) is left to postal-mime
+    expect(readMailFast(raw.replace('delivery-status;', 'delivery-status; (odd);'))).toBeUndefined()
+  })
 })

@@ -15,7 +15,7 @@
 import { Buffer, isAscii } from 'node:buffer'
 import { TextDecoder } from 'node:util'
 import { decodeWords } from 'postal-mime'
-import { htmlToText, type MailPart, type ParsedMail, TEXT_PARTS } from './mime.js'
+import { headerOnlyInput, htmlToText, type MailPart, type ParsedMail, TEXT_PARTS } from './mime.js'
 
 /** Most bytes of one part decoded as text (same bound as the postal-mime path). */
 const MAX_PART_TEXT = 262_144
@@ -215,6 +215,8 @@ interface Collected {
   html: string[]
   parts: MailPart[]
   leaves: number
+  /** The top-level multipart's body holds no delimiter line (then nothing was collected). */
+  noDelimiter: boolean
 }
 
 /** Decode a leaf body to text per its transfer encoding and charset; undefined = not handled. */
@@ -248,7 +250,10 @@ function walk(headers: Map<string, string>, body: string, depth: number, out: Co
     // delimiter lines: at the start of the body or after a line feed (the pattern built once)
     const lineDelim = `\n${delim}`
     let start = body.startsWith(delim) ? 0 : body.indexOf(lineDelim)
-    if (start === -1) return false
+    if (start === -1) {
+      if (depth === 0) out.noDelimiter = true
+      return false
+    }
     if (start > 0) start += 1
     const childDefault = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain'
     for (;;) {
@@ -323,19 +328,23 @@ export function readMailFast(input: Uint8Array | string): ParsedMail | undefined
   const s = bytes.toString('latin1')
   asciiInput = isAscii(bytes)
   try {
-    return readLatin1(s.includes('\r') ? s.replace(/\r\n/g, '\n') : s)
+    return readLatin1(s.includes('\r') ? s.replace(/\r\n/g, '\n') : s, input)
   } finally {
     asciiInput = false
   }
 }
 
-function readLatin1(s: string): ParsedMail | undefined {
+function readLatin1(s: string, input: Uint8Array | string): ParsedMail | undefined {
   const [headBlock, body] = splitEntity(s)
   if (headBlock.length === 0) return undefined
   const head = parseHeaders(!asciiInput && HIGH_BYTE.test(headBlock) ? utf8.decode(Buffer.from(headBlock, 'latin1')) : headBlock).map
   if (head.size === 0) return undefined
-  const out: Collected = { plain: [], html: [], parts: [], leaves: 0 }
-  if (!walk(head, body, 0, out, 'text/plain')) return undefined
+  const out: Collected = { plain: [], html: [], parts: [], leaves: 0, noDelimiter: false }
+  if (!walk(head, body, 0, out, 'text/plain')) {
+    // A multipart whose boundary no line of the body uses: postal-mime reads such a message as its
+    // header section alone (no text, no parts) when `headerOnlyInput` says so; the same here
+    if (!out.noDelimiter || headerOnlyInput(input) === undefined) return undefined
+  }
   let text = out.plain.join('\n')
   if (!text.trim() && out.html.length > 0) text = htmlToText(out.html.join('\n'))
   const subjectRaw = head.get('subject') ?? ''

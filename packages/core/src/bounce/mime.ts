@@ -103,7 +103,7 @@ const MULTIPART_TYPE = /^multipart\/[A-Za-z0-9.+-]{1,40}$/i
  * ten times faster). Only for a single, plainly written Content-Type (no comments, escapes or
  * RFC 2231 values) whose boundary any reader takes the same; `undefined` otherwise.
  */
-function headerOnlyInput(raw: Uint8Array | string): Uint8Array | string | undefined {
+export function headerOnlyInput(raw: Uint8Array | string): Uint8Array | string | undefined {
   const s = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
   // the header section ends at the first line that is empty or all CR (as postal-mime reads lines)
   let end = -1
