@@ -28,6 +28,7 @@ import type {
   ShapedRecipients,
   WithBounceGuardOptions,
 } from './options.js'
+import { CheckBatcher } from './check-batcher.js'
 import { recorderFor } from './outcome-recorder.js'
 import type { ItemState, OutcomeRecorder, RetryCarrier } from './outcome-recorder.js'
 import { RawCapture, buildRaw, encodeRetryPayload, payloadTooLarge } from './retry-payload.js'
@@ -150,6 +151,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
   private readonly writeBehind: boolean
   private readonly logger: BounceGuardLogger
   private readonly recorder: OutcomeRecorder
+  private readonly checks: CheckBatcher
   private readonly shaper?: Shaper
   private readonly maxPaceMs: number
   private readonly built?: { mailOptions: Record<string, unknown>; dkim: unknown }
@@ -204,6 +206,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     if (options.maxBufferedOutcomes !== undefined) ro.maxBuffered = options.maxBufferedOutcomes
     if (options.flushIntervalMs !== undefined) ro.flushIntervalMs = options.flushIntervalMs
     this.recorder = recorderFor(this.guard, ro)
+    this.checks = new CheckBatcher(this.guard)
 
     if (isTransport(transportOrOptions)) {
       this.inner = transportOrOptions
@@ -335,9 +338,9 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     call: SendCall,
   ): Promise<void> {
     const details: BounceGuardSendDetails = { suppressed: [], outcomes: [] }
-    let check: CheckResult | undefined
+    let suppressed: CheckResult['suppressed'] = []
     try {
-      check = await this.guard.check(recipients)
+      suppressed = await this.checks.suppressed(recipients)
     } catch (err) {
       if (this.onStoreError === 'fail-closed') {
         call.release()
@@ -357,7 +360,6 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     }
     if (call.settled) return
 
-    const suppressed = check?.suppressed ?? []
     // The common case (nobody suppressed) builds no sets and copies no lists.
     let allowed = recipients
     if (suppressed.length > 0) {

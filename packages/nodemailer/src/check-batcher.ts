@@ -1,0 +1,88 @@
+/**
+ * Coalesces the suppression checks of sends that arrive together into one `guard.check()` (one
+ * `store.findSuppressions` round trip). Under load, an SMTP pool hands several messages back in
+ * the same turn of the event loop; each would otherwise cost a query of its own. With SQLite a
+ * lookup of one address costs about 12 µs of CPU, of five about 3.5 µs each (bench/suites).
+ *
+ * Nothing is cached: the lookup runs at most one turn of the event loop after the send arrived
+ * (`setImmediate`), so its answer is as fresh as an unbatched one. A failed lookup fails every
+ * send of the batch alike (each then follows `onStoreError`).
+ */
+import type { BounceGuard, CheckResult } from '@bounce-guard/core'
+
+/** Most recipients gathered before a lookup starts without waiting for the end of the turn. */
+export const MAX_BATCHED_RECIPIENTS = 500
+
+interface Waiter {
+  recipients: readonly string[]
+  resolve: (suppressed: CheckResult['suppressed']) => void
+  reject: (err: unknown) => void
+}
+
+/** See the module comment. One per wrapper. */
+export class CheckBatcher {
+  private waiters: Waiter[] = []
+  private count = 0
+  private scheduled = false
+
+  constructor(private readonly guard: BounceGuard) {}
+
+  /** The suppressed entries among `recipients` (in their order), as `guard.check(recipients).suppressed`. */
+  suppressed(recipients: readonly string[]): Promise<CheckResult['suppressed']> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ recipients, resolve, reject })
+      this.count += recipients.length
+      if (this.count >= MAX_BATCHED_RECIPIENTS) this.run()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(this.onTurnEnd)
+      }
+    })
+  }
+
+  private readonly onTurnEnd = (): void => {
+    this.scheduled = false
+    this.run()
+  }
+
+  private run(): void {
+    const waiters = this.waiters
+    if (waiters.length === 0) return
+    this.waiters = []
+    this.count = 0
+    if (waiters.length === 1) {
+      const w = waiters[0] as Waiter
+      this.guard.check(w.recipients).then((r) => w.resolve(r.suppressed), w.reject)
+      return
+    }
+    const all: string[] = []
+    for (const w of waiters) for (const r of w.recipients) all.push(r)
+    this.guard.check(all).then(
+      (result) => split(waiters, result),
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err)
+      },
+    )
+  }
+}
+
+/**
+ * Hand each waiter its share. One address string always gets the same answer, so the entry found
+ * for a string in the batch answers every send that gave that string.
+ */
+function split(waiters: Waiter[], result: CheckResult): void {
+  if (result.suppressed.length === 0) {
+    for (const w of waiters) w.resolve([])
+    return
+  }
+  const byRecipient = new Map<string, CheckResult['suppressed'][number]>()
+  for (const e of result.suppressed) if (!byRecipient.has(e.recipient)) byRecipient.set(e.recipient, e)
+  for (const w of waiters) {
+    const mine: CheckResult['suppressed'] = []
+    for (const r of w.recipients) {
+      const e = byRecipient.get(r)
+      if (e) mine.push(e)
+    }
+    w.resolve(mine)
+  }
+}
