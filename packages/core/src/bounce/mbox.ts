@@ -27,19 +27,14 @@ export function splitMbox(mbox: Uint8Array | string): string[] {
   let segStart = 0
   let prevBlank = true
   let start = 0
+  // the next LF and CR at or after `start` (found natively, each searched again only once passed)
+  let lf = text.indexOf('\n')
+  let cr = text.indexOf('\r')
   while (start < n) {
-    let end = n
-    for (let j = start; j < n; j++) {
-      const c = text.charCodeAt(j)
-      if (c === 10) {
-        end = j + 1
-        break
-      }
-      if (c === 13) {
-        end = text.charCodeAt(j + 1) === 10 ? j + 2 : j + 1
-        break
-      }
-    }
+    if (lf !== -1 && lf < start) lf = text.indexOf('\n', start)
+    if (cr !== -1 && cr < start) cr = text.indexOf('\r', start)
+    const stop = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
+    const end = stop === -1 ? n : stop === cr && lf === cr + 1 ? cr + 2 : stop + 1
     const first = text.charCodeAt(start)
     if (first === 70 && text.startsWith('From ', start) && (prevBlank || SEPARATOR.test(text.slice(start, end)))) {
       if (pieces) {
