@@ -1,7 +1,7 @@
 /**
  * `pnpm bench nodemailer`: messages per second through the wrapped and the unwrapped SMTP pool
  * to the same local smtp-server (port 0), side by side in one run, with 10,000 suppressed
- * addresses in a SQLite TypeORM store. Runs alternate (plain, wrapped, plain, wrapped, ...) so
+ * addresses in a SQLite TypeORM store. Runs alternate (each round in a rotated order: plain, wrapped, ..., then wrapped, ..., plain) so
  * machine noise hits both alike. Wrapped variants: the default (deliveries written behind the
  * send in batches), `writeBehind: false` (every write awaited), `recordDeliveries: false`, and
  * the in-memory store (the wrapper's own cost). Target: the wrapper costs under 5% of throughput. Prints only.
@@ -19,7 +19,8 @@ import { withBounceGuard } from '@bounce-guard/nodemailer'
 
 const SUPPRESSED = 10_000
 const MESSAGES = Number(process.env.BG_BENCH_MESSAGES ?? 2000)
-const ROUNDS = Number(process.env.BG_BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BG_BENCH_ROUNDS ?? 5)
+const WARM_UP = 300
 const IN_FLIGHT = 50
 const POOL = { maxConnections: 5, maxMessages: Infinity }
 
@@ -106,18 +107,18 @@ export async function run(): Promise<void> {
     const memGuard = createBounceGuard({ store: memStore })
     const inMemory = nodemailer.createTransport(withBounceGuard(smtp, { guard: memGuard }))
 
-    // Warm up connections, JIT and the SQLite page cache.
-    await blast(plain, 'warm-p', 200)
-    await blast(wrapped, 'warm-w', 200, () => guard.flush())
-    await blast(direct, 'warm-d', 200)
-
     type V = 'plain' | 'wrapped' | 'direct' | 'failuresOnly' | 'inMemory'
     const variants: Record<V, { sendMail(d: object): Promise<unknown> }> = { plain, wrapped, direct, failuresOnly, inMemory }
     const settle: Partial<Record<V, () => Promise<void>>> = { wrapped: () => guard.flush(), inMemory: () => memGuard.flush() }
     const rates: Record<V, number[]> = { plain: [], wrapped: [], direct: [], failuresOnly: [], inMemory: [] }
     const cpus: Record<V, number[]> = { plain: [], wrapped: [], direct: [], failuresOnly: [], inMemory: [] }
+    const order = Object.keys(variants) as V[]
+    // Warm up every variant (its pool's connections, the JIT, the SQLite page cache).
+    for (const v of order) await blast(variants[v], `warm-${v}`, WARM_UP, settle[v])
     for (let r = 0; r < ROUNDS; r++) {
-      for (const v of Object.keys(variants) as V[]) {
+      // Each round starts with another variant, so none always runs first (or after the same one).
+      for (let k = 0; k < order.length; k++) {
+        const v = order[(r + k) % order.length] as V
         const { rate, cpu } = await blast(variants[v], `${v}${r}`, MESSAGES, settle[v])
         rates[v].push(rate)
         cpus[v].push(cpu)
@@ -132,6 +133,9 @@ export async function run(): Promise<void> {
     const refusalRate = REFUSALS / (Number(process.hrtime.bigint() - refusedStart) / 1e9)
 
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+    // Median over rounds of the cost measured against the unwrapped run of the same round.
+    const paired = (xs: number[], base: number[], rate: boolean) =>
+      `${(median(xs.map((x, i) => (rate ? 1 - x / (base[i] as number) : x / (base[i] as number) - 1))) * 100).toFixed(1)}%`
     const p = median(rates.plain)
     const pc = median(cpus.plain)
     const label: Record<V, string> = {
@@ -142,7 +146,7 @@ export async function run(): Promise<void> {
       inMemory: 'wrapped, MemoryBounceStore (wrapper only)  ',
     }
     console.log(
-      `SMTP pool (maxConnections ${POOL.maxConnections}), ${IN_FLIGHT} sends in flight, ${MESSAGES} messages x ${ROUNDS} rounds (interleaved), 1 recipient each`,
+      `SMTP pool (maxConnections ${POOL.maxConnections}, same options and message for every variant), ${IN_FLIGHT} sends in flight, ${MESSAGES} messages x ${ROUNDS} rounds (interleaved, rotated order, ${WARM_UP} warm-up sends each), 1 recipient each`,
     )
     console.log(`server and client share this process; wall-clock rates swing with machine load, CPU time per message is steadier`)
     console.log(`writeBehind variants include the time to write their queued deliveries (guard.flush() inside the timing)`)
@@ -150,7 +154,9 @@ export async function run(): Promise<void> {
       const m = median(rates[v])
       const c = median(cpus[v])
       const cost =
-        v === 'plain' ? '' : `   throughput cost ${(((p - m) / p) * 100).toFixed(1)}%, CPU cost ${(((c - pc) / pc) * 100).toFixed(1)}%`
+        v === 'plain'
+          ? ''
+          : `   throughput cost ${(((p - m) / p) * 100).toFixed(1)}% (paired by round ${paired(rates[v], rates.plain, true)}), CPU cost ${(((c - pc) / pc) * 100).toFixed(1)}% (+${(c - pc).toFixed(0)} us/msg; paired ${paired(cpus[v], cpus.plain, false)})`
       console.log(`  ${label[v]} msg/s: ${rates[v].map(fmt).join(' ')} (median ${fmt(m)})   CPU us/msg median ${fmt(c)}${cost}`)
     }
     console.log(`  target: wrapper cost < 5% of throughput`)
