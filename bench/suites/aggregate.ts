@@ -1,38 +1,56 @@
 /**
  * `pnpm bench aggregate`: the per-provider 24-hour rate query on a large PostgreSQL events table
- * (target: under 1 s). Seeds as many events as fit in about 60 s (BG_BENCH_AGG_SECONDS), at most
- * BG_BENCH_AGG_ROWS (default 10,000,000), spread over 48 hours and 50,000 recipient domains, with
- * server-side multi-row `INSERT ... SELECT FROM generate_series` statements of 500,000 rows each,
- * then times:
- * - `eventTimeSeries(groupBy: 'provider', bucketSeconds: 3600)` over the last 24 hours;
- * - `store.stats({ groupBy: 'provider' })` over the last 24 hours;
- * - `rollupEvents` of the 48 hours (hourly, per provider), then the same 24-hour query with
- *   `useRollup: true` (whole hours from the rollup table, the partial hour from events);
- * - `pruneEvents` of the oldest hour (retention), with the rows it deleted.
- * Tables use a dedicated prefix and are dropped at the end. Skipped, with a message, when
- * PostgreSQL does not answer (BG_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
+ * (target: under 1 s). Loads BG_BENCH_AGG_ROWS events (default 10,000,000) spread over 48 hours and
+ * 50,000 recipient domains into tables with a dedicated prefix (dropped at the end), with
+ * server-side `INSERT ... SELECT FROM generate_series` statements of 1,000,000 rows on two
+ * connections, the events table's secondary indexes dropped during the load and built after it.
+ * Events are appended in time order, as a live store records them. Then it times:
+ * - the events-only query, `eventTimeSeries(..., useRollup: false)` (what the product did before);
+ * - the first `rollupEvents` (every event), then the product query, `eventTimeSeries(groupBy:
+ *   'provider')` over the last 24 hours ending 20 minutes into an hour (whole hours from the
+ *   rollup, the partial hours at both ends and the events past the mark from the events table);
+ * - the same after 100,000 more events (a fifth of them late, for hours already rolled up) that
+ *   the rollup has not seen yet, then the incremental `rollupEvents` of them;
+ * - that the product query's rows equal the events-only rows (exactness);
+ * - `store.stats({ groupBy: 'provider' })` over 24 hours (events only) and `maintainEvents`
+ *   (retention 47 hours: prunes the oldest hour).
+ * Skipped, with a message, when PostgreSQL does not answer (BG_BENCH_POSTGRES_URL, default
+ * postgres://postgres@127.0.0.1:5432/test).
  */
 import {
   createBounceGuardDataSource,
   createTypeOrmBounceStore,
   eventTimeSeries,
-  pruneEvents,
+  maintainEvents,
   rollupEvents,
   runMigrations,
+  TABLE_SPECS,
   tableNames,
 } from '@bounce-guard/typeorm'
 
 const PG_URL = process.env.BG_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const PREFIX = `bg_agg${process.pid}_`
-const MAX_ROWS = Number(process.env.BG_BENCH_AGG_ROWS ?? 10_000_000)
-const SEED_SECONDS = Number(process.env.BG_BENCH_AGG_SECONDS ?? 60)
-const CHUNK = 500_000
+const ROWS = Number(process.env.BG_BENCH_AGG_ROWS ?? 10_000_000)
+const CHUNK = 1_000_000
 const HOUR = 3_600_000
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)]!
 }
+
+async function timed<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: number[]; last: T }> {
+  const ms: number[] = []
+  let last!: T
+  for (let k = 0; k < runs; k++) {
+    const t0 = performance.now()
+    last = await fn()
+    ms.push(performance.now() - t0)
+  }
+  return { ms, last }
+}
+
+const fmt = (ms: number[]) => `median ${median(ms).toFixed(0)} ms (runs: ${ms.map((x) => x.toFixed(0)).join(', ')} ms)`
 
 export async function run(): Promise<void> {
   const ds = createBounceGuardDataSource(PG_URL, { tablePrefix: PREFIX, poolSize: 2, migrationsTableName: `${PREFIX}migrations` })
@@ -44,7 +62,16 @@ export async function run(): Promise<void> {
   }
   const t = tableNames({ tablePrefix: PREFIX })
   const drop = async () => {
-    for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, `${PREFIX}migrations`, `${PREFIX}event_rollup`])
+    for (const name of [
+      t.suppressions,
+      t.events,
+      t.recipientState,
+      t.retryJobs,
+      t.shaping,
+      t.eventRollup,
+      t.rollupMarks,
+      `${PREFIX}migrations`,
+    ])
       await ds.query(`DROP TABLE IF EXISTS "${name}"`)
   }
   try {
@@ -52,10 +79,12 @@ export async function run(): Promise<void> {
     await runMigrations(ds, { tablePrefix: PREFIX })
     const now = Date.UTC(2030, 0, 3)
     const span = 48 * HOUR
+    const start = now - span
     // r = i % 100: 85 delivered, 3 hard, 3 soft, 3 blocked (sender), 5 deferred (sender rate), 1 complaint.
     // Half the traffic to 8 big mailbox domains, half to 50,000 hosted domains with an MX-derived provider on failures.
+    // $3 = first `at`, $4 = ms per event (time order); $5 = `at` override for late events (NULL = in order).
     const sql = `INSERT INTO "${t.events}" (recipient, domain, type, at, source, reason, hard, permanent, scope, provider, rule_id, blocklist, reply)
-      SELECT 'u' || i || '@' || dom, dom, typ, $3::bigint - ((i * 7919) % ${span}), 'smtp',
+      SELECT 'u' || i || '@' || dom, dom, typ, COALESCE($5::bigint - (i % ${HOUR}), $3::bigint + floor(i * $4::float8)::bigint), 'smtp',
         CASE WHEN typ = 'delivered' THEN NULL WHEN r < 88 THEN 'userunknown' WHEN r < 91 THEN 'mailboxfull' WHEN r < 94 THEN 'blocked' WHEN r < 99 THEN 'speeding' ELSE NULL END,
         CASE WHEN typ = 'bounced' AND r < 88 THEN TRUE WHEN typ = 'delivered' OR typ = 'complaint' THEN NULL ELSE FALSE END,
         CASE WHEN typ = 'bounced' AND r < 94 AND r <> 89 AND r <> 90 THEN TRUE WHEN typ IN ('bounced', 'deferred') THEN FALSE ELSE NULL END,
@@ -70,76 +99,74 @@ export async function run(): Promise<void> {
                    ELSE 'd' || (i % 50000) || '.example' END AS dom,
               CASE WHEN i % 100 < 85 THEN 'delivered' WHEN i % 100 < 94 THEN 'bounced' WHEN i % 100 < 99 THEN 'deferred' ELSE 'complaint' END AS typ
             FROM generate_series($1::bigint, $2::bigint) AS i) s`
-    const started = performance.now()
-    let rows = 0
-    while (rows < MAX_ROWS && performance.now() - started < SEED_SECONDS * 1000) {
-      const n = Math.min(CHUNK, MAX_ROWS - rows)
-      await ds.query(sql, [rows, rows + n - 1, now])
-      rows += n
+    const perEvent = span / ROWS
+    // Bulk load: secondary indexes off, two connections, then the indexes built once.
+    const events = TABLE_SPECS.find((s) => s.table === 'events')!
+    for (const ix of events.indices) await ds.query(`DROP INDEX "${PREFIX}${ix.name}"`)
+    const t0 = performance.now()
+    const chunks: Array<[number, number]> = []
+    for (let i = 0; i < ROWS; i += CHUNK) chunks.push([i, Math.min(ROWS, i + CHUNK) - 1])
+    const worker = async () => {
+      for (let c = chunks.shift(); c; c = chunks.shift()) await ds.query(sql, [c[0], c[1], start, perEvent, null])
     }
-    const seedMs = performance.now() - started
-    await ds.query(`ANALYZE "${t.events}"`)
+    await Promise.all([worker(), worker()])
+    const loadMs = performance.now() - t0
+    const t1 = performance.now()
+    for (const ix of events.indices)
+      await ds.query(
+        `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX "${PREFIX}${ix.name}" ON "${t.events}" (${ix.columns.map((c) => `"${c}"`).join(', ')})`,
+      )
+    const indexMs = performance.now() - t1
+    await ds.query(`VACUUM ANALYZE "${t.events}"`)
     const size = (await ds.query(`SELECT pg_size_pretty(pg_total_relation_size($1)) AS s`, [t.events])) as Array<{ s: string }>
     console.log(
-      `seeded ${rows.toLocaleString('en')} events over 48 h and 50,000+ domains in ${(seedMs / 1000).toFixed(1)} s (${Math.round(rows / (seedMs / 1000)).toLocaleString('en')} rows/s; table + indexes ${size[0]?.s})`,
+      `loaded ${ROWS.toLocaleString('en')} events over 48 h and 50,000+ domains: rows ${(loadMs / 1000).toFixed(1)} s (${Math.round(ROWS / (loadMs / 1000)).toLocaleString('en')} rows/s), indexes ${(indexMs / 1000).toFixed(1)} s; table + indexes ${size[0]?.s}`,
     )
 
-    const since = new Date(now - 24 * HOUR)
-    const until = new Date(now)
-    const times: number[] = []
-    let buckets = 0
-    for (let k = 0; k < 3; k++) {
-      const t0 = performance.now()
-      const r = await eventTimeSeries(ds, { tablePrefix: PREFIX, since, until, bucketSeconds: 3600, groupBy: 'provider' })
-      times.push(performance.now() - t0)
-      buckets = r.length
-    }
-    console.log(
-      `eventTimeSeries per provider, 24 h in hourly buckets: median ${median(times).toFixed(0)} ms (runs: ${times.map((x) => x.toFixed(0)).join(', ')} ms; ${buckets} rows; target < 1000 ms)`,
-    )
-
-    const store = createTypeOrmBounceStore(ds, { tablePrefix: PREFIX })
-    const st: number[] = []
-    let gmail = ''
-    for (let k = 0; k < 3; k++) {
-      const t0 = performance.now()
-      const r = await store.stats({ since, until, groupBy: 'provider' })
-      st.push(performance.now() - t0)
-      const g = r.find((x) => x.key === 'gmail')
-      gmail = g
-        ? `gmail: ${g.hardBounces.toLocaleString('en')} hard of ${(g.delivered + g.hardBounces + g.softBounces).toLocaleString('en')}`
-        : ''
-    }
-    console.log(
-      `store.stats({ groupBy: 'provider' }), 24 h: median ${median(st).toFixed(0)} ms (runs: ${st.map((x) => x.toFixed(0)).join(', ')} ms; ${gmail})`,
-    )
+    const until = new Date(now - 40 * 60_000) // 20 minutes into an hour: partial hours at both ends
+    const since = new Date(until.getTime() - 24 * HOUR)
+    const q = { tablePrefix: PREFIX, since, until, bucketSeconds: 3600, groupBy: 'provider' as const }
+    const raw = await timed(3, () => eventTimeSeries(ds, { ...q, useRollup: false }))
+    console.log(`events only (useRollup: false), 24 h per provider in hourly buckets: ${fmt(raw.ms)}; ${raw.last.length} rows`)
 
     const r0 = performance.now()
-    const rolled = await rollupEvents(ds, { tablePrefix: PREFIX, since: new Date(now - 48 * HOUR), until: new Date(now) })
+    const first = await rollupEvents(ds, { tablePrefix: PREFIX, settleMs: 0 })
+    console.log(`rollupEvents, first run: ${first.events.toLocaleString('en')} events in ${((performance.now() - r0) / 1000).toFixed(1)} s`)
+    const product = await timed(5, () => eventTimeSeries(ds, q))
+    console.log(`eventTimeSeries (product path, rollup + edges), 24 h per provider: ${fmt(product.ms)}; target < 1000 ms`)
+
+    // 100,000 more events the rollup has not seen: 80,000 in the current hour, 20,000 late ones for an hour rolled up 10 hours ago.
+    await ds.query(sql, [ROWS, ROWS + 79_999, now - HOUR, HOUR / 80_000, null])
+    await ds.query(sql, [ROWS + 80_000, ROWS + 99_999, start, 0, now - 10 * HOUR])
+    await ds.query(`ANALYZE "${t.events}"`)
+    const stale = await timed(5, () => eventTimeSeries(ds, q))
+    const rawAfter = await eventTimeSeries(ds, { ...q, useRollup: false })
+    const same = JSON.stringify(stale.last) === JSON.stringify(rawAfter)
     console.log(
-      `rollupEvents, 48 h hourly per provider: ${rolled} rollup rows in ${(performance.now() - r0).toFixed(0)} ms (run it every few minutes over a trailing window)`,
+      `... with 100,000 events past the rollup mark (20,000 late): ${fmt(stale.ms)}; rows equal to events only: ${same ? 'yes' : 'NO'}`,
     )
-    const ru: number[] = []
-    const mid = new Date(now - 20 * 60_000) // 40 minutes of the current hour come from raw events
-    for (let k = 0; k < 5; k++) {
-      const t0 = performance.now()
-      await eventTimeSeries(ds, {
-        tablePrefix: PREFIX,
-        since: new Date(mid.getTime() - 24 * HOUR),
-        until: mid,
-        bucketSeconds: 3600,
-        groupBy: 'provider',
-        useRollup: true,
-      })
-      ru.push(performance.now() - t0)
-    }
-    console.log(
-      `eventTimeSeries per provider, 24 h, useRollup: median ${median(ru).toFixed(1)} ms (runs: ${ru.map((x) => x.toFixed(1)).join(', ')} ms; target < 1000 ms)`,
-    )
+    const r1 = performance.now()
+    const inc = await rollupEvents(ds, { tablePrefix: PREFIX, settleMs: 0 })
+    console.log(`rollupEvents, incremental: ${inc.events.toLocaleString('en')} events in ${(performance.now() - r1).toFixed(0)} ms`)
+    const fresh = await timed(5, () => eventTimeSeries(ds, q))
+    const same2 = JSON.stringify(fresh.last) === JSON.stringify(rawAfter)
+    console.log(`eventTimeSeries after it: ${fmt(fresh.ms)}; rows equal to events only: ${same2 ? 'yes' : 'NO'}`)
+
+    const store = createTypeOrmBounceStore(ds, { tablePrefix: PREFIX })
+    const st = await timed(3, () => store.stats({ since, until, groupBy: 'provider' }))
+    console.log(`store.stats({ groupBy: 'provider' }), 24 h (events only): ${fmt(st.ms)}`)
 
     const p0 = performance.now()
-    const deleted = await pruneEvents(ds, { tablePrefix: PREFIX, olderThan: new Date(now - 47 * HOUR), batchSize: 50_000 })
-    console.log(`pruneEvents (oldest hour): ${deleted.toLocaleString('en')} rows deleted in ${(performance.now() - p0).toFixed(0)} ms`)
+    const m = await maintainEvents(ds, {
+      tablePrefix: PREFIX,
+      settleMs: 0,
+      retentionMs: 47 * HOUR,
+      pruneBatchSize: 50_000,
+      now: () => new Date(now),
+    })
+    console.log(
+      `maintainEvents (retention 47 h): ${m.rollup.events} events rolled up, ${m.pruned.toLocaleString('en')} pruned in ${((performance.now() - p0) / 1000).toFixed(1)} s`,
+    )
   } finally {
     await drop().catch(() => {})
     await ds.destroy()

@@ -3,13 +3,21 @@
  * PostgreSQL (pg) and MySQL/MariaDB (mysql2).
  */
 export { createTypeOrmBounceStore, type TypeOrmBounceStore, type TypeOrmBounceStoreOptions } from './store.js'
-export { bounceGuardEntities, TABLE_SPECS, SHAPING_TABLE_SPEC, type SqlDialect } from './schema.js'
+export {
+  bounceGuardEntities,
+  TABLE_SPECS,
+  SHAPING_TABLE_SPEC,
+  ROLLUP_TABLE_SPEC,
+  ROLLUP_MARKS_SPEC,
+  type SqlDialect,
+} from './schema.js'
 export {
   bounceGuardMigrations,
   runMigrations,
   dialectOf,
   INITIAL_SCHEMA_TIMESTAMP,
   SHAPING_SCHEMA_TIMESTAMP,
+  ROLLUP_SCHEMA_TIMESTAMP,
   type BounceGuardMigrationClass,
   type RunMigrationsOptions,
 } from './migrations.js'
@@ -25,8 +33,14 @@ export {
   refusalEvidence,
   pruneEvents,
   rollupEvents,
-  ensureRollupTable,
+  maintainEvents,
+  eventCountsAfter,
+  type EventCountsAfterOptions,
+  type EventCountsAfterResult,
   type RollupEventsOptions,
+  type RollupEventsResult,
+  type MaintainEventsOptions,
+  type MaintainEventsResult,
   type EventTimeSeriesOptions,
   type EventTimeSeriesRow,
   type RefusalEvidenceOptions,

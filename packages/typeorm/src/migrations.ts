@@ -5,7 +5,15 @@
 import { Table, TableIndex, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm'
 import { BounceGuardError } from '@bounce-guard/core'
 import { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions } from './options.js'
-import { SHAPING_TABLE_SPEC, TABLE_SPECS, columnForDialect, type SqlDialect, type TableSpec } from './schema.js'
+import {
+  ROLLUP_MARKS_SPEC,
+  ROLLUP_TABLE_SPEC,
+  SHAPING_TABLE_SPEC,
+  TABLE_SPECS,
+  columnForDialect,
+  type SqlDialect,
+  type TableSpec,
+} from './schema.js'
 
 /** A migration class as TypeORM's `migrations` option takes it. */
 export type BounceGuardMigrationClass = new () => MigrationInterface
@@ -15,6 +23,9 @@ export const INITIAL_SCHEMA_TIMESTAMP = 1764403200000
 
 /** The 13-digit timestamp of the migration that adds the shared traffic-shaping table. */
 export const SHAPING_SCHEMA_TIMESTAMP = 1796515200000
+
+/** The 13-digit timestamp of the migration that adds the event rollup tables. */
+export const ROLLUP_SCHEMA_TIMESTAMP = 1798761600000
 
 /** Map a TypeORM driver type to the SQL family the store speaks, or `undefined` when unsupported. */
 export function dialectOf(type: string): SqlDialect | undefined {
@@ -97,7 +108,48 @@ export function bounceGuardMigrations(options: BounceGuardSchemaOptions = {}): B
     }
   }
   Object.defineProperty(BounceGuardShaping, 'name', { value: shapingName })
-  return [BounceGuardInit, BounceGuardShaping]
+
+  const rollupName = migrationName(names.prefix, 'BounceGuardRollup', ROLLUP_SCHEMA_TIMESTAMP)
+  /**
+   * Adds `<prefix>event_rollup` (hourly per-provider counts) and `<prefix>rollup_marks` (how far
+   * the rollup has read the events). A database where the former `ensureRollupTable()` already
+   * created `<prefix>event_rollup` keeps it: its rows for hours that still have events are deleted
+   * (the first `rollupEvents` recounts them from the events, starting at mark 0); older rows, whose
+   * events were pruned, are kept as history.
+   */
+  class BounceGuardRollup implements MigrationInterface {
+    /** Stored in TypeORM's migrations table. */
+    readonly name = rollupName
+
+    async up(qr: QueryRunner): Promise<void> {
+      const dialect = requireDialect(qr)
+      const rollup = names[ROLLUP_TABLE_SPEC.table]
+      if (await qr.hasTable(rollup)) {
+        const q = (n: string) => (dialect === 'mysql' ? `\`${n}\`` : `"${n}"`)
+        const first = (await qr.query(
+          `SELECT MIN(${q('at')}) AS m FROM ${q(names.events)} WHERE ${q('recipient')} NOT LIKE '@%'`,
+        )) as Array<{ m: unknown }>
+        const min = first[0]?.m
+        if (min !== null && min !== undefined) {
+          const hour = Math.floor(Number(min) / 3_600_000) * 3_600_000
+          await qr.query(
+            `DELETE FROM ${q(rollup)} WHERE ${q('bucket_seconds')} = 3600 AND ${q('bucket')} >= ${dialect === 'postgres' ? '$1' : '?'}`,
+            [hour],
+          )
+        }
+      } else {
+        await createSpecTable(qr, dialect, names.prefix, rollup, ROLLUP_TABLE_SPEC)
+      }
+      await createSpecTable(qr, dialect, names.prefix, names[ROLLUP_MARKS_SPEC.table], ROLLUP_MARKS_SPEC)
+    }
+
+    async down(qr: QueryRunner): Promise<void> {
+      await qr.dropTable(names.rollupMarks, true)
+      await qr.dropTable(names.eventRollup, true)
+    }
+  }
+  Object.defineProperty(BounceGuardRollup, 'name', { value: rollupName })
+  return [BounceGuardInit, BounceGuardShaping, BounceGuardRollup]
 }
 
 /** Create one table of the layout with its indices (no-op when it exists, e.g. left by a tool that dropped only the other tables). */

@@ -13,7 +13,7 @@ export interface BounceGuardSchemaOptions {
   tablePrefix?: string
 }
 
-/** The four table names for one prefix. */
+/** The table names for one prefix. */
 export interface BounceGuardTableNames {
   prefix: string
   suppressions: string
@@ -22,6 +22,10 @@ export interface BounceGuardTableNames {
   retryJobs: string
   /** Shared traffic-shaping actions (`<prefix>shaping`, created by the second migration). */
   shaping: string
+  /** Hourly per-provider event counts (`<prefix>event_rollup`, third migration; see `rollupEvents`). */
+  eventRollup: string
+  /** How far the rollup has read the events table (`<prefix>rollup_marks`, third migration). */
+  rollupMarks: string
 }
 
 /** The default table prefix. */
@@ -45,5 +49,7 @@ export function tableNames(options: BounceGuardSchemaOptions = {}): BounceGuardT
     recipientState: `${prefix}recipient_state`,
     retryJobs: `${prefix}retry_jobs`,
     shaping: `${prefix}shaping`,
+    eventRollup: `${prefix}event_rollup`,
+    rollupMarks: `${prefix}rollup_marks`,
   }
 }

@@ -150,6 +150,55 @@ export const SHAPING_TABLE_SPEC: TableSpec = {
   indices: [{ name: 'sh_until', columns: ['until_at'] }],
 }
 
+/** The counters of a rollup row, in the order the queries write them. */
+export const ROLLUP_COUNT_COLUMNS = [
+  'delivered',
+  'hard_bounces',
+  'soft_bounces',
+  'deferred',
+  'complaints',
+  'sender_rejections',
+  'refused',
+] as const
+
+/**
+ * Hourly per-provider counts of the events table (third migration, `BounceGuardRollup`). A row
+ * holds the events of one hour and one provider key whose id is at most the rollup mark (see
+ * `ROLLUP_MARKS_SPEC`), whatever their age: `rollupEvents` adds the events past the mark and moves
+ * it, so the table is exact up to the mark and a query adds only the events after it. The primary
+ * key serves the time-range read (`bucket_seconds = 3600 AND bucket >= ? AND bucket < ?`).
+ * `bucket_seconds` is always 3600 today; it keeps the layout of tables created by the former
+ * `ensureRollupTable`.
+ */
+export const ROLLUP_TABLE_SPEC: TableSpec = {
+  table: 'eventRollup',
+  columns: [
+    { name: 'bucket_seconds', kind: 'int', primary: true },
+    { name: 'bucket', kind: 'ms', primary: true },
+    { name: 'k', kind: 'key', length: 255, primary: true },
+    ...ROLLUP_COUNT_COLUMNS.map((name): ColumnSpec => ({ name, kind: 'ms' })),
+  ],
+  indices: [],
+}
+
+/**
+ * One row per rollup (`name` = `provider_hourly`): `event_id` = every event with a smaller or
+ * equal id is counted in the rollup table; `pending_id`/`pending_at` = the highest id seen by the
+ * previous run and when (the next run rolls up to it once `settleMs` has passed, so an insert
+ * still in flight when the id was read is never skipped).
+ */
+export const ROLLUP_MARKS_SPEC: TableSpec = {
+  table: 'rollupMarks',
+  columns: [
+    { name: 'name', kind: 'key', length: 64, primary: true },
+    { name: 'event_id', kind: 'ms' },
+    { name: 'pending_id', kind: 'ms', nullable: true },
+    { name: 'pending_at', kind: 'ms', nullable: true },
+    { name: 'updated_at', kind: 'ms' },
+  ],
+  indices: [],
+}
+
 /** Column options for the Table API of a migration, for one dialect. */
 export function columnForDialect(col: ColumnSpec, dialect: SqlDialect): Record<string, unknown> {
   const base: Record<string, unknown> = {
@@ -223,15 +272,15 @@ function entityColumn(col: ColumnSpec): EntitySchemaColumnOptions {
 }
 
 /**
- * The `EntitySchema` definitions of Bounce Guard's tables (the four of the first migration and
- * `shaping`) (no decorators), for the
+ * The `EntitySchema` definitions of Bounce Guard's tables (the four of the first migration,
+ * `shaping`, `event_rollup` and `rollup_marks`) (no decorators), for the
  * `entities` option of your `DataSource`. The entity names equal the table names.
  * Use them with `synchronize` in tests only; in production create the tables with
  * `bounceGuardMigrations()`.
  */
 export function bounceGuardEntities(options: BounceGuardSchemaOptions = {}): EntitySchema[] {
   const names = tableNames(options)
-  return [...TABLE_SPECS, SHAPING_TABLE_SPEC].map((spec) => {
+  return [...TABLE_SPECS, SHAPING_TABLE_SPEC, ROLLUP_TABLE_SPEC, ROLLUP_MARKS_SPEC].map((spec) => {
     const name = names[spec.table]
     const columns: Record<string, EntitySchemaColumnOptions> = {}
     for (const col of spec.columns) columns[col.name] = entityColumn(col)

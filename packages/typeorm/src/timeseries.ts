@@ -5,17 +5,26 @@
  * BIGINT on every dialect) as `at - at % bucketMs`, which PostgreSQL, MySQL/MariaDB and SQLite all
  * evaluate on integers, so no rows are loaded into memory. The queries use the `ev_at` index.
  *
+ * Rollup: `<prefix>event_rollup` holds hourly per-provider counts of every event up to a mark (an
+ * event id). `rollupEvents` adds the events past the mark and moves it; `eventTimeSeries` reads the
+ * whole hours of a window from it and, from the events table, only the partial hours at both ends
+ * and the events past the mark (primary key and `ev_at` index), so its answer is exact and its cost
+ * does not grow with the window.
+ *
  * Retention: the events table is an audit log and grows with every outcome. Recipient state (the
  * counters the policy decides on) and suppressions live in other tables and are not touched by
- * pruning, so `pruneEvents(ds, { olderThan: 30 days ago })` on a schedule (e.g. daily) bounds the
- * table without changing any decision. Reports then cover at most the retention period.
+ * pruning; `maintainEvents(ds, { retentionMs })` (rollup, then prune of the rolled-up events older
+ * than 30 days by default) on a schedule bounds the table without changing any decision. Reports
+ * keep the rolled-up hourly counts; the other groupings cover at most the retention period.
  */
 import { BounceGuardError, PROVIDER_DOMAIN_HINTS } from '@bounce-guard/core'
 import type { DataSource } from 'typeorm'
 import type { MonitorCounts } from '@bounce-guard/core'
 import { dialectOf } from './migrations.js'
-import type { SqlDialect } from './schema.js'
+import { ROLLUP_COUNT_COLUMNS, type SqlDialect } from './schema.js'
 import { tableNames } from './options.js'
+import { createExecutor, type Plan } from './executor.js'
+import { Dialect } from './sql.js'
 
 const PKG = '@bounce-guard/typeorm (timeseries)'
 
@@ -35,9 +44,11 @@ export interface EventTimeSeriesOptions {
   /** @default 'none' */
   groupBy?: TimeSeriesGroupBy
   /**
-   * Read complete buckets from the rollup table (see `rollupEvents`) and only the buckets after
-   * its last rolled-up bucket from the events table. Only for `groupBy: 'provider'` and a
-   * `bucketSeconds` that was rolled up; otherwise ignored. @default false
+   * Read the whole hours of the window from the rollup table (see `rollupEvents`) when it exists,
+   * and from the events table only the partial hours at both ends and the events past the
+   * rollup's mark; the numbers are the same either way. Applies to `groupBy: 'provider'` and
+   * `'none'` with `bucketSeconds` a multiple of 3600; `false` reads the events table only.
+   * @default true
    */
   useRollup?: boolean
 }
@@ -149,49 +160,113 @@ async function run(ds: DataSource, sql: string, values: unknown[]): Promise<Arra
   }
 }
 
+/** One hour, the width of a rollup bucket. */
+const HOUR_MS = 3_600_000
+
+/** The rollup's name in `<prefix>rollup_marks`. */
+const ROLLUP_NAME = 'provider_hourly'
+
+/** The counter columns of a rollup row (and of an aggregate's result). */
+const COUNT_COLUMNS = ROLLUP_COUNT_COLUMNS
+
 /**
  * Counts per time bucket (and key), computed in SQL. Rows are ordered by bucket, then key; buckets
  * without events are absent. Domain summaries (`@domain` recipients) are ignored.
+ *
+ * With `groupBy: 'provider'` or `'none'` and a bucket width in whole hours, the whole hours of the
+ * window are read from the rollup table when one exists (`rollupEvents`), plus, from the events
+ * table, the partial hours at both ends and the events recorded after the rollup's mark: the same
+ * numbers as the events table alone, however stale the rollup, in one statement.
  * @example
  * const rows = await eventTimeSeries(ds, { since: new Date(Date.now() - 864e5), bucketSeconds: 3600, groupBy: 'provider' })
  */
 export async function eventTimeSeries(dataSource: DataSource, options: EventTimeSeriesOptions): Promise<EventTimeSeriesRow[]> {
-  if (!options?.useRollup || options.groupBy !== 'provider') return rawTimeSeries(dataSource, options)
   const d = dialect(dataSource)
-  const since = validDate(options.since, 'since')
-  const until = options.until === undefined ? new Date() : validDate(options.until, 'until')
-  const bucketSeconds = options.bucketSeconds ?? 3600
-  const rollup = rollupTable(options.tablePrefix)
-  const p = params(d)
-  let mark: number | undefined
-  try {
-    const r = await run(
-      dataSource,
-      `SELECT MAX(${q(d, 'bucket')}) AS m FROM ${q(d, rollup)} WHERE ${q(d, 'bucket_seconds')} = ${p.add(bucketSeconds)}`,
-      p.values,
+  const w = windowOf(options)
+  const groupBy = options.groupBy ?? 'none'
+  const first = Math.ceil(w.since / HOUR_MS) * HOUR_MS // first whole hour
+  const last = Math.floor(w.until / HOUR_MS) * HOUR_MS // end of the last whole hour
+  const rollupFits = (groupBy === 'provider' || groupBy === 'none') && w.bucketMs % HOUR_MS === 0 && last > first
+  if (options.useRollup === false || !rollupFits) return rawTimeSeries(dataSource, d, options)
+  const names = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix })
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const mark = await readRollupMark(dataSource, d, names.rollupMarks)
+    if (mark === undefined) break // not migrated yet, or never rolled up
+    const p = params(d)
+    const r = (n: string) => `r.${q(d, n)}`
+    const rb = `(${r('bucket')} - ${r('bucket')} % ${w.bucketMs})`
+    const rk = groupBy === 'provider' ? r('k') : `'*'`
+    const branches = [
+      `SELECT 'r' AS src, ${rb} AS b, ${rk} AS k, ${COUNT_COLUMNS.map((c) => `SUM(${r(c)}) AS ${c}`).join(', ')}` +
+        ` FROM ${q(d, names.eventRollup)} r WHERE ${r('bucket_seconds')} = 3600 AND ${r('bucket')} >= ${p.add(first)} AND ${r('bucket')} < ${p.add(last)}` +
+        ` GROUP BY ${rb}${groupBy === 'provider' ? `, ${rk}` : ''}`,
+    ]
+    const at = `e.${q(d, 'at')}`
+    if (w.since < first)
+      branches.push(aggregateSql(d, names.events, groupBy, w.bucketMs, `${at} >= ${p.add(w.since)} AND ${at} < ${p.add(first)}`, 'e'))
+    if (last < w.until)
+      branches.push(aggregateSql(d, names.events, groupBy, w.bucketMs, `${at} >= ${p.add(last)} AND ${at} < ${p.add(w.until)}`, 'e'))
+    // Events after the mark that fall in the whole hours: late outcomes, and everything not yet rolled up.
+    branches.push(
+      aggregateSql(
+        d,
+        names.events,
+        groupBy,
+        w.bucketMs,
+        `e.${q(d, 'id')} > ${p.add(mark)} AND ${at} >= ${p.add(first)} AND ${at} < ${p.add(last)}`,
+        'e',
+      ),
     )
-    mark = r[0]?.m === null || r[0]?.m === undefined ? undefined : num(r[0].m) + bucketSeconds * 1000
-  } catch {
-    mark = undefined // no rollup table yet
+    // The mark again, read by the same statement: if a rollup moved it since, read again.
+    branches.push(
+      `SELECT 'm' AS src, 0 AS b, '' AS k, ${q(d, 'event_id')}${', 0'.repeat(COUNT_COLUMNS.length - 1)}` +
+        ` FROM ${q(d, names.rollupMarks)} WHERE ${q(d, 'name')} = ${p.add(ROLLUP_NAME)}`,
+    )
+    const rows = await run(dataSource, branches.join(' UNION ALL '), p.values)
+    const markRow = rows.find((x) => x.src === 'm')
+    if (!markRow || num(markRow.delivered) !== mark) continue
+    return mergeRows(rows.filter((x) => x.src !== 'm'))
   }
-  const bucketMs = bucketSeconds * 1000
-  const first = Math.ceil(since.getTime() / bucketMs) * bucketMs // first whole bucket
-  const last = mark === undefined ? first : Math.min(mark, until.getTime() - (until.getTime() % bucketMs)) // end of whole rolled buckets
-  if (last <= first) return rawTimeSeries(dataSource, options)
-  const p2 = params(d)
-  const cols = ['delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused']
-  const rolled = await run(
-    dataSource,
-    `SELECT ${q(d, 'bucket')} AS b, ${q(d, 'k')} AS k, ${cols.map((c) => q(d, c)).join(', ')} FROM ${q(d, rollup)}` +
-      ` WHERE ${q(d, 'bucket_seconds')} = ${p2.add(bucketSeconds)} AND ${q(d, 'bucket')} >= ${p2.add(first)} AND ${q(d, 'bucket')} < ${p2.add(last)} ORDER BY 1, 2`,
-    p2.values,
-  )
-  // Partial buckets at either end come from the events table.
-  const rows: EventTimeSeriesRow[] = []
-  if (since.getTime() < first) rows.push(...(await rawTimeSeries(dataSource, { ...options, until: new Date(first) })))
-  rows.push(...rolled.map(toRow))
-  if (last < until.getTime()) rows.push(...(await rawTimeSeries(dataSource, { ...options, since: new Date(last), until })))
-  return rows
+  return rawTimeSeries(dataSource, d, options)
+}
+
+/** Sum rows of the same bucket and key, ordered by bucket, then key. */
+function mergeRows(rows: Array<Record<string, unknown>>): EventTimeSeriesRow[] {
+  const by = new Map<string, EventTimeSeriesRow>()
+  for (const x of rows) {
+    const row = toRow(x)
+    const id = `${row.bucket.getTime()}|${row.key}`
+    const acc = by.get(id)
+    if (!acc) {
+      by.set(id, row)
+      continue
+    }
+    for (const f of [
+      'sent',
+      'delivered',
+      'hardBounces',
+      'softBounces',
+      'deferred',
+      'complaints',
+      'senderRejections',
+      'refusedBySuppression',
+    ] as const)
+      acc[f] += row[f]
+  }
+  return [...by.values()].sort((a, b) => a.bucket.getTime() - b.bucket.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+}
+
+/** The rollup mark (every event with a smaller or equal id is rolled up), or undefined when there is none yet. */
+async function readRollupMark(ds: DataSource, d: SqlDialect, marks: string): Promise<number | undefined> {
+  try {
+    const rows = (await ds.query(
+      `SELECT ${q(d, 'event_id')} AS w FROM ${q(d, marks)} WHERE ${q(d, 'name')} = ${d === 'postgres' ? '$1' : '?'}`,
+      [ROLLUP_NAME],
+    )) as Array<{ w: unknown }>
+    return rows[0] === undefined ? undefined : num(rows[0].w)
+  } catch {
+    return undefined // the rollup migration has not run: the events table answers alone
+  }
 }
 
 function toRow(r: Record<string, unknown>): EventTimeSeriesRow {
@@ -212,26 +287,31 @@ function toRow(r: Record<string, unknown>): EventTimeSeriesRow {
   }
 }
 
-/** Build the aggregate query (shared by `eventTimeSeries` and `rollupEvents`). */
-function timeSeriesSql(d: SqlDialect, options: EventTimeSeriesOptions): { sql: string; values: unknown[]; bucketMs: number } {
-  const since = validDate(options?.since, 'since')
-  const until = options.until === undefined ? new Date() : validDate(options.until, 'until')
+/** The validated window and bucket width of a time-series query. */
+function windowOf(options: EventTimeSeriesOptions): { since: number; until: number; bucketMs: number } {
+  const since = validDate(options?.since, 'since').getTime()
+  const until = (options.until === undefined ? new Date() : validDate(options.until, 'until')).getTime()
   const bucketSeconds = options.bucketSeconds ?? 3600
   if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0 || bucketSeconds > 366 * 86400) {
     throw new BounceGuardError('EINVALID_OPTION', `${PKG}: bucketSeconds must be a positive integer (at most a year)`)
   }
-  const bucketMs = bucketSeconds * 1000 // a validated integer, inlined so every dialect keeps integer arithmetic
-  const table = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }).events
+  return { since, until, bucketMs: bucketSeconds * 1000 }
+}
+
+/**
+ * One aggregate over the events table (aliased `e`): `SELECT b, k, <counters> ... WHERE <where>
+ * GROUP BY ...`, the counters named as the rollup's columns. `bucketMs` is a validated integer,
+ * inlined so every dialect keeps integer arithmetic; `where` holds placeholders of `p`.
+ */
+function aggregateSql(d: SqlDialect, table: string, groupBy: TimeSeriesGroupBy, bucketMs: number, where: string, src?: string): string {
   const id = (n: string) => `e.${q(d, n)}`
   const [type, hard, scope, reason, at] = [id('type'), id('hard'), id('scope'), id('reason'), id('at')]
   const isHard = d === 'postgres' ? `${hard} IS TRUE` : `${hard} = 1`
   const count = (cond: string): string => `SUM(CASE WHEN ${cond} THEN 1 ELSE 0 END)`
-  const groupBy = options.groupBy ?? 'none'
   const key = keyExpr(d, groupBy)
   const bucket = `(${at} - ${at} % ${bucketMs})`
-  const p = params(d)
-  const sql =
-    `SELECT ${bucket} AS b, ${key} AS k,` +
+  return (
+    `SELECT ${src === undefined ? '' : `'${src}' AS src, `}${bucket} AS b, ${key} AS k,` +
     ` ${count(`${type} = 'delivered'`)} AS delivered,` +
     ` ${count(`${type} = 'bounced' AND ${reason} IS NOT NULL AND ${isHard}`)} AS hard_bounces,` +
     ` ${count(`${type} = 'bounced' AND NOT (${reason} IS NOT NULL AND ${isHard})`)} AS soft_bounces,` +
@@ -240,16 +320,19 @@ function timeSeriesSql(d: SqlDialect, options: EventTimeSeriesOptions): { sql: s
     ` ${count(`${type} IN ('bounced', 'deferred') AND ${scope} = 'sender'`)} AS sender_rejections,` +
     ` ${count(`${type} = 'suppressed'`)} AS refused` +
     ` FROM ${fromClause(d, table, groupBy)}` +
-    ` WHERE ${at} >= ${p.add(since.getTime())} AND ${at} < ${p.add(until.getTime())}` +
-    ` AND ${id('recipient')} NOT LIKE '@%'` +
+    ` WHERE ${where} AND ${id('recipient')} NOT LIKE '@%'` +
     ` GROUP BY ${bucket}${groupBy === 'none' ? '' : `, ${key}`}`
-  return { sql, values: p.values, bucketMs }
+  )
 }
 
-async function rawTimeSeries(dataSource: DataSource, options: EventTimeSeriesOptions): Promise<EventTimeSeriesRow[]> {
-  const d = dialect(dataSource)
-  const { sql, values } = timeSeriesSql(d, options)
-  const rows = await run(dataSource, `${sql} ORDER BY 1, 2`, values)
+/** The time series from the events table alone. */
+async function rawTimeSeries(dataSource: DataSource, d: SqlDialect, options: EventTimeSeriesOptions): Promise<EventTimeSeriesRow[]> {
+  const w = windowOf(options)
+  const table = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }).events
+  const p = params(d)
+  const at = `e.${q(d, 'at')}`
+  const sql = aggregateSql(d, table, options.groupBy ?? 'none', w.bucketMs, `${at} >= ${p.add(w.since)} AND ${at} < ${p.add(w.until)}`)
+  const rows = await run(dataSource, `${sql} ORDER BY 1, 2`, p.values)
   return rows.map(toRow)
 }
 
@@ -331,26 +414,33 @@ export interface PruneEventsOptions {
 
 /**
  * Retention: delete events older than `olderThan`, in batches. Suppressions, recipient state and
- * retry jobs are untouched, so no decision changes; only reports lose the pruned period. Returns
- * the number of rows deleted. Run it on a schedule (e.g. daily, keeping 30 days).
+ * retry jobs are untouched, so no decision changes; only reports lose the pruned period, except
+ * what the rollup table holds. Once the rollup has run (`rollupEvents`), only events it has
+ * counted are deleted (an event past its mark stays until a later rollup), so pruning never loses
+ * a count. Returns the number of rows deleted. Run it on a schedule (see `maintainEvents`).
  */
 export async function pruneEvents(dataSource: DataSource, options: PruneEventsOptions): Promise<number> {
   const d = dialect(dataSource)
   const olderThan = validDate(options?.olderThan, 'olderThan')
   const batch = options.batchSize ?? 10_000
   if (!Number.isInteger(batch) || batch <= 0) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: batchSize must be a positive integer`)
-  const table = q(d, tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }).events)
+  const names = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix })
+  const table = q(d, names.events)
+  const mark = await readRollupMark(dataSource, d, names.rollupMarks)
   const [idc, at] = [q(d, 'id'), q(d, 'at')]
+  const ph = (i: number) => (d === 'postgres' ? `$${i}` : '?')
+  const cond = `${at} < ${ph(1)}${mark === undefined ? '' : ` AND ${idc} <= ${ph(2)}`}`
+  const values = mark === undefined ? [olderThan.getTime()] : [olderThan.getTime(), mark]
   const sql =
     d === 'mysql'
-      ? `DELETE FROM ${table} WHERE ${at} < ? ORDER BY ${at} LIMIT ${batch}`
-      : `DELETE FROM ${table} WHERE ${idc} IN (SELECT ${idc} FROM ${table} WHERE ${at} < ${d === 'postgres' ? '$1' : '?'} LIMIT ${batch})`
+      ? `DELETE FROM ${table} WHERE ${cond} ORDER BY ${at} LIMIT ${batch}`
+      : `DELETE FROM ${table} WHERE ${idc} IN (SELECT ${idc} FROM ${table} WHERE ${cond} LIMIT ${batch})`
   let total = 0
   for (;;) {
     const qr = dataSource.createQueryRunner()
     let affected: number
     try {
-      const res = await qr.query(sql, [olderThan.getTime()], true)
+      const res = await qr.query(sql, values, true)
       affected = num((res as { affected?: unknown }).affected)
     } catch (err) {
       throw new BounceGuardError('ESTORE', `${PKG}: pruneEvents failed: ${err instanceof Error ? err.message : String(err)}`, {
@@ -364,93 +454,222 @@ export async function pruneEvents(dataSource: DataSource, options: PruneEventsOp
   }
 }
 
-/** Name of the rollup table for a prefix. */
-function rollupTable(prefix: string | undefined): string {
-  return `${tableNames(prefix === undefined ? {} : { tablePrefix: prefix }).prefix}event_rollup`
-}
-
 /** Options of `rollupEvents`. */
 export interface RollupEventsOptions {
   /** @default "bg_" */
   tablePrefix?: string
-  /** Start of the period to (re)compute; rounded down to a bucket boundary. */
-  since: Date
-  /** End of the period (exclusive); rounded down to a bucket boundary, so the current bucket is never rolled up. @default now */
-  until?: Date
-  /** @default 3600 */
-  bucketSeconds?: number
+  /**
+   * How long an id read from the events table waits before the rollup counts up to it, so that an
+   * insert which had taken a smaller id but had not committed yet is not skipped. An event write
+   * must finish within this time. 0 rolls up to the highest id at once: right on SQLite (one
+   * writer at a time) and when nothing writes.
+   * @default 0 on SQLite, 30000 on PostgreSQL and MySQL/MariaDB
+   */
+  settleMs?: number
+  /** Most event ids rolled up per transaction (the run repeats until it is done). @default 500000 */
+  batchSize?: number
+  /** Clock. @default () => new Date() */
+  now?: () => Date
+}
+
+/** What a `rollupEvents` run did. */
+export interface RollupEventsResult {
+  /** The mark before the run. */
+  previousEventId: number
+  /** The mark after the run: every event with an id up to it is counted in the rollup. */
+  eventId: number
+  /** The highest id seen, which a later run will roll up to once `settleMs` has passed (none when caught up). */
+  pendingEventId?: number
+  /** Events read past the previous mark (domain summaries and auto-replies included, though not counted). */
+  events: number
 }
 
 /**
- * Create the rollup table when missing (`<prefix>event_rollup`, portable DDL). Idempotent. Holds
- * per-provider counts per bucket; a few hundred rows a day, whatever the traffic.
+ * Incremental rollup into `<prefix>event_rollup` (created by the `BounceGuardRollup` migration):
+ * adds the events recorded since the last run (by id, whatever their `at`, so a late DSN for an
+ * old hour is counted too) to their hourly per-provider rows, and moves the mark in
+ * `<prefix>rollup_marks` in the same transaction. Idempotent, and safe with several runners (the
+ * mark row is locked): a repeated run adds nothing. A run costs in proportion to the events since
+ * the previous one, so call it every minute or few (`maintainEvents`, or `bounce-guard serve`,
+ * which does). `eventTimeSeries` stays exact whatever the rollup's lag: it reads the events past
+ * the mark from the events table. Rolled-up hours survive `pruneEvents`.
  */
-export async function ensureRollupTable(dataSource: DataSource, options: { tablePrefix?: string } = {}): Promise<void> {
+export async function rollupEvents(dataSource: DataSource, options: RollupEventsOptions = {}): Promise<RollupEventsResult> {
   const d = dialect(dataSource)
-  const t = q(d, rollupTable(options.tablePrefix))
-  const cols = ['delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused']
-    .map((c) => `${q(d, c)} BIGINT NOT NULL`)
-    .join(', ')
-  await run(
+  const settleMs = options.settleMs ?? (d === 'sqlite' ? 0 : 30_000)
+  const batch = options.batchSize ?? 500_000
+  if (!Number.isFinite(settleMs) || settleMs < 0) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: settleMs must be 0 or more`)
+  if (!Number.isInteger(batch) || batch <= 0) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: batchSize must be a positive integer`)
+  const now = options.now ?? (() => new Date())
+  const names = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix })
+  const dl = new Dialect(d)
+  const exec = createExecutor(dataSource, d)
+  const [marks, rollup] = [dl.id(names.rollupMarks), dl.id(names.eventRollup)]
+  const cols = ['bucket_seconds', 'bucket', 'k', ...COUNT_COLUMNS].map((c) => dl.id(c)).join(', ')
+  const insertHead = d === 'mysql' ? 'INSERT IGNORE INTO' : d === 'sqlite' ? 'INSERT OR IGNORE INTO' : 'INSERT INTO'
+  const insertTail = d === 'postgres' ? ` ON CONFLICT (${dl.id('name')}) DO NOTHING` : ''
+  const add = COUNT_COLUMNS.map((c) => `${dl.id(c)} = ${rollup}.${dl.id(c)} + ${dl.proposed(c)}`).join(', ')
+  const result: RollupEventsResult = { previousEventId: 0, eventId: 0, events: 0 }
+  for (let round = 0; ; round++) {
+    const t = now().getTime()
+    const step = (sql: string, values: unknown[]) => ({ sql, params: values })
+    const ph = (i: number) => (d === 'postgres' ? `$${i}` : '?')
+    const plan = function* (): Plan<{ from: number; to: number; goal: number; pending?: number; rows: number }> {
+      yield step(
+        `${insertHead} ${marks} (${dl.id('name')}, ${dl.id('event_id')}, ${dl.id('updated_at')}) VALUES (${ph(1)}, 0, ${ph(2)})${insertTail}`,
+        [ROLLUP_NAME, t],
+      )
+      // Lock the mark row first: a second runner waits here, then sees the moved mark.
+      yield step(`UPDATE ${marks} SET ${dl.id('updated_at')} = ${ph(1)} WHERE ${dl.id('name')} = ${ph(2)}`, [t, ROLLUP_NAME])
+      const m = (yield step(
+        `SELECT ${dl.id('event_id')} AS w, ${dl.id('pending_id')} AS pid, ${dl.id('pending_at')} AS pat FROM ${marks} WHERE ${dl.id('name')} = ${ph(1)}`,
+        [ROLLUP_NAME],
+      )).rows[0]
+      const from = num(m?.w)
+      const hi = num((yield step(`SELECT MAX(${dl.id('id')}) AS m FROM ${dl.id(names.events)}`, [])).rows[0]?.m)
+      const pendingId = m?.pid === null || m?.pid === undefined ? undefined : num(m.pid)
+      const settled = pendingId !== undefined && num(m?.pat) <= t - settleMs
+      const goal = settleMs === 0 ? hi : settled ? Math.max(from, pendingId) : from
+      const to = Math.min(goal, from + batch)
+      let rows = 0
+      if (to > from) {
+        const where = `e.${dl.id('id')} > ${ph(1)} AND e.${dl.id('id')} <= ${ph(2)}`
+        const agg = aggregateSql(d, names.events, 'provider', HOUR_MS, where)
+        const conflict =
+          d === 'mysql'
+            ? ` ON DUPLICATE KEY UPDATE ${add}`
+            : ` ${d === 'sqlite' ? 'WHERE true ' : ''}ON CONFLICT (${['bucket_seconds', 'bucket', 'k'].map((c) => dl.id(c)).join(', ')}) DO UPDATE SET ${add}`
+        yield step(
+          `INSERT INTO ${rollup} (${cols}) SELECT 3600, x.b, x.k, ${COUNT_COLUMNS.map((c) => `x.${c}`).join(', ')} FROM (${agg}) x${conflict}`,
+          [from, to],
+        )
+        rows = num((yield step(`SELECT COUNT(*) AS n FROM ${dl.id(names.events)} e WHERE ${where}`, [from, to])).rows[0]?.n)
+      }
+      // The next goal: the highest id seen now, once the current one is reached.
+      let pending: number | undefined = pendingId
+      let pendingAt: number | undefined = pendingId === undefined ? undefined : num(m?.pat)
+      if (settleMs === 0 || pendingId === undefined || to >= pendingId) {
+        pending = settleMs > 0 && hi > to ? hi : undefined
+        pendingAt = pending === undefined ? undefined : t
+      }
+      yield step(
+        `UPDATE ${marks} SET ${dl.id('event_id')} = ${ph(1)}, ${dl.id('pending_id')} = ${ph(2)}, ${dl.id('pending_at')} = ${ph(3)} WHERE ${dl.id('name')} = ${ph(4)}`,
+        [to > from ? to : from, pending ?? null, pendingAt ?? null, ROLLUP_NAME],
+      )
+      return { from, to: Math.max(from, to), goal, rows, ...(pending === undefined ? {} : { pending }) }
+    }
+    let r: { from: number; to: number; goal: number; pending?: number; rows: number }
+    try {
+      r = await exec.run(plan, true)
+    } catch (err) {
+      throw new BounceGuardError('ESTORE', `${PKG}: rollupEvents failed: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      })
+    }
+    if (round === 0) result.previousEventId = r.from
+    result.eventId = r.to
+    result.events += r.rows
+    if (r.pending === undefined) delete result.pendingEventId
+    else result.pendingEventId = r.pending
+    if (r.to >= r.goal) return result
+  }
+}
+
+/** Options of `maintainEvents`. */
+export interface MaintainEventsOptions extends Omit<RollupEventsOptions, 'batchSize'> {
+  /**
+   * How long raw events are kept. Older events are deleted once rolled up; their hourly
+   * per-provider counts stay in the rollup table. `Infinity` keeps every event.
+   * @default 2592000000 (30 days)
+   */
+  retentionMs?: number
+  /** Rows deleted per statement. @default 10000 */
+  pruneBatchSize?: number
+  /** Event ids rolled up per transaction. @default 500000 */
+  rollupBatchSize?: number
+}
+
+/** What `maintainEvents` did. */
+export interface MaintainEventsResult {
+  rollup: RollupEventsResult
+  /** Events deleted by retention. */
+  pruned: number
+}
+
+/**
+ * The events table's maintenance job: `rollupEvents`, then `pruneEvents` of the events older than
+ * `retentionMs` (30 days by default). Run it every minute or few; each run costs in proportion to
+ * the events since the previous one.
+ * @example
+ * setInterval(() => maintainEvents(ds).catch((err) => log.error(err)), 60_000).unref()
+ */
+export async function maintainEvents(dataSource: DataSource, options: MaintainEventsOptions = {}): Promise<MaintainEventsResult> {
+  const retentionMs = options.retentionMs ?? 30 * 86_400_000
+  if (typeof retentionMs !== 'number' || Number.isNaN(retentionMs) || retentionMs <= 0)
+    throw new BounceGuardError('EINVALID_OPTION', `${PKG}: retentionMs must be a positive number of milliseconds`)
+  const now = options.now ?? (() => new Date())
+  const rollup = await rollupEvents(dataSource, {
+    ...(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }),
+    ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
+    ...(options.rollupBatchSize === undefined ? {} : { batchSize: options.rollupBatchSize }),
+    now,
+  })
+  const pruned = Number.isFinite(retentionMs)
+    ? await pruneEvents(dataSource, {
+        ...(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }),
+        olderThan: new Date(now().getTime() - retentionMs),
+        ...(options.pruneBatchSize === undefined ? {} : { batchSize: options.pruneBatchSize }),
+      })
+    : 0
+  return { rollup, pruned }
+}
+
+/** Options of `eventCountsAfter`. */
+export interface EventCountsAfterOptions {
+  /** @default "bg_" */
+  tablePrefix?: string
+  /** Count the events with a larger id; omit to only learn the current last id (a starting point). */
+  afterId?: number
+}
+
+/** Counts of the events recorded after an id, by type, provider, reason and hard. */
+export interface EventCountsAfterResult {
+  /** The last id counted: pass it as `afterId` next time. */
+  lastId: number
+  rows: Array<{ type: string; provider: string; reason: string | null; hard: boolean | null; count: number }>
+}
+
+/**
+ * Counts of the events recorded after `afterId` (domain summaries left out), for counters such as
+ * Prometheus' `bounce_guard_outcomes_total`: start with no `afterId`, then pass the returned
+ * `lastId` each time. An insert still uncommitted when this runs, holding a smaller id than one
+ * already committed, is not counted later (a counter may miss such an event; reports never do).
+ */
+export async function eventCountsAfter(dataSource: DataSource, options: EventCountsAfterOptions = {}): Promise<EventCountsAfterResult> {
+  const d = dialect(dataSource)
+  const table = tableNames(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }).events
+  const last = num((await run(dataSource, `SELECT MAX(${q(d, 'id')}) AS m FROM ${q(d, table)}`, []))[0]?.m)
+  const after = options.afterId
+  if (after === undefined || last <= after) return { lastId: Math.max(last, after ?? 0), rows: [] }
+  if (!Number.isInteger(after)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: afterId must be an integer`)
+  const p = params(d)
+  const id = (n: string) => `e.${q(d, n)}`
+  const key = keyExpr(d, 'provider')
+  const rows = await run(
     dataSource,
-    `CREATE TABLE IF NOT EXISTS ${t} (${q(d, 'bucket_seconds')} INTEGER NOT NULL, ${q(d, 'bucket')} BIGINT NOT NULL, ${q(d, 'k')} VARCHAR(255) NOT NULL, ${cols},` +
-      ` PRIMARY KEY (${q(d, 'bucket_seconds')}, ${q(d, 'bucket')}, ${q(d, 'k')}))`,
-    [],
+    `SELECT ${id('type')} AS t, ${key} AS k, ${id('reason')} AS r, ${id('hard')} AS h, COUNT(*) AS n FROM ${fromClause(d, table, 'provider')}` +
+      ` WHERE ${id('id')} > ${p.add(after)} AND ${id('id')} <= ${p.add(last)} AND ${id('recipient')} NOT LIKE '@%'` +
+      ` GROUP BY ${id('type')}, ${key}, ${id('reason')}, ${id('hard')}`,
+    p.values,
   )
-}
-
-/**
- * Roll events up into per-provider buckets: recomputes every complete bucket in [since, until)
- * from the events table and replaces those rows (idempotent, in one transaction). Run it every
- * few minutes over a trailing window long enough for late outcomes (DSNs can arrive hours later;
- * e.g. the last 2 days), then read with `eventTimeSeries({ groupBy: 'provider', useRollup: true })`.
- * Rolled-up buckets survive `pruneEvents`, so reports keep their history after raw events go.
- * Returns the number of rollup rows written.
- */
-export async function rollupEvents(dataSource: DataSource, options: RollupEventsOptions): Promise<number> {
-  const d = dialect(dataSource)
-  const bucketSeconds = options?.bucketSeconds ?? 3600
-  const bucketMs = bucketSeconds * 1000
-  const sinceMs = validDate(options?.since, 'since').getTime()
-  const untilMs = (options.until === undefined ? new Date() : validDate(options.until, 'until')).getTime()
-  const from = sinceMs - (sinceMs % bucketMs)
-  const to = untilMs - (untilMs % bucketMs)
-  if (to <= from) return 0
-  await ensureRollupTable(dataSource, options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix })
-  const { sql, values } = timeSeriesSql(d, { ...options, since: new Date(from), until: new Date(to), bucketSeconds, groupBy: 'provider' })
-  const t = q(d, rollupTable(options.tablePrefix))
-  const cols = [
-    'bucket_seconds',
-    'bucket',
-    'k',
-    'delivered',
-    'hard_bounces',
-    'soft_bounces',
-    'deferred',
-    'complaints',
-    'sender_rejections',
-    'refused',
-  ]
-    .map((c) => q(d, c))
-    .join(', ')
-  // The aggregate query's placeholders are $1/$2 (or ?, ?): the DELETE uses its own.
-  const del =
-    d === 'postgres'
-      ? `DELETE FROM ${t} WHERE ${q(d, 'bucket_seconds')} = $1 AND ${q(d, 'bucket')} >= $2 AND ${q(d, 'bucket')} < $3`
-      : `DELETE FROM ${t} WHERE ${q(d, 'bucket_seconds')} = ? AND ${q(d, 'bucket')} >= ? AND ${q(d, 'bucket')} < ?`
-  const ins = `INSERT INTO ${t} (${cols}) SELECT ${bucketSeconds}, x.b, x.k, x.delivered, x.hard_bounces, x.soft_bounces, x.deferred, x.complaints, x.sender_rejections, x.refused FROM (${sql}) x`
-  try {
-    return await dataSource.transaction(async (em) => {
-      await em.query(del, [bucketSeconds, from, to])
-      await em.query(ins, values)
-      const p = params(d)
-      const n = (await em.query(
-        `SELECT COUNT(*) AS n FROM ${t} WHERE ${q(d, 'bucket_seconds')} = ${p.add(bucketSeconds)} AND ${q(d, 'bucket')} >= ${p.add(from)} AND ${q(d, 'bucket')} < ${p.add(to)}`,
-        p.values,
-      )) as Array<{ n: unknown }>
-      return num(n[0]?.n)
-    })
-  } catch (err) {
-    throw new BounceGuardError('ESTORE', `${PKG}: rollupEvents failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  return {
+    lastId: last,
+    rows: rows.map((r) => ({
+      type: String(r.t),
+      provider: String(r.k),
+      reason: r.r === null || r.r === undefined ? null : String(r.r),
+      hard: r.h === null || r.h === undefined ? null : r.h === true || Number(r.h) === 1,
+      count: num(r.n),
+    })),
   }
 }

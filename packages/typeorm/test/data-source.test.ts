@@ -68,7 +68,11 @@ describe('createBounceGuardDataSource + runMigrations', () => {
     const ds = createBounceGuardDataSource(`sqlite:${file}`)
     await ds.initialize()
     try {
-      expect(await runMigrations(ds)).toEqual(['BounceGuardInit1764403200000', 'BounceGuardShaping1796515200000'])
+      expect(await runMigrations(ds)).toEqual([
+        'BounceGuardInit1764403200000',
+        'BounceGuardShaping1796515200000',
+        'BounceGuardRollup1798761600000',
+      ])
       expect(await ds.showMigrations()).toBe(false)
       const mode = (await ds.query('PRAGMA journal_mode')) as Array<{ journal_mode: string }>
       expect(mode[0]?.journal_mode).toBe('wal')

@@ -24,7 +24,7 @@ const T0 = Date.UTC(2031, 0, 1, 12, 0, 0, 0)
 /** Count the tables of a prefix with plain SQL. */
 async function countTables(ds: DataSource, prefix: string): Promise<number> {
   const t = tableNames({ tablePrefix: prefix })
-  const names = [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping]
+  const names = [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, t.eventRollup, t.rollupMarks]
   const list = names.map((_, i) => ph(ds, i + 1)).join(', ')
   const type = ds.options.type
   const sql =
@@ -74,27 +74,30 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
         expect(await runMigrations(ds, { tablePrefix: prefix })).toEqual([
           `BounceGuardInit_${prefix}1764403200000`,
           `BounceGuardShaping_${prefix}1796515200000`,
+          `BounceGuardRollup_${prefix}1798761600000`,
         ])
-        expect(await countTables(ds, prefix)).toBe(5)
+        expect(await countTables(ds, prefix)).toBe(7)
         expect(await runMigrations(ds, { tablePrefix: prefix })).toEqual([])
+        await ds.undoLastMigration() // the two rollup tables only
+        expect(await countTables(ds, prefix)).toBe(5)
         await ds.undoLastMigration() // the shaping table only
         expect(await countTables(ds, prefix)).toBe(4)
         await ds.undoLastMigration()
         expect(await countTables(ds, prefix)).toBe(0)
         await runMigrations(ds, { tablePrefix: prefix })
-        expect(await countTables(ds, prefix)).toBe(5)
+        expect(await countTables(ds, prefix)).toBe(7)
         // The tables work after the second `up`.
         const store = createTypeOrmBounceStore(ds, { tablePrefix: prefix })
         await store.suppress({ key: 'm@x.example', scope: 'address', reason: 'userunknown', source: 'manual', at: new Date(T0) })
         expect((await store.findSuppressions(['m@x.example'], new Date(T0))).size).toBe(1)
         // A tool that drops only the first four tables and the migrations table (older scripts)
-        // leaves <prefix>shaping behind: the migrations still run.
+        // leaves <prefix>shaping and the rollup tables behind: the migrations still run.
         const t = tableNames({ tablePrefix: prefix })
         for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`])
           await ds.query(`DROP TABLE ${qi(ds, name)}`)
-        expect(await countTables(ds, prefix)).toBe(1)
-        expect(await runMigrations(ds, { tablePrefix: prefix })).toHaveLength(2)
-        expect(await countTables(ds, prefix)).toBe(5)
+        expect(await countTables(ds, prefix)).toBe(3)
+        expect(await runMigrations(ds, { tablePrefix: prefix })).toHaveLength(3)
+        expect(await countTables(ds, prefix)).toBe(7)
       } finally {
         await dropTables(ds, prefix)
         await ds.destroy()

@@ -74,15 +74,25 @@ export function openDataSource(
 /** Drop every table of a prefix, and its migrations table. */
 export async function dropTables(ds: DataSource, prefix: string): Promise<void> {
   const t = tableNames({ tablePrefix: prefix })
-  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, `${prefix}migrations`]) {
+  for (const name of [
+    t.suppressions,
+    t.events,
+    t.recipientState,
+    t.retryJobs,
+    t.shaping,
+    t.eventRollup,
+    t.rollupMarks,
+    `${prefix}migrations`,
+  ]) {
     await ds.query(`DROP TABLE IF EXISTS ${qi(ds, name)}`)
   }
 }
 
-/** Empty the four tables (fresh store per conformance test without re-running migrations). */
+/** Empty the tables (fresh store per conformance test without re-running migrations). */
 export async function truncateTables(ds: DataSource, prefix: string): Promise<void> {
   const t = tableNames({ tablePrefix: prefix })
-  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping]) await ds.query(`DELETE FROM ${qi(ds, name)}`)
+  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, t.eventRollup, t.rollupMarks])
+    await ds.query(`DELETE FROM ${qi(ds, name)}`)
 }
 
 /** The conformance suite's second read path: plain SQL through `dataSource.query`. */

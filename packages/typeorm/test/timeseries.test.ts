@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BounceClassification, BounceEvent, EventType } from '@bounce-guard/core'
 import { BounceGuardError } from '@bounce-guard/core'
-import { eventTimeSeries, pruneEvents, refusalEvidence, rollupEvents } from '../src/index.js'
+import {
+  createTypeOrmBounceStore,
+  eventTimeSeries,
+  maintainEvents,
+  pruneEvents,
+  refusalEvidence,
+  rollupEvents,
+  runMigrations,
+} from '../src/index.js'
 import { createFixture, serverAvailable, type StoreFixture, type TargetName } from './db-fixture.js'
 
 const HOUR = 3_600_000
@@ -141,8 +149,6 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
       })
     })
     afterAll(async () => {
-      if (fx?.ds.isInitialized)
-        await fx.ds.query(`DROP TABLE IF EXISTS ${target === 'mariadb' ? `\`${fx.prefix}event_rollup\`` : `"${fx.prefix}event_rollup"`}`)
       await fx?.cleanup()
     })
 
@@ -213,28 +219,142 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
       })
     })
 
-    it('rollup: whole buckets from the rollup table, partial ends from events, same numbers', async () => {
+    it('rollup: incremental by event id, idempotent, and the rollup-backed query equals the events-only one', async () => {
       const base = { tablePrefix: fx.prefix, bucketSeconds: 3600, groupBy: 'provider' as const }
-      // nothing rolled yet: the raw path
       const window = { since: new Date(T0 + 30 * 60_000), until: new Date(T0 + 5 * HOUR + 20 * 60_000) }
-      const raw = await eventTimeSeries(fx.ds, { ...base, ...window })
-      expect(await eventTimeSeries(fx.ds, { ...base, ...window, useRollup: true })).toEqual(raw)
-      // roll up hours 0-4 (the until is cut to a bucket boundary: hour 4 is not rolled)
-      const written = await rollupEvents(fx.ds, {
-        tablePrefix: fx.prefix,
-        since: new Date(T0),
-        until: new Date(T0 + 4 * HOUR + 59 * 60_000),
-      })
-      expect(written).toBe(raw.filter((r) => r.bucket.getTime() < T0 + 4 * HOUR).length)
-      expect(await rollupEvents(fx.ds, { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 4 * HOUR) })).toBe(written) // idempotent
-      expect(await eventTimeSeries(fx.ds, { ...base, ...window, useRollup: true })).toEqual(raw)
-      // the rollup really is read: change a rolled count and see it come back
+      const rawOnly = () => eventTimeSeries(fx.ds, { ...base, ...window, useRollup: false })
+      const raw = await rawOnly()
+      // nothing rolled up yet (no mark): the events table answers
+      expect(await eventTimeSeries(fx.ds, { ...base, ...window })).toEqual(raw)
+      const first = await rollupEvents(fx.ds, { tablePrefix: fx.prefix, settleMs: 0 })
+      expect(first.previousEventId).toBe(0)
+      expect(first.events).toBe(events.length + 1) // and the domain summary
+      // the rollup table holds exactly the hourly per-provider counts of every event
       const t = target === 'mariadb' ? `\`${fx.prefix}event_rollup\`` : `"${fx.prefix}event_rollup"`
+      const stored = (await fx.ds.query(`SELECT * FROM ${t} ORDER BY bucket, k`)) as Array<Record<string, unknown>>
+      const known: Record<string, string> = { 'gmail.com': 'gmail', 'outlook.com': 'microsoft', 'yahoo.com': 'yahoo' }
+      const keyOf = (e: BounceEvent) => e.classification?.provider ?? known[e.domain] ?? 'unknown'
+      const want = expected(events, HOUR, keyOf, 0, Number.MAX_SAFE_INTEGER)
+      expect(
+        stored.map((r) => [
+          Number(r.bucket),
+          r.k,
+          Number(r.delivered),
+          Number(r.hard_bounces),
+          Number(r.sender_rejections),
+          Number(r.refused),
+        ]),
+      ).toEqual(
+        want.map((r: Record<string, unknown>) => [r.bucket, r.key, r.delivered, r.hardBounces, r.senderRejections, r.refusedBySuppression]),
+      )
+      // idempotent: a second run finds nothing new
+      expect(await rollupEvents(fx.ds, { tablePrefix: fx.prefix, settleMs: 0 })).toEqual({
+        previousEventId: first.eventId,
+        eventId: first.eventId,
+        events: 0,
+      })
+      expect(await eventTimeSeries(fx.ds, { ...base, ...window })).toEqual(raw)
+      // daily buckets and one series come from the hourly rollup too
+      const daily = { ...window, tablePrefix: fx.prefix, bucketSeconds: 86400 }
+      expect(await eventTimeSeries(fx.ds, daily)).toEqual(await eventTimeSeries(fx.ds, { ...daily, useRollup: false }))
+      // the rollup really is read: change a rolled count and see it come back
       await fx.ds.query(`UPDATE ${t} SET delivered = delivered + 1000 WHERE bucket = ${T0 + HOUR} AND k = 'gmail'`)
-      const patched = await eventTimeSeries(fx.ds, { ...base, ...window, useRollup: true })
       const g = (rows: typeof raw) => rows.find((r) => r.key === 'gmail' && r.bucket.getTime() === T0 + HOUR)!.delivered
-      expect(g(patched)).toBe(g(raw) + 1000)
+      expect(g(await eventTimeSeries(fx.ds, { ...base, ...window }))).toBe(g(raw) + 1000)
       await fx.ds.query(`UPDATE ${t} SET delivered = delivered - 1000 WHERE bucket = ${T0 + HOUR} AND k = 'gmail'`)
+      // late outcomes for an hour already rolled up, and new ones: exact before the next rollup, and after it
+      const store = createTypeOrmBounceStore(fx.ds, { tablePrefix: fx.prefix })
+      const late: BounceEvent[] = [
+        {
+          recipient: 'late1@gmail.com',
+          domain: 'gmail.com',
+          type: 'bounced',
+          at: new Date(T0 + HOUR + 5),
+          source: 'dsn',
+          classification: HARD,
+        },
+        { recipient: 'late2@yahoo.com', domain: 'yahoo.com', type: 'delivered', at: new Date(T0 + 2 * HOUR + 9), source: 'smtp' },
+        {
+          recipient: 'late3@outlook.com',
+          domain: 'outlook.com',
+          type: 'bounced',
+          at: new Date(T0 + 3 * HOUR),
+          source: 'smtp',
+          classification: SPAMHAUS,
+        },
+      ]
+      for (const e of late) {
+        await store.recordEvent(e)
+        events.push(e)
+      }
+      const raw2 = await rawOnly()
+      expect(raw2).not.toEqual(raw)
+      expect(await eventTimeSeries(fx.ds, { ...base, ...window })).toEqual(raw2)
+      const second = await rollupEvents(fx.ds, { tablePrefix: fx.prefix, settleMs: 0 })
+      expect(second.previousEventId).toBe(first.eventId)
+      expect(second.events).toBe(3)
+      expect(await eventTimeSeries(fx.ds, { ...base, ...window })).toEqual(raw2)
+    })
+
+    it('rollup waits settleMs before counting up to an id it has seen (inserts still in flight are not skipped)', async () => {
+      const store = createTypeOrmBounceStore(fx.ds, { tablePrefix: fx.prefix })
+      const e: BounceEvent = {
+        recipient: 'settle@gmail.com',
+        domain: 'gmail.com',
+        type: 'delivered',
+        at: new Date(T0 + 4 * HOUR),
+        source: 'smtp',
+      }
+      await store.recordEvent(e)
+      events.push(e)
+      const t = Date.UTC(2030, 5, 1)
+      const opts = { tablePrefix: fx.prefix, settleMs: 60_000 }
+      const seen = await rollupEvents(fx.ds, { ...opts, now: () => new Date(t) })
+      expect(seen.eventId).toBe(seen.previousEventId)
+      expect(seen.pendingEventId).toBeGreaterThan(seen.eventId)
+      expect(await rollupEvents(fx.ds, { ...opts, now: () => new Date(t + 30_000) })).toMatchObject({ eventId: seen.eventId, events: 0 })
+      const done = await rollupEvents(fx.ds, { ...opts, now: () => new Date(t + 61_000) })
+      expect(done).toEqual({ previousEventId: seen.eventId, eventId: seen.pendingEventId, events: 1 })
+      const base = { tablePrefix: fx.prefix, since: new Date(T0), until: new Date(T0 + 6 * HOUR), groupBy: 'provider' as const }
+      expect(await eventTimeSeries(fx.ds, base)).toEqual(await eventTimeSeries(fx.ds, { ...base, useRollup: false }))
+    })
+
+    it('upgrade: a rollup table made by the former ensureRollupTable() is kept, its hours that still have events are recounted', async () => {
+      const up = await createFixture(target, 'up')
+      try {
+        const qi = (n: string) => (target === 'mariadb' ? `\`${n}\`` : `"${n}"`)
+        const store = await up.createStore()
+        for (const e of events.slice(0, 40)) await store.recordEvent(e)
+        await up.ds.undoLastMigration() // back to the schema before the rollup migration
+        // the DDL the former ensureRollupTable() ran, with a row of pruned history and a row for an hour that has events
+        const cols = ['delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused']
+        await up.ds.query(
+          `CREATE TABLE ${qi(`${up.prefix}event_rollup`)} (${qi('bucket_seconds')} INTEGER NOT NULL, ${qi('bucket')} BIGINT NOT NULL, ${qi('k')} VARCHAR(255) NOT NULL, ${cols.map((c) => `${qi(c)} BIGINT NOT NULL`).join(', ')}, PRIMARY KEY (${qi('bucket_seconds')}, ${qi('bucket')}, ${qi('k')}))`,
+        )
+        for (const [bucket, n] of [
+          [T0 - 5 * HOUR, 7],
+          [T0 + HOUR, 999],
+        ])
+          await up.ds.query(`INSERT INTO ${qi(`${up.prefix}event_rollup`)} VALUES (3600, ${bucket}, 'gmail', ${n}, 0, 0, 0, 0, 0, 0)`)
+        expect(await runMigrations(up.ds, { tablePrefix: up.prefix })).toEqual([`BounceGuardRollup_${up.prefix}1798761600000`])
+        const kept = (await up.ds.query(`SELECT bucket, delivered FROM ${qi(`${up.prefix}event_rollup`)}`)) as Array<
+          Record<string, unknown>
+        >
+        expect(kept.map((r) => [Number(r.bucket), Number(r.delivered)])).toEqual([[T0 - 5 * HOUR, 7]])
+        await rollupEvents(up.ds, { tablePrefix: up.prefix, settleMs: 0 })
+        const opts = {
+          tablePrefix: up.prefix,
+          since: new Date(T0 - 6 * HOUR),
+          until: new Date(T0 + 6 * HOUR),
+          groupBy: 'provider' as const,
+        }
+        const rows = await eventTimeSeries(up.ds, opts)
+        const raw = await eventTimeSeries(up.ds, { ...opts, useRollup: false })
+        expect(rows[0]).toMatchObject({ bucket: new Date(T0 - 5 * HOUR), key: 'gmail', delivered: 7 })
+        expect(rows.slice(1)).toEqual(raw)
+      } finally {
+        await up.cleanup()
+      }
     })
 
     it('bad options are typed errors', async () => {
@@ -262,9 +382,55 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
         since: new Date(T0),
         until: new Date(T0 + 6 * HOUR),
         bucketSeconds: 3600,
+        useRollup: false,
       })
       expect(rows.map((r) => r.bucket.getTime())).toEqual([cut, cut + HOUR, cut + 2 * HOUR])
       expect(await store.getRecipientState('u10@gmail.com')).toEqual(stateBefore)
+    })
+
+    it('maintainEvents: rolls up, then prunes only rolled-up events past the retention; the hourly counts stay', async () => {
+      const store = createTypeOrmBounceStore(fx.ds, { tablePrefix: fx.prefix })
+      const e: BounceEvent = {
+        recipient: 'old@gmail.com',
+        domain: 'gmail.com',
+        type: 'bounced',
+        at: new Date(T0 + 3 * HOUR + 1),
+        source: 'smtp',
+        classification: HARD,
+      }
+      await store.recordEvent(e)
+      events.push(e)
+      // without a rollup run this event is past the mark: pruneEvents keeps it
+      expect(await pruneEvents(fx.ds, { tablePrefix: fx.prefix, olderThan: new Date(T0 + 4 * HOUR) })).toBe(
+        events.filter((x) => x.at.getTime() >= T0 + 3 * HOUR && x.at.getTime() < T0 + 4 * HOUR).length - 1,
+      )
+      const r = await maintainEvents(fx.ds, {
+        tablePrefix: fx.prefix,
+        settleMs: 0,
+        retentionMs: 2 * HOUR,
+        now: () => new Date(T0 + 6 * HOUR),
+      })
+      expect(r.rollup.events).toBe(1)
+      expect(r.pruned).toBe(1) // the hour before was pruned above
+      const left = await eventTimeSeries(fx.ds, {
+        tablePrefix: fx.prefix,
+        since: new Date(T0),
+        until: new Date(T0 + 6 * HOUR),
+        useRollup: false,
+      })
+      expect(left[0]!.bucket.getTime()).toBe(T0 + 4 * HOUR)
+      // whole hours come from the rollup: the pruned hours still count every event
+      const known: Record<string, string> = { 'gmail.com': 'gmail', 'outlook.com': 'microsoft', 'yahoo.com': 'yahoo' }
+      const rows = await eventTimeSeries(fx.ds, {
+        tablePrefix: fx.prefix,
+        since: new Date(T0),
+        until: new Date(T0 + 6 * HOUR),
+        groupBy: 'provider',
+      })
+      expect(rows.map((x) => ({ ...x, bucket: x.bucket.getTime() }))).toEqual(
+        expected(events, HOUR, (x) => x.classification?.provider ?? known[x.domain] ?? 'unknown', T0, T0 + 6 * HOUR),
+      )
+      await expect(maintainEvents(fx.ds, { tablePrefix: fx.prefix, retentionMs: -1 })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
     })
 
     function createTypeOrmStoreView() {
