@@ -206,6 +206,13 @@ describe('bounce-guard report (spawned, SQLite file)', { timeout: 120_000 }, () 
       const data = await get('/data.json')
       expect(data.status).toBe(200)
       expect(JSON.parse(data.body).refusing.map((r: { key: string }) => r.key)).toContain('a.test')
+      // /metrics: prom-client's exposition text; outcomes count from the start of serve, so none yet
+      const metrics = await get('/metrics')
+      expect(metrics.status).toBe(200)
+      const lines = metrics.body.split('\n').filter((l) => l !== '')
+      expect(lines).toContain('# TYPE bounce_guard_outcomes_total counter')
+      expect(lines).toContain('# TYPE bounce_guard_shaping_active gauge')
+      for (const l of lines) expect(l).toMatch(/^(# (HELP|TYPE) bounce_guard_\w+ .+|bounce_guard_\w+(\{[^}]*\})? [-+\d.e]+)$/)
     } finally {
       child.kill('SIGTERM')
     }

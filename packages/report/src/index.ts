@@ -6,3 +6,4 @@
 export * from './collect.js'
 export * from './render.js'
 export * from './serve.js'
+export * from './metrics.js'

@@ -81,9 +81,7 @@ function chartSeries(data: ReportData, maxSeries: number): ChartSeries {
   const first = since - (since % step)
   const x: number[] = []
   for (let t = first; t < until; t += step) x.push(t / 1000)
-  const acc: ReportSeriesRow[][] = names.map((n) =>
-    x.map((t) => emptyRow(t * 1000, n)),
-  )
+  const acc: ReportSeriesRow[][] = names.map((n) => x.map((t) => emptyRow(t * 1000, n)))
   for (const r of data.series) {
     const si = idx.get(r.key) ?? idx.get('other')
     const xi = Math.floor((r.bucket - first) / step)

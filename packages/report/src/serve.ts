@@ -20,6 +20,17 @@ export interface ReportHandlerOptions {
   metricDimensions?: readonly MonitorDimension[]
   /** The clock (for the seconds left of shaping actions); use the shaper's. @default () => new Date() */
   now?: () => Date
+  /**
+   * Metrics registered with `prom-client` (`createPrometheusMetrics`): when given, `/metrics`
+   * answers the registry's exposition text instead of the built-in one.
+   */
+  metrics?: { registry: Pick<PromRegistry, 'metrics' | 'contentType'> }
+}
+
+/** What the handler needs of a prom-client `Registry`. */
+interface PromRegistry {
+  metrics(): Promise<string>
+  contentType: string
 }
 
 function label(v: string): string {
@@ -80,7 +91,7 @@ export function renderPrometheusMetrics(o: {
 
 /**
  * A `node:http` handler: `GET /` the HTML page, `GET /data.json` the data, `GET /metrics` the
- * Prometheus metrics (when a monitor or shaper is given). Other paths 404, other methods 405; a
+ * Prometheus metrics (from `metrics`, else built in when a monitor or shaper is given). Other paths 404, other methods 405; a
  * failing `collect` answers 500 with a short text (the error is not echoed).
  * @example
  * http.createServer(createReportHandler({ collect: () => collectReportData(store, { since }) })).listen(8025, '127.0.0.1')
@@ -90,6 +101,18 @@ export function createReportHandler(options: ReportHandlerOptions): (req: Incomi
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n')
+      return
+    }
+    if (path === '/metrics' && options.metrics) {
+      const registry = options.metrics.registry
+      registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body)
+        },
+        () => {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('the metrics could not be collected\n')
+        },
+      )
       return
     }
     if (path === '/metrics' && (options.monitor || options.shaper)) {

@@ -6,7 +6,10 @@
 import { domainOf, type BounceStore, type StatsRow, type Suppression, type SuppressionFilter } from '@bounce-guard/core'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { renderHtmlReport, createReportHandler } from '@bounce-guard/report'
+import { renderHtmlReport, createReportHandler, createPrometheusMetrics } from '@bounce-guard/report'
+import { eventCountsAfter, rollupEvents } from '@bounce-guard/typeorm'
+import * as promClient from 'prom-client'
+import type { DataSource } from 'typeorm'
 import { Option, type Command } from 'commander'
 import { collectPageData } from '../lib/report-page.js'
 import { action } from '../lib/errors.js'
@@ -197,10 +200,40 @@ export function registerServe(program: Command): void {
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${opts.port}`)
         parsePointInTime('--since', opts.since, new Date()) // fail early on a bad value
         const db = await openStore(dbUrl(opts))
+        const store = db.store
+        // /metrics: outcome counters since this process started (read from the store), shaping state.
+        const registry = new promClient.Registry()
+        const metrics = createPrometheusMetrics({
+          client: promClient,
+          registry,
+          ...(store.listShapingEntries ? { shaping: (now: Date) => store.listShapingEntries!(now) } : {}),
+        })
+        const ds = (store as { dataSource?: DataSource }).dataSource
+        let lastId = ds ? (await eventCountsAfter(ds)).lastId : 0
+        // Keep the hourly rollup current, so the page's per-provider series stays fast on big tables.
+        const rollup = ds
+          ? setInterval(() => {
+              rollupEvents(ds).catch((err: unknown) => process.stderr.write(`bounce-guard: rollup failed: ${(err as Error).message}\n`))
+            }, 60_000)
+          : undefined
+        rollup?.unref()
         const handler = createReportHandler({
           collect: () => {
             const now = new Date()
-            return collectPageData(db.store, { since: parsePointInTime('--since', opts.since, now), until: now })
+            return collectPageData(store, { since: parsePointInTime('--since', opts.since, now), until: now })
+          },
+          metrics: {
+            registry: {
+              contentType: registry.contentType,
+              async metrics() {
+                if (ds) {
+                  const r = await eventCountsAfter(ds, { afterId: lastId })
+                  lastId = r.lastId
+                  metrics.countOutcomes(r.rows)
+                }
+                return registry.metrics()
+              },
+            },
           },
         })
         const server = createServer((req, res) => {
@@ -215,6 +248,7 @@ export function registerServe(program: Command): void {
           process.once('SIGINT', stop)
           process.once('SIGTERM', stop)
         })
+        if (rollup) clearInterval(rollup)
         await db.close()
       }),
     )
