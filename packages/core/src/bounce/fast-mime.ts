@@ -15,6 +15,7 @@
 import { Buffer, isAscii } from 'node:buffer'
 import { TextDecoder } from 'node:util'
 import { decodeWords } from 'postal-mime'
+import { isBlank } from './fields.js'
 import { headerOnlyInput, htmlToText, type MailPart, type ParsedMail, TEXT_PARTS } from './mime.js'
 
 /** Most bytes of one part decoded as text (same bound as the postal-mime path). */
@@ -137,22 +138,30 @@ function parseHeaders(block: string): Header {
   while (pos < n) {
     let end = block.indexOf('\n', pos)
     if (end === -1) end = n
-    const line = block.slice(pos, end)
+    const start = pos
     pos = end + 1
-    const c = line.charCodeAt(0)
+    const c = block.charCodeAt(start)
     if (c === 32 || c === 9) {
-      if (name) value += ` ${line.trim()}`
+      if (name) value += ` ${block.slice(start, end).trim()}`
       continue
     }
     if (name) map.set(name, value.trim())
     name = ''
-    const colon = line.indexOf(':')
-    if (colon <= 0 || colon > 76) continue
-    const key = line.slice(0, colon).trim().toLowerCase()
+    // the first colon of the line, within its first 77 characters
+    const stop = Math.min(end, start + 77)
+    let colon = -1
+    for (let i = start; i < stop; i++) {
+      if (block.charCodeAt(i) === 58) {
+        colon = i
+        break
+      }
+    }
+    if (colon <= start) continue
+    const key = block.slice(start, colon).trim().toLowerCase()
     // the first occurrence is kept: a repeated field (Received, ...) and its folded lines are skipped unread
     if (key.includes(' ') || map.has(key)) continue
     name = key
-    value = line.slice(colon + 1)
+    value = block.slice(colon + 1, end)
   }
   if (name) map.set(name, value.trim())
   return { map }
@@ -346,7 +355,7 @@ function readLatin1(s: string, input: Uint8Array | string): ParsedMail | undefin
     if (!out.noDelimiter || headerOnlyInput(input) === undefined) return undefined
   }
   let text = out.plain.join('\n')
-  if (!text.trim() && out.html.length > 0) text = htmlToText(out.html.join('\n'))
+  if (out.html.length > 0 && isBlank(text)) text = htmlToText(out.html.join('\n'))
   const subjectRaw = head.get('subject') ?? ''
   const from = parseFrom(head.get('from'))
   const mail: ParsedMail = {

@@ -46,24 +46,40 @@ export function parseDeliveryStatus(text: string): { message: FieldBlock; recipi
   let current: FieldBlock = message
   let lastName = ''
   let sawBlank = false
-  const lines = splitLines(text)
-  for (const line of lines) {
-    if (line.length === 0 || line.trim().length === 0) {
+  // lines walked by index (LF, CRLF or bare CR, as splitLines cuts them), no array of lines
+  const len = text.length
+  let pos = 0
+  let cr = text.indexOf('\r')
+  let lf = text.indexOf('\n')
+  let more = true
+  while (more) {
+    if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos)
+    if (lf !== -1 && lf < pos) lf = text.indexOf('\n', pos)
+    let end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
+    const start = pos
+    if (end === -1) {
+      end = len
+      more = false
+    } else {
+      pos = end === cr && lf === end + 1 ? end + 2 : end + 1
+    }
+    if (blankAt(text, start, end)) {
       sawBlank = true
       continue
     }
-    const first = line.charCodeAt(0)
+    const first = text.charCodeAt(start)
     if ((first === 32 || first === 9) && lastName) {
       // folded continuation
-      current.set(lastName, `${current.get(lastName) ?? ''} ${line.trim()}`)
+      current.set(lastName, `${current.get(lastName) ?? ''} ${text.slice(start, end).trim()}`)
       continue
     }
-    const f = fieldOf(line)
-    if (!f) {
+    const colon = fieldColonAt(text, start, end)
+    if (colon === -1) {
       lastName = ''
       continue
     }
-    const [name, value] = f
+    const name = text.slice(start, colon).toLowerCase()
+    const value = text.slice(colon + 1, end).trim()
     const startsRecipient = name === 'final-recipient' || name === 'original-recipient' || name === 'x-actual-recipient'
     if (startsRecipient) {
       const inRecipient = current !== message
@@ -128,11 +144,16 @@ function fieldColonAt(text: string, start: number, end: number): number {
 function blankAt(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i)
-    if (c === 32 || c === 9 || c === 11 || c === 12) continue
+    if (c === 32 || (c >= 9 && c <= 13)) continue
     // other white space is non-ASCII: let trim() decide
     return c < 128 ? false : text.slice(start, end).trim() === ''
   }
   return true
+}
+
+/** Whether `text` is empty or white space only: `text.trim() === ''` without making the trimmed copy. */
+export function isBlank(text: string): boolean {
+  return blankAt(text, 0, text.length)
 }
 
 /** Stands for `last` when the field is not one of `only` (names never hold a space). */
@@ -200,9 +221,42 @@ export function parseHeaderSection(text: string, maxLines = 400, only?: Readonly
   return out
 }
 
+/** Digits from `i` on, at most 4 counted (a run longer than 3 counts as 4). */
+function digitRun(text: string, i: number): number {
+  let k = 0
+  while (k < 4) {
+    // NaN past the end is no digit either
+    const c = text.charCodeAt(i + k)
+    if (!(c >= 48 && c <= 57)) break
+    k++
+  }
+  return k
+}
+
+/**
+ * The first `c.d.d` status in `text` (class digit 4 or 5, or also 2 with `success`), each number of
+ * at most three digits, not inside a longer number or dotted sequence: the first match of
+ * `/(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d])/`, found from each dot.
+ */
+export function firstStatus(text: string, success: boolean): string | undefined {
+  let dot = text.indexOf('.', 1)
+  while (dot !== -1) {
+    const c = text.charCodeAt(dot - 1)
+    const before = dot >= 2 ? text.charCodeAt(dot - 2) : -1
+    if ((c === 52 || c === 53 || (success && c === 50)) && !(before >= 48 && before <= 57) && before !== 46) {
+      const a = digitRun(text, dot + 1)
+      if (a >= 1 && a <= 3 && text.charCodeAt(dot + 1 + a) === 46) {
+        const b = digitRun(text, dot + 2 + a)
+        if (b >= 1 && b <= 3) return text.slice(dot - 1, dot + 2 + a + b)
+      }
+    }
+    dot = text.indexOf('.', dot + 1)
+  }
+  return undefined
+}
+
 /** The status code `x.y.z` inside a value, or undefined. */
 export function statusOf(value: string | undefined): string | undefined {
   if (!value) return undefined
-  const m = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d])/.exec(value)
-  return m ? `${m[1]}.${m[2]}.${m[3]}` : undefined
+  return firstStatus(value, true)
 }

@@ -7,7 +7,17 @@ import { TextDecoder } from 'node:util'
 import type { BounceReason } from '../types.js'
 import { autoReplyHeaders, autoReplySubject } from './auto-reply.js'
 import { classifyRecipient, commandIn, commandInLeading, fixedClassification, type RecipientFacts } from './classify-recipient.js'
-import { cleanAddress, fieldOf, parseDeliveryStatus, parseHeaderSection, statusOf, stripType, type FieldBlock } from './fields.js'
+import {
+  cleanAddress,
+  fieldOf,
+  firstStatus,
+  isBlank,
+  parseDeliveryStatus,
+  parseHeaderSection,
+  statusOf,
+  stripType,
+  type FieldBlock,
+} from './fields.js'
 import { readMailSync, readWithPostalMime, type ParsedMail } from './mime.js'
 import { remoteHostIn, scanNotice, splitNotice, tidyAddress, type NoticeRecipient, type NoticeSplit } from './notice.js'
 import type { BounceKind, BounceRecipient, BounceReport, ParseBounceOptions } from './types.js'
@@ -218,8 +228,7 @@ function failingReplyFirst(text: string): string {
 
 /** The first 4.x.x or 5.x.x status in a notice's text, when any. */
 function failureStatusOf(text: string): string | undefined {
-  const m = /(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?!\d)/.exec(text)
-  return m ? `${m[1]}.${m[2]}.${m[3]}` : undefined
+  return firstStatus(text, false)
 }
 
 function subjectLooksBounce(subject: string): boolean {
@@ -532,7 +541,7 @@ function fromMail(
   options: ParseBounceOptions,
   depth: number,
 ): BounceReport | Promise<BounceReport> {
-  if (mail.parts.length === 0 && !mail.text.trim()) {
+  if (mail.parts.length === 0 && isBlank(mail.text)) {
     // A multipart whose boundary is missing or matches no part (it happens): read the raw body
     // as text, so the notice and any DSN fields written in it are still found.
     mail.text = rawBody(input)
