@@ -423,7 +423,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
             try {
               const buf = await buildRaw(message)
               if (buf.length > this.maxPayload) payloadError = payloadTooLarge(buf.length, this.maxPayload)
-              else payload = this.payloadOf(message, env, buf)
+              else payload = this.payloadOf(message, env, buf, this.mailerSignatures(mail))
             } catch (e) {
               payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be built for a retry', {
                 cause: e,
@@ -472,7 +472,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       }
     })
     try {
-      await this.recordResult(message, env, toSend, err, info, capture, details)
+      await this.recordResult(mail, message, env, toSend, err, info, capture, details)
     } catch (e) {
       this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
     }
@@ -497,7 +497,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         }
         if (capture.oversize || (buf && buf.length > this.maxPayload))
           payloadError = payloadTooLarge(Math.max(capture.size, buf?.length ?? 0), this.maxPayload)
-        else if (buf) payload = this.payloadOf(message, env, buf)
+        else if (buf) payload = this.payloadOf(message, env, buf, this.mailerSignatures(mail))
       }
       await this.scheduleShaped(held, payload, payloadError)
     }
@@ -549,14 +549,29 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     return { send: allowed.filter((r) => !heldSet.has(r)), held }
   }
 
-  /** The retry payload of a built message. */
-  private payloadOf(message: MimeMessage, env: ReturnType<MimeMessage['getEnvelope']>, buf: Buffer): string {
+  /** The retry payload of a built message (`signed`: see `mailerSignatures`). */
+  private payloadOf(message: MimeMessage, env: ReturnType<MimeMessage['getEnvelope']>, buf: Buffer, signed: number): string {
     const extras: Record<string, unknown> = {}
     for (const k of Object.keys(env)) if (k !== 'from' && k !== 'to') extras[k] = env[k]
     const p: Parameters<typeof encodeRetryPayload>[0] = { from: env.from, raw: buf, envelopeExtras: extras }
     const id = this.messageFields(message, env).messageId
     if (id) p.messageId = id
+    if (signed > 0) p.mailerDkimSignatures = signed
     return encodeRetryPayload(p)
+  }
+
+  /**
+   * How many DKIM-Signature fields the Mail's own `dkim` option puts on top of this message (one
+   * per key; 0 when the message brings its own `dkim` or the Mail has none). The retry worker
+   * removes them before a re-send through a Mail that signs again, so the retried message carries
+   * one fresh signature per key instead of two.
+   */
+  private mailerSignatures(mail: MailMessage<T>): number {
+    const data = mail.data as { dkim?: unknown } | undefined
+    if (data?.dkim) return 0
+    const dkim = ((mail as { mailer?: { dkim?: unknown } }).mailer ?? this.mailerRef)?.dkim as { keys?: unknown[] } | undefined
+    if (!dkim) return 0
+    return Array.isArray(dkim.keys) ? dkim.keys.length : 1
   }
 
   /** One retry job per held destination, due when its pause ends. Errors land on the group. */
@@ -631,6 +646,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
   }
 
   private async recordResult(
+    mail: MailMessage<T>,
     message: MimeMessage,
     env: ReturnType<MimeMessage['getEnvelope']>,
     sent: string[],
@@ -673,6 +689,8 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         for (const k of Object.keys(env)) if (k !== 'from' && k !== 'to') extras[k] = env[k]
         const p: Parameters<typeof encodeRetryPayload>[0] = { from: env.from, raw: buf, envelopeExtras: extras }
         if (fields.messageId) p.messageId = fields.messageId
+        const signed = this.mailerSignatures(mail)
+        if (signed > 0) p.mailerDkimSignatures = signed
         carrier.payload = encodeRetryPayload(p)
       }
     }

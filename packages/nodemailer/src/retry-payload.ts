@@ -1,7 +1,9 @@
 /**
  * What a retry job carries to re-send a message: the raw MIME exactly as it was streamed to the
  * transport (after DKIM signing), and the envelope sender. Stored as JSON in `RetryJob.payload`;
- * the raw message as text when it is 7-bit ASCII without NUL, else base64.
+ * the raw message as text when it is 7-bit ASCII without NUL, else base64. When the signatures
+ * came from the Mail's own `dkim` option, their count is stored too, and a re-send through a Mail
+ * that signs again drops them first (one fresh signature per key, not two).
  */
 import type { Readable } from 'node:stream'
 import { BounceGuardError } from '@bounce-guard/core'
@@ -14,6 +16,12 @@ export interface RetryPayload {
   messageId?: string
   /** Extra envelope keys Nodemailer understands (`dsn`, `size`), kept as given. */
   envelopeExtras?: Record<string, unknown>
+  /**
+   * DKIM-Signature fields at the top of `raw` that the Mail's own `dkim` option added when the
+   * message was first sent (one per key). A re-send through a Mail that signs again removes them
+   * first (`stripLeadingDkimSignatures`), so the retried message is not signed twice.
+   */
+  mailerDkimSignatures?: number
 }
 
 interface StoredPayload {
@@ -23,6 +31,7 @@ interface StoredPayload {
   raw: string
   messageId?: string
   extras?: Record<string, unknown>
+  dkim?: number
 }
 
 // eslint-disable-next-line no-control-regex
@@ -35,6 +44,7 @@ export function encodeRetryPayload(p: RetryPayload): string {
   const stored: StoredPayload = { v: 1, from: p.from, enc: plain ? 'text' : 'base64', raw: plain ? text : p.raw.toString('base64') }
   if (p.messageId) stored.messageId = p.messageId
   if (p.envelopeExtras && Object.keys(p.envelopeExtras).length > 0) stored.extras = p.envelopeExtras
+  if (p.mailerDkimSignatures !== undefined && p.mailerDkimSignatures > 0) stored.dkim = p.mailerDkimSignatures
   return JSON.stringify(stored)
 }
 
@@ -58,6 +68,7 @@ export function decodeRetryPayload(s: string): RetryPayload {
   const p: RetryPayload = { from: o.from, raw: Buffer.from(o.raw, o.enc === 'text' ? 'latin1' : 'base64') }
   if (typeof o.messageId === 'string') p.messageId = o.messageId
   if (o.extras && typeof o.extras === 'object') p.envelopeExtras = o.extras
+  if (typeof o.dkim === 'number' && Number.isInteger(o.dkim) && o.dkim > 0) p.mailerDkimSignatures = o.dkim
   return p
 }
 
@@ -136,6 +147,30 @@ export class RawCapture {
     if (!this.complete) return undefined
     return Buffer.concat(this.chunks, this.bytes)
   }
+}
+
+const DKIM_FIELD = 'dkim-signature:'
+
+/**
+ * `raw` without its first `max` header fields when they are DKIM-Signature fields (a field ends
+ * at a line end not followed by a space or tab). Stops at the first other field; returns `raw`
+ * itself when there is nothing to remove. Linear in the length of the removed fields.
+ */
+export function stripLeadingDkimSignatures(raw: Buffer, max: number): Buffer {
+  let pos = 0
+  for (let n = 0; n < max; n++) {
+    if (raw.length - pos < DKIM_FIELD.length || raw.toString('latin1', pos, pos + DKIM_FIELD.length).toLowerCase() !== DKIM_FIELD) break
+    let end = pos
+    for (;;) {
+      const nl = raw.indexOf(10, end)
+      if (nl < 0) return raw // a header that never ends: not a message we understand, keep it whole
+      end = nl + 1
+      const next = raw[end]
+      if (next !== 32 && next !== 9) break
+    }
+    pos = end
+  }
+  return pos === 0 ? raw : raw.subarray(pos)
 }
 
 /** Build the message again (when the transport never streamed it, e.g. every RCPT failed). */

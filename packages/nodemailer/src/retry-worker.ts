@@ -11,7 +11,7 @@ import { RETRY_MARKER } from './guarded-transport.js'
 import type { RetryWorkerOptions } from './options.js'
 import { recorderFor } from './outcome-recorder.js'
 import type { ItemState } from './outcome-recorder.js'
-import { decodeRetryPayload } from './retry-payload.js'
+import { decodeRetryPayload, stripLeadingDkimSignatures } from './retry-payload.js'
 import type { RetryPayload } from './retry-payload.js'
 import { outcomesFromError, outcomesFromInfo } from './send-result.js'
 
@@ -123,9 +123,12 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
     let err: Error | null = null
     let info: unknown
     try {
+      // The Mail signs the re-send with its own DKIM option: drop the signatures it put on the
+      // first send, or the message would carry two per key (the old one stays when it does not).
+      const resigns = !!payload.mailerDkimSignatures && !!(transport as { dkim?: unknown }).dkim
       info = await transport.sendMail({
         envelope: { ...(payload.envelopeExtras ?? {}), from: payload.from, to: pending },
-        raw: payload.raw,
+        raw: resigns ? stripLeadingDkimSignatures(payload.raw, payload.mailerDkimSignatures as number) : payload.raw,
         [RETRY_MARKER]: { jobId: job.id, attempt },
       })
     } catch (e) {
