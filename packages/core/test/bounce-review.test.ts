@@ -46,6 +46,12 @@ const FIXED = [
   'named-01.eml', // 'Delivery to "Name" <address> failed.' for two recipients
   'sendmail-08.eml', // Sendmail transcript: "<<< 554" right under "while talking to" = refused at the greeting
   'postfix-moved-01.eml', // status 5.1.6 (moved, no forwarding address) under "account no longer exists" words
+  'sendmail-09.eml', // two sessions in one transcript: each recipient's words stop where the next session starts
+  'messagingserver-01.eml', // indented header summary above the recipients; "Original address:" is the same recipient
+  'gmail-07.eml', // "Gmail will retry for 45 more hours": a delay, not a bounce
+  'exim-14.eml', // Exim "(generated from alias@...)" names the alias, not a failed recipient
+  'postfix-timeout-01.eml', // "Connection timed" wrapped before "out" in a final notice: expired
+  'exim-15.eml', // Exim delay warning ("has not yet been delivered", "Delivery attempts will continue")
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

@@ -262,8 +262,11 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   // no code and no status: a bare "Connection timed out" from the MTA that gave up says nothing permanent
   const temporary =
     reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus === undefined || reply.enhancedStatus.startsWith('4.')
-  if (facts.final && temporary && c.reason === 'networkerror' && /timed? ?out|unable to connect/i.test(diag)) {
-    // The MTA gave up after connections kept timing out: the message expired in its queue.
+  const queueNotice = facts.final === true || (facts.final === false && !facts.dsn && reply.code === undefined)
+  if (queueNotice && temporary && c.reason === 'networkerror' && /timed?\s?out|unable\sto\sconnect/i.test(diag)) {
+    // The MTA gave up after connections kept timing out, or its own delay warning (no remote reply
+    // code: Exim's "has not yet been delivered") says they keep timing out: the message expired (or
+    // is expiring) in its queue.
     c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+gave-up` }
   }
   if (c.reason === 'networkerror' && st !== undefined && /^4\.4\.7$/.test(st) && !c.ruleId.includes('dns')) {

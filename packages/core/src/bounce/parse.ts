@@ -673,7 +673,7 @@ function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | stri
   if (found.length === 0) return base
   // the notice says it will keep trying: the same for every recipient, so read once
   const final =
-    !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|still trying|warning message only|temporary failure report|delayed)\b/i.test(
+    !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|will retry|still trying|warning message only|temporary failure report|delayed|not yet been delivered|attempts will continue)\b/i.test(
       ctx.text(),
     )
   const allFacts: RecipientFacts[] = []

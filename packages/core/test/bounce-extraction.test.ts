@@ -1,0 +1,36 @@
+/**
+ * What the notice reader extracts from non-standard notices whose layout differs from the dev
+ * corpus: every failed recipient, the words that belong to it (and not to its neighbour), whatever
+ * the line endings or transfer encoding. Messages are the hand-written review fixtures or built here.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { parseBounceMessage, type BounceReport } from '../src/index.js'
+
+const dir = fileURLToPath(new URL('./fixtures/bounces-review', import.meta.url))
+const fixture = (name: string): Promise<BounceReport> => parseBounceMessage(readFileSync(join(dir, name)))
+const diagOf = (r: BounceReport, rcpt: string): string => r.recipients.find((x) => x.recipient === rcpt)?.diagnosticCode ?? ''
+
+describe('notice extraction', () => {
+  it('keeps each Sendmail session with its own recipient', async () => {
+    const r = await fixture('sendmail-09.eml')
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['alice@example.net', 'frank@example.com'])
+    expect(diagOf(r, 'alice@example.net')).toContain('User unknown')
+    expect(diagOf(r, 'alice@example.net')).not.toContain('Mailbox full')
+    expect(diagOf(r, 'frank@example.com')).toContain('Mailbox full')
+  })
+
+  it('reads the recipients below an indented header summary, once each', async () => {
+    const r = await fixture('messagingserver-01.eml')
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['alice@example.net'])
+    expect(diagOf(r, 'alice@example.net')).toContain('unknown or illegal alias')
+  })
+
+  it('does not take the alias an Exim address was generated from for a recipient', async () => {
+    const r = await fixture('exim-14.eml')
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['mike@example.net', 'nina@example.org', 'oscar@example.com'])
+    expect(diagOf(r, 'nina@example.org')).toContain('non-existent hosts')
+  })
+})
