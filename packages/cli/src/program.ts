@@ -8,6 +8,7 @@ import { register as registerParse } from './commands/parse.js'
 import { register as registerSuppressions } from './commands/suppressions.js'
 import { register as registerReport, registerServe } from './commands/report.js'
 import { register as registerMigrate } from './commands/migrate.js'
+import { register as registerMaintain } from './commands/maintain.js'
 
 /** Exit codes, documented in `--help`. */
 export const EXIT_CODES = {
@@ -40,6 +41,7 @@ export function createProgram(): Command {
   registerReport(program)
   registerServe(program)
   registerMigrate(program)
+  registerMaintain(program)
   return program
 }
 

@@ -34,6 +34,7 @@ export {
   pruneEvents,
   rollupEvents,
   maintainEvents,
+  DEFAULT_EVENT_RETENTION_MS,
   eventCountsAfter,
   type EventCountsAfterOptions,
   type EventCountsAfterResult,

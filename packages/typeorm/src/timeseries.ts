@@ -575,6 +575,9 @@ export async function rollupEvents(dataSource: DataSource, options: RollupEvents
   }
 }
 
+/** How long `maintainEvents` keeps raw events by default: 30 days, in milliseconds. */
+export const DEFAULT_EVENT_RETENTION_MS = 30 * 86_400_000
+
 /** Options of `maintainEvents`. */
 export interface MaintainEventsOptions extends Omit<RollupEventsOptions, 'batchSize'> {
   /**
@@ -604,7 +607,7 @@ export interface MaintainEventsResult {
  * setInterval(() => maintainEvents(ds).catch((err) => log.error(err)), 60_000).unref()
  */
 export async function maintainEvents(dataSource: DataSource, options: MaintainEventsOptions = {}): Promise<MaintainEventsResult> {
-  const retentionMs = options.retentionMs ?? 30 * 86_400_000
+  const retentionMs = options.retentionMs ?? DEFAULT_EVENT_RETENTION_MS
   if (typeof retentionMs !== 'number' || Number.isNaN(retentionMs) || retentionMs <= 0)
     throw new BounceGuardError('EINVALID_OPTION', `${PKG}: retentionMs must be a positive number of milliseconds`)
   const now = options.now ?? (() => new Date())

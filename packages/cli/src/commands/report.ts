@@ -7,12 +7,13 @@ import { domainOf, type BounceStore, type StatsRow, type Suppression, type Suppr
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { renderHtmlReport, createReportHandler, createPrometheusMetrics } from '@bounce-guard/report'
-import { eventCountsAfter, rollupEvents } from '@bounce-guard/typeorm'
+import { eventCountsAfter } from '@bounce-guard/typeorm'
 import * as promClient from 'prom-client'
-import type { DataSource } from 'typeorm'
 import { Option, type Command } from 'commander'
 import { collectPageData } from '../lib/report-page.js'
-import { action } from '../lib/errors.js'
+import { action, messageFor } from '../lib/errors.js'
+import { DEFAULT_RETENTION_DAYS, parseRetentionDays, startMaintenance } from '../lib/maintenance.js'
+import { sqlStoreOf } from '../lib/sql-store.js'
 import { addDbOption, dbUrl } from '../lib/options.js'
 import { openStore } from '../lib/open-store.js'
 import { formatTable, percent } from '../lib/table.js'
@@ -194,11 +195,17 @@ export function registerServe(program: Command): void {
     .description('serve the report page (and /data.json, /metrics) on localhost, fresh data on every request')
     .option('--since <when>', 'start of the window shown: a duration back from now (7d, 24h)', '7d')
     .option('--port <port>', 'TCP port on 127.0.0.1 (0 picks a free one)', '8025')
+    .option(
+      '--retention-days <days>',
+      'every hour, delete rolled-up raw events older than this many days (1-36500), or never',
+      String(DEFAULT_RETENTION_DAYS),
+    )
     .action(
-      action(async (opts: { db?: string; since: string; port: string }) => {
+      action(async (opts: { db?: string; since: string; port: string; retentionDays: string }) => {
         const port = Number(opts.port)
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${opts.port}`)
         parsePointInTime('--since', opts.since, new Date()) // fail early on a bad value
+        const retentionMs = parseRetentionDays(opts.retentionDays)
         const db = await openStore(dbUrl(opts))
         const store = db.store
         // /metrics: outcome counters since this process started (read from the store), shaping state.
@@ -208,15 +215,19 @@ export function registerServe(program: Command): void {
           registry,
           ...(store.listShapingEntries ? { shaping: (now: Date) => store.listShapingEntries!(now) } : {}),
         })
-        const ds = (store as { dataSource?: DataSource }).dataSource
+        const sql = sqlStoreOf(store)
+        const ds = sql?.dataSource
         let lastId = ds ? (await eventCountsAfter(ds)).lastId : 0
-        // Keep the hourly rollup current, so the page's per-provider series stays fast on big tables.
-        const rollup = ds
-          ? setInterval(() => {
-              rollupEvents(ds).catch((err: unknown) => process.stderr.write(`bounce-guard: rollup failed: ${(err as Error).message}\n`))
-            }, 60_000)
+        // Keep the hourly rollup current every minute (the page's per-provider series stays fast on
+        // big tables), and prune raw events past the retention every hour (the first tick prunes too).
+        const upkeep = sql
+          ? startMaintenance(sql, {
+              retentionMs,
+              onError: (err) => process.stderr.write(`bounce-guard: event maintenance failed: ${messageFor(err)}\n`),
+              onPruned: (r) => process.stderr.write(`bounce-guard: pruned ${r.pruned} events older than ${r.olderThan?.toISOString()}\n`),
+            })
           : undefined
-        rollup?.unref()
+        void upkeep?.tick()
         const handler = createReportHandler({
           collect: () => {
             const now = new Date()
@@ -248,7 +259,7 @@ export function registerServe(program: Command): void {
           process.once('SIGINT', stop)
           process.once('SIGTERM', stop)
         })
-        if (rollup) clearInterval(rollup)
+        await upkeep?.stop()
         await db.close()
       }),
     )

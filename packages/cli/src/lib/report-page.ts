@@ -5,17 +5,7 @@
 import type { BounceStore } from '@bounce-guard/core'
 import { collectReportData, type CollectReportOptions, type ReportData } from '@bounce-guard/report'
 import { eventTimeSeries, refusalEvidence } from '@bounce-guard/typeorm'
-import type { DataSource } from 'typeorm'
-
-interface SqlStore {
-  dataSource: DataSource
-  tables: { prefix: string }
-}
-
-function isSqlStore(store: unknown): store is SqlStore {
-  const s = store as Partial<SqlStore>
-  return typeof s?.dataSource === 'object' && s.dataSource !== null && typeof s.tables?.prefix === 'string'
-}
+import { sqlStoreOf } from './sql-store.js'
 
 /** Collect the report page's data for a period. */
 export async function collectPageData(
@@ -23,8 +13,9 @@ export async function collectPageData(
   options: { since: Date; until: Date; bucketSeconds?: number },
 ): Promise<ReportData> {
   const opts: CollectReportOptions = { since: options.since, until: options.until, bucketSeconds: options.bucketSeconds ?? 3600 }
-  if (isSqlStore(store)) {
-    const { dataSource, tables } = store
+  const sql = sqlStoreOf(store)
+  if (sql) {
+    const { dataSource, tables } = sql
     opts.timeSeries = (q) => eventTimeSeries(dataSource, { ...q, tablePrefix: tables.prefix })
     opts.refusals = (q) => refusalEvidence(dataSource, { ...q, tablePrefix: tables.prefix })
   }
