@@ -15,7 +15,8 @@
  * - `store.stats({ groupBy: 'provider' })` over 24 hours (events only) and `maintainEvents`
  *   (retention 47 hours: prunes the oldest hour).
  * Skipped, with a message, when PostgreSQL does not answer (BG_BENCH_POSTGRES_URL, default
- * postgres://postgres@127.0.0.1:5432/test).
+ * postgres://postgres@127.0.0.1:5432/test). `BG_BENCH_AGG_KEEP=1` keeps the tables for inspection
+ * (EXPLAIN ANALYZE) and prints their prefix; drop them afterwards with `BG_BENCH_AGG_DROP=<prefix>`.
  */
 import {
   createBounceGuardDataSource,
@@ -29,7 +30,9 @@ import {
 } from '@bounce-guard/typeorm'
 
 const PG_URL = process.env.BG_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const PREFIX = `bg_agg${process.pid}_`
+const DROP_ONLY = process.env.BG_BENCH_AGG_DROP
+const KEEP = process.env.BG_BENCH_AGG_KEEP === '1'
+const PREFIX = DROP_ONLY && /^bg_agg\d+_$/.test(DROP_ONLY) ? DROP_ONLY : `bg_agg${process.pid}_`
 const ROWS = Number(process.env.BG_BENCH_AGG_ROWS ?? 10_000_000)
 const CHUNK = 1_000_000
 const HOUR = 3_600_000
@@ -73,6 +76,11 @@ export async function run(): Promise<void> {
       `${PREFIX}migrations`,
     ])
       await ds.query(`DROP TABLE IF EXISTS "${name}"`)
+  }
+  if (DROP_ONLY) {
+    await drop().finally(() => ds.destroy())
+    console.log(`aggregate: dropped the tables with prefix ${PREFIX}`)
+    return
   }
   try {
     await drop()
@@ -168,7 +176,8 @@ export async function run(): Promise<void> {
       `maintainEvents (retention 47 h): ${m.rollup.events} events rolled up, ${m.pruned.toLocaleString('en')} pruned in ${((performance.now() - p0) / 1000).toFixed(1)} s`,
     )
   } finally {
-    await drop().catch(() => {})
+    if (KEEP) console.log(`tables kept (BG_BENCH_AGG_KEEP=1), prefix ${PREFIX}; drop them with BG_BENCH_AGG_DROP=${PREFIX}`)
+    else await drop().catch(() => {})
     await ds.destroy()
   }
 }
