@@ -135,6 +135,7 @@ function parseHeaders(block: string): Header {
   let value = ''
   let pos = 0
   const n = block.length
+  let nextColon = block.indexOf(':')
   while (pos < n) {
     let end = block.indexOf('\n', pos)
     if (end === -1) end = n
@@ -147,15 +148,10 @@ function parseHeaders(block: string): Header {
     }
     if (name) map.set(name, value.trim())
     name = ''
-    // the first colon of the line, within its first 77 characters
-    const stop = Math.min(end, start + 77)
-    let colon = -1
-    for (let i = start; i < stop; i++) {
-      if (block.charCodeAt(i) === 58) {
-        colon = i
-        break
-      }
-    }
+    // the first colon of the line, within its first 77 characters (searched natively; a colon
+    // found past this line is kept for the lines up to it, so the search stays linear)
+    if (nextColon !== -1 && nextColon < start) nextColon = block.indexOf(':', start)
+    const colon = nextColon !== -1 && nextColon < end && nextColon - start <= 76 ? nextColon : -1
     if (colon <= start) continue
     const key = block.slice(start, colon).trim().toLowerCase()
     // the first occurrence is kept: a repeated field (Received, ...) and its folded lines are skipped unread
