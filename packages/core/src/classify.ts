@@ -261,8 +261,8 @@ class CompiledClassifier implements Classifier {
   private readonly retryPayload: number
   private readonly stamp: Uint32Array
   private gen = 0
-  /** Set by `scanWithPrefix`: the first provider hint in the raw prefix, or -1. */
-  private rawProvider = -1
+  /** The provider text hints alone (payload = index in `hintProvider`), for `rawPrefixProvider`. */
+  private readonly providerMatcher: KeywordMatcher
   private readonly hits = new Int32Array(MAX_HITS)
   private readonly found = new Int32Array(MAX_HITS * 4)
   private readonly maxText: number
@@ -316,6 +316,7 @@ class CompiledClassifier implements Classifier {
     this.retryPayload = this.blocklistBase + this.hintBlocklist.length
     for (const k of RETRY_TEXT_HINTS) entries.push({ keyword: k, payload: this.retryPayload })
     this.matcher = new KeywordMatcher(entries)
+    this.providerMatcher = new KeywordMatcher(PROVIDER_TEXT_HINTS.map(([k], i) => ({ keyword: k, payload: i })))
   }
 
   /** The first (highest-priority) rule among `hits[0..n)` and the always-checked rules that holds. */
@@ -360,83 +361,49 @@ class CompiledClassifier implements Classifier {
 
   /**
    * Scan `${wordsOnly(raw[0, prefixEnd))} ${text}` (just `text` when the prefix has no token), at
-   * most `maxText` characters of it, into `this.found`; returns the payload count. One pass over
-   * the prefix: each token is fed as it is read and taken back (state and payloads) when it turns
-   * out to be a host name, address or number, which is then fed as `|`. The same pass scans the
-   * raw prefix, host names included, and leaves in `this.rawProvider` the first provider hint a
-   * plain scan of `raw[0, prefixEnd)` would have written into `found` (-1 when none).
+   * most `maxText` characters of it, into `this.found`; returns the payload count. The prefix is
+   * read token by token (tokens split on plain spaces): a token holding a letter and none of
+   * `. @ [ < # =` is fed as it is, any other token (a host name, address or number) as `|`; the
+   * scan never builds the joined string.
    */
   private scanWithPrefix(raw: string, prefixEnd: number, text: string): number {
     const m = this.matcher
     const found = this.found
-    const cap = found.length
-    const lo = this.providerBase
-    const hi = this.blocklistBase
     m.count = 0
     let budget = this.maxText
     let s = KeywordMatcher.START
     let tokens = 0
-    let r = KeywordMatcher.START
-    let rawSeen = 0
-    let rawProvider = -1
-    let rawDone = false
-    let inToken = false
-    let keep = true
-    let letters = 0
-    let s0 = 0
-    let count0 = 0
-    let budget0 = 0
-    for (let i = 0; i <= prefixEnd; i++) {
-      const c = i < prefixEnd ? raw.charCodeAt(i) : 32
-      if (!rawDone && i < prefixEnd) {
-        r = m.step(r, c)
-        const k = m.payloadCount(r)
-        for (let q = 0; q < k; q++) {
-          if (rawSeen >= cap) {
-            rawDone = true
-            break
-          }
-          const p = m.payloadAt(r, q)
-          if (p >= lo && p < hi) {
-            rawProvider = p - lo
-            rawDone = true
-            break
-          }
-          rawSeen++
-        }
-      }
-      if (c === 32) {
-        // Tokens are split on plain spaces; a token is kept when it holds a letter and none of . @ [ < # =.
-        if (inToken) {
-          inToken = false
-          if (budget0 > 0 && !(keep && letters > 0)) {
-            m.count = count0
-            s = m.feedCode(124, s0, found)
-            budget = budget0 - 1
-          }
-        }
+    let i = 0
+    while (i < prefixEnd && budget > 0) {
+      if (raw.charCodeAt(i) === 32) {
+        i++
         continue
       }
-      if (!inToken) {
-        inToken = true
-        keep = true
-        letters = 0
-        if (budget > 0 && tokens++ > 0) {
-          s = m.feedCode(32, s, found)
-          budget--
-        }
-        s0 = s
-        count0 = m.count
-        budget0 = budget
+      let j = i
+      let keep = true
+      let letters = 0
+      for (; j < prefixEnd; j++) {
+        const c = raw.charCodeAt(j)
+        if (c === 32) break
+        if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
+        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
       }
-      if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
-      else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
-      if (budget > 0) {
-        s = m.feedCode(c, s, found)
+      if (tokens++ > 0) {
+        s = m.feedCode(32, s, found)
         budget--
       }
+      if (budget > 0) {
+        if (keep && letters > 0) {
+          const len = Math.min(j - i, budget)
+          s = m.feed(raw, i, i + len, s, found)
+          budget -= len
+        } else {
+          s = m.feedCode(124, s, found)
+          budget--
+        }
+      }
+      i = j
     }
-    this.rawProvider = rawProvider
     if (budget > 0) {
       if (tokens > 0) {
         s = m.feedCode(32, s, found)
@@ -445,6 +412,20 @@ class CompiledClassifier implements Classifier {
       m.feed(text, 0, text.length < budget ? text.length : budget, s, found)
     }
     return m.count
+  }
+
+  /**
+   * The first provider hint in the raw prefix `raw[0, prefixEnd)`, host names included (the main
+   * scan leaves them out), or undefined. Only looked for when nothing else names the provider.
+   */
+  private rawPrefixProvider(raw: string, prefixEnd: number): string | undefined {
+    const m = this.providerMatcher
+    let s = KeywordMatcher.START
+    for (let i = 0; i < prefixEnd; i++) {
+      s = m.step(s, raw.charCodeAt(i))
+      if (m.payloadCount(s) > 0) return this.hintProvider[m.payloadAt(s, 0)]
+    }
+    return undefined
   }
 
   classify(input: SmtpReply | string, context?: ClassifyContext): BounceClassification {
@@ -497,8 +478,6 @@ class CompiledClassifier implements Classifier {
         retryHint = true
       }
     }
-    // Host names were left out of the scan; they may still name the provider (`rawProvider`).
-    const prefixProvider = providerHint < 0 && prefixEnd > 0 && this.rawProvider >= 0 ? this.hintProvider[this.rawProvider] : undefined
 
     // 2. Confirm candidates in priority order.
     let winner = this.pick(nHits, cls, code, status, reply, prefixEnd, false)
@@ -548,7 +527,8 @@ class CompiledClassifier implements Classifier {
     // 4. Attribution.
     let provider = rule?.provider ?? domainProvider(context?.remoteMta)
     if (provider === undefined && providerHint >= 0) provider = this.hintProvider[providerHint]
-    if (provider === undefined) provider = prefixProvider
+    // Host names were left out of the scan; they may still name the provider.
+    if (provider === undefined && prefixEnd > 0) provider = this.rawPrefixProvider(raw, prefixEnd)
     if (provider === undefined) provider = domainProvider(context?.recipientDomain)
     if (provider !== undefined) result.provider = provider
     const blocklist = rule?.blocklist ?? (blocklistHint >= 0 ? this.hintBlocklist[blocklistHint] : undefined)
