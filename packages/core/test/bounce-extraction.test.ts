@@ -34,3 +34,23 @@ describe('notice extraction', () => {
     expect(diagOf(r, 'nina@example.org')).toContain('non-existent hosts')
   })
 })
+
+describe('notice extraction under other encodings', () => {
+  const notice = readFileSync(join(dir, 'sendmail-09.eml'), 'latin1')
+  const [head = '', body = ''] = notice.split(/\n\n(.*)/s)
+  const variants: [string, string][] = [
+    ['CRLF', notice.replace(/\n/g, '\r\n')],
+    ['bare CR', notice.replace(/\n/g, '\r')],
+    ['base64', `${head}\nContent-Transfer-Encoding: base64\n\n${Buffer.from(body).toString('base64').replace(/.{76}/g, '$&\n')}`],
+  ]
+  for (const [name, raw] of variants) {
+    it(`reads the same recipients and words with ${name}`, async () => {
+      const r = await parseBounceMessage(raw)
+      expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([
+        ['alice@example.net', 'userunknown'],
+        ['frank@example.com', 'mailboxfull'],
+      ])
+      expect(diagOf(r, 'alice@example.net')).not.toContain('Mailbox full')
+    })
+  }
+})

@@ -52,6 +52,7 @@ const FIXED = [
   'exim-14.eml', // Exim "(generated from alias@...)" names the alias, not a failed recipient
   'postfix-timeout-01.eml', // "Connection timed" wrapped before "out" in a final notice: expired
   'exim-15.eml', // Exim delay warning ("has not yet been delivered", "Delivery attempts will continue")
+  'forwarded-01.eml', // a person forwards an Exim text notice as an attachment: the attached notice is read
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

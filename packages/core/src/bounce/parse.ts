@@ -459,14 +459,26 @@ function unquotedForward(text: string): string | undefined {
 
 /** An attached message that is itself a delivery-status report (a bounce forwarded as an attachment). */
 function attachedReport(mail: ParsedMail): string | undefined {
+  // a person forwarding a bounce: the attached message may be a plain-text notice (Exim, qmail)
+  const byPerson = !fromDeliverySystem(mail) && !mail.headers.has('x-failed-recipients')
   for (const p of mail.parts) {
     if (p.mimeType !== 'message/rfc822' && p.mimeType !== 'message/global') continue
-    if (!p.text.includes('ecipient:')) continue
     const head = p.text.slice(0, 65_536)
-    if (/^content-type:[ \t]*multipart\/report/im.test(head) && /^(?:final|original)-recipient:/im.test(head)) return p.text
+    if (
+      p.text.includes('ecipient:') &&
+      /^content-type:[ \t]*multipart\/report/im.test(head) &&
+      /^(?:final|original)-recipient:/im.test(head)
+    )
+      return p.text
+    const headerEnd = byPerson ? head.search(/\r?\n\r?\n/) : -1
+    if (headerEnd > 0 && ATTACHED_NOTICE.test(head.slice(0, Math.min(headerEnd, 8192)))) return p.text
   }
   return undefined
 }
+
+/** A header section that marks a delivery notice: from a mailer daemon or postmaster, or naming failed recipients. */
+const ATTACHED_NOTICE =
+  /^(?:from:[^\n]{0,200}\b(?:mailer-daemon|postmaster|mail delivery (?:system|subsystem))\b|x-failed-recipients:|subject:[ \t]{0,8}(?:undeliver|mail delivery failed|delivery status notification \(failure\)|returned mail|failure notice))/im
 
 /** Parse one message: synchronous when the fast MIME path reads it, else a promise (postal-mime). */
 function parseInner(raw: Uint8Array | string, options: ParseBounceOptions, depth: number): BounceReport | Promise<BounceReport> {
