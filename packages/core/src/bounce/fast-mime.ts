@@ -333,7 +333,8 @@ export function readMailFast(input: Uint8Array | string): ParsedMail | undefined
   const s = bytes.toString('latin1')
   asciiInput = isAscii(bytes)
   try {
-    return readLatin1(s.includes('\r') ? s.replace(/\r\n/g, '\n') : s, input)
+    // (a string pattern: faster than the equivalent global regular expression)
+    return readLatin1(s.includes('\r') ? s.replaceAll('\r\n', '\n') : s, input)
   } finally {
     asciiInput = false
   }
