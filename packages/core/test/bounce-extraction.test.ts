@@ -54,3 +54,38 @@ describe('notice extraction under other encodings', () => {
     })
   }
 })
+
+describe('addresses in running text', () => {
+  it('finds internationalised addresses but does not swallow Japanese words written against one', async () => {
+    const raw = [
+      'From: MAILER-DAEMON@mx.example.jp',
+      'To: news@example.org',
+      'Subject: =?UTF-8?B?6YWN5L+h44Ko44Op44O8?=',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      '以下の宛先へのメール配送に失敗しました：ゆき@例え.jp alice@example.jp',
+      '',
+      '<zoë@example.nl>: host mx.example.nl[192.0.2.7] said: 550 5.1.1 User unknown (in reply to RCPT TO command)',
+      '',
+    ].join('\n')
+    const r = await parseBounceMessage(raw)
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['zoë@example.nl'])
+  })
+})
+
+describe('addresses against CJK text', () => {
+  it('stops an address at the Japanese words and full-width colon before it', async () => {
+    const raw = [
+      'From: MAILER-DAEMON@mx.example.jp',
+      'To: news@example.org',
+      'Subject: Returned mail',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      '宛先：bob@example.jp',
+      '550 5.1.1 <bob@example.jp>: Recipient address rejected: User unknown (in reply to RCPT TO command)',
+      '',
+    ].join('\n')
+    const r = await parseBounceMessage(raw)
+    expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([['bob@example.jp', 'userunknown']])
+  })
+})

@@ -53,6 +53,7 @@ const FIXED = [
   'postfix-timeout-01.eml', // "Connection timed" wrapped before "out" in a final notice: expired
   'exim-15.eml', // Exim delay warning ("has not yet been delivered", "Delivery attempts will continue")
   'forwarded-01.eml', // a person forwards an Exim text notice as an attachment: the attached notice is read
+  'postfix-smtputf8-02.eml', // internationalised recipients (josé@..., борис@пример.рф) in a text-only notice
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

@@ -206,6 +206,20 @@ for (const c of "!#$%&'*+/=?^_`{|}~.-") LOCAL_CHAR[c.charCodeAt(0)] = 1
 DOMAIN_CHAR[46] = 2 // '.'
 DOMAIN_CHAR[45] = 2 // '-'
 
+/**
+ * Letters beyond ASCII that an internationalised address (RFC 6531/6532: `josé@example.es`,
+ * `борис@пример.рф`) holds: Latin-1 and Latin Extended letters, Greek, Cyrillic. CJK characters and
+ * full-width punctuation are left out: Japanese and Chinese notices write their words right against
+ * an address (`宛先：a@b`).
+ */
+function nonAsciiLetter(c: number): boolean {
+  return (
+    (c >= 0xc0 && c <= 0x24f && c !== 0xd7 && c !== 0xf7) ||
+    (c >= 0x370 && c <= 0x3ff && c !== 0x37e && c !== 0x387) ||
+    (c >= 0x400 && c <= 0x52f)
+  )
+}
+
 /** Addresses in a line, found from each '@' outwards (linear: each character is visited a bounded number of times). */
 function rawAddresses(line: string): { raw: string; index: number; end: number }[] {
   const out: { raw: string; index: number; end: number }[] = []
@@ -215,16 +229,16 @@ function rawAddresses(line: string): { raw: string; index: number; end: number }
     let a = at
     while (a > from && at - a < 64) {
       const c = line.charCodeAt(a - 1)
-      if (c >= 128 || LOCAL_CHAR[c] !== 1) break
+      if (c >= 128 ? !nonAsciiLetter(c) : LOCAL_CHAR[c] !== 1) break
       a--
     }
     let e = at + 1
     const first = line.charCodeAt(e)
-    if (a < at && first < 128 && DOMAIN_CHAR[first] === 1) {
+    if (a < at && (first < 128 ? DOMAIN_CHAR[first] === 1 : nonAsciiLetter(first))) {
       e++
       while (e < line.length && e - at <= 254) {
         const c = line.charCodeAt(e)
-        if (c >= 128 || DOMAIN_CHAR[c] === 0) break
+        if (c >= 128 ? !nonAsciiLetter(c) : DOMAIN_CHAR[c] === 0) break
         e++
       }
       out.push({ raw: line.slice(a, e), index: a, end: e })
