@@ -89,3 +89,34 @@ describe('addresses against CJK text', () => {
     expect(r.recipients.map((x) => [x.recipient, x.classification.reason])).toEqual([['bob@example.jp', 'userunknown']])
   })
 })
+
+describe('recipient lines without words of their own', () => {
+  it('keeps each Exchange 2003 recipient with its own paragraph', async () => {
+    const r = await fixture('exchange2003-01.eml')
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['alice@example.net', 'kim@example.net'])
+    expect(diagOf(r, 'alice@example.net')).toContain('#5.1.1')
+    expect(diagOf(r, 'alice@example.net')).not.toContain('#5.2.2')
+  })
+
+  it('reads every address of a labelled list, but not of a To: summary', async () => {
+    const r = await fixture('list-01.eml')
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['alice@example.net', 'ed@example.net'])
+    const summary = [
+      'From: postmaster@example.net',
+      'To: news@example.org',
+      'Subject: Undeliverable mail',
+      '',
+      'Your message',
+      '  To: ann@example.net, bea@example.net',
+      '  Subject: hello',
+      '',
+      'could not be delivered to:',
+      '',
+      '  bea@example.net',
+      '',
+      'Reason: 550 5.1.1 Mailbox does not exist',
+    ].join('\n')
+    const s = await parseBounceMessage(summary)
+    expect(s.recipients.map((x) => x.recipient)).toEqual(['bea@example.net'])
+  })
+})

@@ -54,6 +54,8 @@ const FIXED = [
   'exim-15.eml', // Exim delay warning ("has not yet been delivered", "Delivery attempts will continue")
   'forwarded-01.eml', // a person forwards an Exim text notice as an attachment: the attached notice is read
   'postfix-smtputf8-02.eml', // internationalised recipients (josé@..., борис@пример.рф) in a text-only notice
+  'exchange2003-01.eml', // Exchange 2003 'a@b on 4/2/2024 10:11 AM' lines (no words after the address)
+  'list-01.eml', // 'The following recipients were rejected: a@b, c@d' on one line
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

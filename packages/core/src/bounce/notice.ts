@@ -325,7 +325,25 @@ function leadingAddressLine(line: string, hit: { index: number; end: number }): 
   if (hit.index > 12 || !/^[ \t]{0,8}[<"]?$/.test(line.slice(0, hit.index))) return false
   const after = line.slice(hit.end)
   if (!/^>?(?:[:,\s[(]|\.\.\.)/.test(after)) return false
+  // Exchange 2003 in any language: `a@b on 4/2/2024 10:11 AM`, `a@b am 02.04.2024 10:11`
+  if (/^[ \t]{1,4}(?:on|am|le|el|il|op|em|på|den)[ \t]{1,4}\d/.test(after)) return true
   return /[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(after) && !/\bwrote:?\s*$/i.test(after)
+}
+
+/**
+ * A line that lists failed recipients after a label: `The following recipients were rejected: a@b, c@d`.
+ * Every address of the list counts; the label must speak of recipients or addresses.
+ */
+function labelledListLine(line: string, hits: readonly { index: number; end: number }[]): boolean {
+  if (hits.length < 2) return false
+  const label = line.slice(0, hits[0]!.index)
+  if (!/(?:recipients?|addresses?|users?)\b[^:]{0,40}:[ \t]{0,4}<?$/i.test(label) || /^[ \t]{0,12}(?:to|cc|bcc)[ \t]{0,4}:/i.test(label))
+    return false
+  for (let k = 0; k < hits.length; k++) {
+    const between = line.slice(hits[k]!.end, k + 1 < hits.length ? hits[k + 1]!.index : line.length)
+    if (!/^[ \t<>,;.]{0,8}(?:and[ \t<]{1,4})?$/i.test(between)) return false
+  }
+  return true
 }
 
 /**
@@ -375,12 +393,18 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
     if (line.length > 2000) continue
     // a message identifier (`Message-ID: <id@host>`) looks like an address but never is a recipient
     if (MESSAGE_ID_LINE.test(line)) continue
-    for (const hit of addressesIn(line)) {
+    const hits = addressesIn(line)
+    const listLine = labelledListLine(line, hits)
+    for (const hit of hits) {
       const local = hit.addr.slice(0, hit.addr.indexOf('@'))
       if (SYSTEM_LOCALS.has(local)) continue
       if (precededBySenderWord(line, hit.index)) continue
       const strongLine =
-        isAddressLine(line, hit) || sendmailErrorLine(line, hit) || leadingAddressLine(line, hit) || introducedAddressLine(line, hit)
+        listLine ||
+        isAddressLine(line, hit) ||
+        sendmailErrorLine(line, hit) ||
+        leadingAddressLine(line, hit) ||
+        introducedAddressLine(line, hit)
       if (exclude.has(hit.addr)) {
         if (strongLine) excludedStrong.push({ addr: hit.addr, line: i })
         continue
