@@ -3,7 +3,8 @@
  * to the same local smtp-server (port 0), side by side in one run, with 10,000 suppressed
  * addresses in a SQLite TypeORM store. Runs alternate (each round in a rotated order: plain, wrapped, ..., then wrapped, ..., plain) so
  * machine noise hits both alike. Wrapped variants: the default (deliveries written behind the
- * send in batches), `writeBehind: false` (every write awaited), `recordDeliveries: false`, and
+ * send in batches), the opt-in `suppressionSnapshot` (lookups from an in-process copy of the
+ * suppressed keys, 2 s staleness bound), `writeBehind: false` (every write awaited), `recordDeliveries: false`, and
  * the in-memory store (the wrapper's own cost). Target: the wrapper costs under 5% of throughput. Prints only.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -107,11 +108,28 @@ export async function run(): Promise<void> {
     const memGuard = createBounceGuard({ store: memStore })
     const inMemory = nodemailer.createTransport(withBounceGuard(smtp, { guard: memGuard }))
 
-    type V = 'plain' | 'wrapped' | 'direct' | 'failuresOnly' | 'inMemory'
-    const variants: Record<V, { sendMail(d: object): Promise<unknown> }> = { plain, wrapped, direct, failuresOnly, inMemory }
-    const settle: Partial<Record<V, () => Promise<void>>> = { wrapped: () => guard.flush(), inMemory: () => memGuard.flush() }
-    const rates: Record<V, number[]> = { plain: [], wrapped: [], direct: [], failuresOnly: [], inMemory: [] }
-    const cpus: Record<V, number[]> = { plain: [], wrapped: [], direct: [], failuresOnly: [], inMemory: [] }
+    // Opt-in: lookups answered from an in-process copy of the suppressed keys (2 s staleness bound).
+    const snapGuard = createBounceGuard({ store })
+    const snapshotted = nodemailer.createTransport(
+      withBounceGuard(smtp, { guard: snapGuard, suppressionSnapshot: { maxStalenessMs: 2000 } }),
+    )
+
+    type V = 'plain' | 'wrapped' | 'snapshot' | 'direct' | 'failuresOnly' | 'inMemory'
+    const variants: Record<V, { sendMail(d: object): Promise<unknown> }> = {
+      plain,
+      wrapped,
+      snapshot: snapshotted,
+      direct,
+      failuresOnly,
+      inMemory,
+    }
+    const settle: Partial<Record<V, () => Promise<void>>> = {
+      wrapped: () => guard.flush(),
+      snapshot: () => snapGuard.flush(),
+      inMemory: () => memGuard.flush(),
+    }
+    const rates: Record<V, number[]> = { plain: [], wrapped: [], snapshot: [], direct: [], failuresOnly: [], inMemory: [] }
+    const cpus: Record<V, number[]> = { plain: [], wrapped: [], snapshot: [], direct: [], failuresOnly: [], inMemory: [] }
     const order = Object.keys(variants) as V[]
     // Warm up every variant (its pool's connections, the JIT, the SQLite page cache).
     for (const v of order) await blast(variants[v], `warm-${v}`, WARM_UP, settle[v])
@@ -141,6 +159,7 @@ export async function run(): Promise<void> {
     const label: Record<V, string> = {
       plain: 'unwrapped                                  ',
       wrapped: 'wrapped, SQLite, writeBehind (default)    ',
+      snapshot: 'wrapped, SQLite, suppressionSnapshot 2 s   ',
       direct: 'wrapped, SQLite, writeBehind: false        ',
       failuresOnly: 'wrapped, SQLite, recordDeliveries: false   ',
       inMemory: 'wrapped, MemoryBounceStore (wrapper only)  ',
@@ -163,9 +182,11 @@ export async function run(): Promise<void> {
     console.log(`  call-time refusals (suppressed, no connection): ${fmt(refusalRate)} sends/s`)
     console.log(`  server received ${sink.received()} messages`)
     await guard.flush()
+    await snapGuard.flush()
     await memGuard.flush()
     plain.close()
     wrapped.close()
+    snapshotted.close()
     direct.close()
     failuresOnly.close()
     inMemory.close()

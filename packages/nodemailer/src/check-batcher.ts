@@ -9,6 +9,7 @@
  * send of the batch alike (each then follows `onStoreError`).
  */
 import type { BounceGuard, CheckResult } from '@bounce-guard/core'
+import type { SuppressionSnapshot } from './suppression-snapshot.js'
 
 /** Most recipients gathered before a lookup starts without waiting for the end of the turn. */
 export const MAX_BATCHED_RECIPIENTS = 500
@@ -25,10 +26,23 @@ export class CheckBatcher {
   private count = 0
   private scheduled = false
 
-  constructor(private readonly guard: BounceGuard) {}
+  constructor(
+    private readonly guard: BounceGuard,
+    private readonly snapshot?: SuppressionSnapshot,
+  ) {}
 
-  /** The suppressed entries among `recipients` (in their order), as `guard.check(recipients).suppressed`. */
+  /**
+   * The suppressed entries among `recipients` (in their order), as `guard.check(recipients).suppressed`.
+   * With a fresh snapshot, only the recipients it cannot clear are looked up (none: no lookup).
+   */
   suppressed(recipients: readonly string[]): Promise<CheckResult['suppressed']> {
+    if (this.snapshot) {
+      const ask = this.snapshot.mayBeSuppressed(recipients)
+      if (ask !== undefined) {
+        if (ask.length === 0) return Promise.resolve([])
+        recipients = ask
+      }
+    }
     return new Promise((resolve, reject) => {
       this.waiters.push({ recipients, resolve, reject })
       this.count += recipients.length

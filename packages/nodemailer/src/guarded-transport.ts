@@ -29,6 +29,7 @@ import type {
   WithBounceGuardOptions,
 } from './options.js'
 import { CheckBatcher } from './check-batcher.js'
+import { SuppressionSnapshot } from './suppression-snapshot.js'
 import { recorderFor } from './outcome-recorder.js'
 import type { ItemState, OutcomeRecorder, RetryCarrier } from './outcome-recorder.js'
 import { RawCapture, buildRaw, encodeRetryPayload, payloadTooLarge } from './retry-payload.js'
@@ -152,6 +153,8 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
   private readonly logger: BounceGuardLogger
   private readonly recorder: OutcomeRecorder
   private readonly checks: CheckBatcher
+  /** The in-process suppression snapshot, when `suppressionSnapshot` is on. */
+  readonly snapshot?: SuppressionSnapshot
   private readonly shaper?: Shaper
   private readonly maxPaceMs: number
   private readonly built?: { mailOptions: Record<string, unknown>; dkim: unknown }
@@ -206,7 +209,24 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     if (options.maxBufferedOutcomes !== undefined) ro.maxBuffered = options.maxBufferedOutcomes
     if (options.flushIntervalMs !== undefined) ro.flushIntervalMs = options.flushIntervalMs
     this.recorder = recorderFor(this.guard, ro)
-    this.checks = new CheckBatcher(this.guard)
+    const snap = options.suppressionSnapshot
+    if (snap !== undefined && snap !== false && snap !== true && (typeof snap !== 'object' || snap === null)) {
+      throw new BounceGuardError(
+        'EINVALID_OPTION',
+        '@bounce-guard/nodemailer: suppressionSnapshot must be true, false or an options object',
+      )
+    }
+    if (snap) {
+      const o = snap === true ? {} : snap
+      for (const k of ['maxStalenessMs', 'skewMarginMs', 'fullReloadMs', 'maxEntries'] as const) {
+        const v = o[k]
+        if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0))
+          throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/nodemailer: suppressionSnapshot.${k} must be a positive number`)
+      }
+      this.snapshot = new SuppressionSnapshot(this.guard, this.logger, o)
+      this.snapshot.start()
+    }
+    this.checks = new CheckBatcher(this.guard, this.snapshot)
 
     if (isTransport(transportOrOptions)) {
       this.inner = transportOrOptions
@@ -225,6 +245,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     if (typeof inner.isIdle === 'function') this.isIdle = (...args: any[]) => inner.isIdle(...args)
     if (typeof inner.close === 'function') {
       this.close = (...args: any[]) => {
+        this.snapshot?.stop()
         void this.flush()
         return inner.close(...args)
       }

@@ -4,6 +4,8 @@
 export { withBounceGuard, GuardedTransport, RETRY_MARKER, DEFAULT_MAX_RETRY_PAYLOAD_BYTES } from './guarded-transport.js'
 export type { GuardedInfo } from './guarded-transport.js'
 export { createRetryWorker } from './retry-worker.js'
+export { SuppressionSnapshot } from './suppression-snapshot.js'
+export type { SuppressionSnapshotOptions } from './suppression-snapshot.js'
 export type { RetryWorker, RetryRunResult } from './retry-worker.js'
 export { classifySesErrorOnce as classifySesError, isSesError } from './ses-errors.js'
 export { outcomesFromError, outcomesFromInfo } from './send-result.js'

@@ -2,6 +2,7 @@
  * Options and result shapes of the Nodemailer adapter.
  */
 import type { BounceClassification, BounceDecision, BounceGuard, BounceGuardLogger, BounceStore, Shaper } from '@bounce-guard/core'
+import type { SuppressionSnapshotOptions } from './suppression-snapshot.js'
 
 /** What to do with suppressed recipients at send time. */
 export type OnSuppressed = 'drop' | 'reject'
@@ -100,6 +101,16 @@ export interface WithBounceGuardOptions {
    * @default 5000
    */
   maxPaceMs?: number
+  /**
+   * Answer send-time lookups from an in-process copy of the suppressed keys, refreshed from the
+   * store in the background, instead of one store query per batch of sends. A recipient the copy
+   * does not list is sent without a query; any other one is looked up in the store as usual (the
+   * store decides). What it gives up: a suppression written by *another* process (app server,
+   * Haraka, CLI) takes effect here up to `maxStalenessMs` later (2 s by default; enforced: an
+   * older copy is not used). Suppressions this guard makes take effect at once. `true` uses the
+   * defaults; see `SuppressionSnapshotOptions`. @default false (every lookup asks the store)
+   */
+  suppressionSnapshot?: boolean | SuppressionSnapshotOptions
   /** A pino-compatible logger (`logger.warn(obj, msg)`). @default no logging */
   logger?: BounceGuardLogger
 }
