@@ -335,7 +335,7 @@ function leadingAddressLine(line: string, hit: { index: number; end: number }): 
  * Every address of the list counts; the label must speak of recipients or addresses.
  */
 function labelledListLine(line: string, hits: readonly { index: number; end: number }[]): boolean {
-  if (hits.length < 2) return false
+  if (hits.length < 2 || hits.length > 20) return false
   const label = line.slice(0, hits[0]!.index)
   if (!/(?:recipients?|addresses?|users?)\b[^:]{0,40}:[ \t]{0,4}<?$/i.test(label) || /^[ \t]{0,12}(?:to|cc|bcc)[ \t]{0,4}:/i.test(label))
     return false
@@ -429,6 +429,7 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
   const strong = strongAt.length > 0
   const out: NoticeRecipient[] = []
   const seen = new Set<string>()
+  const chosenAddrs = new Set(chosen.map((o) => o.addr))
   for (let k = 0; k < chosen.length; k++) {
     const c = chosen[k]!
     if (seen.has(c.addr)) continue
@@ -456,17 +457,10 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
         from--
         if (/while talking to/i.test(lines[from] ?? '')) break
       }
-      diagnostic = lines
-        .slice(from, c.line + 1)
-        .map((l) => l.trim())
-        .filter((l) => l.length > 0)
-        .join('\n')
+      diagnostic = trimmedLines(lines, from, c.line + 1).join('\n')
     } else {
       // a transcript line `>>> RCPT To:<a@b>` names the command: keep it with the reply after it
-      const after = lines
-        .slice(strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end)
-        .map((l) => l.trim())
-        .filter((l) => l.length > 0)
+      const after = trimmedLines(lines, strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end)
       // words after the address on its own line (`a@b [User unknown]`, `a@b: Domain does not exist`) come first
       const hit = strong ? addressesIn(own).find((h) => h.addr === c.addr) : undefined
       const tail = hit
@@ -492,11 +486,10 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
           const from = /^[ \t]{0,8}>>> ?\w/.test(lines[again.line] ?? '') ? again.line : again.line + 1
           // the section ends where a new session starts or another recipient is named (a Sendmail
           // transcript talks to each recipient's host in turn)
-          const others = chosen.filter((o) => o.addr !== c.addr)
           for (let m = from; m < Math.min(stop, again.line + 25); m++) {
             const l = lines[m] ?? ''
             if (m > from && /^[ \t]{0,8}\.{3} ?while talking to/i.test(l)) break
-            if (m > again.line && l.length < 2000 && l.includes('@') && others.some((o) => l.toLowerCase().includes(o.addr))) break
+            if (m > again.line && l.length < 2000 && addressesIn(l).some((h) => h.addr !== c.addr && chosenAddrs.has(h.addr))) break
             if (l.trim().length > 0) after.push(l.trim())
           }
           break
@@ -505,12 +498,24 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
       diagnostic = after.join('\n')
     }
     if (!/[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(diagnostic) || (!strong && diagnostic.length < 40)) {
-      diagnostic = lines
-        .map((l) => l.trim())
-        .filter((l) => l.length > 0)
-        .join('\n')
+      diagnostic = trimmedLines(lines, 0, lines.length).join('\n')
     }
     out.push({ recipient: c.addr, diagnostic, strong })
+  }
+  return out
+}
+
+/**
+ * `lines.slice(from, to).map((l) => l.trim()).filter((l) => l.length > 0)` for indexes >= 0, as a
+ * loop: the chained array builtins, inlined into scanNotice, met lines of several string kinds
+ * (one- and two-byte, sliced) and made V8 deoptimize and recompile scanNotice again and again.
+ */
+function trimmedLines(lines: readonly string[], from: number, to: number): string[] {
+  const out: string[] = []
+  const end = Math.min(to, lines.length)
+  for (let i = from; i < end; i++) {
+    const t = lines[i]!.trim()
+    if (t.length > 0) out.push(t)
   }
   return out
 }
