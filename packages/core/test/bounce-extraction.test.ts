@@ -120,3 +120,18 @@ describe('recipient lines without words of their own', () => {
     expect(s.recipients.map((x) => x.recipient)).toEqual(['bea@example.net'])
   })
 })
+
+describe('words on the line that names a recipient again', () => {
+  it("gives each Sendmail 'Deferred:' transcript line to its own recipient", async () => {
+    const r = await fixture('sendmail-delay-02.eml')
+    expect(r.kind).toBe('delay')
+    expect(diagOf(r, 'alice@example.net')).toContain('Greylisted')
+    expect(diagOf(r, 'fay@example.com')).toContain('Connection refused')
+    expect(diagOf(r, 'fay@example.com')).not.toContain('Greylisted')
+  })
+
+  it('does not take the person a notice greets for a failed recipient', async () => {
+    const r = await fixture('googlegroups-01.eml')
+    expect(r.recipients.map((x) => x.recipient)).toEqual(['team@example-groups.com'])
+  })
+})

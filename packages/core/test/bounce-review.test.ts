@@ -56,6 +56,8 @@ const FIXED = [
   'postfix-smtputf8-02.eml', // internationalised recipients (josé@..., борис@пример.рф) in a text-only notice
   'exchange2003-01.eml', // Exchange 2003 'a@b on 4/2/2024 10:11 AM' lines (no words after the address)
   'list-01.eml', // 'The following recipients were rejected: a@b, c@d' on one line
+  'googlegroups-01.eml', // 'Hello <sender>,' greets the sender; X-Failed-Recipients names the group
+  'sendmail-delay-02.eml', // Sendmail transient errors: each recipient's 'Deferred:' words in the transcript
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

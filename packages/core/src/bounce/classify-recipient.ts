@@ -287,7 +287,9 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
     // `Action: expired` (SendGrid and others, beside RFC 3464's list): the queue lifetime ran out
     c = { ...c, reason: 'expired', hard: false, scope: 'network', ruleId: `${c.ruleId}+action-expired` }
   }
-  if (action === 'delayed' && (c.reason === 'undefined' || c.reason === 'onhold')) {
+  // a delay: `Action: delayed`, or a text notice that says it keeps trying
+  const delayed = action === 'delayed' || (facts.final === false && !facts.dsn && action === undefined)
+  if (delayed && (c.reason === 'undefined' || c.reason === 'onhold')) {
     c = { ...c, reason: 'expired', hard: false, scope: 'network', ruleId: 'bounce.delayed' }
   }
   if (c.reason === 'undefined' && (reply.text.trim().length > 0 || reply.enhancedStatus || reply.code)) {

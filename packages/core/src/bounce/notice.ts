@@ -380,6 +380,9 @@ function sendmailErrorLine(line: string, hit: { index: number; end: number }): b
 /** A header line naming message identifiers, not mailboxes. */
 const MESSAGE_ID_LINE = /^[ \t]{0,16}(?:message-id|in-reply-to|references|x-original-message-id|original-envelope-id)[ \t]{0,4}:/i
 
+/** Words that open a greeting before the address (`Hello a@b,`, `Dear a@b`). */
+const GREETING = /^[ \t]{0,8}(?:hello|hi|dear|bonjour|hallo|hola|ciao)[ \t,]{1,4}[<"]?$/i
+
 /** A line labelling the recipient's address before alias expansion. */
 const ORIGINAL_LABEL = /^[ \t]{0,16}original[ -](?:address|recipient|rcpt)[ \t]{0,4}:/i
 
@@ -405,6 +408,8 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
         sendmailErrorLine(line, hit) ||
         leadingAddressLine(line, hit) ||
         introducedAddressLine(line, hit)
+      // a greeting names the person the notice is written to, not a failed recipient
+      if (GREETING.test(line.slice(0, hit.index))) continue
       if (exclude.has(hit.addr)) {
         if (strongLine) excludedStrong.push({ addr: hit.addr, line: i })
         continue
@@ -483,7 +488,19 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
               break
             }
           }
-          const from = /^[ \t]{0,8}>>> ?\w/.test(lines[again.line] ?? '') ? again.line : again.line + 1
+          const againLine = lines[again.line] ?? ''
+          const from = /^[ \t]{0,8}>>> ?\w/.test(againLine) ? again.line : again.line + 1
+          if (from > again.line) {
+            // words after the address on that line (`<a@b>... Deferred: 451 ...`) come first
+            const hitAgain = addressesIn(againLine).find((h) => h.addr === c.addr)
+            const tailAgain = hitAgain
+              ? againLine
+                  .slice(hitAgain.end)
+                  .replace(/^[\s>:;,.)\]-]+/, '')
+                  .trim()
+              : ''
+            if (/[A-Za-z]{3}/.test(tailAgain)) after.push(tailAgain)
+          }
           // the section ends where a new session starts or another recipient is named (a Sendmail
           // transcript talks to each recipient's host in turn)
           for (let m = from; m < Math.min(stop, again.line + 25); m++) {
