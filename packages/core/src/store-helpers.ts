@@ -3,6 +3,7 @@
  * rules, the `stats` grouping keys and the `listSuppressions` cursor format the same way.
  */
 import { BounceGuardError } from './errors.js'
+import { PROVIDER_DOMAIN_HINTS } from './rules/hints.js'
 import type { StatsQuery } from './store.js'
 import type { BounceEvent, RecipientState, Suppression, SuppressionScope } from './types.js'
 
@@ -69,14 +70,19 @@ export function applyEventToState(prev: RecipientState, event: BounceEvent): Rec
   return s
 }
 
+/** Well-known mailbox domain -> provider (the first entry of a domain wins), for `statsKeyOf`. */
+const MAILBOX_DOMAIN_PROVIDERS = new Map<string, string>()
+for (const [d, p] of PROVIDER_DOMAIN_HINTS) if (!MAILBOX_DOMAIN_PROVIDERS.has(d)) MAILBOX_DOMAIN_PROVIDERS.set(d, p)
+
 /**
- * The `stats` grouping key of an event: its domain; its provider (`unknown` when none); or its
- * reason (`delivered` for deliveries without a classification, `undefined` for other events
- * without one).
+ * The `stats` grouping key of an event: its domain; its provider (the classification's, else the
+ * provider of a well-known mailbox domain such as `gmail.com` -> `gmail`, so deliveries count
+ * under their provider; `unknown` when none); or its reason (`delivered` for deliveries without a
+ * classification, `undefined` for other events without one).
  */
 export function statsKeyOf(event: Pick<BounceEvent, 'type' | 'classification' | 'domain'>, groupBy: StatsQuery['groupBy']): string {
   if (groupBy === 'domain') return event.domain
-  if (groupBy === 'provider') return event.classification?.provider ?? 'unknown'
+  if (groupBy === 'provider') return event.classification?.provider ?? MAILBOX_DOMAIN_PROVIDERS.get(event.domain) ?? 'unknown'
   return event.classification?.reason ?? (event.type === 'delivered' ? 'delivered' : 'undefined')
 }
 

@@ -89,7 +89,7 @@ export interface OutcomeCounts {
 
 /** One row of `stats`. */
 export interface StatsRow extends OutcomeCounts {
-  /** The domain, provider (`unknown` when none) or reason (`delivered` for deliveries). */
+  /** The domain, provider (see `stats`; `unknown` when none) or reason (`delivered` for deliveries). */
   key: string
   /** Events of any type, excluding call-time refusals of our own suppression list. */
   sent: number
@@ -207,8 +207,10 @@ export interface BounceStore {
   failRetry(id: string, update: { dueAt: Date; recipients?: string[]; error?: string }): Promise<void>
 
   /**
-   * Count events with `since <= at < until`, grouped by domain, provider (`unknown` when none) or
-   * reason (`statsKeyOf` in core), rows ordered by key ascending; no events = empty array.
+   * Count events with `since <= at < until`, grouped by domain, provider (the classification's,
+   * else that of a well-known mailbox domain in `PROVIDER_DOMAIN_HINTS` matched exactly, so a
+   * delivery to gmail.com counts under `gmail`; `unknown` when none) or reason (`statsKeyOf` in
+   * core), rows ordered by key ascending; no events = empty array.
    * Events of type `suppressed` (call-time refusals) and domain summaries (recipient starting with
    * `@`) are not counted. `softBounces` counts soft `bounced` events only (deferrals are `deferred`);
    * `senderRejections` counts `bounced` and `deferred` events whose classification scope is `sender`.

@@ -1125,6 +1125,25 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         },
         timeout,
       )
+
+      it(
+        'counts an unclassified delivery to a well-known mailbox domain under its provider',
+        async () => {
+          await store.recordEvent(ev('a@gmail.com', 'delivered', 0))
+          await store.recordEvent(
+            ev('b@gmail.com', 'bounced', MIN, { classification: cls('userunknown', { hard: true, provider: 'gmail' }) }),
+          )
+          await store.recordEvent(ev('c@outlook.com', 'delivered', 2 * MIN))
+          await store.recordEvent(ev('d@mail.gmail.com', 'delivered', 3 * MIN)) // exact domains only
+          const byProvider = await store.stats({ since: at(0), until: at(HOUR), groupBy: 'provider' })
+          expect(byProvider.map((r) => [r.key, r.delivered, r.hardBounces])).toEqual([
+            ['gmail', 1, 1],
+            ['microsoft', 1, 0],
+            ['unknown', 1, 0],
+          ])
+        },
+        timeout,
+      )
     })
 
     describe.runIf(caps.sharedShaping)('shared shaping (putShapingEntries / listShapingEntries / liftShapingEntries)', () => {

@@ -45,6 +45,7 @@ import { dialectOf } from './migrations.js'
 import { tableNames, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
 import { toStoreError, isDuplicateKey } from './errors.js'
 import { Dialect } from './sql.js'
+import { domainProviderTable } from './timeseries.js'
 
 /** Options of `createTypeOrmBounceStore`. */
 export interface TypeOrmBounceStoreOptions extends BounceGuardSchemaOptions {
@@ -1115,7 +1116,8 @@ class TypeOrmStore implements TypeOrmBounceStore {
       query.groupBy === 'domain'
         ? d.id('domain')
         : query.groupBy === 'provider'
-          ? `COALESCE(${d.id('provider')}, 'unknown')`
+          ? // Unclassified events (deliveries) go to the provider of a well-known mailbox domain, as in eventTimeSeries.
+            `COALESCE(${d.id('provider')}, m.p, 'unknown')`
           : `COALESCE(${reason}, CASE WHEN ${type} = 'delivered' THEN 'delivered' ELSE 'undefined' END)`
     const isHard = d.name === 'postgres' ? `${hard} IS TRUE` : `${hard} = 1`
     const count = (cond: string): string => `SUM(CASE WHEN ${cond} THEN 1 ELSE 0 END)`
@@ -1128,7 +1130,8 @@ class TypeOrmStore implements TypeOrmBounceStore {
       ` ${count(`${type} = 'deferred'`)} AS deferred,` +
       ` ${count(`${type} = 'complaint'`)} AS complaints,` +
       ` ${count(`${type} IN ('bounced', 'deferred') AND ${scope} = 'sender'`)} AS sender_rejections` +
-      ` FROM ${this.#ev} WHERE ${d.id('at')} >= ${p.add(query.since.getTime())} AND ${d.id('at')} < ${p.add(until)}` +
+      ` FROM ${this.#ev}${query.groupBy === 'provider' ? ` LEFT JOIN ${domainProviderTable()} m ON ${d.id('provider')} IS NULL AND m.d = ${d.id('domain')}` : ''}` +
+      ` WHERE ${d.id('at')} >= ${p.add(query.since.getTime())} AND ${d.id('at')} < ${p.add(until)}` +
       ` AND ${type} <> 'suppressed' AND ${d.id('recipient')} NOT LIKE '@%' GROUP BY ${keyExpr}`
     const rows = await this.#run('stats', false, function* () {
       return (yield d.step(sql, p)).rows

@@ -111,9 +111,10 @@ function validDate(d: unknown, what: string): Date {
 /**
  * The built-in mailbox domains as a derived table `(d, p)`, joined on the recipient domain so
  * deliveries (which carry no classification) are attributed to their provider. A hash join on 80
- * rows costs far less per row than a long CASE. Constants from core only, no user input.
+ * rows costs far less per row than a long CASE. Constants from core only, no user input. Also used
+ * by the store's `stats({ groupBy: 'provider' })`, so both count a delivery to gmail.com under gmail.
  */
-function domainProviderTable(): string {
+export function domainProviderTable(): string {
   const safe = /^[a-z0-9.-]+$/
   const seen = new Set<string>()
   const rows: string[] = []
