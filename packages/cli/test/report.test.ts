@@ -129,15 +129,16 @@ describe('bounce-guard report (spawned, SQLite file)', { timeout: 120_000 }, () 
       suppressionsAdded: 1,
     })
     expect(a.bounceRate).toBeCloseTo(seed['a.test'].hard / aSent, 6)
+    // sent = delivered + bounced: the two deferrals of one message are not sends of their own
     expect(b).toMatchObject({
-      sent: 1 + seed['b.test'].deferred,
+      sent: 1,
       delivered: 1,
       hardBounces: 0,
       deferred: seed['b.test'].deferred,
       senderRejections: 0,
       bounceRate: 0,
     })
-    expect(report.totals.sent).toBe(aSent + 3)
+    expect(report.totals.sent).toBe(aSent + 1)
     expect(report.refusing).toEqual([{ destination: 'a.test', senderRejections: 1, sent: aSent }])
     expect(report.suppressionsAdded.total).toBe(1)
   })
