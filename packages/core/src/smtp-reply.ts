@@ -33,6 +33,9 @@ const NODEMAILER_PREFIXES = [
   "can't send mail -",
 ]
 
+/** `NODEMAILER_PREFIXES` after white space, in list order (ASCII letters only: `i` ignores case the same as lower-casing would). */
+const NODEMAILER_PREFIX = new RegExp(`^\\s*(?:${NODEMAILER_PREFIXES.map((p) => p.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|')})`, 'i')
+
 /** The first character code after spaces and tabs (NaN at the end). */
 function firstAfterBlanks(s: string): number {
   let k = 0
@@ -62,14 +65,10 @@ function stripPrefixes(s: string): string {
   while (k < out.length && isSpace(out.charCodeAt(k))) k++
   const lead = out.charCodeAt(k) | 0x20
   if (k >= 64 || (lead !== 99 && lead !== 100 && lead !== 105 && lead !== 109 && lead !== 114 && out.charCodeAt(k) < 128)) return out
-  const head = out.slice(0, 64).trimStart().toLowerCase()
-  for (const p of NODEMAILER_PREFIXES) {
-    if (head.startsWith(p)) {
-      out = out.trimStart().slice(p.length)
-      break
-    }
-  }
-  return out
+  // One anchored, case-insensitive pattern (no lower-cased copy): the first prefix of the list that
+  // starts the text after white space, within its first 64 characters.
+  const m = NODEMAILER_PREFIX.exec(out)
+  return m !== null && m[0].length <= 64 ? out.slice(m[0].length) : out
 }
 
 /** Digits in `s` from `i`, at most 4 counted (enough to tell a run of 1 to 3 from a longer one). */
@@ -164,8 +163,12 @@ function isSpace(c: number): boolean {
   )
 }
 
-/** Inside a text, anything `squash` would change: white space other than a plain space, two spaces. */
-const NEEDS_SQUASH = /[^\S ]| {2}/
+/**
+ * Inside a text, anything `squash` would change: white space other than a plain space (the
+ * characters of `\s` listed out: irregexp scans an explicit class about twice as fast as `[^\S ]`),
+ * two spaces.
+ */
+const NEEDS_SQUASH = /[\t-\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]| {2}/
 
 /** Collapse white-space runs to one space and trim; returns the input itself when already clean. */
 export function squash(input: string): string {
