@@ -2,7 +2,8 @@
  * Coalesces the suppression checks of sends that arrive together into one `guard.check()` (one
  * `store.findSuppressions` round trip). Under load, an SMTP pool hands several messages back in
  * the same turn of the event loop; each would otherwise cost a query of its own. With SQLite a
- * lookup of one address costs about 12 µs of CPU, of five about 3.5 µs each (bench/suites).
+ * lookup of one address costs about 12 µs of CPU, of five about 3.5 µs each (TypeORM store,
+ * 10,000 suppressions, measured on the shared 2-core bench machine).
  *
  * Nothing is cached: the lookup runs at most one turn of the event loop after the send arrived
  * (`setImmediate`), so its answer is as fresh as an unbatched one. A failed lookup fails every
@@ -64,19 +65,28 @@ export class CheckBatcher {
     if (waiters.length === 0) return
     this.waiters = []
     this.count = 0
-    if (waiters.length === 1) {
-      const w = waiters[0] as Waiter
-      this.guard.check(w.recipients).then((r) => w.resolve(r.suppressed), w.reject)
+    let all: readonly string[]
+    if (waiters.length === 1) all = (waiters[0] as Waiter).recipients
+    else {
+      const list: string[] = []
+      for (const w of waiters) for (const r of w.recipients) list.push(r)
+      all = list
+    }
+    const fail = (err: unknown): void => {
+      for (const w of waiters) w.reject(err)
+    }
+    let pending: Promise<CheckResult>
+    try {
+      pending = this.guard.check(all)
+    } catch (err) {
+      // A guard whose check() throws instead of rejecting: the sends fail, the process does not.
+      fail(err)
       return
     }
-    const all: string[] = []
-    for (const w of waiters) for (const r of w.recipients) all.push(r)
-    this.guard.check(all).then(
-      (result) => split(waiters, result),
-      (err: unknown) => {
-        for (const w of waiters) w.reject(err)
-      },
-    )
+    Promise.resolve(pending).then((result) => {
+      if (waiters.length === 1) (waiters[0] as Waiter).resolve(result.suppressed)
+      else split(waiters, result)
+    }, fail)
   }
 }
 

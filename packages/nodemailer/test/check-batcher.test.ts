@@ -111,6 +111,19 @@ describe('suppression lookups of concurrent sends', () => {
     closed.close()
   })
 
+  it('fails the sends, not the process, when a guard throws from check()', async () => {
+    const guard = makeGuard(new MemoryBounceStore(), testClock())
+    const throwing = Object.assign(Object.create(guard), {
+      check() {
+        throw new Error('check exploded')
+      },
+    })
+    const batcher = new CheckBatcher(throwing)
+    const results = await Promise.allSettled([batcher.suppressed(['a@example.com']), batcher.suppressed(['b@example.com'])])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect((results[0] as PromiseRejectedResult).reason.message).toBe('check exploded')
+  })
+
   it('starts the lookup at once when many recipients are waiting', async () => {
     const { store, calls } = counting(new MemoryBounceStore())
     const batcher = new CheckBatcher(makeGuard(store, testClock()))
