@@ -240,6 +240,16 @@ function domainProvider(host: string | undefined): string | undefined {
   return undefined
 }
 
+/** Scratch space of `asciiBytes` (a prefix is at most 1024 characters). */
+const PREFIX_BYTES = new Uint8Array(1024)
+const ENCODER = new TextEncoder()
+
+/** `s[0, end)` as bytes in `PREFIX_BYTES` when it is all ASCII (`end <= 1024`), else null. */
+function asciiBytes(s: string, end: number): Uint8Array | null {
+  const r = ENCODER.encodeInto(end === s.length ? s : s.slice(0, end), PREFIX_BYTES)
+  return r.read === end && r.written === end ? PREFIX_BYTES : null
+}
+
 const MAX_HITS = 512
 const EMPTY = new Int32Array(0)
 
@@ -373,9 +383,11 @@ class CompiledClassifier implements Classifier {
     let budget = this.maxText
     let s = KeywordMatcher.START
     let tokens = 0
+    // The prefix as bytes when it is ASCII (read natively; see `KeywordMatcher.feed`), else as is.
+    const bytes = prefixEnd > 0 ? asciiBytes(raw, prefixEnd) : null
     let i = 0
     while (i < prefixEnd && budget > 0) {
-      if (raw.charCodeAt(i) === 32) {
+      if ((bytes !== null ? bytes[i] : raw.charCodeAt(i)) === 32) {
         i++
         continue
       }
@@ -383,7 +395,7 @@ class CompiledClassifier implements Classifier {
       let keep = true
       let letters = 0
       for (; j < prefixEnd; j++) {
-        const c = raw.charCodeAt(j)
+        const c = bytes !== null ? (bytes[j] as number) : raw.charCodeAt(j)
         if (c === 32) break
         if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
         else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
@@ -395,7 +407,7 @@ class CompiledClassifier implements Classifier {
       if (budget > 0) {
         if (keep && letters > 0) {
           const len = Math.min(j - i, budget)
-          s = m.feed(raw, i, i + len, s, found)
+          s = bytes !== null ? m.feedBytes(bytes, i, i + len, s, found) : m.feed(raw, i, i + len, s, found)
           budget -= len
         } else {
           s = m.feedCode(124, s, found)
@@ -409,7 +421,7 @@ class CompiledClassifier implements Classifier {
         s = m.feedCode(32, s, found)
         budget--
       }
-      m.feed(text, 0, text.length < budget ? text.length : budget, s, found)
+      m.feed(text, 0, Math.min(text.length, budget), s, found)
     }
     return m.count
   }
@@ -420,9 +432,10 @@ class CompiledClassifier implements Classifier {
    */
   private rawPrefixProvider(raw: string, prefixEnd: number): string | undefined {
     const m = this.providerMatcher
+    const bytes = asciiBytes(raw, prefixEnd)
     let s = KeywordMatcher.START
     for (let i = 0; i < prefixEnd; i++) {
-      s = m.step(s, raw.charCodeAt(i))
+      s = m.step(s, bytes !== null ? (bytes[i] as number) : raw.charCodeAt(i))
       if (m.payloadCount(s) > 0) return this.hintProvider[m.payloadAt(s, 0)]
     }
     return undefined

@@ -20,6 +20,15 @@ export interface KeywordEntry {
 /** Class of white space; class 0 is every character no keyword uses. */
 const SPACE_CLASS = 1
 
+/** Pieces of text at least this long are scanned as bytes (see `feed`). */
+const BYTE_SCAN_MIN = 16
+/** Scratch space of `feed`, shared by every matcher (a scan never yields to other code). */
+const BYTES = new Uint8Array(16_384)
+const ENCODER = new TextEncoder()
+
+/** Up to this many distinct non-ASCII letters in the keywords get a symbol each; more are paired. */
+const PAIR_THRESHOLD = 8
+
 /** Normalise a keyword or text fragment the way the scanner sees it. */
 export function normalizeKeyword(s: string): string {
   return s
@@ -35,8 +44,13 @@ export class KeywordMatcher {
   /** Non-ASCII character code to class (only characters that occur in keywords). */
   private readonly extra = new Map<number, number>()
   private readonly classes: number
-  /** Every UTF-16 code unit to its class (one look-up per character, no branch on ASCII). */
+  /**
+   * Every UTF-16 code unit to its symbol (one look-up per character, no branch on ASCII); a value
+   * `>= classes` is a letter written as two symbols, `hiOf[v - classes]` then `loOf[v - classes]`.
+   */
   private readonly classOfCode: Uint16Array
+  private readonly hiOf: Uint16Array
+  private readonly loOf: Uint16Array
   private readonly delta: Int32Array | Uint16Array
   /**
    * States are numbered so that those with payloads come last: a state reports payloads exactly
@@ -77,28 +91,18 @@ export class KeywordMatcher {
       if (c === undefined) {
         c = next++
         this.extra.set(code, c)
+        extraClasses.push(c)
       }
       return c
     }
-    // Trie.
-    const goto: Array<Map<number, number>> = [new Map()]
-    const payloads: number[][] = [[]]
+    // Every character of the keywords gets its class first (the alphabet must be known to encode it).
+    const extraClasses: number[] = []
+    const keywords: Array<[string, number]> = []
     for (const { keyword, payload } of entries) {
       const k = normalizeKeyword(keyword)
       if (k.length === 0) continue
-      let s = 0
-      for (const ch of k) {
-        const c = classOf(ch)
-        let t = goto[s]!.get(c)
-        if (t === undefined) {
-          t = goto.length
-          goto.push(new Map())
-          payloads.push([])
-          goto[s]!.set(c, t)
-        }
-        s = t
-      }
-      payloads[s]!.push(payload)
+      keywords.push([k, payload])
+      for (const ch of k) classOf(ch)
     }
     // Upper-case forms share the class of their lower-case letter.
     for (let code = 65; code <= 90; code++) this.ascii[code] = this.ascii[code + 32] as number
@@ -115,10 +119,60 @@ export class KeywordMatcher {
     if (apostrophe !== 0) for (const code of [0x2018, 0x2019, 0x02bc]) this.extra.set(code, apostrophe)
     for (const code of [9, 10, 11, 12, 13, 32]) this.ascii[code] = SPACE_CLASS
     for (const code of [0xa0, 0x2028, 0x2029, 0x3000]) this.extra.set(code, SPACE_CLASS)
-    this.classes = next
+    // Non-ASCII letters of keywords (Cyrillic, CJK, accented...) would each add a column to every
+    // row of the table. When there are more than a few, each is written as two symbols instead, a
+    // "high" and a "low" one from two small sets (about 2 * sqrt(count) columns in all), which keeps
+    // the table, and the part of it a scan touches, several times smaller. A high symbol only ever
+    // starts a character and a low one only ends it, so a keyword still matches exactly where its
+    // characters occur.
+    const E = extraClasses.length
+    const pairs = E > PAIR_THRESHOLD
+    const H = pairs ? Math.ceil(Math.sqrt(E)) : 0
+    const LO = pairs ? Math.ceil(E / H) : 0
+    /** Old class -> new class (single symbols), or -1 for a paired letter. */
+    const single = new Int32Array(next).fill(-1)
+    const pairIndex = new Int32Array(next).fill(-1)
+    let K = 0
+    const isExtra = new Uint8Array(next)
+    for (const c of extraClasses) isExtra[c] = 1
+    for (let c = 0; c < next; c++) if (!pairs || isExtra[c] === 0) single[c] = K++
+    const hiOf = new Uint16Array(E)
+    const loOf = new Uint16Array(E)
+    if (pairs) {
+      extraClasses.forEach((c, id) => {
+        pairIndex[c] = id
+        hiOf[id] = K + Math.floor(id / LO)
+        loOf[id] = K + H + (id % LO)
+      })
+      K += H + LO
+    }
+    this.classes = K
+    this.hiOf = hiOf
+    this.loOf = loOf
+    // Trie over the symbols.
+    const goto: Array<Map<number, number>> = [new Map()]
+    const payloads: number[][] = [[]]
+    const edge = (s: number, c: number): number => {
+      let t = goto[s]!.get(c)
+      if (t === undefined) {
+        t = goto.length
+        goto.push(new Map())
+        payloads.push([])
+        goto[s]!.set(c, t)
+      }
+      return t
+    }
+    for (const [k, payload] of keywords) {
+      let s = 0
+      for (const ch of k) {
+        const c = classOf(ch)
+        if (single[c]! >= 0) s = edge(s, single[c]!)
+        else s = edge(edge(s, hiOf[pairIndex[c]!]!), loOf[pairIndex[c]!]!)
+      }
+      payloads[s]!.push(payload)
+    }
     // Breadth-first: failure links, merged outputs, full transition table.
     const n = goto.length
-    const K = this.classes
     const delta = new Int32Array(n * K)
     const fail = new Int32Array(n)
     const order: number[] = [0]
@@ -181,9 +235,11 @@ export class KeywordMatcher {
     this.outStart = outStart
     this.outs = outs
     this.states = n
+    // Code unit -> symbol, or K + letter id for a paired letter (two symbols, see `feed`).
+    const symbolOf = (c: number): number => (single[c]! >= 0 ? single[c]! : K + pairIndex[c]!)
     const classOfCode = new Uint16Array(0x10000)
-    classOfCode.set(this.ascii)
-    for (const [code, c] of this.extra) if (code >= 128) classOfCode[code] = c
+    for (let code = 0; code < 128; code++) classOfCode[code] = symbolOf(this.ascii[code] as number)
+    for (const [code, c] of this.extra) if (code >= 128) classOfCode[code] = symbolOf(c)
     this.classOfCode = classOfCode
   }
 
@@ -212,13 +268,48 @@ export class KeywordMatcher {
    * @param s - the state returned by the previous `feed`, or `KeywordMatcher.START`
    */
   feed(text: string, start: number, end: number, s: number, out: Int32Array): number {
+    const stop = Math.min(end, text.length)
+    const len = stop - start
+    if (len >= BYTE_SCAN_MIN && len <= BYTES.length) {
+      // Reading a string's characters one by one costs twice as much when the strings come in
+      // several internal forms (slices, concatenations, flat): copy it into bytes natively, and
+      // scan the bytes, when it is all ASCII (one byte per character).
+      const r = ENCODER.encodeInto(start === 0 && stop === text.length ? text : text.slice(start, stop), BYTES)
+      if (r.read === len && r.written === len) return this.feedBytes(BYTES, 0, len, s, out)
+    }
     const classOfCode = this.classOfCode
     const delta = this.delta
     const K = this.classes
     const firstOut = this.firstOut
-    const stop = end < text.length ? end : text.length
     for (let i = start; i < stop; i++) {
-      s = delta[s * K + (classOfCode[text.charCodeAt(i)] as number)] as number
+      let c = classOfCode[text.charCodeAt(i)] as number
+      if (c >= K) {
+        // A paired letter: its high symbol, then its low one (no keyword ends in between).
+        s = delta[s * K + (this.hiOf[c - K] as number)] as number
+        c = this.loOf[c - K] as number
+      }
+      s = delta[s * K + c] as number
+      if (s >= firstOut) this.report(s, out)
+    }
+    return s
+  }
+
+  /**
+   * `feed` over character codes held in bytes, `bytes[start, end)` (ASCII text copied in with
+   * `TextEncoder.encodeInto`, say).
+   */
+  feedBytes(bytes: Uint8Array, start: number, end: number, s: number, out: Int32Array): number {
+    const classOfCode = this.classOfCode
+    const delta = this.delta
+    const K = this.classes
+    const firstOut = this.firstOut
+    for (let i = start; i < end; i++) {
+      let c = classOfCode[bytes[i] as number] as number
+      if (c >= K) {
+        s = delta[s * K + (this.hiOf[c - K] as number)] as number
+        c = this.loOf[c - K] as number
+      }
+      s = delta[s * K + c] as number
       if (s >= firstOut) this.report(s, out)
     }
     return s
@@ -226,14 +317,20 @@ export class KeywordMatcher {
 
   /** Continue a scan in state `s` over one character code; returns the new state. */
   feedCode(code: number, s: number, out: Int32Array): number {
-    const t = this.delta[s * this.classes + (this.classOfCode[code & 0xffff] as number)] as number
+    const t = this.step(s, code)
     if (t >= this.firstOut) this.report(t, out)
     return t
   }
 
   /** The state after one character code from state `s` (payloads are not reported). */
   step(s: number, code: number): number {
-    return this.delta[s * this.classes + (this.classOfCode[code & 0xffff] as number)] as number
+    const K = this.classes
+    let c = this.classOfCode[code & 0xffff] as number
+    if (c >= K) {
+      s = this.delta[s * K + (this.hiOf[c - K] as number)] as number
+      c = this.loOf[c - K] as number
+    }
+    return this.delta[s * K + c] as number
   }
 
   /** How many payloads state `s` reports (0 for most states). */
