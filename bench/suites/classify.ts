@@ -38,18 +38,28 @@ export async function run(): Promise<void> {
   console.log(`corpus: ${texts.length} distinct reply texts (average ${avgLen} chars), ${BUILTIN_RULES.length} rules`)
 
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US')
-  // Wall time and this process's CPU time: on a shared, loaded machine the CPU-time figure is the
-  // one that shows what one core does.
+  // Wall time and this process's CPU time, each the median of several rounds: on a shared, loaded
+  // machine the CPU-time figure is the one that shows what one core does, and a median of rounds
+  // is steadier than one long run (the best round is printed too).
+  const ROUNDS = 5
   const measure = (label: string, fn: (i: number) => unknown, n: number): void => {
-    const c0 = process.cpuUsage()
-    const t0 = process.hrtime.bigint()
+    const walls: number[] = []
+    const cpus: number[] = []
     let sink = 0
-    for (let i = 0; i < n; i++) if (fn(i) !== undefined) sink++
-    const ns = Number(process.hrtime.bigint() - t0)
-    const c = process.cpuUsage(c0)
-    const cpuNs = (c.user + c.system) * 1000
+    const per = Math.ceil(n / ROUNDS)
+    for (let r = 0; r < ROUNDS; r++) {
+      const c0 = process.cpuUsage()
+      const t0 = process.hrtime.bigint()
+      for (let i = r * per; i < (r + 1) * per; i++) if (fn(i) !== undefined) sink++
+      const ns = Number(process.hrtime.bigint() - t0)
+      const c = process.cpuUsage(c0)
+      walls.push((per / ns) * 1e9)
+      cpus.push((per / ((c.user + c.system) * 1000)) * 1e9)
+    }
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1] as number
+    const cpu = median(cpus)
     console.log(
-      `${label}: ${fmt((n / ns) * 1e9)} /s wall, ${fmt((n / cpuNs) * 1e9)} /s per CPU-second (${(cpuNs / n).toFixed(0)} ns CPU each, ${fmt(n)} calls${sink > 0 ? '' : ', no result?'})`,
+      `${label}: ${fmt(median(walls))} /s wall, ${fmt(cpu)} /s per CPU-second (${(1e9 / cpu).toFixed(0)} ns CPU each; medians of ${ROUNDS} rounds of ${fmt(per)}, best ${fmt(Math.max(...cpus))} /CPU-s${sink > 0 ? '' : ', no result?'})`,
     )
   }
   console.log(

@@ -137,6 +137,11 @@ interface Compiled {
   statusExact: readonly string[]
   statusPrefix: readonly string[]
   pattern: RegExp | null
+  /** What the result takes from the rule, worked out once: the reason makes a permanent reply hard. */
+  hardable: boolean
+  scope: BounceScope
+  /** `permanent` when the reply has neither code nor status. */
+  permanentWhenUnknown: boolean
 }
 
 const STATUS_SPEC = /^(?:[245x]\.\d{1,3}\.\d{1,3}|[245x]\.(?:\d{1,3}\.)?)$/
@@ -160,6 +165,9 @@ function compileRule(rule: ReplyRule): Compiled {
     statusExact: exact,
     statusPrefix: prefix,
     pattern: rule.pattern ? new RegExp(rule.pattern.source, rule.pattern.flags.replace(/[gy]/g, '')) : null,
+    hardable: HARD_REASONS.has(rule.reason) && rule.hard !== false,
+    scope: rule.scope ?? REASON_SCOPE[rule.reason],
+    permanentWhenUnknown: rule.permanentWhenUnknown ?? !TEMPORARY_WHEN_UNKNOWN.has(rule.reason),
   }
 }
 
@@ -498,7 +506,7 @@ class CompiledClassifier implements Classifier {
     // 2b. A sender-side status (x.1.7, x.1.8) is the precise statement: an "unknown user/domain"
     // text then speaks of the sender, and must not make the recipient a hard bounce; a vague
     // system/syntax/network wording says less than the status.
-    if (winner >= 0 && status !== undefined && (status.endsWith('.1.7') || status.endsWith('.1.8'))) {
+    if (winner >= 0 && status !== undefined && isSenderStatus(status)) {
       const r = this.compiled[winner]!.rule.reason
       if (
         r === 'userunknown' ||
@@ -523,16 +531,15 @@ class CompiledClassifier implements Classifier {
     if (winner < 0 && code !== undefined) winner = this.codeTable.get(code) ?? -1
     if (winner < 0 && cls !== undefined) winner = this.classTable.get(cls) ?? -1
 
-    const rule = winner >= 0 ? this.compiled[winner]!.rule : undefined
-    const reason: BounceReason = rule ? rule.reason : 'undefined'
-    const permanent =
-      cls !== undefined ? cls === 5 : (rule?.permanentWhenUnknown ?? (rule !== undefined && !TEMPORARY_WHEN_UNKNOWN.has(reason)))
+    const won = winner >= 0 ? this.compiled[winner]! : undefined
+    const rule = won?.rule
+    const permanent = cls !== undefined ? cls === 5 : won?.permanentWhenUnknown === true
     const result: BounceClassification = {
-      reason,
-      hard: permanent && HARD_REASONS.has(reason) && rule?.hard !== false,
+      reason: rule !== undefined ? rule.reason : 'undefined',
+      hard: permanent && won?.hardable === true,
       permanent,
-      scope: rule?.scope ?? REASON_SCOPE[reason],
-      ruleId: rule ? rule.id : 'none',
+      scope: won !== undefined ? won.scope : REASON_SCOPE.undefined,
+      ruleId: rule !== undefined ? rule.id : 'none',
     }
     if (code !== undefined) result.code = code
     if (status !== undefined) result.enhancedStatus = status
@@ -552,6 +559,19 @@ class CompiledClassifier implements Classifier {
     }
     return result
   }
+}
+
+/** `status` ends in `.1.7` or `.1.8` (a problem with the sender's address). */
+function isSenderStatus(status: string): boolean {
+  const n = status.length
+  const last = status.charCodeAt(n - 1)
+  return (
+    n >= 5 &&
+    (last === 55 || last === 56) &&
+    status.charCodeAt(n - 2) === 46 &&
+    status.charCodeAt(n - 3) === 49 &&
+    status.charCodeAt(n - 4) === 46
+  )
 }
 
 /** Seconds to wait, when the text says so ("try again in 5 minutes", "retry after 3600 seconds"). */
