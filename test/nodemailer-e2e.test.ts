@@ -176,6 +176,8 @@ for (const target of targets) {
         expect(jobs.map((j) => ({ ...j, payload: undefined }))).toEqual([])
 
         // 5. The database goes away mid-run: sends go on (fail-open), outcomes wait in memory...
+        // (first write what earlier steps queued behind their sends, so only this step's count)
+        await guard.flush()
         await ds.destroy()
         const during = (await transporter.sendMail({
           from: FROM,
