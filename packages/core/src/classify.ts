@@ -279,6 +279,8 @@ class CompiledClassifier implements Classifier {
   private readonly retryPayload: number
   private readonly stamp: Uint32Array
   private gen = 0
+  /** Set by `scanWithPrefix`: the reply's prefix as bytes (`asciiBytes`), or null. */
+  private prefixBytes: Uint8Array | null = null
   /** The provider text hints alone (payload = index in `hintProvider`), for `rawPrefixProvider`. */
   private readonly providerMatcher: KeywordMatcher
   private readonly hits = new Int32Array(MAX_HITS)
@@ -393,6 +395,7 @@ class CompiledClassifier implements Classifier {
     let tokens = 0
     // The prefix as bytes when it is ASCII (read natively; see `KeywordMatcher.feed`), else as is.
     const bytes = prefixEnd > 0 ? asciiBytes(raw, prefixEnd) : null
+    this.prefixBytes = bytes
     let i = 0
     while (i < prefixEnd && budget > 0) {
       if ((bytes !== null ? bytes[i] : raw.charCodeAt(i)) === 32) {
@@ -440,7 +443,7 @@ class CompiledClassifier implements Classifier {
    */
   private rawPrefixProvider(raw: string, prefixEnd: number): string | undefined {
     const m = this.providerMatcher
-    const bytes = asciiBytes(raw, prefixEnd)
+    const bytes = this.prefixBytes // left by `scanWithPrefix` of this same call
     let s = KeywordMatcher.START
     for (let i = 0; i < prefixEnd; i++) {
       s = m.step(s, bytes !== null ? (bytes[i] as number) : raw.charCodeAt(i))
