@@ -41,13 +41,16 @@ export interface Executor {
   run<T>(plan: () => Plan<T>, transaction: boolean | 'READ COMMITTED'): Promise<T>
 }
 
-interface SqliteStatement {
+/** The part of a better-sqlite3 statement the store uses. An array argument binds its items in order. */
+export interface SqliteStatement {
   reader: boolean
   all(...params: unknown[]): Row[]
+  get(...params: unknown[]): Row | undefined
   run(...params: unknown[]): { changes: number }
 }
 
-interface SqliteDatabase {
+/** The part of a better-sqlite3 `Database` the store uses. */
+export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement
   transaction<F extends (...args: never[]) => unknown>(fn: F): F & { immediate: F }
   open?: boolean
@@ -55,23 +58,35 @@ interface SqliteDatabase {
 
 const MAX_TX_ATTEMPTS = 6
 
-function sqliteValue(v: unknown): unknown {
+/** A value as better-sqlite3 binds it: `undefined` as NULL, booleans as 1/0. */
+export function sqliteValue(v: unknown): unknown {
   if (v === undefined) return null
   if (typeof v === 'boolean') return v ? 1 : 0
   return v
 }
 
-/** Executor for better-sqlite3: synchronous plans on the raw handle. */
-class SqliteExecutor implements Executor {
+/**
+ * Executor for better-sqlite3: synchronous plans on the raw handle. The store's hot paths
+ * (`findSuppressions`, `recordEvent(s)`) also call `statement` and `immediate` directly, without
+ * a plan: statements prepared once per handle, bound from arrays.
+ */
+export class SqliteExecutor implements Executor {
   readonly #ds: DataSource
   #db: SqliteDatabase | undefined
   readonly #cache = new Map<string, SqliteStatement>()
+  /** `fn => fn()` as a better-sqlite3 transaction function, made once per handle (making one costs). */
+  #tx: ((fn: () => unknown) => unknown) | undefined
 
   constructor(ds: DataSource) {
     this.#ds = ds
   }
 
-  #handle(): SqliteDatabase {
+  /**
+   * The open better-sqlite3 handle (a new one, after the DataSource was re-initialised, drops the
+   * prepared statements of the old one).
+   * @throws BounceGuardError `ESTORE_UNAVAILABLE` when the database is not open
+   */
+  handle(): SqliteDatabase {
     const db = (this.#ds.driver as unknown as { databaseConnection?: SqliteDatabase }).databaseConnection
     if (!db || db.open === false) {
       throw new BounceGuardError(
@@ -82,17 +97,30 @@ class SqliteExecutor implements Executor {
     if (db !== this.#db) {
       this.#db = db
       this.#cache.clear()
+      this.#tx = undefined
     }
     return db
   }
 
-  #exec(db: SqliteDatabase, step: Step): StepResult {
-    let stmt = this.#cache.get(step.sql)
+  /** The prepared statement for `sql` on `db` (the handle `handle()` returned), prepared on first use. */
+  statement(db: SqliteDatabase, sql: string): SqliteStatement {
+    let stmt = this.#cache.get(sql)
     if (!stmt) {
-      stmt = db.prepare(step.sql)
-      this.#cache.set(step.sql, stmt)
+      stmt = db.prepare(sql)
+      this.#cache.set(sql, stmt)
       if (this.#cache.size > 200) this.#cache.delete(this.#cache.keys().next().value as string)
     }
+    return stmt
+  }
+
+  /** Run `fn` inside `BEGIN IMMEDIATE` ... `COMMIT` on `db` (rolled back when it throws). */
+  immediate<T>(db: SqliteDatabase, fn: () => T): T {
+    if (!this.#tx) this.#tx = db.transaction((f: () => unknown) => f()).immediate
+    return this.#tx(fn) as T
+  }
+
+  #exec(db: SqliteDatabase, step: Step): StepResult {
+    const stmt = this.statement(db, step.sql)
     const params = step.params.map(sqliteValue)
     if (stmt.reader) {
       const rows = stmt.all(...params)
@@ -102,7 +130,7 @@ class SqliteExecutor implements Executor {
   }
 
   async run<T>(plan: () => Plan<T>, transaction: boolean | 'READ COMMITTED'): Promise<T> {
-    const db = this.#handle()
+    const db = this.handle()
     const drive = (): T => {
       const gen = plan()
       let next = gen.next()
@@ -118,7 +146,7 @@ class SqliteExecutor implements Executor {
       }
       return next.value
     }
-    return transaction !== false ? db.transaction(drive).immediate() : drive()
+    return transaction !== false ? this.immediate(db, drive) : drive()
   }
 }
 

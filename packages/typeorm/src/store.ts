@@ -10,6 +10,10 @@
  *   transaction (PostgreSQL, MySQL 8, MariaDB 10.6+); one `UPDATE ... RETURNING` under
  *   `BEGIN IMMEDIATE` on SQLite.
  * - `suppress`: read-then-write under a row lock in one transaction.
+ *
+ * Hot paths on SQLite (`findSuppressions`, `recordEvent`, `recordEvents`): run synchronously on the
+ * better-sqlite3 handle with statements prepared once per handle and bound from arrays, without
+ * the plan machinery the other members use (same SQL, same results and errors).
  */
 import type { DataSource } from 'typeorm'
 import {
@@ -40,7 +44,17 @@ import {
   type SuppressionReason,
   type SuppressionScope,
 } from '@bounce-guard/core'
-import { createExecutor, type Executor, type Plan, type Row, type Step, type StepResult } from './executor.js'
+import {
+  SqliteExecutor,
+  createExecutor,
+  sqliteValue,
+  type Executor,
+  type Plan,
+  type Row,
+  type SqliteDatabase,
+  type Step,
+  type StepResult,
+} from './executor.js'
 import { dialectOf } from './migrations.js'
 import { tableNames, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
 import { toStoreError, isDuplicateKey } from './errors.js'
@@ -97,6 +111,16 @@ const EVENT_PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
   queue_id: 'text',
   sender: 'text',
   tag: 'text',
+}
+
+/**
+ * SQLite lookups: how many placeholders a list of `n` keys gets: `n` up to 8, then the next power
+ * of two up to 512 (padded by repeating a key, which changes no answer), so a few statements
+ * serve every batch size; `n` itself above 512.
+ */
+function paddedSize(n: number): number {
+  if (n <= 8 || n > 512) return n
+  return 2 ** Math.ceil(Math.log2(n))
 }
 
 /** Length of the longest prefix of `events` with distinct recipients and distinct eventIds (at least 1). */
@@ -330,6 +354,8 @@ class TypeOrmStore implements TypeOrmBounceStore {
   readonly dialect: 'sqlite' | 'postgres' | 'mysql'
   readonly #d: Dialect
   readonly #exec: Executor
+  /** The SQLite executor (its handle, prepared statements, transactions) for the hot paths. */
+  readonly #sqlite: SqliteExecutor | undefined
   readonly #driver: string
   readonly #destroyOnClose: boolean
   readonly #groupCommit: boolean
@@ -357,6 +383,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     this.tables = tableNames(options)
     this.#d = new Dialect(dialect)
     this.#exec = createExecutor(dataSource, dialect)
+    this.#sqlite = this.#exec instanceof SqliteExecutor ? this.#exec : undefined
     this.#destroyOnClose = options.destroyDataSourceOnClose === true
     this.#groupCommit = dialect === 'postgres' && options.groupCommit !== false
     this.#sup = this.#d.id(this.tables.suppressions)
@@ -383,6 +410,46 @@ class TypeOrmStore implements TypeOrmBounceStore {
     }
   }
 
+  /**
+   * SQLite hot paths: run `fn` on the open handle at once, with the checks and the error wrapping
+   * of `#run` (a closed store, an uninitialised DataSource, a driver error).
+   */
+  #sqliteRun<T>(action: string, sqlite: SqliteExecutor, fn: (db: SqliteDatabase) => T): T {
+    if (this.#closed)
+      throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
+    if (!this.dataSource.isInitialized) {
+      throw new BounceGuardError(
+        'ESTORE_UNAVAILABLE',
+        `@bounce-guard/typeorm (${this.#driver}): ${action}: the DataSource is not initialised (call dataSource.initialize())`,
+      )
+    }
+    try {
+      return fn(sqlite.handle())
+    } catch (err) {
+      throw toStoreError(err, this.#driver, action)
+    }
+  }
+
+  #lookupSql = new Map<number, string>()
+  /**
+   * SQLite: the `findSuppressions` statement for `a` address and `m` domain placeholders (lists
+   * are padded to these sizes by repeating their last key, so few shapes are ever prepared).
+   */
+  #sqliteLookupSql(a: number, m: number): string {
+    const key = a * 65536 + m
+    let sql = this.#lookupSql.get(key)
+    if (sql === undefined) {
+      const d = this.#d
+      const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ')
+      sql =
+        `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} IN (${marks(a)}))` +
+        ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} IN (${marks(m)})))` +
+        ` AND (${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ?)`
+      this.#lookupSql.set(key, sql)
+    }
+    return sql
+  }
+
   #checkOpen(): void {
     if (this.#closed)
       throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
@@ -394,18 +461,18 @@ class TypeOrmStore implements TypeOrmBounceStore {
     const unique = [...new Set(addresses)]
     if (unique.length === 0) return new Map()
     const domains = [...new Set(unique.map(domainOf))]
-    const d = this.#d
-    const p = d.params()
-    // PostgreSQL takes each list as one array parameter, so every batch size shares one
-    // prepared statement; the others get one placeholder per key.
-    const inList = (keys: string[]): string => (d.name === 'postgres' ? `= ANY(${p.add(keys, 'varchar[]')})` : `IN (${p.list(keys)})`)
-    const sql =
-      `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} ${inList(unique)})` +
-      ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} ${inList(domains)}))` +
-      ` AND (${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ${p.add(now.getTime())})`
-    const rows = await this.#run('findSuppressions', false, function* () {
-      return (yield d.step(sql, p)).rows
-    })
+    const sqlite = this.#sqlite
+    const rows = sqlite
+      ? this.#sqliteRun('findSuppressions', sqlite, (db) => {
+          const a = paddedSize(unique.length)
+          const m = paddedSize(domains.length)
+          const params: unknown[] = new Array(a + m + 1)
+          for (let i = 0; i < a; i++) params[i] = unique[Math.min(i, unique.length - 1)]
+          for (let i = 0; i < m; i++) params[a + i] = domains[Math.min(i, domains.length - 1)]
+          params[a + m] = now.getTime()
+          return sqlite.statement(db, this.#sqliteLookupSql(a, m)).all(params)
+        })
+      : await this.#findRows(unique, domains, now)
     const byAddress = new Map<string, Suppression>()
     const byDomain = new Map<string, Suppression>()
     for (const r of rows) {
@@ -418,6 +485,22 @@ class TypeOrmStore implements TypeOrmBounceStore {
       if (hit) out.set(a, { ...hit })
     }
     return out
+  }
+
+  /** PostgreSQL and MySQL/MariaDB: the suppression rows of these addresses and domains, in one query. */
+  #findRows(unique: string[], domains: string[], now: Date): Promise<Row[]> {
+    const d = this.#d
+    const p = d.params()
+    // PostgreSQL takes each list as one array parameter, so every batch size shares one
+    // prepared statement; the others get one placeholder per key.
+    const inList = (keys: string[]): string => (d.name === 'postgres' ? `= ANY(${p.add(keys, 'varchar[]')})` : `IN (${p.list(keys)})`)
+    const sql =
+      `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} ${inList(unique)})` +
+      ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} ${inList(domains)}))` +
+      ` AND (${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ${p.add(now.getTime())})`
+    return this.#run('findSuppressions', false, function* () {
+      return (yield d.step(sql, p)).rows
+    })
   }
 
   async suppress(entry: SuppressionInput): Promise<SuppressResult> {
@@ -618,16 +701,9 @@ class TypeOrmStore implements TypeOrmBounceStore {
    *   `INSERT IGNORE` of missing state rows, `SELECT ... FOR UPDATE`, multi-row upserts.
    */
   async #recordBatch(events: readonly BounceEvent[]): Promise<Array<{ state: RecipientState; duplicate: boolean }>> {
-    if (this.dialect === 'sqlite') {
-      // Synchronous under BEGIN IMMEDIATE: the one-event statements, prepared once, event after
-      // event in one transaction (no state arithmetic in JS, no statement per batch size).
-      const self = this
-      return this.#run('recordEvents', true, function* () {
-        const results: Array<{ state: RecipientState; duplicate: boolean }> = []
-        for (const e of events) results.push(yield* self.#oneEventSteps(e))
-        return results
-      })
-    }
+    // SQLite: synchronous under BEGIN IMMEDIATE, the one-event statements, prepared once, event
+    // after event in one transaction (no state arithmetic in JS, no statement per batch size).
+    if (this.#sqlite) return this.#sqliteRecord('recordEvents', this.#sqlite, events)
     const d = this.#d
     const dialect = d.name
     const id = (col: string): string => d.id(col)
@@ -927,7 +1003,46 @@ class TypeOrmStore implements TypeOrmBounceStore {
       })
     }
 
+    if (this.#sqlite) return this.#sqliteRecord('recordEvent', this.#sqlite, [event])[0] as { state: RecipientState; duplicate: boolean }
     return this.#run('recordEvent', true, () => this.#oneEventSteps(event))
+  }
+
+  /**
+   * SQLite: `#oneEventSteps` for each event, in one `BEGIN IMMEDIATE` transaction, straight on
+   * the handle: the three statements are prepared once and bound from arrays.
+   */
+  #sqliteRecord(
+    action: string,
+    sqlite: SqliteExecutor,
+    events: readonly BounceEvent[],
+  ): Array<{ state: RecipientState; duplicate: boolean }> {
+    const sql = this.#oneEventSql()
+    return this.#sqliteRun(action, sqlite, (db) => {
+      const insert = sqlite.statement(db, sql.insert)
+      const upsert = sqlite.statement(db, sql.upsert)
+      const select = sqlite.statement(db, sql.select)
+      return sqlite.immediate(db, () => {
+        const results: Array<{ state: RecipientState; duplicate: boolean }> = []
+        for (const e of events) {
+          const row = this.#eventRow(e)
+          const values: unknown[] = new Array(EVENT_COLUMNS.length)
+          for (let i = 0; i < EVENT_COLUMNS.length; i++) values[i] = sqliteValue(row[EVENT_COLUMNS[i] as (typeof EVENT_COLUMNS)[number]])
+          if (insert.run(values).changes === 0) {
+            const current = select.get([e.recipient])
+            results.push({ state: current ? rowToState(current) : emptyRecipientState(e.recipient, e.domain), duplicate: true })
+            continue
+          }
+          const fresh = this.#freshStateRow(e)
+          const stateValues: unknown[] = new Array(STATE_COLUMNS.length)
+          for (let i = 0; i < STATE_COLUMNS.length; i++)
+            stateValues[i] = sqliteValue(fresh[STATE_COLUMNS[i] as (typeof STATE_COLUMNS)[number]])
+          const state = upsert.get(stateValues) ?? select.get([e.recipient])
+          if (!state) throw new Error('recipient state missing after upsert')
+          results.push({ state: rowToState(state), duplicate: false })
+        }
+        return results
+      })
+    })
   }
 
   #oneSql: { insert: string; upsert: string; select: string } | undefined;
@@ -937,6 +1052,28 @@ class TypeOrmStore implements TypeOrmBounceStore {
    * comes back (`RETURNING` on SQLite, a read on MySQL). The SQL is built once per store.
    */
   *#oneEventSteps(event: BounceEvent): Generator<Step, { state: RecipientState; duplicate: boolean }, StepResult> {
+    const sql = this.#oneEventSql()
+    const eventValues = this.#eventRow(event)
+    let inserted: boolean
+    try {
+      inserted = (yield { sql: sql.insert, params: EVENT_COLUMNS.map((c) => eventValues[c]) }).affected > 0
+    } catch (err) {
+      if (this.dialect === 'mysql' && isDuplicateKey(err)) inserted = false
+      else throw err
+    }
+    if (!inserted) {
+      const rows = (yield { sql: sql.select, params: [event.recipient] }).rows
+      return { state: rows[0] ? rowToState(rows[0]) : emptyRecipientState(event.recipient, event.domain), duplicate: true }
+    }
+    const stateValues = this.#freshStateRow(event)
+    const r = yield { sql: sql.upsert, params: STATE_COLUMNS.map((c) => stateValues[c]) }
+    const row = r.rows[0] ?? (yield { sql: sql.select, params: [event.recipient] }).rows[0]
+    if (!row) throw new Error('recipient state missing after upsert')
+    return { state: rowToState(row), duplicate: false }
+  }
+
+  /** The SQL of `#oneEventSteps` (built once per store). */
+  #oneEventSql(): { insert: string; upsert: string; select: string } {
     const d = this.#d
     const dialect = d.name
     if (!this.#oneSql) {
@@ -951,24 +1088,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
         select: `SELECT * FROM ${this.#st} WHERE ${id('recipient')} = ?`,
       }
     }
-    const sql = this.#oneSql
-    const eventValues = this.#eventRow(event)
-    let inserted: boolean
-    try {
-      inserted = (yield { sql: sql.insert, params: EVENT_COLUMNS.map((c) => eventValues[c]) }).affected > 0
-    } catch (err) {
-      if (dialect === 'mysql' && isDuplicateKey(err)) inserted = false
-      else throw err
-    }
-    if (!inserted) {
-      const rows = (yield { sql: sql.select, params: [event.recipient] }).rows
-      return { state: rows[0] ? rowToState(rows[0]) : emptyRecipientState(event.recipient, event.domain), duplicate: true }
-    }
-    const stateValues = this.#freshStateRow(event)
-    const r = yield { sql: sql.upsert, params: STATE_COLUMNS.map((c) => stateValues[c]) }
-    const row = r.rows[0] ?? (yield { sql: sql.select, params: [event.recipient] }).rows[0]
-    if (!row) throw new Error('recipient state missing after upsert')
-    return { state: rowToState(row), duplicate: false }
+    return this.#oneSql
   }
 
   async getRecipientState(recipient: string): Promise<RecipientState | undefined> {
