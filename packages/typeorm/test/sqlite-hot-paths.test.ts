@@ -6,7 +6,7 @@
  */
 import type { DataSource } from 'typeorm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { isBounceGuardError, type BounceEvent } from '@bounce-guard/core'
+import { applyEventToState, emptyRecipientState, isBounceGuardError, type BounceEvent, type EventType } from '@bounce-guard/core'
 import { createTypeOrmBounceStore, runMigrations, type TypeOrmBounceStore } from '../src/index.js'
 import { openDataSource, qi, uniquePrefix } from './db-fixture.js'
 
@@ -80,6 +80,30 @@ describe('SQLite hot paths', () => {
     }
     expect((await store.findSuppressions(['u1@d1.example'], now)).size).toBe(0) // expired
     expect((await store.findSuppressions(['u1@d1.example'], new Date(T0 + 5))).size).toBe(1)
+  })
+
+  it("a recipient's first event gives the state applyEventToState gives, for every kind of event", async () => {
+    const types: EventType[] = ['delivered', 'bounced', 'deferred', 'complaint', 'auto-reply', 'suppressed']
+    const classifications: Array<BounceEvent['classification']> = [undefined]
+    for (const hard of [true, false])
+      for (const scope of ['recipient', 'domain', 'sender', 'message', 'network'] as const)
+        classifications.push({ reason: hard ? 'userunknown' : 'mailboxfull', hard, permanent: hard, scope, ruleId: 'test' })
+    const events: BounceEvent[] = []
+    for (const type of types)
+      for (const c of classifications) events.push(event(`r${events.length}@x.example`, c ? { type, classification: c } : { type }))
+    // Half alone (recordEvent), half in one batch (recordEvents).
+    const half = Math.floor(events.length / 2)
+    const results = [
+      ...(await Promise.all(events.slice(0, half).map((e) => store.recordEvent(e)))),
+      ...((await store.recordEvents?.(events.slice(half))) ?? []),
+    ]
+    expect(results).toHaveLength(events.length)
+    results.forEach((r, i) => {
+      const e = events[i] as BounceEvent
+      expect(r.state, `${e.type} ${JSON.stringify(e.classification)}`).toEqual(
+        applyEventToState(emptyRecipientState(e.recipient, e.domain), e),
+      )
+    })
   })
 
   it('a batch with an event the driver cannot bind fails with ESTORE and writes nothing of the batch', async () => {
