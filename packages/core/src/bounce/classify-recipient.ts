@@ -36,14 +36,19 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
   const t = text.length > 8000 ? text.slice(0, 8000) : text
   const m = COMMAND_AFTER.exec(t)
   let word = m?.[1]?.toLowerCase()
-  if (!word) {
-    const tr = /(?:^|\n)[ \t]*>>> ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*<<< ?[45]\d\d/i.exec(t)
+  // the transcript patterns need `>>>` / `...` in the text: skipped (not run) without them
+  if (!word && t.includes('>>>')) {
+    const tr = TRANSCRIPT_COMMAND.exec(t)
     word = tr?.[1]?.toLowerCase()
   }
   // Sendmail's transcript shows the server's reply right under "... while talking to host:" with no
   // ">>> COMMAND" line when the server refused at its greeting
-  if (!word && SENDMAIL_GREETING_REFUSED.test(t)) return 'CONN'
+  if (!word && t.includes('...') && SENDMAIL_GREETING_REFUSED.test(t)) return 'CONN'
   if (!word) {
+    // none of the phrases below in any case: no lower-cased copy of the text is made (U+212A, the
+    // Kelvin sign, lower-cases to 'k' but is no 'k' to the case-insensitive pattern: such text
+    // takes the long way)
+    if (!COMMAND_PHRASE.test(t) && !t.includes('\u212a')) return undefined
     const low = t.toLowerCase()
     // Postfix's "Recipient address rejected:" is an answer to RCPT TO by construction
     // ... and the local delivery agent's own "unknown user" (Sendmail's mail.local) is as final
@@ -70,6 +75,11 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
 /** `in reply to RCPT TO`, `after MAIL FROM`, ...: the words before the command, then the command. */
 const COMMAND_AFTER =
   /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}(rcpt to|rcpt|mail from|end of data|data|initial connection|helo|ehlo|starttls)\b/i
+/** A transcript command line followed by a 4xx/5xx reply line. */
+const TRANSCRIPT_COMMAND = /(?:^|\n)[ \t]*>>> ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*<<< ?[45]\d\d/i
+/** Any of the phrases `commandIn` looks for in lower-cased text (a literal alternation: linear). */
+const COMMAND_PHRASE =
+  /does not like recipient|\[rcpt_to\]|recipient address rejected:|mail\.local: unknown user|\(state 1[458]\)|sender was rejected|\[mail_from\]|my name was rejected|greeting failed|did not like our (?:final )?data/i
 /** A Sendmail transcript whose first line from the server is a 4xx/5xx reply: refused at the greeting. */
 const SENDMAIL_GREETING_REFUSED = /(?:^|\n)[ \t]*\.{3} ?while talking to [^\n]{1,300}\n[ \t]*<<< ?[45]\d\d\b/i
 /** Text ending with the words before a command (the command itself would be in text appended to it). */
