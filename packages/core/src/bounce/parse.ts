@@ -635,8 +635,8 @@ function trimmedLines(lines: readonly string[]): string {
 
 /** Steps 3 and 4 of `fromMail`: an auto-reply, or a notice in plain text. */
 function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | string, depth: number): BounceReport {
+  // (kept small, each step in a function of its own: V8 optimizes small functions sooner)
   const mail = ctx.mail
-  const original = ctx.original
   // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
   const bounceLike =
     fromDeliverySystem(mail) ||
@@ -646,23 +646,38 @@ function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | stri
     ndrEvidence(mail)
   const autoHeaders = autoReplyHeaders(mail.headers)
   if ((autoHeaders && !fromDeliverySystem(mail) && !ndrEvidence(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
-    const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
-    const r = recipientEntry(
-      { recipient: who, diagnostic: ctx.text().trim().slice(0, 2000) },
-      { reason: 'vacation', ruleId: 'rfc3834.auto-reply' },
-    )
-    base.kind = 'auto-reply'
-    base.recipients = [r]
-    base.format = 'rfc3834'
-    return base
+    return autoReplyReport(base, ctx)
   }
-
   // 4. A notice in plain text
   if (!bounceLike) return base
+  const found = noticeRecipients(ctx, input, depth)
+  if (found.length === 0) return base
+  return textReport(base, ctx, found)
+}
+
+/** Step 3 of `fromMail`: the report of an RFC 3834 auto-reply. */
+function autoReplyReport(base: BounceReport, ctx: NoticeContext): BounceReport {
+  const mail = ctx.mail
+  const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
+  const r = recipientEntry(
+    { recipient: who, diagnostic: ctx.text().trim().slice(0, 2000) },
+    { reason: 'vacation', ruleId: 'rfc3834.auto-reply' },
+  )
+  base.kind = 'auto-reply'
+  base.recipients = [r]
+  base.format = 'rfc3834'
+  return base
+}
+
+/** The recipients a plain-text notice names (with fallbacks to the headers and the raw body). */
+function noticeRecipients(ctx: NoticeContext, input: Uint8Array | string, depth: number): NoticeRecipient[] {
+  const mail = ctx.mail
+  const original = ctx.original
   const lines = ctx.split().lines
   let found = foldExpansions(ctx.notice(), lines)
+  if (found.length > 0) return found
   const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
-  if (found.length === 0 && failedHeader.length > 0) {
+  if (failedHeader.length > 0) {
     const all = trimmedLines(lines)
     found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
   }
@@ -671,65 +686,44 @@ function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | stri
     const all = trimmedLines(lines)
     if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
   }
-  if (found.length === 0 && depth === 0) {
-    // The MIME parser found no readable text where the notice is (a part whose Content-Type line is
-    // malformed, say): scan the raw body instead.
-    const body = rawBody(input)
-    if (body.length > 0 && body.length < 1_048_576) {
-      const exclude = new Set<string>([mail.from, ...addressesOf(mail.headers.get('to'))].filter(Boolean))
-      const rawSplit = splitNotice(body)
-      found = scanNotice(rawSplit.lines, exclude)
-      if (found.length > 0) ctx.textCache = rawSplit.lines.join('\n')
-    }
-  }
-  if (found.length === 0) return base
-  // the notice says it will keep trying: the same for every recipient, so read once
-  const final =
-    !/\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|will retry|still trying|warning message only|temporary failure report|delayed|not yet been delivered|attempts will continue)\b/i.test(
-      ctx.text(),
-    )
+  if (found.length === 0 && depth === 0) found = rawBodyRecipients(ctx, input)
+  return found
+}
+
+/**
+ * The MIME parser found no readable text where the notice is (a part whose Content-Type line is
+ * malformed, say): scan the raw body instead.
+ */
+function rawBodyRecipients(ctx: NoticeContext, input: Uint8Array | string): NoticeRecipient[] {
+  const mail = ctx.mail
+  const body = rawBody(input)
+  if (body.length === 0 || body.length >= 1_048_576) return []
+  const exclude = new Set<string>([mail.from, ...addressesOf(mail.headers.get('to'))].filter(Boolean))
+  const rawSplit = splitNotice(body)
+  const found = scanNotice(rawSplit.lines, exclude)
+  if (found.length > 0) ctx.textCache = rawSplit.lines.join('\n')
+  return found
+}
+
+/** A notice that says it will keep trying (the same for every recipient, so read once). */
+const KEEPS_TRYING =
+  /\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|will retry|still trying|warning message only|temporary failure report|delayed|not yet been delivered|attempts will continue)\b/i
+
+/** Step 4 of `fromMail`: the report of a plain-text notice naming `found`. */
+function textReport(base: BounceReport, ctx: NoticeContext, found: NoticeRecipient[]): BounceReport {
+  const final = !KEEPS_TRYING.test(ctx.text())
   const allFacts: RecipientFacts[] = []
   const recipients: BounceRecipient[] = []
   for (const n of found) {
-    const facts: RecipientFacts = { recipient: n.recipient, diagnostic: failingReplyFirst(n.diagnostic) }
-    const host = remoteHostIn(n.diagnostic)
-    if (host) facts.remoteMta = host
-    // a session transcript lists the 250 replies before the failing one: the failure's status counts
-    const st = failureStatusOf(n.diagnostic) ?? statusOf(n.diagnostic)
-    if (st) facts.status = st
-    const cmd = commandIn(n.diagnostic) ?? (found.length === 1 ? commandIn(ctx.text()) : undefined)
-    if (cmd) facts.command = cmd
-    facts.final = final
+    const facts = noticeFacts(ctx, n, found.length, final)
     allFacts.push(facts)
     recipients.push(recipientEntry(facts))
   }
-  // Addresses listed one per line with nothing between them (MailMarshal's "The following
-  // recipients were affected:") share one reason: an undecided one takes its list neighbour's.
-  for (let i = 1; i < recipients.length; i++) {
-    const prev = recipients[i - 1]!
-    if (!undecidedReason(recipients[i]!) || undecidedReason(prev)) continue
-    if (listedTogether(ctx.split().lines, found[i - 1]!.recipient, found[i]!.recipient)) {
-      recipients[i] = { ...prev, recipient: recipients[i]!.recipient }
-    }
-  }
+  if (recipients.length > 1) shareListReasons(ctx, found, recipients)
   // The lines near the addresses say nothing known (James puts the error above "RCPT TO: a@b",
   // MailMarshal lists the recipients after the one reason they share): read the whole notice, for
   // one recipient, or for several when none of them has words of its own.
-  if (found.length === 1 || recipients.every(undecidedReason)) {
-    const whole = ctx.text().trim()
-    const wholeStatus = statusOf(whole)
-    for (let i = 0; i < recipients.length; i++) {
-      const entry = recipients[i]!
-      const n = found[i]!
-      if (!undecidedReason(entry) || whole.length <= n.diagnostic.length || whole.length >= 20_000) continue
-      const facts: RecipientFacts = { ...allFacts[i]!, diagnostic: whole }
-      if (wholeStatus) facts.status = wholeStatus
-      const cmd = facts.command ?? commandIn(whole)
-      if (cmd) facts.command = cmd
-      const again = recipientEntry(facts)
-      if (!undecidedReason(again)) recipients[i] = again
-    }
-  }
+  if (found.length === 1 || recipients.every(undecidedReason)) rereadWhole(ctx, found, allFacts, recipients)
   if (!final) {
     // the notice says delivery goes on: its recipients are delayed, not failed
     for (const r of recipients) if (r.classification.reason !== 'delivered' && !r.action) r.action = 'delayed'
@@ -738,6 +732,56 @@ function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | stri
   base.recipients = recipients
   base.format = 'text'
   return base
+}
+
+/** What a plain-text notice says about one recipient it names. */
+function noticeFacts(ctx: NoticeContext, n: NoticeRecipient, count: number, final: boolean): RecipientFacts {
+  const facts: RecipientFacts = { recipient: n.recipient, diagnostic: failingReplyFirst(n.diagnostic) }
+  const host = remoteHostIn(n.diagnostic)
+  if (host) facts.remoteMta = host
+  // a session transcript lists the 250 replies before the failing one: the failure's status counts
+  const st = failureStatusOf(n.diagnostic) ?? statusOf(n.diagnostic)
+  if (st) facts.status = st
+  const cmd = commandIn(n.diagnostic) ?? (count === 1 ? commandIn(ctx.text()) : undefined)
+  if (cmd) facts.command = cmd
+  facts.final = final
+  return facts
+}
+
+/**
+ * Addresses listed one per line with nothing between them (MailMarshal's "The following
+ * recipients were affected:") share one reason: an undecided one takes its list neighbour's.
+ */
+function shareListReasons(ctx: NoticeContext, found: readonly NoticeRecipient[], recipients: BounceRecipient[]): void {
+  for (let i = 1; i < recipients.length; i++) {
+    const prev = recipients[i - 1]!
+    if (!undecidedReason(recipients[i]!) || undecidedReason(prev)) continue
+    if (listedTogether(ctx.split().lines, found[i - 1]!.recipient, found[i]!.recipient)) {
+      recipients[i] = { ...prev, recipient: recipients[i]!.recipient }
+    }
+  }
+}
+
+/** Undecided recipients classified again from the whole notice's text (see `textReport`). */
+function rereadWhole(
+  ctx: NoticeContext,
+  found: readonly NoticeRecipient[],
+  allFacts: readonly RecipientFacts[],
+  recipients: BounceRecipient[],
+): void {
+  const whole = ctx.text().trim()
+  const wholeStatus = statusOf(whole)
+  for (let i = 0; i < recipients.length; i++) {
+    const entry = recipients[i]!
+    const n = found[i]!
+    if (!undecidedReason(entry) || whole.length <= n.diagnostic.length || whole.length >= 20_000) continue
+    const facts: RecipientFacts = { ...allFacts[i]!, diagnostic: whole }
+    if (wholeStatus) facts.status = wholeStatus
+    const cmd = facts.command ?? commandIn(whole)
+    if (cmd) facts.command = cmd
+    const again = recipientEntry(facts)
+    if (!undecidedReason(again)) recipients[i] = again
+  }
 }
 
 function feedbackReport(base: BounceReport, text: string, original: BounceReport['original']): BounceReport {
