@@ -80,48 +80,6 @@ const SEPARATOR_RE = new RegExp(SEPARATOR_PHRASES.map(escapeRe).join('|'), 'gi')
 /** A quoted header field at the start of a line. */
 const QUOTED_HEADER_RE = new RegExp(`^[ \\t]{0,16}(?:${QUOTED_HEADER_STARTS.map(escapeRe).join('|')})`, 'gim')
 
-/** Text with a character beyond ASCII. */
-const NON_ASCII = /[^\x00-\x7f]/
-
-/**
- * Where `SEPARATOR_RE` matches first from a position on (its `exec` index with that `lastIndex`).
- * ASCII text is lower-cased once and each phrase found with a native `indexOf` (the same matches:
- * for ASCII the case-insensitive pattern and lower-casing agree), about the position of the
- * leftmost; other text goes through the pattern itself.
- */
-class SeparatorFinder {
-  private readonly text: string
-  private readonly low: string | undefined
-  /** For each phrase, its next index at or after the last `from` asked (-1: no more). */
-  private readonly at: number[] = []
-
-  constructor(text: string) {
-    this.text = text
-    this.low = NON_ASCII.test(text) ? undefined : text.toLowerCase()
-    for (let k = 0; k < SEPARATOR_PHRASES.length; k++) this.at.push(-2)
-  }
-
-  /** The first match index at or after `from` (calls come with `from` increasing), or -1. */
-  next(from: number): number {
-    const low = this.low
-    if (low === undefined) {
-      SEPARATOR_RE.lastIndex = from
-      const m = SEPARATOR_RE.exec(this.text)
-      return m === null ? -1 : m.index
-    }
-    let best = -1
-    for (let k = 0; k < SEPARATOR_PHRASES.length; k++) {
-      let i = this.at[k]!
-      if (i !== -1 && i < from) {
-        i = low.indexOf(SEPARATOR_PHRASES[k]!, from)
-        this.at[k] = i
-      }
-      if (i !== -1 && (best === -1 || i < best)) best = i
-    }
-    return best
-  }
-}
-
 /** Start of the line holding `index`. */
 function lineStart(text: string, index: number): number {
   const nl = text.lastIndexOf('\n', index - 1)
@@ -136,10 +94,11 @@ export function splitNotice(text: string): NoticeSplit {
   const head = limit === -1 ? text : text.slice(0, limit)
   let cut = -1
   let quotedFrom = -1
-  const finder = new SeparatorFinder(head)
-  for (let at = finder.next(0); at !== -1; ) {
-    const start = lineStart(head, at)
-    let end = head.indexOf('\n', at)
+  SEPARATOR_RE.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = SEPARATOR_RE.exec(head)) !== null) {
+    const start = lineStart(head, m.index)
+    let end = head.indexOf('\n', m.index)
     if (end === -1) end = head.length
     const lineLen = end - start
     if (lineLen > 0 && lineLen < 120) {
@@ -147,9 +106,8 @@ export function splitNotice(text: string): NoticeSplit {
       quotedFrom = Math.min(end + 1, text.length)
       break
     }
-    at = finder.next(end)
+    SEPARATOR_RE.lastIndex = end
   }
-  let m: RegExpExecArray | null
   QUOTED_HEADER_RE.lastIndex = 0
   while ((m = QUOTED_HEADER_RE.exec(head)) !== null) {
     if (cut !== -1 && m.index >= cut) break
