@@ -34,6 +34,31 @@ describe('fast MIME path', () => {
     expect(fast).toBeGreaterThan(files.length * 0.9)
   })
 
+  it('keys header fields by lower-cased name whatever their spelling (common, upper, lower, non-ASCII, a space before the colon); the first of a repeated field', () => {
+    const raw = [
+      'FROM: Mail Delivery System <MAILER-DAEMON@example.org>',
+      'subject: Undelivered Mail',
+      'X-Failed-Recipients: a@example.com',
+      'X-FAILED-RECIPIENTS: ignored@example.com',
+      'Message-Id: <id-1@example.org>',
+      'X-Custom-Ünïcode: kept',
+      'X-Spaced : value',
+      'Content-type: text/plain',
+      '',
+      'body',
+      '',
+    ].join('\r\n')
+    const mail = readMailFast(raw)!
+    expect(mail.headers.get('from')).toBe('Mail Delivery System <MAILER-DAEMON@example.org>')
+    expect(mail.headers.get('subject')).toBe('Undelivered Mail')
+    expect(mail.headers.get('x-failed-recipients')).toBe('a@example.com')
+    expect(mail.headers.get('message-id')).toBe('<id-1@example.org>')
+    expect(mail.headers.get('x-custom-ünïcode')).toBe('kept')
+    expect(mail.headers.get('x-spaced')).toBe('value') // white space around the name is dropped
+    expect(mail.headers.get('content-type')).toBe('text/plain')
+    expect(mail.text).toBe('body\n')
+  })
+
   it('decodes quoted-printable: escapes, soft breaks, bad escapes kept', () => {
     expect(decodeQuotedPrintable('a=3Db=\nc')).toBe('a=bc')
     expect(decodeQuotedPrintable('x=\r\ny')).toBe('xy')
