@@ -293,9 +293,26 @@ function precededBySenderWord(line: string, index: number): boolean {
 
 /** A line that holds little but the address: `<a@b>:`, `  a@b`, `To: a@b`, `Recipient: <a@b>`. */
 function isAddressLine(line: string, hit: { index: number; end: number }): boolean {
-  const rest = withoutAddresses(line.slice(0, hit.index) + line.slice(hit.end))
-    .replace(/[\s<>()[\]"':;,.*>=-]/g, '')
-    .toLowerCase()
+  const src = withoutAddresses(line.slice(0, hit.index) + line.slice(hit.end))
+  // ASCII text: count what the removal below keeps and stop past 40 (most lines naming an address
+  // are sentences); lower-casing ASCII keeps lengths, and nothing lower-cases shorter
+  let kept = 0
+  for (let i = 0; i < src.length; i++) {
+    const c = src.charCodeAt(i)
+    if (c >= 128) return addressLineRest(src)
+    if (LINE_PUNCTUATION[c] === 1) continue
+    if (++kept > 40) return false
+  }
+  return kept <= 2 || addressLineRest(src)
+}
+
+/** ASCII characters `isAddressLine` removes: those of `[\s<>()[\]"':;,.*>=-]` below 128. */
+const LINE_PUNCTUATION = new Uint8Array(128)
+for (const c of ' \t\n\v\f\r<>()[]"\':;,.*=-') LINE_PUNCTUATION[c.charCodeAt(0)] = 1
+
+/** `isAddressLine` on the line without the address: what is left once punctuation and spaces are removed. */
+function addressLineRest(src: string): boolean {
+  const rest = src.replace(/[\s<>()[\]"':;,.*>=-]/g, '').toLowerCase()
   if (rest.length <= 2) return true
   if (rest.length > 40) return false
   return (

@@ -724,14 +724,16 @@ function textReport(base: BounceReport, ctx: NoticeContext, found: NoticeRecipie
   // MailMarshal lists the recipients after the one reason they share): read the whole notice, for
   // one recipient, or for several when none of them has words of its own.
   if (found.length === 1 || recipients.every(undecidedReason)) rereadWhole(ctx, found, allFacts, recipients)
-  if (!final) {
-    // the notice says delivery goes on: its recipients are delayed, not failed
-    for (const r of recipients) if (r.classification.reason !== 'delivered' && !r.action) r.action = 'delayed'
-  }
+  if (!final) markDelayed(recipients)
   base.kind = kindOf(recipients)
   base.recipients = recipients
   base.format = 'text'
   return base
+}
+
+/** The notice says delivery goes on: its recipients are delayed, not failed. */
+function markDelayed(recipients: readonly BounceRecipient[]): void {
+  for (const r of recipients) if (r.classification.reason !== 'delivered' && !r.action) r.action = 'delayed'
 }
 
 /** What a plain-text notice says about one recipient it names. */
