@@ -332,7 +332,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     // the inner transport would repeat the parse we just did. Hand it the result (a copy: the SMTP
     // connection adds its own bookkeeping to the object it gets), as if `envelope` had been given.
     const cache = message as unknown as { _envelope?: unknown }
-    if (cache._envelope === false && recipients.length > 0) cache._envelope = { ...env, to: recipients.slice() }
+    if (cache._envelope === false && recipients.length > 0) cache._envelope = { from: env.from, to: recipients.slice() }
     if (recipients.length === 0) {
       this.inner.send(mail as any, ((e: Error | null, i: unknown) => call.finish(e, i)) as any)
       return
