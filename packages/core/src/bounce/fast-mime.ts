@@ -259,7 +259,8 @@ function parseStructured(value: string | undefined): { value: string; params: Re
 
 /** Split at the first empty line: [header block, body]. Input has LF line ends. */
 function splitEntity(s: string): [string, string] {
-  if (s.charCodeAt(0) === 10) return ['', s.slice(1)]
+  // (reads stay within the string: a read past the end deoptimizes the optimized code once)
+  if (s.length > 0 && s.charCodeAt(0) === 10) return ['', s.slice(1)]
   const i = s.indexOf('\n\n')
   if (i === -1) return [s, '']
   return [s.slice(0, i), s.slice(i + 2)]
@@ -313,8 +314,9 @@ function walk(headers: Map<string, string>, body: string, depth: number, out: Co
     const childDefault = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain'
     for (;;) {
       const lineEnd = body.indexOf('\n', start)
-      // closing delimiter
-      if (body.charCodeAt(start + delim.length) === 45 && body.charCodeAt(start + delim.length + 1) === 45) return true
+      // closing delimiter (both characters within the body: no read past its end)
+      const after = start + delim.length
+      if (after + 1 < body.length && body.charCodeAt(after) === 45 && body.charCodeAt(after + 1) === 45) return true
       if (lineEnd === -1) return true
       let next = body.indexOf(lineDelim, lineEnd)
       const partEnd = next === -1 ? body.length : next

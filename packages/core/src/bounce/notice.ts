@@ -233,7 +233,8 @@ function rawAddresses(line: string): { raw: string; index: number; end: number }
       a--
     }
     let e = at + 1
-    const first = line.charCodeAt(e)
+    // an '@' ending the line starts no domain (and nothing past the end is read: that deoptimizes)
+    const first = e < line.length ? line.charCodeAt(e) : 0
     if (a < at && (first < 128 ? DOMAIN_CHAR[first] === 1 : nonAsciiLetter(first))) {
       e++
       while (e < line.length && e - at <= 254) {
