@@ -458,87 +458,136 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
     const c = chosen[k]!
     if (seen.has(c.addr)) continue
     seen.add(c.addr)
-    // diagnostic: following lines up to the next chosen address (or 24 lines); an address alone on
-    // a line at the end of its paragraph takes the text after it, otherwise the text around it.
-    let next = lines.length
-    for (let j = k + 1; j < chosen.length; j++) {
-      // the same address again (quoted inside its own diagnostic, e.g. Exim's wrapped "RCPT TO:\n<a@b>:") does not end it
-      if (chosen[j]!.line > c.line && chosen[j]!.addr !== c.addr) {
-        next = chosen[j]!.line
+    out.push({ recipient: c.addr, diagnostic: diagnosticAt(lines, chosen, k, strong, chosenAddrs), strong })
+  }
+  return out
+}
+
+/** One place where the notice names a chosen recipient. */
+interface Mention {
+  addr: string
+  line: number
+}
+
+/**
+ * The diagnostic of the recipient `chosen[k]` (see `scanNotice`). (A function of its own, as are
+ * the rarer cases it hands on: V8 compiles several small functions sooner and more cheaply than
+ * one large one.)
+ */
+function diagnosticAt(
+  lines: readonly string[],
+  chosen: readonly Mention[],
+  k: number,
+  strong: boolean,
+  chosenAddrs: ReadonlySet<string>,
+): string {
+  const c = chosen[k]!
+  // diagnostic: following lines up to the next chosen address (or 24 lines); an address alone on
+  // a line at the end of its paragraph takes the text after it, otherwise the text around it.
+  let next = lines.length
+  for (let j = k + 1; j < chosen.length; j++) {
+    // the same address again (quoted inside its own diagnostic, e.g. Exim's wrapped "RCPT TO:\n<a@b>:") does not end it
+    if (chosen[j]!.line > c.line && chosen[j]!.addr !== c.addr) {
+      next = chosen[j]!.line
+      break
+    }
+  }
+  const end = Math.min(next, c.line + 25)
+  const own = lines[c.line] ?? ''
+  let diagnostic: string
+  const ownHit = addressesIn(own).find((h) => h.addr === c.addr)
+  if (strong && ownHit !== undefined && sendmailErrorLine(own, ownHit) && !isAddressLine(own, ownHit)) {
+    diagnostic = sendmailDiagnostic(lines, c.line, k > 0 ? chosen[k - 1]!.line : -1)
+  } else {
+    // a transcript line `>>> RCPT To:<a@b>` names the command: keep it with the reply after it
+    const after = trimmedLines(lines, strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end)
+    // words after the address on its own line (`a@b [User unknown]`, `a@b: Domain does not exist`) come first
+    const hit = strong ? addressesIn(own).find((h) => h.addr === c.addr) : undefined
+    const tail = hit
+      ? own
+          .slice(hit.end)
+          .replace(/^[\s>:;,.)\]-]+/, '')
+          .trim()
+      : ''
+    if (tail.length > 0 && /[A-Za-z]{3}/.test(tail) && !/^>>>/.test(own.trim())) after.unshift(tail)
+    // the same address named again further on, past another recipient (Exchange 2007 lists the
+    // recipients once in words and once with the server's reply): that section belongs to it too
+    if (strong && namedAgain(chosen, k, end)) sectionAgain(lines, chosen, k, end, after, chosenAddrs)
+    diagnostic = after.join('\n')
+  }
+  if (!/[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(diagnostic) || (!strong && diagnostic.length < 40)) {
+    diagnostic = trimmedLines(lines, 0, lines.length).join('\n')
+  }
+  return diagnostic
+}
+
+/**
+ * A Sendmail error line `554 <a@b>... reason` at `line`: its own words and the transcript lines just
+ * before it (back to "while talking to" or the previous recipient's line `prev`), not the lines after.
+ */
+function sendmailDiagnostic(lines: readonly string[], line: number, prev: number): string {
+  let from = line
+  while (from > 0 && from - 1 > prev && line - from < 8) {
+    from--
+    if (/while talking to/i.test(lines[from] ?? '')) break
+  }
+  return trimmedLines(lines, from, line + 1).join('\n')
+}
+
+/** Whether the address of `chosen[k]` is named again on line `end` or after (rare: `sectionAgain` reads it). */
+function namedAgain(chosen: readonly Mention[], k: number, end: number): boolean {
+  const addr = chosen[k]!.addr
+  for (let j = k + 1; j < chosen.length; j++) if (chosen[j]!.addr === addr && chosen[j]!.line >= end) return true
+  return false
+}
+
+/**
+ * The same address as `chosen[k]` named again further on (from `end`), past another recipient
+ * (Exchange 2007 lists the recipients once in words and once with the server's reply): the lines of
+ * that section are added to `after`.
+ */
+function sectionAgain(
+  lines: readonly string[],
+  chosen: readonly Mention[],
+  k: number,
+  end: number,
+  after: string[],
+  chosenAddrs: ReadonlySet<string>,
+): void {
+  const c = chosen[k]!
+  for (let j = k + 1; j < chosen.length && after.length < 60; j++) {
+    const again = chosen[j]!
+    if (again.addr !== c.addr || again.line < end) continue
+    let stop = lines.length
+    for (let m = j + 1; m < chosen.length; m++) {
+      if (chosen[m]!.line > again.line && chosen[m]!.addr !== c.addr) {
+        stop = chosen[m]!.line
         break
       }
     }
-    const end = Math.min(next, c.line + 25)
-    const own = lines[c.line] ?? ''
-    let diagnostic: string
-    const ownHit = addressesIn(own).find((h) => h.addr === c.addr)
-    if (strong && ownHit !== undefined && sendmailErrorLine(own, ownHit) && !isAddressLine(own, ownHit)) {
-      // A Sendmail error line `554 <a@b>... reason`: its own words and the transcript lines just
-      // before it (back to "while talking to" or the previous recipient), not the lines after.
-      let from = c.line
-      const prev = k > 0 ? chosen[k - 1]!.line : -1
-      while (from > 0 && from - 1 > prev && c.line - from < 8) {
-        from--
-        if (/while talking to/i.test(lines[from] ?? '')) break
-      }
-      diagnostic = trimmedLines(lines, from, c.line + 1).join('\n')
-    } else {
-      // a transcript line `>>> RCPT To:<a@b>` names the command: keep it with the reply after it
-      const after = trimmedLines(lines, strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end)
-      // words after the address on its own line (`a@b [User unknown]`, `a@b: Domain does not exist`) come first
-      const hit = strong ? addressesIn(own).find((h) => h.addr === c.addr) : undefined
-      const tail = hit
-        ? own
-            .slice(hit.end)
+    const againLine = lines[again.line] ?? ''
+    const from = /^[ \t]{0,8}>>> ?\w/.test(againLine) ? again.line : again.line + 1
+    if (from > again.line) {
+      // words after the address on that line (`<a@b>... Deferred: 451 ...`) come first
+      const hitAgain = addressesIn(againLine).find((h) => h.addr === c.addr)
+      const tailAgain = hitAgain
+        ? againLine
+            .slice(hitAgain.end)
             .replace(/^[\s>:;,.)\]-]+/, '')
             .trim()
         : ''
-      if (tail.length > 0 && /[A-Za-z]{3}/.test(tail) && !/^>>>/.test(own.trim())) after.unshift(tail)
-      // the same address named again further on, past another recipient (Exchange 2007 lists the
-      // recipients once in words and once with the server's reply): that section belongs to it too
-      if (strong) {
-        for (let j = k + 1; j < chosen.length && after.length < 60; j++) {
-          const again = chosen[j]!
-          if (again.addr !== c.addr || again.line < end) continue
-          let stop = lines.length
-          for (let m = j + 1; m < chosen.length; m++) {
-            if (chosen[m]!.line > again.line && chosen[m]!.addr !== c.addr) {
-              stop = chosen[m]!.line
-              break
-            }
-          }
-          const againLine = lines[again.line] ?? ''
-          const from = /^[ \t]{0,8}>>> ?\w/.test(againLine) ? again.line : again.line + 1
-          if (from > again.line) {
-            // words after the address on that line (`<a@b>... Deferred: 451 ...`) come first
-            const hitAgain = addressesIn(againLine).find((h) => h.addr === c.addr)
-            const tailAgain = hitAgain
-              ? againLine
-                  .slice(hitAgain.end)
-                  .replace(/^[\s>:;,.)\]-]+/, '')
-                  .trim()
-              : ''
-            if (/[A-Za-z]{3}/.test(tailAgain)) after.push(tailAgain)
-          }
-          // the section ends where a new session starts or another recipient is named (a Sendmail
-          // transcript talks to each recipient's host in turn)
-          for (let m = from; m < Math.min(stop, again.line + 25); m++) {
-            const l = lines[m] ?? ''
-            if (m > from && /^[ \t]{0,8}\.{3} ?while talking to/i.test(l)) break
-            if (m > again.line && l.length < 2000 && addressesIn(l).some((h) => h.addr !== c.addr && chosenAddrs.has(h.addr))) break
-            if (l.trim().length > 0) after.push(l.trim())
-          }
-          break
-        }
-      }
-      diagnostic = after.join('\n')
+      if (/[A-Za-z]{3}/.test(tailAgain)) after.push(tailAgain)
     }
-    if (!/[A-Za-z\u3040-\u30ff\u4e00-\u9fff]{3}/.test(diagnostic) || (!strong && diagnostic.length < 40)) {
-      diagnostic = trimmedLines(lines, 0, lines.length).join('\n')
+    // the section ends where a new session starts or another recipient is named (a Sendmail
+    // transcript talks to each recipient's host in turn)
+    for (let m = from; m < Math.min(stop, again.line + 25); m++) {
+      const l = lines[m] ?? ''
+      if (m > from && /^[ \t]{0,8}\.{3} ?while talking to/i.test(l)) break
+      if (m > again.line && l.length < 2000 && addressesIn(l).some((h) => h.addr !== c.addr && chosenAddrs.has(h.addr))) break
+      if (l.trim().length > 0) after.push(l.trim())
     }
-    out.push({ recipient: c.addr, diagnostic, strong })
+    break
   }
-  return out
 }
 
 /**
