@@ -106,6 +106,15 @@ describe('mbox', () => {
     expect(parts[0]).toContain('From here on, text')
     expect(parts[0]).toContain('\nFrom quoted')
   })
+
+  it('finds separators and quoting after CRLF and bare CR line ends, and removes one > of a run only at a line start', () => {
+    const crlf = 'From x Mon Jan 1 00:00:00 2024\r\nSubject: a\r\n\r\n>>From two\r\nsee >From mid\r\n\r\nFrom y\r\nSubject: b\r\n'
+    expect(splitMbox(crlf)).toEqual(['Subject: a\r\n\r\n>From two\r\nsee >From mid\r\n\r\n', 'Subject: b\r\n'])
+    const cr = 'From x Mon Jan 1 00:00:00 2024\rSubject: a\r\r>From q\rFrom not a separator\r\rFrom y\rSubject: b\r'
+    expect(splitMbox(cr)).toEqual(['Subject: a\r\rFrom q\rFrom not a separator\r\r', 'Subject: b\r'])
+    // a 'From ' line right after a separator line is no separator of its own (no blank line, no date)
+    expect(splitMbox('From x\nFrom y\nbody\n')).toEqual(['From y\nbody\n'])
+  })
 })
 
 describe('parseBounceMessage: reports in other shapes', () => {

@@ -20,50 +20,67 @@ export function splitMbox(mbox: Uint8Array | string): string[] {
   const text = typeof mbox === 'string' ? mbox : Buffer.from(mbox.buffer, mbox.byteOffset, mbox.byteLength).toString('latin1')
   if (!text.startsWith('From ')) return text.trim() ? [text] : []
   const out: string[] = []
-  // Lines end after LF, after CRLF, or after a bare CR; each message is kept as slices of the
-  // text (no per-line arrays), cut where a `>From ` line loses its first `>`.
+  // Only two kinds of line matter: one starting `From ` (a separator when it follows an empty line
+  // or is a complete separator line) and one starting `>...>From ` (mboxrd quoting). Both are found
+  // natively with indexOf, not line by line; each message is kept as slices of the text.
   const n = text.length
-  let pieces: string[] | undefined
-  let segStart = 0
-  let prevBlank = true
-  let start = 0
-  // the next LF and CR at or after `start` (found natively, each searched again only once passed)
-  let lf = text.indexOf('\n')
-  let cr = text.indexOf('\r')
-  while (start < n) {
-    if (lf !== -1 && lf < start) lf = text.indexOf('\n', start)
-    if (cr !== -1 && cr < start) cr = text.indexOf('\r', start)
-    const stop = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
-    const end = stop === -1 ? n : stop === cr && lf === cr + 1 ? cr + 2 : stop + 1
-    const first = text.charCodeAt(start)
-    if (first === 70 && text.startsWith('From ', start) && (prevBlank || SEPARATOR.test(text.slice(start, end)))) {
-      if (pieces) {
-        pieces.push(text.slice(segStart, start))
-        out.push(pieces.join(''))
+  let pieces: string[] = []
+  // the first line is a separator (the text starts with `From `)
+  let segStart = lineEnd(text, 0)
+  let from = text.indexOf('From ', segStart)
+  let quoted = text.indexOf('>From ', segStart)
+  while (from !== -1 || quoted !== -1) {
+    if (quoted !== -1 && (from === -1 || quoted < from)) {
+      // the run of '>' before `From `, at the start of a line: one '>' removed
+      let s = quoted
+      while (s > segStart && text.charCodeAt(s - 1) === 62) s--
+      if (atLineStart(text, s)) {
+        pieces.push(text.slice(segStart, s))
+        segStart = s + 1
       }
-      pieces = []
-      segStart = end
-      prevBlank = false
-      start = end
+      quoted = text.indexOf('>From ', quoted + 6)
       continue
     }
-    prevBlank = first === 10 || first === 13
-    if (pieces && first === 62) {
-      let k = start
-      while (text.charCodeAt(k) === 62) k++
-      if (text.startsWith('From ', k)) {
-        // mboxrd: `>From ` (any number of `>`) loses one `>`
-        pieces.push(text.slice(segStart, start))
-        segStart = start + 1
-      }
+    const at = from
+    from = text.indexOf('From ', at + 5)
+    if (!atLineStart(text, at)) continue
+    const end = lineEnd(text, at)
+    if (afterEmptyLine(text, at) || SEPARATOR.test(text.slice(at, end))) {
+      pieces.push(text.slice(segStart, at))
+      out.push(pieces.join(''))
+      pieces = []
+      segStart = end
+      if (from !== -1 && from < end) from = text.indexOf('From ', end)
+      if (quoted !== -1 && quoted < end) quoted = text.indexOf('>From ', end)
     }
-    start = end
   }
-  if (pieces) {
-    pieces.push(text.slice(segStart, n))
-    out.push(pieces.join(''))
-  }
+  pieces.push(text.slice(segStart, n))
+  out.push(pieces.join(''))
   return out.filter((m) => m.trim().length > 0)
+}
+
+/** Whether a line starts at `i` (after LF, CR or CRLF; `i` > 0). */
+function atLineStart(text: string, i: number): boolean {
+  const c = text.charCodeAt(i - 1)
+  return c === 10 || c === 13
+}
+
+/** Where the line starting at `i` ends, its line end (LF, CRLF or a bare CR) included. */
+function lineEnd(text: string, i: number): number {
+  const lf = text.indexOf('\n', i)
+  const cr = text.indexOf('\r', i)
+  const stop = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
+  if (stop === -1) return text.length
+  return stop === cr && lf === cr + 1 ? cr + 2 : stop + 1
+}
+
+/** Whether the line before the one starting at `i` (> 0) is empty. */
+function afterEmptyLine(text: string, i: number): boolean {
+  // where that line's end starts: CRLF is one line end
+  const t = text.charCodeAt(i - 1) === 10 && i >= 2 && text.charCodeAt(i - 2) === 13 ? i - 2 : i - 1
+  if (t === 0) return true
+  const c = text.charCodeAt(t - 1)
+  return c === 10 || c === 13
 }
 
 /** True when the input starts like an mbox (`From ` separator on its first line). */
