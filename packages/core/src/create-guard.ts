@@ -39,6 +39,13 @@ const POISON_ATTEMPTS = 5
 const NORMALIZE_CACHE_SIZE = 4096
 const RETRY_MAX_MS = 30_000
 
+/** An outcome validated, normalised and classified (`#prepare`). */
+interface PreparedOutcome {
+  event: BounceEvent
+  classification: BounceClassification | undefined
+  useDomainMemory: boolean
+}
+
 interface QueuedEvent {
   event: BounceEvent
   decision: BounceDecision
@@ -265,7 +272,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   /** `tryNormalizeAddress` with this guard's options, through a small cache (the function is pure). */
   #normalizeAddress(address: unknown): string | undefined {
     if (typeof address !== 'string') return undefined
-    if (this.#normCache.has(address)) return this.#normCache.get(address)
+    const hit = this.#normCache.get(address)
+    if (hit !== undefined || this.#normCache.has(address)) return hit
     const n = tryNormalizeAddress(address, this.#normalize)
     if (this.#normCache.size >= NORMALIZE_CACHE_SIZE) this.#normCache.clear()
     this.#normCache.set(address, n)
@@ -292,9 +300,22 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   async check(recipients: readonly string[]): Promise<CheckResult> {
     if (!Array.isArray(recipients)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: check() expects an array of addresses`)
     const result: CheckResult = { allowed: [], suppressed: [], invalid: [] }
-    const normalized = recipients.map((r) => this.#normalizeAddress(r))
-    const keys = [...new Set(normalized.filter((n): n is string => n !== undefined))]
-    let found = new Map<string, Suppression>()
+    const n = recipients.length
+    const normalized: Array<string | undefined> = new Array(n)
+    // Unique keys in first-seen order; a short list is searched instead of building a set.
+    const keys: string[] = []
+    const seen = n > 16 ? new Set<string>() : undefined
+    for (let i = 0; i < n; i++) {
+      const k = this.#normalizeAddress(recipients[i])
+      normalized[i] = k
+      if (k === undefined) continue
+      if (seen) {
+        if (seen.has(k)) continue
+        seen.add(k)
+      } else if (keys.includes(k)) continue
+      keys.push(k)
+    }
+    let found: Map<string, Suppression> | undefined
     if (keys.length > 0) {
       try {
         found = await this.store.findSuppressions(keys, this.#now())
@@ -302,16 +323,19 @@ class Guard extends EventEmitter implements CoreBounceGuard {
         throw this.#fail(err, 'findSuppressions')
       }
     }
-    recipients.forEach((r, i) => {
-      const n = normalized[i]
-      if (n === undefined) result.invalid.push(String(r))
+    for (let i = 0; i < n; i++) {
+      const r = recipients[i] as string
+      const k = normalized[i]
+      if (k === undefined) result.invalid.push(String(r))
       else {
-        const s = found.get(n)
-        if (s) result.suppressed.push({ recipient: r, normalized: n, suppression: s })
+        const s = found?.get(k)
+        if (s) result.suppressed.push({ recipient: r, normalized: k, suppression: s })
         else result.allowed.push(r)
       }
-    })
-    for (const s of result.suppressed) this.#emit('suppressed', { recipient: s.recipient, suppression: s.suppression, atCallTime: true })
+    }
+    if (result.suppressed.length > 0 && this.listenerCount('suppressed') > 0) {
+      for (const s of result.suppressed) this.#emit('suppressed', { recipient: s.recipient, suppression: s.suppression, atCallTime: true })
+    }
     return result
   }
 
@@ -328,7 +352,7 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   }
 
   /** Validate, normalise and classify an outcome into the event to store. Throws on bad input. */
-  #prepare(outcome: DeliveryOutcome): { event: BounceEvent; classification: BounceClassification | undefined; useDomainMemory: boolean } {
+  #prepare(outcome: DeliveryOutcome): PreparedOutcome {
     if (!outcome || typeof outcome !== 'object') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: record() expects an outcome object`)
     if (!EVENT_TYPES.includes(outcome.type))
       throw new BounceGuardError('EINVALID_OPTION', `${PKG}: unknown outcome type ${JSON.stringify(String(outcome.type))}`)
@@ -365,7 +389,12 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   }
 
   async record(outcome: DeliveryOutcome): Promise<RecordResult> {
-    const { event, classification, useDomainMemory } = this.#prepare(outcome)
+    return this.#recordPrepared(outcome, this.#prepare(outcome))
+  }
+
+  /** `record` of an outcome `#prepare` already turned into its event (classified once). */
+  async #recordPrepared(outcome: DeliveryOutcome, prepared: PreparedOutcome): Promise<RecordResult> {
+    const { event, classification, useDomainMemory } = prepared
     // Keep each recipient's events in order: write what the queue holds for it first.
     if (this.#wbRecipients.has(event.recipient)) await this.flush()
     const domain = event.domain
@@ -473,17 +502,39 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     return this.#wb.length
   }
 
-  async enqueue(outcome: DeliveryOutcome): Promise<EnqueueResult> {
-    const { event, useDomainMemory } = this.#prepare(outcome)
-    if (!WRITE_BEHIND_TYPES.has(event.type) || useDomainMemory) {
-      const result = await this.record(outcome)
-      return { event: result.event, decision: result.decision, queued: false, result }
+  enqueue(outcome: DeliveryOutcome): Promise<EnqueueResult> {
+    let prepared: PreparedOutcome
+    try {
+      prepared = this.#prepare(outcome)
+    } catch (err) {
+      return Promise.reject(err)
     }
-    if (this.#closed) throw new BounceGuardError('ESTORE_CLOSED', `${PKG}: enqueue() after close()`)
+    const event = prepared.event
+    if (!WRITE_BEHIND_TYPES.has(event.type) || prepared.useDomainMemory) {
+      return this.#recordPrepared(outcome, prepared).then((result) => ({
+        event: result.event,
+        decision: result.decision,
+        queued: false,
+        result,
+      }))
+    }
+    if (this.#closed) return Promise.reject(new BounceGuardError('ESTORE_CLOSED', `${PKG}: enqueue() after close()`))
+    // Room in the queue (the usual case): queued at once, without an async function's extra steps.
+    if (this.#wb.length < this.#wbMaxQueued) return Promise.resolve(this.#push(event))
+    return this.#pushWhenRoom(event)
+  }
+
+  /** Wait until the write-behind queue has room (backpressure), then queue the event. */
+  async #pushWhenRoom(event: BounceEvent): Promise<EnqueueResult> {
     while (this.#wb.length >= this.#wbMaxQueued) {
       this.#scheduleDrain()
       await new Promise<void>((resolve) => this.#wbRoom.push(resolve))
     }
+    return this.#push(event)
+  }
+
+  /** Put an event of a write-behind type on the queue and start a write soon. */
+  #push(event: BounceEvent): EnqueueResult {
     const decision = decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
     this.#wb.push({ event, decision })
     this.#wbRecipients.set(event.recipient, (this.#wbRecipients.get(event.recipient) ?? 0) + 1)
@@ -539,6 +590,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
       this.#wbFailures = 0
       if (this.#wbIsolate > 0) this.#wbIsolate = Math.max(0, this.#wbIsolate - batch.length)
       this.#dequeue(batch.length)
+      // The `delivered` results are built only for listeners (nobody may be listening).
+      if (this.listenerCount('delivered') === 0) continue
       batch.forEach((q, i) => {
         const r = results[i]
         if (!r || r.duplicate || q.event.type !== 'delivered') return
