@@ -485,6 +485,33 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     const capture = this.retryPayload === 'raw' ? new RawCapture(this.maxPayload) : undefined
     if (capture) message.processFunc(capture.processFunc as any)
     call.release()
+    if (held.length === 0) {
+      // The usual case (no destination held back by shaping): the inner send's answer goes
+      // straight to recording and to the caller, without a promise around the inner send.
+      let answered = false
+      const onResult = (err: Error | null, info: any): void => {
+        if (answered) return
+        answered = true
+        this.recordResult(mail, message, env, toSend, err, info, capture, details)
+          .then(
+            () => finishSent(call, err, info, details),
+            (e: unknown) => {
+              this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
+              finishSent(call, err, info, details)
+            },
+          )
+          .catch((e: unknown) => {
+            this.logger.error({ err: e }, '@bounce-guard/nodemailer: internal error')
+            call.finish(e instanceof Error ? e : new Error(String(e)))
+          })
+      }
+      try {
+        this.inner.send(mail as any, onResult as any)
+      } catch (e) {
+        onResult(e instanceof Error ? e : new Error(String(e)), undefined)
+      }
+      return
+    }
     const { err, info } = await new Promise<{ err: Error | null; info: any }>((resolve) => {
       try {
         this.inner.send(mail as any, ((err: Error | null, info: any) => resolve({ err, info })) as any)
@@ -522,9 +549,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       }
       await this.scheduleShaped(held, payload, payloadError)
     }
-    const target = err ?? info
-    if (target && typeof target === 'object') (target as { bounceGuard?: BounceGuardSendDetails }).bounceGuard = details
-    call.finish(err, info)
+    finishSent(call, err, info, details)
   }
 
   /** Ask the shaper about each recipient domain; wait for paced ones up to `maxPaceMs` in all. */
@@ -767,6 +792,13 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       if (r.recipients.length > 0 || r.error) details.retry = r
     }
   }
+}
+
+/** Hand the inner transport's answer to the caller, with `bounceGuard` added to the info or error. */
+function finishSent(call: SendCall, err: Error | null, info: any, details: BounceGuardSendDetails): void {
+  const target = err ?? info
+  if (target && typeof target === 'object') (target as { bounceGuard?: BounceGuardSendDetails }).bounceGuard = details
+  call.finish(err, info)
 }
 
 /** Fill an outcome's `decision`, `buffered` and `recorded` from its item. */
