@@ -1,4 +1,3 @@
-'use strict'
 /**
  * haraka-plugin-bounce-guard: records every outbound delivery, deferral and bounce through
  * Bounce Guard, refuses relaying clients' suppressed recipients at RCPT time, and reads the DSNs
@@ -24,12 +23,11 @@ const CONFIG_FILE = 'bounce-guard.ini'
 
 /** Haraka calls this once after loading the plugin. */
 exports.register = function () {
-  const plugin = this
-  plugin._bg = plugin._bg || {}
-  bgLoadConfig(plugin)
+  this._bg = this._bg || {}
+  bgLoadConfig(this)
   // Load @bounce-guard/core and /typeorm now, at start-up, not inside the first hook.
-  bgDeps(plugin)
-  plugin.register_hook('data_post', 'bounce_guard_note_message_id')
+  bgDeps(this)
+  this.register_hook('data_post', 'bounce_guard_note_message_id')
 }
 
 /** Shut down cleanly: give queued writes a moment, then close the store. */
@@ -103,26 +101,51 @@ exports.hook_bounce = function (next, hmail, err) {
  * The shaper learns from the outcomes this plugin records. When the store implements shared shaping
  * (`putShapingEntries` & co: the SQL store's `<prefix>shaping` table, the memory store), its actions
  * are shared (`createSharedShaper`): every Haraka node on one database applies a pause any of them
- * decided within `[shaping] refresh_ms`. Otherwise the state is per Haraka process.
+ * decided within `[shaping] refresh_ms`; when the store also implements `takeShapingSlots` (the SQL
+ * store's `<prefix>shaping_slots`, the memory store), a cap of N per minute holds for all nodes
+ * together (each delivery takes a slot of the minute window; a store failure falls back to
+ * per-process pacing, logged). Otherwise the state is per Haraka process.
  */
 exports.hook_send_email = function (next, hmail) {
   const bg = this._bg
   if (!bg || !bg.cfg || !bg.cfg.features.shape_outbound) return next()
-  let delaySeconds = 0
+  let done = false
+  const answer = (domain, d) => {
+    if (done) return
+    done = true
+    let delaySeconds = 0
+    try {
+      if (d && d.action === 'pause') delaySeconds = Math.ceil((d.until.getTime() - Date.now()) / 1000)
+      else if (d && d.action === 'pace') delaySeconds = Math.ceil(d.delayMs / 1000)
+      if (delaySeconds > 0) this.loginfo(`bounce-guard: ${domain}: ${d.action} by ${d.ruleId}, delaying ${delaySeconds}s`)
+    } catch (err) {
+      this.logerror(`bounce-guard: shaping check failed: ${err.message}`)
+      delaySeconds = 0
+    }
+    if (delaySeconds > 0) return next(constants.delay, delaySeconds)
+    next()
+  }
   try {
     const shaper = bgShaper(this)
     const domain = hmail && hmail.todo && hmail.todo.domain
-    if (shaper && typeof domain === 'string' && domain) {
-      const d = shaper.check(domain)
-      if (d.action === 'pause') delaySeconds = Math.ceil((d.until.getTime() - Date.now()) / 1000)
-      else if (d.action === 'pace') delaySeconds = Math.ceil(d.delayMs / 1000)
-      if (delaySeconds > 0) this.loginfo(`bounce-guard: ${domain}: ${d.action} by ${d.ruleId}, delaying ${delaySeconds}s`)
+    if (!shaper || typeof domain !== 'string' || !domain) return answer(domain, undefined)
+    // Shared through the store: `acquire` also takes a slot of a shared cap, so a cap holds for
+    // every Haraka node together (it answers like `check` when the store cannot or fails).
+    const shared = bg.sharing && typeof bg.sharing === 'object' ? bg.sharing.shared : undefined
+    if (shared && typeof shared.acquire === 'function') {
+      return shared.acquire(domain).then(
+        (d) => answer(domain, d),
+        (err) => {
+          this.logerror(`bounce-guard: shaping check failed: ${err && err.message}`)
+          answer(domain, undefined)
+        },
+      )
     }
+    answer(domain, shaper.check(domain))
   } catch (err) {
     this.logerror(`bounce-guard: shaping check failed: ${err.message}`)
+    answer(undefined, undefined)
   }
-  if (delaySeconds > 0) return next(constants.delay, delaySeconds)
-  next()
 }
 
 /** Remember the Message-ID of relayed mail; it travels with the queue item (`todo.notes`). */
@@ -143,10 +166,9 @@ exports.bounce_guard_note_message_id = function (next, connection) {
 // RCPT: refuse suppressed recipients of relaying clients; accept the bounce address
 
 exports.hook_rcpt = function (next, connection, params) {
-  const plugin = this
   const done = onceNext(next)
   try {
-    const bg = plugin._bg || {}
+    const bg = this._bg || {}
     const cfg = bg.cfg
     const rcpt = Array.isArray(params) ? params[0] : params
     const address = outbound.addressOf(rcpt)
@@ -161,11 +183,11 @@ exports.hook_rcpt = function (next, connection, params) {
     if (!cfg.features.refuse_suppressed_rcpt) return done()
 
     const timer = setTimeout(() => {
-      plugin.logwarn(`bounce-guard: suppression lookup for ${address} took over ${cfg.queue.rcpt_check_timeout_ms} ms; letting it through`)
+      this.logwarn(`bounce-guard: suppression lookup for ${address} took over ${cfg.queue.rcpt_check_timeout_ms} ms; letting it through`)
       done()
     }, cfg.queue.rcpt_check_timeout_ms)
     timer.unref?.()
-    bgGuard(plugin)
+    bgGuard(this)
       .then((guard) => guard.check([address]))
       .then((res) => {
         clearTimeout(timer)
@@ -177,11 +199,11 @@ exports.hook_rcpt = function (next, connection, params) {
       })
       .catch((err) => {
         clearTimeout(timer)
-        plugin.logwarn(`bounce-guard: suppression lookup failed for ${address}, letting it through: ${err && err.message}`)
+        this.logwarn(`bounce-guard: suppression lookup failed for ${address}, letting it through: ${err && err.message}`)
         done()
       })
   } catch (err) {
-    plugin.logerror(`bounce-guard: rcpt hook error: ${err && err.message}`)
+    this.logerror(`bounce-guard: rcpt hook error: ${err && err.message}`)
     done()
   }
 }
@@ -197,10 +219,9 @@ function refusalText(address, s) {
 // Bounce mailbox: DSNs and feedback reports sent to the bounce address
 
 exports.hook_queue = function (next, connection) {
-  const plugin = this
   const done = onceNext(next)
   try {
-    const bg = plugin._bg || {}
+    const bg = this._bg || {}
     const cfg = bg.cfg
     const txn = connection && connection.transaction
     if (!cfg || !cfg.features.parse_bounce_mailbox || !txn) return done()
@@ -208,19 +229,19 @@ exports.hook_queue = function (next, connection) {
     const matched = rcpts.map((r) => outbound.addressOf(r)).filter((a) => mailbox.matchBounceAddress(a, cfg.bounce))
     if (!matched.length) return done()
     const onlyBounces = matched.length === rcpts.length
-    const deps = bgDeps(plugin)
+    const deps = bgDeps(this)
     if (!deps.core || typeof deps.core.parseBounceMessage !== 'function') {
-      plugin.logerror('bounce-guard: parseBounceMessage is not available; bounce mailbox passes mail on')
+      this.logerror('bounce-guard: parseBounceMessage is not available; bounce mailbox passes mail on')
       return done()
     }
     if (!txn.message_stream || typeof txn.message_stream.get_data !== 'function') return done()
     const size = Number(txn.data_bytes) || 0
     if (size > cfg.bounce.max_message_bytes) {
-      plugin.logwarn(`bounce-guard: message to the bounce address is ${size} bytes, over max_message_bytes; not parsed`)
+      this.logwarn(`bounce-guard: message to the bounce address is ${size} bytes, over max_message_bytes; not parsed`)
       return done()
     }
     const timer = setTimeout(() => {
-      plugin.logwarn('bounce-guard: reading the bounce message took too long; passing it on')
+      this.logwarn('bounce-guard: reading the bounce message took too long; passing it on')
       done()
     }, 10_000)
     timer.unref?.()
@@ -232,8 +253,8 @@ exports.hook_queue = function (next, connection) {
           clearTimeout(timer)
           const verp = matched.map((a) => mailbox.verpRecipient(deps.core, a, cfg.bounce)).find(Boolean)
           const outcomes = mailbox.reportOutcomes(report, { verpRecipient: verp, uuid: txn.uuid })
-          for (const o of outcomes) bgEnqueue(plugin, o)
-          plugin.loginfo(`bounce-guard: ${report && report.kind} report at the bounce address, ${outcomes.length} outcome(s) queued`)
+          for (const o of outcomes) bgEnqueue(this, o)
+          this.loginfo(`bounce-guard: ${report && report.kind} report at the bounce address, ${outcomes.length} outcome(s) queued`)
           if (onlyBounces && cfg.bounce.accept_and_drop_dsn && report && report.kind !== 'not-a-bounce') {
             return done(constants.ok, 'bounce report recorded by bounce-guard')
           }
@@ -241,12 +262,12 @@ exports.hook_queue = function (next, connection) {
         })
         .catch((err) => {
           clearTimeout(timer)
-          plugin.logerror(`bounce-guard: could not parse the message at the bounce address: ${err && err.message}`)
+          this.logerror(`bounce-guard: could not parse the message at the bounce address: ${err && err.message}`)
           done()
         })
     })
   } catch (err) {
-    plugin.logerror(`bounce-guard: queue hook error: ${err && err.message}`)
+    this.logerror(`bounce-guard: queue hook error: ${err && err.message}`)
     done()
   }
 }

@@ -8,7 +8,7 @@
  */
 import { BounceGuardError } from './errors.js'
 import type { ShapingEntry } from './shaping.js'
-import { assertShapingEntry } from './shared-shaping.js'
+import { SHAPING_SLOT_RETENTION_MS, assertShapingEntry, assertShapingSlotRequest } from './shared-shaping.js'
 import { domainOf } from './address.js'
 import type {
   BounceStore,
@@ -41,6 +41,8 @@ export interface MemoryBounceStoreData {
   readonly retries: ReadonlyMap<string, MemoryRetryRow>
   /** Shared shaping actions keyed by `${key}\u0000${ruleId}`. */
   readonly shaping: ReadonlyMap<string, ShapingEntry>
+  /** Shared cap slots granted (`takeShapingSlots`), keyed by `${key}\u0000${windowStart ms}`. */
+  readonly shapingSlots: ReadonlyMap<string, { readonly key: string; readonly windowStart: number; readonly used: number }>
 }
 
 const PKG = '@bounce-guard/core (memory store)'
@@ -91,6 +93,8 @@ export class MemoryBounceStore implements BounceStore {
   #retries = new Map<string, MemoryRetryRow>()
   /** Shared shaping actions, keyed by `${key}\u0000${ruleId}`. */
   #shaping = new Map<string, ShapingEntry>()
+  /** Shared cap slots granted, keyed by `${key}\u0000${windowStart ms}`. */
+  #slots = new Map<string, { key: string; windowStart: number; used: number }>()
   #closed = false
 
   /**
@@ -105,6 +109,7 @@ export class MemoryBounceStore implements BounceStore {
       eventIds: this.#eventIds,
       retries: this.#retries,
       shaping: this.#shaping,
+      shapingSlots: this.#slots,
     }
   }
 
@@ -351,6 +356,23 @@ export class MemoryBounceStore implements BounceStore {
       }
     }
     return n
+  }
+
+  async takeShapingSlots(key: string, windowStart: Date, limit: number, n: number): Promise<number> {
+    this.#open()
+    assertShapingSlotRequest(key, windowStart, limit, n, `${PKG}: takeShapingSlots()`)
+    const ws = windowStart.getTime()
+    const horizon = ws - SHAPING_SLOT_RETENTION_MS
+    for (const [k, row] of this.#slots) if (row.windowStart < horizon) this.#slots.delete(k)
+    const k = `${key}\u0000${ws}`
+    let row = this.#slots.get(k)
+    if (!row) {
+      row = { key, windowStart: ws, used: 0 }
+      this.#slots.set(k, row)
+    }
+    const granted = Math.max(0, Math.min(n, limit - row.used))
+    row.used += granted
+    return granted
   }
 
   async close(): Promise<void> {

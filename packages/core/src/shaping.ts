@@ -188,6 +188,14 @@ export type ShapingDecision =
   | { action: 'pause'; until: Date; ruleId: string; key: string }
   | { action: 'pace'; delayMs: number; ruleId: string; key: string }
 
+/** An active cap that applies to a destination (see `Shaper.caps`). */
+export interface ShapingCap {
+  /** `provider:<name>` or `domain:<name>`. */
+  key: string
+  perMinute: number
+  ruleId: string
+}
+
 /** A destination to check: an address, a domain, or its parts. */
 export type ShapingDestination = string | { domain?: string; provider?: string; remoteMta?: string }
 
@@ -216,6 +224,11 @@ export interface Shaper {
    * and `pause` consume nothing (ask again after the delay).
    */
   check(destination: ShapingDestination): ShapingDecision
+  /**
+   * The active caps on this destination, the strictest one per key (consumes nothing). Optional
+   * for shapers written elsewhere; `createShaper`'s has it.
+   */
+  caps?(destination: ShapingDestination): ShapingCap[]
   /** Active actions (expired ones are dropped). */
   active(): ShapingEntry[]
   /** Lift the actions on a destination key (`provider:yahoo`, `domain:example.com`) or all; returns how many were lifted. */
@@ -432,6 +445,19 @@ class ShaperImpl extends EventEmitter implements Shaper {
     if (domain) keys.push(`domain:${domain}`)
     if (provider) keys.push(`provider:${provider}`)
     return keys
+  }
+
+  caps(destination: ShapingDestination): ShapingCap[] {
+    const now = this.#now().getTime()
+    const keys = this.#keysOf(destination)
+    const perKey = new Map<string, ShapingCap>()
+    for (const e of this.#entries.values()) {
+      if (e.until <= now || e.action !== 'cap' || !keys.includes(e.key)) continue
+      const perMinute = e.perMinute ?? 1
+      const p = perKey.get(e.key)
+      if (!p || perMinute < p.perMinute) perKey.set(e.key, { key: e.key, perMinute, ruleId: e.ruleId })
+    }
+    return [...perKey.values()]
   }
 
   check(destination: ShapingDestination): ShapingDecision {

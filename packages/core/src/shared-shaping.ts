@@ -8,8 +8,15 @@
  *   shaper (`importState`: for one key and rule the later `until` wins).
  * - `check` never touches the store: it answers from the local copy, synchronously.
  *
- * Counters that lead to a trigger stay local (each process counts its own outcomes); a cap's pacing
- * slots are per process, so a cap of N per minute allows N per minute *per process*.
+ * Counters that lead to a trigger stay local (each process counts its own outcomes).
+ *
+ * Caps: `check` paces each process on its own (one send every `60 s / perMinute`). A cap shared by
+ * several processes holds in total only through `acquire(destination)`, which adapters call at send
+ * time: after the local `check` allows a send to a capped destination, it takes a slot of that
+ * key's current minute window from the store (`takeShapingSlots`, atomic, one budget of
+ * `max(1, floor(perMinute))` per window for all processes). No slot left: `pace` until the next
+ * window. A store without `takeShapingSlots`, or one that fails, leaves the per-process pacing in
+ * force (the failure goes to `onError`): sending is never blocked by the store.
  */
 import { EventEmitter } from 'node:events'
 import { BounceGuardError } from './errors.js'
@@ -17,6 +24,7 @@ import type { RecordResult } from './guard.js'
 import {
   createShaper,
   type Shaper,
+  type ShapingCap,
   type ShaperEvents,
   type ShapingDecision,
   type ShapingDestination,
@@ -31,6 +39,12 @@ const PKG = '@bounce-guard/core (shared shaping)'
 /** A store with the optional shaping members (see `BounceStore.putShapingEntries`). */
 export type ShapingCapableStore = BounceStore &
   Required<Pick<BounceStore, 'putShapingEntries' | 'listShapingEntries' | 'liftShapingEntries'>>
+
+/** Length of a shared cap's slot window (`takeShapingSlots`). */
+export const SHAPING_SLOT_WINDOW_MS = 60_000
+
+/** How long a store keeps a slot window's row after the window started; older rows may be pruned by any `takeShapingSlots` call. */
+export const SHAPING_SLOT_RETENTION_MS = 5 * 60_000
 
 /** True when the store implements the three optional shaping members. */
 export function supportsSharedShaping(store: unknown): store is ShapingCapableStore {
@@ -68,6 +82,21 @@ export function assertShapingEntry(e: unknown, where: string): asserts e is Shap
     bad('entry.domains must be an array of at most 100 domain names')
 }
 
+/**
+ * Check the arguments of `takeShapingSlots` (stores call it first). Throws `EINVALID_OPTION` for an
+ * empty key or one longer than 320 characters, an invalid date, a `limit` that is not a
+ * non-negative safe integer or an `n` that is not a positive safe integer.
+ */
+export function assertShapingSlotRequest(key: unknown, windowStart: unknown, limit: unknown, n: unknown, where: string): void {
+  const bad = (m: string): never => {
+    throw new BounceGuardError('EINVALID_OPTION', `${where}: ${m}`)
+  }
+  if (typeof key !== 'string' || key === '' || key.length > 320) bad('key must be a non-empty string of at most 320 characters')
+  if (!(windowStart instanceof Date) || Number.isNaN(windowStart.getTime())) bad('windowStart must be a valid Date')
+  if (!(Number.isSafeInteger(limit) && (limit as number) >= 0)) bad('limit must be a non-negative integer')
+  if (!(Number.isSafeInteger(n) && (n as number) >= 1)) bad('n must be a positive integer')
+}
+
 /** Options of `createSharedShaper`. */
 export interface SharedShaperOptions {
   /** The store that holds the shared actions; it must implement the optional shaping members. */
@@ -92,6 +121,16 @@ export interface SharedShaper extends Shaper {
   refresh(): Promise<void>
   /** Lift actions here and in the store; other processes keep their local copy until it expires or they lift it too. Returns the larger of the two counts. */
   liftShared(key?: string): Promise<number>
+  /**
+   * `check` for the moment of sending, with caps that hold across processes: when the local answer
+   * is `send` and the destination is capped, take one slot of each cap's current minute window from
+   * the store (`takeShapingSlots`); when a window is used up, answer `pace` until the next window.
+   * Without `takeShapingSlots`, or when the store fails (reported to `onError`), the local answer
+   * (per-process pacing) stands. Never rejects.
+   */
+  acquire(destination: ShapingDestination): Promise<ShapingDecision>
+  /** The active caps on a destination, from the local copy (empty when the local shaper has no `caps`). */
+  caps(destination: ShapingDestination): ShapingCap[]
   /** Stop the refresh timer (the store is not closed). Idempotent. */
   stop(): void
 }
@@ -207,6 +246,45 @@ class SharedShaperImpl extends EventEmitter implements SharedShaper {
 
   check(destination: ShapingDestination): ShapingDecision {
     return this.local.check(destination)
+  }
+
+  caps(destination: ShapingDestination): ShapingCap[] {
+    return typeof this.local.caps === 'function' ? this.local.caps(destination) : []
+  }
+
+  async acquire(destination: ShapingDestination): Promise<ShapingDecision> {
+    const d = this.local.check(destination)
+    const store = this.#store
+    if (d.action !== 'send' || typeof store.takeShapingSlots !== 'function') return d
+    let caps: ShapingCap[]
+    try {
+      caps = this.caps(destination)
+    } catch (err) {
+      this.#onError(err)
+      return d
+    }
+    if (caps.length === 0) return d
+    const now = this.#now().getTime()
+    const start = Math.floor(now / SHAPING_SLOT_WINDOW_MS) * SHAPING_SLOT_WINDOW_MS
+    try {
+      // Strictest first: a refusal then wastes no slot of a looser cap.
+      for (const c of [...caps].sort((a, b) => a.perMinute - b.perMinute)) {
+        const limit = Math.max(1, Math.floor(c.perMinute))
+        const got = await store.takeShapingSlots(c.key, new Date(start), limit, 1)
+        if (!(got >= 1)) return { action: 'pace', delayMs: Math.max(1, start + SHAPING_SLOT_WINDOW_MS - now), ruleId: c.ruleId, key: c.key }
+      }
+    } catch (err) {
+      this.#onError(
+        new BounceGuardError(
+          'ESTORE',
+          `${PKG}: shared cap slots not taken; pacing per process instead: ${(err as Error)?.message ?? String(err)}`,
+          {
+            cause: err,
+          },
+        ),
+      )
+    }
+    return d
   }
 
   active(): ShapingEntry[] {

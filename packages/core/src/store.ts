@@ -244,6 +244,19 @@ export interface BounceStore {
   liftShapingEntries?(key?: string): Promise<number>
 
   /**
+   * Optional: take up to `n` send slots of a capped destination `key` in the minute window that
+   * starts at `windowStart` (the caller aligns it, e.g. to a whole minute; the store uses it as the
+   * window's identity), never granting more than `limit` in that window in total, whoever asks:
+   * several app servers and MTAs on one database share one budget (`createSharedShaper`'s
+   * `acquire`). Returns how many were granted: `min(n, limit - already granted)`, at least 0.
+   * Atomic under concurrent callers (one locked row per key and window). Windows starting more than
+   * `SHAPING_SLOT_RETENTION_MS` before `windowStart` may be deleted by any call (of any key).
+   * Throws `EINVALID_OPTION` for an empty key or one longer than 320 characters, an invalid date, a
+   * `limit` that is not a non-negative integer or an `n` that is not a positive integer.
+   */
+  takeShapingSlots?(key: string, windowStart: Date, limit: number, n: number): Promise<number>
+
+  /**
    * Release connections. Every later call of any other member rejects with `ESTORE_CLOSED`.
    * Idempotent: a second `close()` resolves. A store built on a connection the user owns (a
    * TypeORM `DataSource`) does not destroy that connection.

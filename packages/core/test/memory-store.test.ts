@@ -30,6 +30,9 @@ function inspectMemory(store: BounceStore): StoreInspector {
         perMinute: e.perMinute ?? null,
       }))
     },
+    async rawShapingSlots() {
+      return [...data.shapingSlots.values()].map((r) => ({ key: r.key, windowStart: r.windowStart, used: r.used }))
+    },
   }
 }
 
@@ -37,7 +40,7 @@ runStoreConformance({
   name: 'MemoryBounceStore',
   createStore: async () => new MemoryBounceStore(),
   inspect: inspectMemory,
-  capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true, sharedShaping: true },
+  capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true, sharedShaping: true, shapingSlots: true },
 })
 
 describe('MemoryBounceStore specifics', () => {

@@ -91,4 +91,100 @@ describe('createSharedShaper', () => {
     expect((errors[0] as BounceGuardError).code).toBe('ESTORE_CLOSED')
     expect(a.check('x@yahoo.com').action).toBe('send')
   })
+
+  describe('acquire: caps that hold across processes', () => {
+    const CAP_RULE = {
+      id: 'test.cap',
+      match: { pattern: /\bCAPME\b/ },
+      per: 'domain' as const,
+      action: { type: 'cap' as const, perMinute: 6 },
+      durationMs: 3_600_000,
+    }
+    /** `n` processes sharing one store, a cap of 6 per minute on domain:capped.example, one clock. */
+    async function processes(n: number, store: MemoryBounceStore, now: () => Date, onError?: (e: unknown) => void) {
+      const list = Array.from({ length: n }, () =>
+        createSharedShaper({
+          store,
+          shaper: createShaper({ now, rules: [CAP_RULE] }),
+          now,
+          refreshMs: 60_000,
+          ...(onError ? { onError } : {}),
+        }),
+      )
+      made.push(...list)
+      await Promise.all(list.map((p) => p.ready))
+      list[0]!.observe({ ...deferred('capped.example', now().getTime(), '451 CAPME slow down'), recipient: 'a@capped.example' })
+      for (const p of list) await p.refresh()
+      for (const p of list) expect(p.caps('x@capped.example')).toEqual([{ key: 'domain:capped.example', perMinute: 6, ruleId: 'test.cap' }])
+      return list
+    }
+    /** Every process asks once a second for `seconds`; returns the sends per process. */
+    async function run(list: SharedShaper[], step: (ms: number) => void, seconds: number, how: 'acquire' | 'check') {
+      const sent = list.map(() => 0)
+      for (let s = 0; s < seconds; s++) {
+        for (const [i, p] of list.entries()) {
+          const d = how === 'acquire' ? await p.acquire('x@capped.example') : p.check('x@capped.example')
+          if (d.action === 'send') sent[i]!++
+        }
+        step(1000)
+      }
+      return sent
+    }
+
+    it('four processes together send no more than the cap per minute window (check alone lets each send the cap)', async () => {
+      let t = T0 // a whole minute
+      const now = () => new Date(t)
+      const step = (ms: number) => {
+        t += ms
+      }
+      const shared = await processes(4, new MemoryBounceStore(), now)
+      const perWindow: number[] = []
+      for (let w = 0; w < 3; w++) perWindow.push((await run(shared, step, 60, 'acquire')).reduce((a, b) => a + b, 0))
+      expect(perWindow).toEqual([6, 6, 6])
+      // The same four processes with per-process pacing only (the gap this closes).
+      t = T0 + 10 * 60_000
+      const local = await processes(4, new MemoryBounceStore(), now)
+      const sent = await run(local, step, 60, 'check')
+      expect(sent.reduce((a, b) => a + b, 0)).toBeGreaterThan(6)
+    })
+
+    it('a used-up window answers pace until the next window starts', async () => {
+      let t = T0 + 30_000
+      const now = () => new Date(t)
+      const store = new MemoryBounceStore()
+      const [a] = await processes(1, store, now)
+      const windowStart = new Date(T0)
+      expect(await store.takeShapingSlots('domain:capped.example', windowStart, 6, 6)).toBe(6) // others used it up
+      const d = await a!.acquire('x@capped.example')
+      expect(d).toEqual({ action: 'pace', delayMs: 30_000, ruleId: 'test.cap', key: 'domain:capped.example' })
+      expect((await a!.acquire('x@other.example')).action).toBe('send') // not capped
+      t = T0 + 60_000
+      expect((await a!.acquire('x@capped.example')).action).toBe('send')
+    })
+
+    it('falls back to per-process pacing when the store fails or lacks takeShapingSlots, reporting to onError', async () => {
+      let t = T0
+      const now = () => new Date(t)
+      const errors: unknown[] = []
+      const failing = new MemoryBounceStore()
+      failing.takeShapingSlots = async () => {
+        throw new Error('connection reset')
+      }
+      const [a] = await processes(1, failing, now, (e) => errors.push(e))
+      expect((await a!.acquire('x@capped.example')).action).toBe('send')
+      expect(errors).toHaveLength(1)
+      expect((errors[0] as BounceGuardError).code).toBe('ESTORE')
+      expect(((errors[0] as BounceGuardError).cause as Error).message).toBe('connection reset')
+      // The local pacing still holds: the next slot is 10 s away.
+      expect(await a!.acquire('x@capped.example')).toMatchObject({ action: 'pace', delayMs: 10_000 })
+      t += 10_000
+      expect((await a!.acquire('x@capped.example')).action).toBe('send')
+
+      const bare = new MemoryBounceStore()
+      ;(bare as { takeShapingSlots?: unknown }).takeShapingSlots = undefined
+      const [b] = await processes(1, bare, now)
+      expect((await b!.acquire('x@capped.example')).action).toBe('send')
+      expect(await b!.acquire('x@capped.example')).toMatchObject({ action: 'pace', delayMs: 10_000 })
+    })
+  })
 })

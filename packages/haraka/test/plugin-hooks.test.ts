@@ -471,4 +471,38 @@ describe('traffic shaping (send_email)', () => {
       b.shutdown()
     }
   })
+
+  it('two nodes on one store share a cap: together they deliver no more than the cap per minute window', async () => {
+    const ini = '[features]\nshape_outbound=true\n[shaping]\nrefresh_ms=100\n'
+    const store = new core.MemoryBounceStore()
+    const nodes = [makePlugin(ini), makePlugin(ini)]
+    for (const n of nodes) n.bounce_guard_use(core.createBounceGuard({ store }), { core })
+    const capped = (i: number) => ({ ...hmail([]), todo: { ...hmail([]).todo, domain: 'capped.example' }, uuid: `cap-${i}` })
+    try {
+      // A cap of 1 per minute on the domain, decided elsewhere and shared through the store.
+      const t = Date.now()
+      await store.putShapingEntries([
+        { key: 'domain:capped.example', ruleId: 'test.cap', action: 'cap', perMinute: 1, since: t, until: t + 3_600_000 },
+      ])
+      // Start sharing on both nodes (the first send_email does) and merge the store's actions.
+      for (const n of nodes) await callCounting(n, 'hook_send_email', { ...hmail([]), todo: { ...hmail([]).todo, domain: 'example.net' } })
+      const deadline = Date.now() + 3000
+      for (const n of nodes) {
+        while (!(n._bg.sharing && n._bg.sharing.shared) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+        await n._bg.sharing.shared.refresh()
+        expect(n._bg.sharing.shared.caps('capped.example')).toHaveLength(1)
+      }
+      // Stay inside one minute window for the sends below.
+      if (Date.now() % 60_000 > 50_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50))
+      const window = Math.floor(Date.now() / 60_000)
+      const answers: unknown[] = []
+      for (let i = 0; i < 6; i++) answers.push((await callCounting(nodes[i % 2], 'hook_send_email', capped(i))).calls[0]![0])
+      expect(Math.floor(Date.now() / 60_000)).toBe(window)
+      // Each node alone would allow one delivery (per-process pacing); together only one goes.
+      expect(answers.filter((a) => a === undefined)).toHaveLength(1)
+      expect(answers.filter((a) => a === constants.delay)).toHaveLength(5)
+    } finally {
+      for (const n of nodes) n.shutdown()
+    }
+  })
 })

@@ -19,6 +19,7 @@ import type {
   RetryJob,
   Shaper,
   ShapingDecision,
+  SharedShaper,
 } from '@bounce-guard/core'
 import type {
   BounceGuardSendDetails,
@@ -566,16 +567,20 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     const heldSet = new Set<string>()
     const held: ShapedRecipients[] = []
     let waited = 0
+    // A shared shaper's `acquire` also takes the slot of a shared cap from the store, so the cap
+    // holds across app servers (it falls back to the local answer by itself when the store fails).
+    const acquire = (shaper as Partial<SharedShaper>).acquire
+    const ask = typeof acquire === 'function' ? (d: string) => acquire.call(shaper, d) : (d: string) => shaper.check(d)
     for (const [domain, rs] of byDomain) {
       let d: ShapingDecision
       try {
-        d = shaper.check(domain)
+        d = await ask(domain)
         while (d.action === 'pace' && waited + d.delayMs <= this.maxPaceMs) {
           const ms = d.delayMs
           await new Promise((r) => setTimeout(r, ms))
           waited += ms
           if (call.settled) return { send: [], held: [] }
-          d = shaper.check(domain)
+          d = await ask(domain)
         }
       } catch (err) {
         this.logger.warn({ err, domain }, '@bounce-guard/nodemailer: shaper.check failed; sending unshaped')

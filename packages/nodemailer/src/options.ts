@@ -91,7 +91,10 @@ export interface WithBounceGuardOptions {
    * destination are not sent now but queued as a retry job due when the pause ends (no connection
    * is made when every recipient is paused); a *paced* (capped) destination waits for its next
    * slot, up to `maxPaceMs` per send, and is queued like a pause when the wait would be longer.
-   * Such recipients are listed in `bounceGuard.deferredByShaping` and are not recorded as events.
+   * With a shared shaper whose store implements `takeShapingSlots` (the memory and TypeORM
+   * stores), a cap of N per minute holds for all app servers together: each send takes a slot of
+   * the destination's minute window from the store (`SharedShaper.acquire`); when the store fails,
+   * each process paces on its own and the failure goes to the shaper's `onError`. Such recipients are listed in `bounceGuard.deferredByShaping` and are not recorded as events.
    * The shaper observes every outcome the wrapper records. @default none (no shaping)
    */
   shaper?: Shaper

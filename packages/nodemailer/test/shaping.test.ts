@@ -154,6 +154,42 @@ describe('withBounceGuard({ shaper })', () => {
     t2.close()
   })
 
+  it('a shared cap holds for several app servers together: three servers, a cap of 2 per minute, 2 messages reach the server', async () => {
+    const sharedStore = new MemoryBounceStore()
+    const clock = testClock(Date.UTC(2025, 0, 6, 9, 0, 10))
+    const at = clock.now().getTime()
+    await sharedStore.putShapingEntries(
+      [{ key: 'domain:capped.test', ruleId: 'test.cap', action: 'cap', perMinute: 2, since: at, until: at + HOUR }],
+      clock.now(),
+    )
+    const servers = [0, 1, 2].map(() => {
+      const s = createSharedShaper({ store: sharedStore, shaper: createShaper({ now: clock.now }), now: clock.now, refreshMs: 60_000 })
+      shared.push(s)
+      return { s, t: transporter(s, { maxPaceMs: 0 }, makeGuard(sharedStore, clock)) }
+    })
+    for (const { s } of servers) {
+      await s.refresh()
+      expect(s.caps('capped.test')).toEqual([{ key: 'domain:capped.test', perMinute: 2, ruleId: 'test.cap' }])
+    }
+    const infos = []
+    for (const [i, { t }] of servers.entries()) infos.push(await send(t, [`m${i}@capped.test`]))
+    // Each server alone would send its one message (per-process pacing); the window holds two.
+    expect([0, 1, 2].map((i) => mta.rcptCount(`m${i}@capped.test`))).toEqual([1, 1, 0])
+    expect(infos[2]!.bounceGuard.deferredByShaping[0]).toMatchObject({
+      recipients: ['m2@capped.test'],
+      action: 'pace',
+      key: 'domain:capped.test',
+    })
+    // Queued for the next minute window (09:01:00), not for its own 30-second local slot.
+    expect(infos[2]!.bounceGuard.deferredByShaping[0].dueAt.toISOString()).toBe('2025-01-06T09:01:00.000Z')
+    expect(jobs(sharedStore).map((j) => j.recipients)).toEqual([['m2@capped.test']])
+    // The next window has room again.
+    clock.advance(60_000)
+    await send(servers[2]!.t, ['late@capped.test'])
+    expect(mta.rcptCount('late@capped.test')).toBe(1)
+    for (const { t } of servers) t.close()
+  })
+
   it('paces a capped destination (waits for its slot), and queues it when the wait is over maxPaceMs', async () => {
     const cap: ShapingRule = {
       id: 'test.cap',

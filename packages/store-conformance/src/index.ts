@@ -75,6 +75,15 @@ export interface RawShapingEntry {
   perMinute?: RawCount | null
 }
 
+/** A shared cap slot row (`takeShapingSlots`) read without going through the store. */
+export interface RawShapingSlot {
+  key: string
+  /** Start of the window (epoch ms or a date). */
+  windowStart: RawDate
+  /** Slots granted in that window. */
+  used: RawCount
+}
+
 /**
  * The second read path: each function reads stored data directly (plain SQL for a database store),
  * never through the store's own read members or caches. Return `undefined` when there is no row.
@@ -87,6 +96,8 @@ export interface StoreInspector {
   rawRetryJob(id: string): Promise<RawRetryJob | undefined>
   /** Every stored shaping row, expired ones included (needed by the `sharedShaping` checks when given). */
   rawShapingEntries?(): Promise<RawShapingEntry[]>
+  /** Every stored cap slot row (needed by the `shapingSlots` checks when given). */
+  rawShapingSlots?(): Promise<RawShapingSlot[]>
 }
 
 /** What the store under test can do; each flag turns on checks that need it. */
@@ -118,6 +129,13 @@ export interface StoreCapabilities {
    * @default false
    */
   sharedShaping?: boolean
+  /**
+   * The store implements the optional `takeShapingSlots` (shared caps). Enables its checks: grants
+   * up to the limit per key and window, partial grants, concurrent takers never exceed the limit,
+   * pruning of old windows, validation, close.
+   * @default false
+   */
+  shapingSlots?: boolean
 }
 
 /** Options of `runStoreConformance`. */
@@ -213,7 +231,14 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
  * or inside a `describe`). Every test gets a fresh store from `createStore`.
  */
 export function runStoreConformance(options: StoreConformanceOptions): void {
-  const caps = { concurrentWriters: true, skipLocked: false, recordEvents: false, sharedShaping: false, ...options.capabilities }
+  const caps = {
+    concurrentWriters: true,
+    skipLocked: false,
+    recordEvents: false,
+    sharedShaping: false,
+    shapingSlots: false,
+    ...options.capabilities,
+  }
   const timeout = options.timeoutMs ?? 30_000
 
   describe(`BounceStore conformance: ${options.name}`, () => {
@@ -1288,6 +1313,94 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           await expectCode(s.putShapingEntries([good], at(0)), 'ESTORE_CLOSED')
           await expectCode(s.listShapingEntries(at(0)), 'ESTORE_CLOSED')
           await expectCode(s.liftShapingEntries(), 'ESTORE_CLOSED')
+        },
+        timeout,
+      )
+    })
+
+    describe.runIf(caps.shapingSlots)('shared cap slots (takeShapingSlots)', () => {
+      const take = (s: BounceStore) => {
+        expect(typeof s.takeShapingSlots, 'capabilities.shapingSlots is set but the store has no takeShapingSlots()').toBe('function')
+        return (key: string, windowStart: Date, limit: number, n: number) =>
+          (s.takeShapingSlots as NonNullable<BounceStore['takeShapingSlots']>).call(s, key, windowStart, limit, n)
+      }
+
+      it(
+        'grants up to the limit per key and window, partially when fewer are left, and counts each window apart',
+        async () => {
+          const t = take(store)
+          expect(await t('provider:yahoo', at(0), 5, 2)).toBe(2)
+          expect(await t('provider:yahoo', at(0), 5, 2)).toBe(2)
+          expect(await t('provider:yahoo', at(0), 5, 2)).toBe(1)
+          expect(await t('provider:yahoo', at(0), 5, 1)).toBe(0)
+          // Other keys and other windows have their own budget; keys compare exactly.
+          expect(await t('provider:Yahoo', at(0), 5, 3)).toBe(3)
+          expect(await t('provider:yahoo', at(MIN), 5, 4)).toBe(4)
+          expect(await t('domain:x.example', at(0), 0, 1)).toBe(0)
+          // A smaller limit than what was granted grants nothing (never a negative count).
+          expect(await t('provider:yahoo', at(0), 3, 1)).toBe(0)
+          if (raw?.rawShapingSlots) {
+            const rows = (await raw.rawShapingSlots())
+              .map((r) => [r.key, rawDateToMs(r.windowStart), Number(r.used)] as const)
+              .filter(([k]) => k === 'provider:yahoo')
+              .sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0))
+            expect(rows).toEqual([
+              ['provider:yahoo', T0.getTime(), 5],
+              ['provider:yahoo', T0.getTime() + MIN, 4],
+            ])
+          }
+        },
+        timeout,
+      )
+
+      it(
+        'concurrent takers never exceed the limit together, and use it up',
+        async () => {
+          const t = take(store)
+          const grants = await Promise.all(Array.from({ length: 40 }, (_, i) => t('provider:microsoft', at(2 * MIN), 7, 1 + (i % 3))))
+          expect(grants.every((g) => Number.isInteger(g) && g >= 0 && g <= 3)).toBe(true)
+          expect(grants.reduce((a, b) => a + b, 0)).toBe(7)
+          expect(await t('provider:microsoft', at(2 * MIN), 7, 1)).toBe(0)
+          if (raw?.rawShapingSlots) {
+            const row = (await raw.rawShapingSlots()).find((r) => r.key === 'provider:microsoft')
+            expect(Number(row?.used)).toBe(7)
+          }
+        },
+        timeout,
+      )
+
+      it(
+        'prunes windows older than the retention while taking a later one',
+        async () => {
+          const t = take(store)
+          expect(await t('provider:gmail', at(0), 2, 1)).toBe(1)
+          expect(await t('provider:comcast', at(MIN), 2, 1)).toBe(1)
+          // A call an hour later, for any key, may drop both old windows; the new one is kept.
+          expect(await t('domain:later.example', at(HOUR), 2, 2)).toBe(2)
+          if (raw?.rawShapingSlots) {
+            const rows = await raw.rawShapingSlots()
+            expect(rows.map((r) => r.key)).toEqual(['domain:later.example'])
+          }
+          // Whether pruned or not, an old window never grants beyond its limit.
+          expect(await t('provider:gmail', at(0), 2, 5)).toBeLessThanOrEqual(2)
+        },
+        timeout,
+      )
+
+      it(
+        'rejects malformed arguments with EINVALID_OPTION and fails with ESTORE_CLOSED after close()',
+        async () => {
+          const t = take(store)
+          await expectCode(t('', at(0), 1, 1), 'EINVALID_OPTION')
+          await expectCode(t('x'.repeat(321), at(0), 1, 1), 'EINVALID_OPTION')
+          await expectCode(t('provider:yahoo', new Date(Number.NaN), 1, 1), 'EINVALID_OPTION')
+          await expectCode(t('provider:yahoo', at(0), -1, 1), 'EINVALID_OPTION')
+          await expectCode(t('provider:yahoo', at(0), 1.5, 1), 'EINVALID_OPTION')
+          await expectCode(t('provider:yahoo', at(0), 1, 0), 'EINVALID_OPTION')
+          await expectCode(t(42 as never, at(0), 1, 1), 'EINVALID_OPTION')
+          expect(await t('provider:yahoo', at(0), 1, 1)).toBe(1)
+          await store.close()
+          await expectCode(t('provider:yahoo', at(0), 1, 1), 'ESTORE_CLOSED')
         },
         timeout,
       )

@@ -9,6 +9,7 @@ export {
   SHAPING_TABLE_SPEC,
   ROLLUP_TABLE_SPEC,
   ROLLUP_MARKS_SPEC,
+  SHAPING_SLOTS_TABLE_SPEC,
   type SqlDialect,
 } from './schema.js'
 export {
@@ -18,6 +19,7 @@ export {
   INITIAL_SCHEMA_TIMESTAMP,
   SHAPING_SCHEMA_TIMESTAMP,
   ROLLUP_SCHEMA_TIMESTAMP,
+  SHAPING_SLOTS_SCHEMA_TIMESTAMP,
   type BounceGuardMigrationClass,
   type RunMigrationsOptions,
 } from './migrations.js'

@@ -8,6 +8,7 @@ import { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions } from 
 import {
   ROLLUP_MARKS_SPEC,
   ROLLUP_TABLE_SPEC,
+  SHAPING_SLOTS_TABLE_SPEC,
   SHAPING_TABLE_SPEC,
   TABLE_SPECS,
   columnForDialect,
@@ -26,6 +27,9 @@ export const SHAPING_SCHEMA_TIMESTAMP = 1796515200000
 
 /** The 13-digit timestamp of the migration that adds the event rollup tables. */
 export const ROLLUP_SCHEMA_TIMESTAMP = 1798761600000
+
+/** The 13-digit timestamp of the migration that adds the shared cap slots table. */
+export const SHAPING_SLOTS_SCHEMA_TIMESTAMP = 1801440000000
 
 /** Map a TypeORM driver type to the SQL family the store speaks, or `undefined` when unsupported. */
 export function dialectOf(type: string): SqlDialect | undefined {
@@ -149,7 +153,23 @@ export function bounceGuardMigrations(options: BounceGuardSchemaOptions = {}): B
     }
   }
   Object.defineProperty(BounceGuardRollup, 'name', { value: rollupName })
-  return [BounceGuardInit, BounceGuardShaping, BounceGuardRollup]
+
+  const slotsName = migrationName(names.prefix, 'BounceGuardShapingSlots', SHAPING_SLOTS_SCHEMA_TIMESTAMP)
+  /** Adds `<prefix>shaping_slots`, the slots of shared caps (`takeShapingSlots`). */
+  class BounceGuardShapingSlots implements MigrationInterface {
+    /** Stored in TypeORM's migrations table. */
+    readonly name = slotsName
+
+    async up(qr: QueryRunner): Promise<void> {
+      await createSpecTable(qr, requireDialect(qr), names.prefix, names[SHAPING_SLOTS_TABLE_SPEC.table], SHAPING_SLOTS_TABLE_SPEC)
+    }
+
+    async down(qr: QueryRunner): Promise<void> {
+      await qr.dropTable(names.shapingSlots, true)
+    }
+  }
+  Object.defineProperty(BounceGuardShapingSlots, 'name', { value: slotsName })
+  return [BounceGuardInit, BounceGuardShaping, BounceGuardRollup, BounceGuardShapingSlots]
 }
 
 /** Create one table of the layout with its indices (no-op when it exists, e.g. left by a tool that dropped only the other tables). */

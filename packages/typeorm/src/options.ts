@@ -22,6 +22,8 @@ export interface BounceGuardTableNames {
   retryJobs: string
   /** Shared traffic-shaping actions (`<prefix>shaping`, created by the second migration). */
   shaping: string
+  /** Shared cap slots per destination key and minute window (`<prefix>shaping_slots`, fourth migration; see `takeShapingSlots`). */
+  shapingSlots: string
   /** Hourly per-provider event counts (`<prefix>event_rollup`, third migration; see `rollupEvents`). */
   eventRollup: string
   /** How far the rollup has read the events table (`<prefix>rollup_marks`, third migration). */
@@ -49,6 +51,7 @@ export function tableNames(options: BounceGuardSchemaOptions = {}): BounceGuardT
     recipientState: `${prefix}recipient_state`,
     retryJobs: `${prefix}retry_jobs`,
     shaping: `${prefix}shaping`,
+    shapingSlots: `${prefix}shaping_slots`,
     eventRollup: `${prefix}event_rollup`,
     rollupMarks: `${prefix}rollup_marks`,
   }

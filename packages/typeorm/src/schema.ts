@@ -150,6 +150,23 @@ export const SHAPING_TABLE_SPEC: TableSpec = {
   indices: [{ name: 'sh_until', columns: ['until_at'] }],
 }
 
+/**
+ * Shared cap slots (`BounceStore.takeShapingSlots`), added by the fourth migration
+ * (`BounceGuardShapingSlots`): one row per destination key and minute window; `used` = slots
+ * granted in that window by every process, `last_grant` = what the latest call was granted (read
+ * back in the same transaction). Rows of windows older than `SHAPING_SLOT_RETENTION_MS` are pruned.
+ */
+export const SHAPING_SLOTS_TABLE_SPEC: TableSpec = {
+  table: 'shapingSlots',
+  columns: [
+    { name: 'shaping_key', kind: 'key', length: 320, primary: true },
+    { name: 'window_start', kind: 'ms', primary: true },
+    { name: 'used', kind: 'int' },
+    { name: 'last_grant', kind: 'int' },
+  ],
+  indices: [{ name: 'ss_window', columns: ['window_start'] }],
+}
+
 /** The counters of a rollup row, in the order the queries write them. */
 export const ROLLUP_COUNT_COLUMNS = [
   'delivered',
@@ -273,14 +290,14 @@ function entityColumn(col: ColumnSpec): EntitySchemaColumnOptions {
 
 /**
  * The `EntitySchema` definitions of Bounce Guard's tables (the four of the first migration,
- * `shaping`, `event_rollup` and `rollup_marks`) (no decorators), for the
+ * `shaping`, `event_rollup`, `rollup_marks` and `shaping_slots`) (no decorators), for the
  * `entities` option of your `DataSource`. The entity names equal the table names.
  * Use them with `synchronize` in tests only; in production create the tables with
  * `bounceGuardMigrations()`.
  */
 export function bounceGuardEntities(options: BounceGuardSchemaOptions = {}): EntitySchema[] {
   const names = tableNames(options)
-  return [...TABLE_SPECS, SHAPING_TABLE_SPEC, ROLLUP_TABLE_SPEC, ROLLUP_MARKS_SPEC].map((spec) => {
+  return [...TABLE_SPECS, SHAPING_TABLE_SPEC, ROLLUP_TABLE_SPEC, ROLLUP_MARKS_SPEC, SHAPING_SLOTS_TABLE_SPEC].map((spec) => {
     const name = names[spec.table]
     const columns: Record<string, EntitySchemaColumnOptions> = {}
     for (const col of spec.columns) columns[col.name] = entityColumn(col)

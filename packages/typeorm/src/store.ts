@@ -20,6 +20,8 @@ import {
   BounceGuardError,
   applyEventToState,
   assertShapingEntry,
+  assertShapingSlotRequest,
+  SHAPING_SLOT_RETENTION_MS,
   decodeSuppressionCursor,
   domainOf,
   emptyRecipientState,
@@ -145,6 +147,14 @@ export interface TypeOrmBounceStore extends BounceStore {
   readonly tables: BounceGuardTableNames
   /** The SQL family: `sqlite`, `postgres` or `mysql` (MySQL and MariaDB). */
   readonly dialect: 'sqlite' | 'postgres' | 'mysql'
+  /** Implemented (`<prefix>shaping`); see `BounceStore.putShapingEntries`. */
+  putShapingEntries(entries: readonly ShapingEntry[], now?: Date): Promise<void>
+  /** Implemented; see `BounceStore.listShapingEntries`. */
+  listShapingEntries(now?: Date): Promise<ShapingEntry[]>
+  /** Implemented; see `BounceStore.liftShapingEntries`. */
+  liftShapingEntries(key?: string): Promise<number>
+  /** Implemented (`<prefix>shaping_slots`, fourth migration); see `BounceStore.takeShapingSlots`. */
+  takeShapingSlots(key: string, windowStart: Date, limit: number, n: number): Promise<number>
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
@@ -368,6 +378,9 @@ class TypeOrmStore implements TypeOrmBounceStore {
   readonly #st: string
   readonly #rj: string
   readonly #sh: string
+  readonly #ss: string
+  /** Window start (ms) up to which old slot rows were last pruned by this store. */
+  #slotsPrunedAt = 0
 
   constructor(dataSource: DataSource, options: TypeOrmBounceStoreOptions) {
     this.dataSource = dataSource
@@ -391,6 +404,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     this.#st = this.#d.id(this.tables.recipientState)
     this.#rj = this.#d.id(this.tables.retryJobs)
     this.#sh = this.#d.id(this.tables.shaping)
+    this.#ss = this.#d.id(this.tables.shapingSlots)
   }
 
   /** Run a plan with the closed/initialised checks and error wrapping every member shares. */
@@ -1367,6 +1381,58 @@ class TypeOrmStore implements TypeOrmBounceStore {
     return this.#run('liftShapingEntries', false, function* () {
       return (yield d.step(sql, p)).affected
     })
+  }
+
+  async takeShapingSlots(key: string, windowStart: Date, limit: number, n: number): Promise<number> {
+    this.#checkOpen()
+    assertShapingSlotRequest(key, windowStart, limit, n, `@bounce-guard/typeorm (${this.#driver}): takeShapingSlots()`)
+    const d = this.#d
+    const ws = windowStart.getTime()
+    const first = Math.min(n, limit)
+    // One upsert locks the row (or inserts it) and grants min(n, limit - used); the grant is read
+    // back with RETURNING (PostgreSQL) or in the same transaction (SQLite, MySQL). No SELECT ... FOR
+    // UPDATE first: on MySQL a shared lock upgraded to an exclusive one would deadlock concurrent takers.
+    const up = d.params()
+    const [k, w, l, m] = [up.add(key, 'varchar'), up.add(ws, 'bigint'), up.add(first, 'integer'), up.add(first, 'integer')]
+    // Placeholders are added where they appear (SQLite and MySQL bind `?` by position).
+    const grant = (u: string): string =>
+      `CASE WHEN ${u} + ${up.add(n, 'integer')} <= ${up.add(limit, 'integer')} THEN ${up.add(n, 'integer')} WHEN ${u} < ${up.add(limit, 'integer')} THEN ${up.add(limit, 'integer')} - ${u} ELSE 0 END`
+    const used = d.id('used')
+    const lastGrant = d.id('last_grant')
+    // Both assignments compute from the row's previous `used` (whether the database assigns left
+    // to right, as MySQL does, or all at once), so `last_grant` is exactly what was added.
+    const old = d.name === 'mysql' ? used : `${this.#ss}.${used}`
+    const set = `${lastGrant} = ${grant(old)}, ${used} = ${old} + ${grant(old)}`
+    const upsert = `INSERT INTO ${this.#ss} (${d.id('shaping_key')}, ${d.id('window_start')}, ${used}, ${lastGrant}) VALUES (${k}, ${w}, ${l}, ${m}) ${d.onConflictUpdate(['shaping_key', 'window_start'])} ${set}`
+    let granted: number
+    if (d.name === 'postgres') {
+      // One atomic statement (a prepared statement on the pool, one round trip).
+      const sql = `${upsert} RETURNING ${lastGrant} AS g`
+      granted = await this.#run('takeShapingSlots', false, function* () {
+        const r = (yield d.step(sql, up)).rows[0]
+        return r ? Number(r.g) : 0
+      })
+    } else {
+      const rd = d.params()
+      const read = `SELECT ${lastGrant} AS g FROM ${this.#ss} WHERE ${d.id('shaping_key')} = ${rd.add(key, 'varchar')} AND ${d.id('window_start')} = ${rd.add(ws, 'bigint')}`
+      granted = await this.#run('takeShapingSlots', true, function* () {
+        yield d.step(upsert, up)
+        const r = (yield d.step(read, rd)).rows[0]
+        return r ? Number(r.g) : 0
+      })
+    }
+    // Opportunistic pruning of old windows, at most once a minute per store; a failure here never
+    // takes back the slots just granted.
+    const horizon = ws - SHAPING_SLOT_RETENTION_MS
+    if (horizon - this.#slotsPrunedAt >= 60_000) {
+      this.#slotsPrunedAt = horizon
+      const pp = d.params()
+      const prune = `DELETE FROM ${this.#ss} WHERE ${d.id('window_start')} < ${pp.add(horizon, 'bigint')}`
+      await this.#run('takeShapingSlots (prune)', false, function* () {
+        yield d.step(prune, pp)
+      }).catch(() => undefined)
+    }
+    return Number.isFinite(granted) ? Math.max(0, Math.min(n, granted)) : 0
   }
 
   async close(): Promise<void> {

@@ -72,6 +72,7 @@ describe('createBounceGuardDataSource + runMigrations', () => {
         'BounceGuardInit1764403200000',
         'BounceGuardShaping1796515200000',
         'BounceGuardRollup1798761600000',
+        'BounceGuardShapingSlots1801440000000',
       ])
       expect(await ds.showMigrations()).toBe(false)
       const mode = (await ds.query('PRAGMA journal_mode')) as Array<{ journal_mode: string }>

@@ -24,7 +24,7 @@ const T0 = Date.UTC(2031, 0, 1, 12, 0, 0, 0)
 /** Count the tables of a prefix with plain SQL. */
 async function countTables(ds: DataSource, prefix: string): Promise<number> {
   const t = tableNames({ tablePrefix: prefix })
-  const names = [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, t.eventRollup, t.rollupMarks]
+  const names = [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, t.eventRollup, t.rollupMarks, t.shapingSlots]
   const list = names.map((_, i) => ph(ds, i + 1)).join(', ')
   const type = ds.options.type
   const sql =
@@ -61,7 +61,7 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
       name: `typeorm (${target})`,
       createStore: () => fx.createStore(),
       inspect: (store) => fx.inspect(store),
-      capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true, sharedShaping: true },
+      capabilities: { concurrentWriters: true, skipLocked: true, recordEvents: true, sharedShaping: true, shapingSlots: true },
     })
 
     it('migrations run up, down, and up again', async () => {
@@ -75,9 +75,12 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
           `BounceGuardInit_${prefix}1764403200000`,
           `BounceGuardShaping_${prefix}1796515200000`,
           `BounceGuardRollup_${prefix}1798761600000`,
+          `BounceGuardShapingSlots_${prefix}1801440000000`,
         ])
-        expect(await countTables(ds, prefix)).toBe(7)
+        expect(await countTables(ds, prefix)).toBe(8)
         expect(await runMigrations(ds, { tablePrefix: prefix })).toEqual([])
+        await ds.undoLastMigration() // the shaping slots table only
+        expect(await countTables(ds, prefix)).toBe(7)
         await ds.undoLastMigration() // the two rollup tables only
         expect(await countTables(ds, prefix)).toBe(5)
         await ds.undoLastMigration() // the shaping table only
@@ -85,7 +88,7 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
         await ds.undoLastMigration()
         expect(await countTables(ds, prefix)).toBe(0)
         await runMigrations(ds, { tablePrefix: prefix })
-        expect(await countTables(ds, prefix)).toBe(7)
+        expect(await countTables(ds, prefix)).toBe(8)
         // The tables work after the second `up`.
         const store = createTypeOrmBounceStore(ds, { tablePrefix: prefix })
         await store.suppress({ key: 'm@x.example', scope: 'address', reason: 'userunknown', source: 'manual', at: new Date(T0) })
@@ -95,9 +98,9 @@ export async function defineDatabaseSuite(target: TargetName, options: DatabaseS
         const t = tableNames({ tablePrefix: prefix })
         for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`])
           await ds.query(`DROP TABLE ${qi(ds, name)}`)
-        expect(await countTables(ds, prefix)).toBe(3)
-        expect(await runMigrations(ds, { tablePrefix: prefix })).toHaveLength(3)
-        expect(await countTables(ds, prefix)).toBe(7)
+        expect(await countTables(ds, prefix)).toBe(4)
+        expect(await runMigrations(ds, { tablePrefix: prefix })).toHaveLength(4)
+        expect(await countTables(ds, prefix)).toBe(8)
       } finally {
         await dropTables(ds, prefix)
         await ds.destroy()

@@ -82,6 +82,7 @@ export async function dropTables(ds: DataSource, prefix: string): Promise<void> 
     t.shaping,
     t.eventRollup,
     t.rollupMarks,
+    t.shapingSlots,
     `${prefix}migrations`,
   ]) {
     await ds.query(`DROP TABLE IF EXISTS ${qi(ds, name)}`)
@@ -91,7 +92,7 @@ export async function dropTables(ds: DataSource, prefix: string): Promise<void> 
 /** Empty the tables (fresh store per conformance test without re-running migrations). */
 export async function truncateTables(ds: DataSource, prefix: string): Promise<void> {
   const t = tableNames({ tablePrefix: prefix })
-  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, t.eventRollup, t.rollupMarks])
+  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, t.eventRollup, t.rollupMarks, t.shapingSlots])
     await ds.query(`DELETE FROM ${qi(ds, name)}`)
 }
 
@@ -163,6 +164,10 @@ export function sqlInspector(ds: DataSource, prefix: string): StoreInspector {
         until: Number(r.until_at),
         perMinute: r.per_minute as number | null,
       }))
+    },
+    async rawShapingSlots() {
+      const rows = (await ds.query(`SELECT * FROM ${qi(ds, t.shapingSlots)}`)) as Record<string, unknown>[]
+      return rows.map((r) => ({ key: String(r.shaping_key), windowStart: Number(r.window_start), used: Number(r.used) }))
     },
   }
 }

@@ -92,5 +92,66 @@ for (const target of targets) {
         await dsB.destroy()
       }
     })
+
+    it('a cap holds for two nodes together (separate connection pools): no more than the cap per minute window', async () => {
+      const prefix = uniquePrefix('shc')
+      const file = join(dir, `${target}-cap.sqlite`)
+      const dss: DataSource[] = [openDataSource(target, prefix, {}, file), openDataSource(target, prefix, {}, file)]
+      for (const ds of dss) await ds.initialize()
+      let t = Date.UTC(2031, 5, 1, 9, 0, 0)
+      const now = () => new Date(t)
+      const cap = { key: 'provider:microsoft', ruleId: 'microsoft.reputation', action: 'cap' as const, perMinute: 5 }
+      const nodes = dss.map((ds) =>
+        createSharedShaper({
+          store: createTypeOrmBounceStore(ds, { tablePrefix: prefix }),
+          shaper: createShaper({ now }),
+          now,
+          refreshMs: 60_000,
+        }),
+      )
+      try {
+        await dropTables(dss[0]!, prefix)
+        await runMigrations(dss[0]!, { tablePrefix: prefix })
+        const store = createTypeOrmBounceStore(dss[0]!, { tablePrefix: prefix })
+        await store.putShapingEntries([{ ...cap, since: t, until: t + 3_600_000 }], now())
+        for (const n of nodes) {
+          await n.refresh()
+          expect(n.caps('x@outlook.com')).toEqual([{ key: cap.key, perMinute: 5, ruleId: cap.ruleId }])
+        }
+        // Every second of two minutes, both nodes try to send to Outlook at the same time. Alone,
+        // each would send 5 a minute (one every 12 s); together they get the window's 5.
+        const perWindow: number[] = []
+        for (let w = 0; w < 2; w++) {
+          let sent = 0
+          for (let s = 0; s < 60; s++) {
+            const ds = await Promise.all(nodes.map((n) => n.acquire('x@outlook.com')))
+            sent += ds.filter((d) => d.action === 'send').length
+            t += 1000
+          }
+          perWindow.push(sent)
+        }
+        expect(perWindow).toEqual([5, 5])
+        // The store's count per window, read with plain SQL.
+        const rows = (await dss[1]!.query(
+          `SELECT window_start, used FROM ${qi(dss[1]!, `${prefix}shaping_slots`)} WHERE shaping_key = ${ph(dss[1]!, 1)} ORDER BY window_start`,
+          [cap.key],
+        )) as Array<Record<string, unknown>>
+        expect(rows.map((r) => [Number(r.window_start), Number(r.used)])).toEqual([
+          [Date.UTC(2031, 5, 1, 9, 0, 0), 5],
+          [Date.UTC(2031, 5, 1, 9, 1, 0), 5],
+        ])
+        // Many concurrent takers on both pools at once never exceed the limit together.
+        const stores = dss.map((ds) => createTypeOrmBounceStore(ds, { tablePrefix: prefix }))
+        const window = new Date(Date.UTC(2031, 5, 1, 9, 2, 0))
+        const grants = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => stores[i % 2]!.takeShapingSlots('provider:gmail', window, 9, 1)),
+        )
+        expect(grants.reduce((a, b) => a + b, 0)).toBe(9)
+      } finally {
+        for (const n of nodes) n.stop()
+        await dropTables(dss[0]!, prefix)
+        for (const ds of dss) await ds.destroy()
+      }
+    })
   })
 }

@@ -325,6 +325,7 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
         const qi = (n: string) => (target === 'mariadb' ? `\`${n}\`` : `"${n}"`)
         const store = await up.createStore()
         for (const e of events.slice(0, 40)) await store.recordEvent(e)
+        await up.ds.undoLastMigration() // the shaping slots table
         await up.ds.undoLastMigration() // back to the schema before the rollup migration
         // the DDL the former ensureRollupTable() ran, with a row of pruned history and a row for an hour that has events
         const cols = ['delivered', 'hard_bounces', 'soft_bounces', 'deferred', 'complaints', 'sender_rejections', 'refused']
@@ -336,7 +337,10 @@ for (const target of ['sqlite', 'postgres', 'mariadb'] as TargetName[]) {
           [T0 + HOUR, 999],
         ])
           await up.ds.query(`INSERT INTO ${qi(`${up.prefix}event_rollup`)} VALUES (3600, ${bucket}, 'gmail', ${n}, 0, 0, 0, 0, 0, 0)`)
-        expect(await runMigrations(up.ds, { tablePrefix: up.prefix })).toEqual([`BounceGuardRollup_${up.prefix}1798761600000`])
+        expect(await runMigrations(up.ds, { tablePrefix: up.prefix })).toEqual([
+          `BounceGuardRollup_${up.prefix}1798761600000`,
+          `BounceGuardShapingSlots_${up.prefix}1801440000000`,
+        ])
         const kept = (await up.ds.query(`SELECT bucket, delivered FROM ${qi(`${up.prefix}event_rollup`)}`)) as Array<
           Record<string, unknown>
         >
