@@ -14,8 +14,26 @@ export interface NormalizeOptions {
   caseInsensitiveLocalPart?: boolean
 }
 
+/** Entries of the domain -> ASCII form cache (cleared when full). */
+const DOMAIN_CACHE_SIZE = 1024
+/**
+ * Recent results of `normalizeDomain` (IDNA costs ~5 µs a call, and mail goes to few domains).
+ * The function is pure, so a hit returns what the call would. Bounded: cleared when full.
+ */
+const domainCache = new Map<string, string | undefined>()
+
 /** Lower-case ASCII (IDNA / punycode) form of a domain, without a trailing dot; `undefined` if invalid. */
 export function normalizeDomain(domain: string): string | undefined {
+  const hit = domainCache.get(domain)
+  if (hit !== undefined || domainCache.has(domain)) return hit
+  const n = computeNormalizedDomain(domain)
+  if (domainCache.size >= DOMAIN_CACHE_SIZE) domainCache.clear()
+  // Very long inputs are not worth keeping (the result is `undefined` for them anyway).
+  if (domain.length <= 300) domainCache.set(domain, n)
+  return n
+}
+
+function computeNormalizedDomain(domain: string): string | undefined {
   let d = domain.trim().normalize('NFC')
   if (d.startsWith('[') && d.endsWith(']')) return d.toLowerCase() // address literal
   d = d.replace(/\.+$/, '')
