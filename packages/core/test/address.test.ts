@@ -24,4 +24,12 @@ describe('normalizeAddress', () => {
     expect(normalizeDomain('EXAMPLE.com.')).toBe('example.com')
     expect(normalizeDomain('')).toBeUndefined()
   })
+  it('gives the same answers when domains repeat, also after more domains than its cache holds', () => {
+    const first = ['Bücher.example', 'EXAMPLE.com.', '', 'a..', `${'x'.repeat(254)}.com`, '[127.0.0.1]']
+    const expected = ['xn--bcher-kva.example', 'example.com', undefined, 'a', undefined, '[127.0.0.1]']
+    for (let round = 0; round < 3; round++) {
+      expect(first.map((d) => normalizeDomain(d))).toEqual(expected)
+      for (let i = 0; i < 1500; i++) expect(normalizeDomain(`Host${i}.Example`)).toBe(`host${i}.example`)
+    }
+  })
 })
