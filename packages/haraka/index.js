@@ -1,3 +1,4 @@
+'use strict'
 /**
  * haraka-plugin-bounce-guard: records every outbound delivery, deferral and bounce through
  * Bounce Guard, refuses relaying clients' suppressed recipients at RCPT time, and reads the DSNs
@@ -109,10 +110,9 @@ exports.hook_bounce = function (next, hmail, err) {
 exports.hook_send_email = function (next, hmail) {
   const bg = this._bg
   if (!bg || !bg.cfg || !bg.cfg.features.shape_outbound) return next()
-  let done = false
+  const done = onceNext(next)
   const answer = (domain, d) => {
-    if (done) return
-    done = true
+    if (done.called) return
     let delaySeconds = 0
     try {
       if (d && d.action === 'pause') delaySeconds = Math.ceil((d.until.getTime() - Date.now()) / 1000)
@@ -122,8 +122,8 @@ exports.hook_send_email = function (next, hmail) {
       this.logerror(`bounce-guard: shaping check failed: ${err.message}`)
       delaySeconds = 0
     }
-    if (delaySeconds > 0) return next(constants.delay, delaySeconds)
-    next()
+    if (delaySeconds > 0) return done(constants.delay, delaySeconds)
+    done()
   }
   try {
     const shaper = bgShaper(this)
