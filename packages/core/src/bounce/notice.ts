@@ -263,6 +263,16 @@ function addressesIn(line: string): { addr: string; index: number; end: number }
   return out
 }
 
+/** The words after an address found on `line` (separators after it dropped), or '' without one. */
+function wordsAfter(line: string, hit: { end: number } | undefined): string {
+  return hit
+    ? line
+        .slice(hit.end)
+        .replace(/^[\s>:;,.)\]-]+/, '')
+        .trim()
+    : ''
+}
+
 /** The line without its addresses (`<a@b>` leaves `<>`). */
 export function withoutAddresses(line: string): string {
   if (!line.includes('@')) return line
@@ -502,13 +512,7 @@ function diagnosticAt(
     // a transcript line `>>> RCPT To:<a@b>` names the command: keep it with the reply after it
     const after = trimmedLines(lines, strong && !/^[ \t]{0,8}>>> ?\w/.test(own) ? c.line + 1 : c.line, end)
     // words after the address on its own line (`a@b [User unknown]`, `a@b: Domain does not exist`) come first
-    const hit = strong ? addressesIn(own).find((h) => h.addr === c.addr) : undefined
-    const tail = hit
-      ? own
-          .slice(hit.end)
-          .replace(/^[\s>:;,.)\]-]+/, '')
-          .trim()
-      : ''
+    const tail = strong ? wordsAfter(own, ownHit) : ''
     if (tail.length > 0 && /[A-Za-z]{3}/.test(tail) && !/^>>>/.test(own.trim())) after.unshift(tail)
     // the same address named again further on, past another recipient (Exchange 2007 lists the
     // recipients once in words and once with the server's reply): that section belongs to it too
@@ -569,13 +573,10 @@ function sectionAgain(
     const from = /^[ \t]{0,8}>>> ?\w/.test(againLine) ? again.line : again.line + 1
     if (from > again.line) {
       // words after the address on that line (`<a@b>... Deferred: 451 ...`) come first
-      const hitAgain = addressesIn(againLine).find((h) => h.addr === c.addr)
-      const tailAgain = hitAgain
-        ? againLine
-            .slice(hitAgain.end)
-            .replace(/^[\s>:;,.)\]-]+/, '')
-            .trim()
-        : ''
+      const tailAgain = wordsAfter(
+        againLine,
+        addressesIn(againLine).find((h) => h.addr === c.addr),
+      )
       if (/[A-Za-z]{3}/.test(tailAgain)) after.push(tailAgain)
     }
     // the section ends where a new session starts or another recipient is named (a Sendmail
