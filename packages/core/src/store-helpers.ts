@@ -46,6 +46,18 @@ export function extendsSoftRun(event: Pick<BounceEvent, 'type' | 'classification
 }
 
 /** The state after `event`, computed from `prev` (pure; `prev` is not modified). */
+/**
+ * The reason an event leaves as a recipient's `lastReason`: its classification's reason, else
+ * `delivered` for a delivery; `undefined` (no change) for other unclassified events.
+ */
+export function lastReasonOf(
+  event: Pick<BounceEvent, 'type' | 'classification'>,
+  effect = eventEffect(event),
+): RecipientState['lastReason'] {
+  if (event.classification) return event.classification.reason
+  return effect === 'delivery' ? 'delivered' : undefined
+}
+
 export function applyEventToState(prev: RecipientState, event: BounceEvent): RecipientState {
   // Object.assign, not spread: V8 (Node 20) gives every property added to a spread copy a slow
   // map transition (~3 µs for the two or three fields a first event adds); same own keys, same order.
@@ -67,8 +79,8 @@ export function applyEventToState(prev: RecipientState, event: BounceEvent): Rec
     if (!s.lastSoftFailureAt || s.lastSoftFailureAt.getTime() < at.getTime()) s.lastSoftFailureAt = at
   }
   if (!s.lastEventAt || s.lastEventAt.getTime() < at.getTime()) s.lastEventAt = at
-  if (event.classification) s.lastReason = event.classification.reason
-  else if (effect === 'delivery') s.lastReason = 'delivered'
+  const reason = lastReasonOf(event, effect)
+  if (reason !== undefined) s.lastReason = reason
   return s
 }
 
