@@ -28,6 +28,7 @@ import {
   encodeSuppressionCursor,
   eventEffect,
   extendsSoftRun,
+  lastReasonOf,
   type BounceEvent,
   type BounceReason,
   type BounceStore,
@@ -123,6 +124,17 @@ const EVENT_PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
 function paddedSize(n: number): number {
   if (n <= 8 || n > 512) return n
   return 2 ** Math.ceil(Math.log2(n))
+}
+
+/** The answer for an event whose eventId was already stored: the recipient's current row, if any. */
+function duplicateResult(event: BounceEvent, current: Row | undefined): { state: RecipientState; duplicate: boolean } {
+  return { state: current ? rowToState(current) : emptyRecipientState(event.recipient, event.domain), duplicate: true }
+}
+
+/** The answer for a newly stored event: the recipient's row after the upsert (which must exist). */
+function recordedResult(row: Row | undefined): { state: RecipientState; duplicate: boolean } {
+  if (!row) throw new Error('recipient state missing after upsert')
+  return { state: rowToState(row), duplicate: false }
 }
 
 /** Length of the longest prefix of `events` with distinct recipients and distinct eventIds (at least 1). */
@@ -409,14 +421,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
 
   /** Run a plan with the closed/initialised checks and error wrapping every member shares. */
   async #run<T>(action: string, transaction: boolean | 'READ COMMITTED', plan: () => Plan<T>): Promise<T> {
-    if (this.#closed)
-      throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
-    if (!this.dataSource.isInitialized) {
-      throw new BounceGuardError(
-        'ESTORE_UNAVAILABLE',
-        `@bounce-guard/typeorm (${this.#driver}): ${action}: the DataSource is not initialised (call dataSource.initialize())`,
-      )
-    }
+    this.#checkUsable(action)
     try {
       return await this.#exec.run(plan, transaction)
     } catch (err) {
@@ -429,14 +434,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
    * of `#run` (a closed store, an uninitialised DataSource, a driver error).
    */
   #sqliteRun<T>(action: string, sqlite: SqliteExecutor, fn: (db: SqliteDatabase) => T): T {
-    if (this.#closed)
-      throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
-    if (!this.dataSource.isInitialized) {
-      throw new BounceGuardError(
-        'ESTORE_UNAVAILABLE',
-        `@bounce-guard/typeorm (${this.#driver}): ${action}: the DataSource is not initialised (call dataSource.initialize())`,
-      )
-    }
+    this.#checkUsable(action)
     try {
       return fn(sqlite.handle())
     } catch (err) {
@@ -453,20 +451,41 @@ class TypeOrmStore implements TypeOrmBounceStore {
     const key = a * 65536 + m
     let sql = this.#lookupSql.get(key)
     if (sql === undefined) {
-      const d = this.#d
       const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ')
-      sql =
-        `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} IN (${marks(a)}))` +
-        ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} IN (${marks(m)})))` +
-        ` AND (${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ?)`
+      sql = this.#lookupText(`IN (${marks(a)})`, `IN (${marks(m)})`, '?')
       this.#lookupSql.set(key, sql)
     }
     return sql
   }
 
+  /**
+   * The `findSuppressions` statement on every database: rows of the addresses matched by
+   * `addresses`, of the domains matched by `domains` (each `IN (...)` or `= ANY(...)`), not
+   * expired at the parameter `now`.
+   */
+  #lookupText(addresses: string, domains: string, now: string): string {
+    const d = this.#d
+    return (
+      `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} ${addresses})` +
+      ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} ${domains}))` +
+      ` AND (${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ${now})`
+    )
+  }
+
   #checkOpen(): void {
     if (this.#closed)
       throw new BounceGuardError('ESTORE_CLOSED', `@bounce-guard/typeorm (${this.#driver}): the store was used after close()`)
+  }
+
+  /** `#checkOpen`, then the DataSource must be initialised (checked before every statement `action` runs). */
+  #checkUsable(action: string): void {
+    this.#checkOpen()
+    if (!this.dataSource.isInitialized) {
+      throw new BounceGuardError(
+        'ESTORE_UNAVAILABLE',
+        `@bounce-guard/typeorm (${this.#driver}): ${action}: the DataSource is not initialised (call dataSource.initialize())`,
+      )
+    }
   }
 
   async findSuppressions(addresses: readonly string[], now: Date = new Date()): Promise<Map<string, Suppression>> {
@@ -508,10 +527,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
     // PostgreSQL takes each list as one array parameter, so every batch size shares one
     // prepared statement; the others get one placeholder per key.
     const inList = (keys: string[]): string => (d.name === 'postgres' ? `= ANY(${p.add(keys, 'varchar[]')})` : `IN (${p.list(keys)})`)
-    const sql =
-      `SELECT * FROM ${this.#sup} WHERE ((${d.id('scope')} = 'address' AND ${d.id('target')} ${inList(unique)})` +
-      ` OR (${d.id('scope')} = 'domain' AND ${d.id('target')} ${inList(domains)}))` +
-      ` AND (${d.id('expires_at')} IS NULL OR ${d.id('expires_at')} > ${p.add(now.getTime())})`
+    // Placeholders are numbered in the order they are added: addresses, domains, now.
+    const addressList = inList(unique)
+    const domainList = inList(domains)
+    const sql = this.#lookupText(addressList, domainList, p.add(now.getTime()))
     return this.#run('findSuppressions', false, function* () {
       return (yield d.step(sql, p)).rows
     })
@@ -877,7 +896,6 @@ class TypeOrmStore implements TypeOrmBounceStore {
     const effect = eventEffect(event)
     const softRun = extendsSoftRun(event)
     const at = event.at.getTime()
-    const c = event.classification
     return {
       recipient: event.recipient,
       domain: event.domain,
@@ -891,7 +909,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
       last_soft_failure_at: softRun ? at : null,
       last_delivered_at: effect === 'delivery' ? at : null,
       last_event_at: at,
-      last_reason: (c ? c.reason : effect === 'delivery' ? 'delivered' : undefined) ?? null,
+      last_reason: lastReasonOf(event, effect) ?? null,
     }
   }
 
@@ -1044,17 +1062,14 @@ class TypeOrmStore implements TypeOrmBounceStore {
           const values: unknown[] = new Array(EVENT_COLUMNS.length)
           for (let i = 0; i < EVENT_COLUMNS.length; i++) values[i] = sqliteValue(row[EVENT_COLUMNS[i] as (typeof EVENT_COLUMNS)[number]])
           if (insert.run(values).changes === 0) {
-            const current = select.get([e.recipient])
-            results.push({ state: current ? rowToState(current) : emptyRecipientState(e.recipient, e.domain), duplicate: true })
+            results.push(duplicateResult(e, select.get([e.recipient])))
             continue
           }
           const fresh = this.#freshStateRow(e)
           const stateValues: unknown[] = new Array(STATE_COLUMNS.length)
           for (let i = 0; i < STATE_COLUMNS.length; i++)
             stateValues[i] = sqliteValue(fresh[STATE_COLUMNS[i] as (typeof STATE_COLUMNS)[number]])
-          const state = upsert.get(stateValues) ?? select.get([e.recipient])
-          if (!state) throw new Error('recipient state missing after upsert')
-          results.push({ state: rowToState(state), duplicate: false })
+          results.push(recordedResult(upsert.get(stateValues) ?? select.get([e.recipient])))
         }
         return results
       })
@@ -1078,14 +1093,11 @@ class TypeOrmStore implements TypeOrmBounceStore {
       else throw err
     }
     if (!inserted) {
-      const rows = (yield { sql: sql.select, params: [event.recipient] }).rows
-      return { state: rows[0] ? rowToState(rows[0]) : emptyRecipientState(event.recipient, event.domain), duplicate: true }
+      return duplicateResult(event, (yield { sql: sql.select, params: [event.recipient] }).rows[0])
     }
     const stateValues = this.#freshStateRow(event)
     const r = yield { sql: sql.upsert, params: STATE_COLUMNS.map((c) => stateValues[c]) }
-    const row = r.rows[0] ?? (yield { sql: sql.select, params: [event.recipient] }).rows[0]
-    if (!row) throw new Error('recipient state missing after upsert')
-    return { state: rowToState(row), duplicate: false }
+    return recordedResult(r.rows[0] ?? (yield { sql: sql.select, params: [event.recipient] }).rows[0])
   }
 
   /** The SQL of `#oneEventSteps` (built once per store). */
