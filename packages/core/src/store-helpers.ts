@@ -45,7 +45,6 @@ export function extendsSoftRun(event: Pick<BounceEvent, 'type' | 'classification
   return eventEffect(event) === 'soft' && (scope === 'recipient' || scope === 'domain')
 }
 
-/** The state after `event`, computed from `prev` (pure; `prev` is not modified). */
 /**
  * The reason an event leaves as a recipient's `lastReason`: its classification's reason, else
  * `delivered` for a delivery; `undefined` (no change) for other unclassified events.
@@ -58,6 +57,7 @@ export function lastReasonOf(
   return effect === 'delivery' ? 'delivered' : undefined
 }
 
+/** The state after `event`, computed from `prev` (pure; `prev` is not modified). */
 export function applyEventToState(prev: RecipientState, event: BounceEvent): RecipientState {
   // Object.assign, not spread: V8 (Node 20) gives every property added to a spread copy a slow
   // map transition (~3 µs for the two or three fields a first event adds); same own keys, same order.
