@@ -3,14 +3,13 @@
  * smtp-server: each send still gets its own answer, suppressed recipients never reach the server,
  * and a store that cannot be reached fails every send of the batch the way `onStoreError` says.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import nodemailer from 'nodemailer'
 import { MemoryBounceStore, isBounceGuardError } from '@bounce-guard/core'
 import type { BounceStore } from '@bounce-guard/core'
 import { withBounceGuard } from '@bounce-guard/nodemailer'
 import { CheckBatcher } from '../src/check-batcher.js'
-import { startMta } from './helpers/mta.js'
-import type { Mta } from './helpers/mta.js'
+import { useMta } from './helpers/mta.js'
 import { makeGuard, testClock } from './helpers/guard.js'
 import { flaky } from './helpers/flaky-store.js'
 
@@ -28,17 +27,7 @@ function counting(store: BounceStore): { store: BounceStore; calls: string[][] }
 }
 
 describe('suppression lookups of concurrent sends', () => {
-  let mta: Mta
-  beforeAll(async () => {
-    mta = await startMta()
-  })
-  afterAll(async () => {
-    await mta.close()
-  })
-  beforeEach(() => {
-    mta.rcpts.clear()
-    mta.messages.length = 0
-  })
+  const mta = useMta()
 
   for (const pool of [false, true]) {
     it(`gives each send its own answer from a shared lookup (${pool ? 'pool' : 'smtp'})`, async () => {

@@ -4,30 +4,22 @@
  * options instead of a transport, and non-SMTP transports.
  */
 import { generateKeyPairSync } from 'node:crypto'
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import nodemailer from 'nodemailer'
 import SMTPPool from 'nodemailer/lib/smtp-pool'
 import SMTPTransport from 'nodemailer/lib/smtp-transport'
 import { MemoryBounceStore } from '@bounce-guard/core'
 import type { BounceGuard, BounceStore } from '@bounce-guard/core'
 import { type GuardedTransport, withBounceGuard } from '@bounce-guard/nodemailer'
-import { startMta } from './helpers/mta.js'
-import type { Mta } from './helpers/mta.js'
+import { useMta } from './helpers/mta.js'
 import { makeGuard, testClock } from './helpers/guard.js'
 
 const FROM = 'sender@example.org'
-let mta: Mta
+const mta = useMta()
 let store: MemoryBounceStore
 let guard: BounceGuard
 
-beforeAll(async () => {
-  mta = await startMta()
-})
-afterAll(async () => {
-  await mta.close()
-})
 beforeEach(() => {
-  mta.dataDelayMs = 0
   store = new MemoryBounceStore()
   guard = makeGuard(store, testClock())
 })

@@ -2,32 +2,22 @@
  * The retry worker: partial success keeps only the pending recipients, recipients suppressed
  * since are dropped, unreadable jobs are dropped, start/stop is graceful.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import nodemailer from 'nodemailer'
 import { MemoryBounceStore } from '@bounce-guard/core'
 import type { BounceGuard } from '@bounce-guard/core'
 import { createRetryWorker, decodeRetryPayload, encodeRetryPayload, withBounceGuard } from '@bounce-guard/nodemailer'
-import { startMta } from './helpers/mta.js'
-import type { Mta } from './helpers/mta.js'
+import { useMta } from './helpers/mta.js'
 import { makeGuard, testClock } from './helpers/guard.js'
 import type { TestClock } from './helpers/guard.js'
 
 const FROM = 'sender@example.org'
-let mta: Mta
+const mta = useMta()
 let store: MemoryBounceStore
 let clock: TestClock
 let guard: BounceGuard
 
-beforeAll(async () => {
-  mta = await startMta()
-})
-afterAll(async () => {
-  await mta.close()
-})
 beforeEach(() => {
-  mta.rcpts.clear()
-  mta.messages.length = 0
-  mta.dataDelayMs = 0
   store = new MemoryBounceStore()
   clock = testClock()
   guard = makeGuard(store, clock)

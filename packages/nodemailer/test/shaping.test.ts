@@ -3,32 +3,23 @@
  * yahoo.test; after the pause triggers, sends to yahoo.test never reach the server and wait in a
  * retry job due when the pause ends, while other domains still send.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import nodemailer from 'nodemailer'
 import { BounceGuardError, MemoryBounceStore, createShaper, createSharedShaper } from '@bounce-guard/core'
 import type { BounceGuard, Shaper, SharedShaper, ShapingRule } from '@bounce-guard/core'
 import { createRetryWorker, decodeRetryPayload, withBounceGuard } from '@bounce-guard/nodemailer'
-import { startMta } from './helpers/mta.js'
-import type { Mta } from './helpers/mta.js'
+import { useMta } from './helpers/mta.js'
 import { makeGuard, testClock } from './helpers/guard.js'
 
 const FROM = 'sender@example.org'
 const HOUR = 3_600_000
-let mta: Mta
+// Every yahoo.test recipient gets Yahoo's TSS04 deferral; everyone else is accepted.
+const mta = useMta((a) => (a.endsWith('@yahoo.test') ? 'yahooDeferred' : undefined))
 let store: MemoryBounceStore
 let guard: BounceGuard
 const shared: SharedShaper[] = []
 
-beforeAll(async () => {
-  // Every yahoo.test recipient gets Yahoo's TSS04 deferral; everyone else is accepted.
-  mta = await startMta((a) => (a.endsWith('@yahoo.test') ? 'yahooDeferred' : undefined))
-})
-afterAll(async () => {
-  await mta.close()
-})
 beforeEach(() => {
-  mta.rcpts.clear()
-  mta.messages.length = 0
   store = new MemoryBounceStore()
   guard = makeGuard(store, testClock())
 })

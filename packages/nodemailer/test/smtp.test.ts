@@ -2,14 +2,13 @@
  * The wrapper on Nodemailer's SMTP transport and SMTP pool, against a real smtp-server that
  * answers with real provider replies (see helpers/mta.ts).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import nodemailer from 'nodemailer'
 import { MemoryBounceStore, isBounceGuardError } from '@bounce-guard/core'
 import type { BounceGuard } from '@bounce-guard/core'
 import { createRetryWorker, withBounceGuard } from '@bounce-guard/nodemailer'
 import type { BounceGuardSendDetails } from '@bounce-guard/nodemailer'
-import { startMta } from './helpers/mta.js'
-import type { Mta } from './helpers/mta.js'
+import { useMta } from './helpers/mta.js'
 import { collect, makeGuard, testClock } from './helpers/guard.js'
 import type { TestClock } from './helpers/guard.js'
 import { flaky } from './helpers/flaky-store.js'
@@ -30,22 +29,13 @@ describe.each([
   { kind: 'SMTP transport', pool: false },
   { kind: 'SMTP pool', pool: true },
 ])('withBounceGuard on the $kind', ({ pool }) => {
-  let mta: Mta
+  const mta = useMta()
   let store: MemoryBounceStore
   let clock: TestClock
   let guard: BounceGuard
   let transports: Array<{ close(): void }>
 
-  beforeAll(async () => {
-    mta = await startMta()
-  })
-  afterAll(async () => {
-    await mta.close()
-  })
   beforeEach(() => {
-    mta.rcpts.clear()
-    mta.messages.length = 0
-    mta.dataReply = undefined
     store = new MemoryBounceStore()
     clock = testClock()
     guard = makeGuard(store, clock)

@@ -4,14 +4,13 @@
  * guard's own suppressions count at once; another writer's count after a refresh; a snapshot that
  * cannot be refreshed stops being used.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import nodemailer from 'nodemailer'
 import { MemoryBounceStore } from '@bounce-guard/core'
 import type { BounceStore } from '@bounce-guard/core'
 import { withBounceGuard } from '@bounce-guard/nodemailer'
 import type { GuardedTransport, WithBounceGuardOptions } from '@bounce-guard/nodemailer'
-import { startMta } from './helpers/mta.js'
-import type { Mta } from './helpers/mta.js'
+import { useMta } from './helpers/mta.js'
 import { makeGuard, testClock } from './helpers/guard.js'
 import { flaky } from './helpers/flaky-store.js'
 import type { FlakyStore } from './helpers/flaky-store.js'
@@ -20,21 +19,13 @@ const FROM = 'sender@example.org'
 const AT = new Date(Date.UTC(2025, 0, 1))
 
 describe('suppressionSnapshot', () => {
-  let mta: Mta
+  const mta = useMta()
   let mem: MemoryBounceStore
   let store: FlakyStore
   let finds: string[][]
   let open: Array<{ close(): void }>
 
-  beforeAll(async () => {
-    mta = await startMta()
-  })
-  afterAll(async () => {
-    await mta.close()
-  })
   beforeEach(async () => {
-    mta.rcpts.clear()
-    mta.messages.length = 0
     mem = new MemoryBounceStore()
     await mem.suppress({ key: 'gone-for-good@example.com', scope: 'address', reason: 'userunknown', source: 'manual', at: AT })
     await mem.suppress({ key: 'dead-domain.example', scope: 'domain', reason: 'hostunknown', source: 'manual', at: AT })

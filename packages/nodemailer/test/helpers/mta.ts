@@ -5,6 +5,7 @@
  */
 import { SMTPServer } from 'smtp-server'
 import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 
 /** Real reply texts, one per behaviour. Arrays are multi-line replies. */
 export const REPLIES = {
@@ -73,6 +74,8 @@ export interface Mta {
   /** Connections opened. */
   connections: number
   rcptCount(address: string): number
+  /** Forget the RCPTs and messages seen; answer 250 again, without delay (connections keep counting). */
+  reset(): void
   close(): Promise<void>
 }
 
@@ -87,6 +90,13 @@ function replyError(name: ReplyName): Error {
 
 /** Start the server on 127.0.0.1, port 0. */
 export async function startMta(rule: RcptRule = defaultRcptRule): Promise<Mta> {
+  const { mta, listen } = createMta(rule)
+  await listen()
+  return mta
+}
+
+/** The server and its record, not listening yet. */
+function createMta(rule: RcptRule): { mta: Mta; listen(): Promise<void> } {
   const rcpts = new Map<string, number>()
   const mta: Mta = {
     port: 0,
@@ -97,6 +107,12 @@ export async function startMta(rule: RcptRule = defaultRcptRule): Promise<Mta> {
     dataCommands: 0,
     dataDelayMs: 0,
     rcptCount: (a) => rcpts.get(a.toLowerCase()) ?? 0,
+    reset() {
+      rcpts.clear()
+      mta.messages.length = 0
+      mta.dataReply = undefined
+      mta.dataDelayMs = 0
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
   const server = new SMTPServer({
@@ -134,10 +150,24 @@ export async function startMta(rule: RcptRule = defaultRcptRule): Promise<Mta> {
       }
     },
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  mta.port = (server.server.address() as AddressInfo).port
+  const listen = async (): Promise<void> => {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => resolve())
+    })
+    mta.port = (server.server.address() as AddressInfo).port
+  }
+  return { mta, listen }
+}
+
+/**
+ * One MTA for the enclosing `describe` (or file): listening before its first test (`port` is set
+ * then), reset before each test, closed after the last.
+ */
+export function useMta(rule: RcptRule = defaultRcptRule): Mta {
+  const { mta, listen } = createMta(rule)
+  beforeAll(listen)
+  afterAll(() => mta.close())
+  beforeEach(() => mta.reset())
   return mta
 }
