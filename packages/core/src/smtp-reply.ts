@@ -6,6 +6,7 @@
  * It never throws, runs in time linear in the input and looks at no more than `MAX_REPLY_INPUT`
  * characters. Every regular expression here is anchored or made of bounded, unambiguous pieces.
  */
+import { digitRun } from './bounce/fields.js'
 import type { SmtpReply } from './types.js'
 
 /** Characters of input examined; the rest of a larger input is ignored (it still appears in `raw`). */
@@ -69,17 +70,6 @@ function stripPrefixes(s: string): string {
   // starts the text after white space, within its first 64 characters.
   const m = NODEMAILER_PREFIX.exec(out)
   return m !== null && m[0].length <= 64 ? out.slice(m[0].length) : out
-}
-
-/** Digits in `s` from `i`, at most 4 counted (enough to tell a run of 1 to 3 from a longer one). */
-function digitRun(s: string, i: number): number {
-  let n = 0
-  while (n < 4) {
-    const c = s.charCodeAt(i + n)
-    if (!(c >= 48 && c <= 57)) break
-    n++
-  }
-  return n
 }
 
 /** Where `matchStatus` found the status digits begin. */

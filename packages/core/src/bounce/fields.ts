@@ -221,16 +221,19 @@ export function parseHeaderSection(text: string, maxLines = 400, only?: Readonly
   return out
 }
 
-/** Digits from `i` on, at most 4 counted (a run longer than 3 counts as 4). */
-function digitRun(text: string, i: number): number {
-  let k = 0
-  while (k < 4) {
+/**
+ * Digits in `s` from `i`, at most 4 counted (enough to tell a run of 1 to 3 from a longer one): the
+ * enhanced-status scans here and in `smtp-reply.ts`.
+ */
+export function digitRun(s: string, i: number): number {
+  let n = 0
+  while (n < 4) {
     // NaN past the end is no digit either
-    const c = text.charCodeAt(i + k)
+    const c = s.charCodeAt(i + n)
     if (!(c >= 48 && c <= 57)) break
-    k++
+    n++
   }
-  return k
+  return n
 }
 
 /**
