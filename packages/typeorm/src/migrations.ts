@@ -4,7 +4,7 @@
  */
 import { Table, TableIndex, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm'
 import { BounceGuardError } from '@bounce-guard/core'
-import { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions } from './options.js'
+import { tableNames, DEFAULT_TABLE_PREFIX, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
 import {
   ROLLUP_MARKS_SPEC,
   ROLLUP_TABLE_SPEC,
@@ -72,23 +72,7 @@ export function bounceGuardMigrations(options: BounceGuardSchemaOptions = {}): B
 
     async up(qr: QueryRunner): Promise<void> {
       const dialect = requireDialect(qr)
-      for (const spec of TABLE_SPECS) {
-        const table = names[spec.table]
-        await qr.createTable(
-          new Table({
-            name: table,
-            columns: spec.columns.map((c) => columnForDialect(c, dialect)) as never,
-            ...(dialect === 'mysql' ? { engine: 'InnoDB' } : {}),
-          }),
-          true,
-        )
-        for (const index of spec.indices) {
-          await qr.createIndex(
-            table,
-            new TableIndex({ name: `${names.prefix}${index.name}`, columnNames: index.columns, isUnique: index.unique === true }),
-          )
-        }
-      }
+      for (const spec of TABLE_SPECS) await createTableWithIndices(qr, dialect, names.prefix, names[spec.table], spec)
     }
 
     async down(qr: QueryRunner): Promise<void> {
@@ -97,21 +81,8 @@ export function bounceGuardMigrations(options: BounceGuardSchemaOptions = {}): B
   }
   Object.defineProperty(BounceGuardInit, 'name', { value: name })
 
-  const shapingName = migrationName(names.prefix, 'BounceGuardShaping', SHAPING_SCHEMA_TIMESTAMP)
   /** Adds `<prefix>shaping`, the shared traffic-shaping actions. */
-  class BounceGuardShaping implements MigrationInterface {
-    /** Stored in TypeORM's migrations table. */
-    readonly name = shapingName
-
-    async up(qr: QueryRunner): Promise<void> {
-      await createSpecTable(qr, requireDialect(qr), names.prefix, names[SHAPING_TABLE_SPEC.table], SHAPING_TABLE_SPEC)
-    }
-
-    async down(qr: QueryRunner): Promise<void> {
-      await qr.dropTable(names.shaping, true)
-    }
-  }
-  Object.defineProperty(BounceGuardShaping, 'name', { value: shapingName })
+  const BounceGuardShaping = oneTableMigration(names, 'BounceGuardShaping', SHAPING_SCHEMA_TIMESTAMP, SHAPING_TABLE_SPEC)
 
   const rollupName = migrationName(names.prefix, 'BounceGuardRollup', ROLLUP_SCHEMA_TIMESTAMP)
   /**
@@ -154,27 +125,47 @@ export function bounceGuardMigrations(options: BounceGuardSchemaOptions = {}): B
   }
   Object.defineProperty(BounceGuardRollup, 'name', { value: rollupName })
 
-  const slotsName = migrationName(names.prefix, 'BounceGuardShapingSlots', SHAPING_SLOTS_SCHEMA_TIMESTAMP)
   /** Adds `<prefix>shaping_slots`, the slots of shared caps (`takeShapingSlots`). */
-  class BounceGuardShapingSlots implements MigrationInterface {
+  const BounceGuardShapingSlots = oneTableMigration(
+    names,
+    'BounceGuardShapingSlots',
+    SHAPING_SLOTS_SCHEMA_TIMESTAMP,
+    SHAPING_SLOTS_TABLE_SPEC,
+  )
+  return [BounceGuardInit, BounceGuardShaping, BounceGuardRollup, BounceGuardShapingSlots]
+}
+
+/**
+ * A migration that adds the one table of `spec` (kept when it exists) and drops it on `down`; its
+ * class and migration name is `base` with the prefix tag and `timestamp`.
+ */
+function oneTableMigration(names: BounceGuardTableNames, base: string, timestamp: number, spec: TableSpec): BounceGuardMigrationClass {
+  const name = migrationName(names.prefix, base, timestamp)
+  const table = names[spec.table]
+  const migration = class implements MigrationInterface {
     /** Stored in TypeORM's migrations table. */
-    readonly name = slotsName
+    readonly name = name
 
     async up(qr: QueryRunner): Promise<void> {
-      await createSpecTable(qr, requireDialect(qr), names.prefix, names[SHAPING_SLOTS_TABLE_SPEC.table], SHAPING_SLOTS_TABLE_SPEC)
+      await createSpecTable(qr, requireDialect(qr), names.prefix, table, spec)
     }
 
     async down(qr: QueryRunner): Promise<void> {
-      await qr.dropTable(names.shapingSlots, true)
+      await qr.dropTable(table, true)
     }
   }
-  Object.defineProperty(BounceGuardShapingSlots, 'name', { value: slotsName })
-  return [BounceGuardInit, BounceGuardShaping, BounceGuardRollup, BounceGuardShapingSlots]
+  Object.defineProperty(migration, 'name', { value: name })
+  return migration
 }
 
 /** Create one table of the layout with its indices (no-op when it exists, e.g. left by a tool that dropped only the other tables). */
 async function createSpecTable(qr: QueryRunner, dialect: SqlDialect, prefix: string, table: string, spec: TableSpec): Promise<void> {
   if (await qr.hasTable(table)) return
+  await createTableWithIndices(qr, dialect, prefix, table, spec)
+}
+
+/** Create one table of the layout (`CREATE TABLE IF NOT EXISTS`), then its indices. */
+async function createTableWithIndices(qr: QueryRunner, dialect: SqlDialect, prefix: string, table: string, spec: TableSpec): Promise<void> {
   await qr.createTable(
     new Table({
       name: table,
