@@ -445,7 +445,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
             try {
               const buf = await buildRaw(message)
               if (buf.length > this.maxPayload) payloadError = payloadTooLarge(buf.length, this.maxPayload)
-              else payload = this.payloadOf(message, env, buf, this.mailerSignatures(mail))
+              else payload = this.payloadOf(mail, env, buf, this.messageFields(message, env).messageId)
             } catch (e) {
               payloadError = new BounceGuardError('EINVALID_OPTION', '@bounce-guard/nodemailer: the message cannot be built for a retry', {
                 cause: e,
@@ -486,71 +486,43 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     const capture = this.retryPayload === 'raw' ? new RawCapture(this.maxPayload) : undefined
     if (capture) message.processFunc(capture.processFunc as any)
     call.release()
-    if (held.length === 0) {
-      // The usual case (no destination held back by shaping): the inner send's answer goes
-      // straight to recording and to the caller, without a promise around the inner send.
-      let answered = false
-      const onResult = (err: Error | null, info: any): void => {
-        if (answered) return
-        answered = true
-        this.recordResult(mail, message, env, toSend, err, info, capture, details)
-          .then(
-            () => finishSent(call, err, info, details),
-            (e: unknown) => {
-              this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
-              finishSent(call, err, info, details)
-            },
-          )
-          .catch((e: unknown) => {
-            this.logger.error({ err: e }, '@bounce-guard/nodemailer: internal error')
-            call.finish(e instanceof Error ? e : new Error(String(e)))
-          })
-      }
-      try {
-        this.inner.send(mail as any, onResult as any)
-      } catch (e) {
-        onResult(e instanceof Error ? e : new Error(String(e)), undefined)
-      }
-      return
+    // The inner send's answer goes straight to recording and to the caller, without a promise
+    // around the inner send. Recipients held back by shaping get their retry jobs first.
+    let answered = false
+    const onResult = (err: Error | null, info: any): void => {
+      if (answered) return
+      answered = true
+      const done =
+        held.length === 0
+          ? () => finishSent(call, err, info, details)
+          : () => this.scheduleHeldAfterSend(mail, message, env, held, capture).then(() => finishSent(call, err, info, details))
+      this.recordResult(mail, message, env, toSend, err, info, capture, details)
+        .then(done, (e: unknown) => {
+          this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
+          return done()
+        })
+        .catch((e: unknown) => {
+          this.logger.error({ err: e }, '@bounce-guard/nodemailer: internal error')
+          call.finish(e instanceof Error ? e : new Error(String(e)))
+        })
     }
-    const { err, info } = await new Promise<{ err: Error | null; info: any }>((resolve) => {
-      try {
-        this.inner.send(mail as any, ((err: Error | null, info: any) => resolve({ err, info })) as any)
-      } catch (err) {
-        resolve({ err: err instanceof Error ? err : new Error(String(err)), info: undefined })
-      }
-    })
     try {
-      await this.recordResult(mail, message, env, toSend, err, info, capture, details)
+      this.inner.send(mail as any, onResult as any)
     } catch (e) {
-      this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
+      onResult(e instanceof Error ? e : new Error(String(e)), undefined)
     }
-    if (held.length > 0) {
-      // Part of the envelope was sent: the held recipients get the same bytes later.
-      let payload: string | undefined
-      let payloadError: Error | undefined
-      if (capture) {
-        let buf = capture.take()
-        if (!buf && !capture.oversize) {
-          try {
-            buf = await buildRaw(message)
-          } catch (e) {
-            payloadError = new BounceGuardError(
-              'EINVALID_OPTION',
-              '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)',
-              {
-                cause: e,
-              },
-            )
-          }
-        }
-        if (capture.oversize || (buf && buf.length > this.maxPayload))
-          payloadError = payloadTooLarge(Math.max(capture.size, buf?.length ?? 0), this.maxPayload)
-        else if (buf) payload = this.payloadOf(message, env, buf, this.mailerSignatures(mail))
-      }
-      await this.scheduleShaped(held, payload, payloadError)
-    }
-    finishSent(call, err, info, details)
+  }
+
+  /** Part of the envelope was sent: the recipients held by shaping get the same bytes later. */
+  private async scheduleHeldAfterSend(
+    mail: MailMessage<T>,
+    message: MimeMessage,
+    env: ReturnType<MimeMessage['getEnvelope']>,
+    held: ShapedRecipients[],
+    capture: RawCapture | undefined,
+  ): Promise<void> {
+    const r = capture ? await this.capturedPayload(mail, message, env, capture, this.messageFields(message, env).messageId) : {}
+    await this.scheduleShaped(held, r.payload, r.payloadError)
   }
 
   /** Ask the shaper about each recipient domain; wait for paced ones up to `maxPaceMs` in all. */
@@ -600,15 +572,45 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     return { send: allowed.filter((r) => !heldSet.has(r)), held }
   }
 
-  /** The retry payload of a built message (`signed`: see `mailerSignatures`). */
-  private payloadOf(message: MimeMessage, env: ReturnType<MimeMessage['getEnvelope']>, buf: Buffer, signed: number): string {
+  /** The retry payload of a built message. */
+  private payloadOf(mail: MailMessage<T>, env: ReturnType<MimeMessage['getEnvelope']>, buf: Buffer, messageId: string | undefined): string {
     const extras: Record<string, unknown> = {}
     for (const k of Object.keys(env)) if (k !== 'from' && k !== 'to') extras[k] = env[k]
     const p: Parameters<typeof encodeRetryPayload>[0] = { from: env.from, raw: buf, envelopeExtras: extras }
-    const id = this.messageFields(message, env).messageId
-    if (id) p.messageId = id
+    if (messageId) p.messageId = messageId
+    const signed = this.mailerSignatures(mail)
     if (signed > 0) p.mailerDkimSignatures = signed
     return encodeRetryPayload(p)
+  }
+
+  /**
+   * The retry payload of what the transport streamed (built again when the capture holds no full
+   * copy), or why there is none.
+   */
+  private async capturedPayload(
+    mail: MailMessage<T>,
+    message: MimeMessage,
+    env: ReturnType<MimeMessage['getEnvelope']>,
+    capture: RawCapture,
+    messageId: string | undefined,
+  ): Promise<{ payload?: string; payloadError?: BounceGuardError }> {
+    let buf = capture.take()
+    if (!buf && !capture.oversize) {
+      try {
+        buf = await buildRaw(message)
+      } catch (e) {
+        return {
+          payloadError: new BounceGuardError(
+            'EINVALID_OPTION',
+            '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)',
+            { cause: e },
+          ),
+        }
+      }
+    }
+    if (capture.oversize || (buf && buf.length > this.maxPayload))
+      return { payloadError: payloadTooLarge(Math.max(capture.size, buf?.length ?? 0), this.maxPayload) }
+    return buf ? { payload: this.payloadOf(mail, env, buf, messageId) } : {}
   }
 
   /**
@@ -720,29 +722,12 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     let carrier: RetryCarrier | undefined
     if (capture && failed > 0) {
       carrier = { attempt: 1, at, remaining: 0, items: [] }
-      let buf = capture.take()
-      if (!buf && !capture.oversize) {
-        try {
-          buf = await buildRaw(message)
-        } catch (e) {
-          carrier.payloadError = new BounceGuardError(
-            'EINVALID_OPTION',
-            '@bounce-guard/nodemailer: the message cannot be rebuilt for a retry (stream content already read)',
-            { cause: e },
-          )
-        }
-      }
-      if (capture.oversize || (buf && buf.length > this.maxPayload)) {
-        carrier.payloadError = payloadTooLarge(Math.max(capture.size, buf?.length ?? 0), this.maxPayload)
-        this.logger.error({ err: carrier.payloadError, messageId: fields.messageId }, carrier.payloadError.message)
-      } else if (buf) {
-        const extras: Record<string, unknown> = {}
-        for (const k of Object.keys(env)) if (k !== 'from' && k !== 'to') extras[k] = env[k]
-        const p: Parameters<typeof encodeRetryPayload>[0] = { from: env.from, raw: buf, envelopeExtras: extras }
-        if (fields.messageId) p.messageId = fields.messageId
-        const signed = this.mailerSignatures(mail)
-        if (signed > 0) p.mailerDkimSignatures = signed
-        carrier.payload = encodeRetryPayload(p)
+      const r = await this.capturedPayload(mail, message, env, capture, fields.messageId)
+      if (r.payload !== undefined) carrier.payload = r.payload
+      if (r.payloadError) {
+        carrier.payloadError = r.payloadError
+        if (r.payloadError.code === 'EPAYLOAD_TOO_LARGE')
+          this.logger.error({ err: r.payloadError, messageId: fields.messageId }, r.payloadError.message)
       }
     }
     const items: ItemState[] = new Array(raw.length)
