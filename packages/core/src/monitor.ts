@@ -43,27 +43,37 @@ export interface MonitorCounts extends OutcomeCounts {
   refusedBySuppression: number
 }
 
-const FIELDS = [
-  'sent',
+/** The counters of `OutcomeCounts`, in their declared order. */
+export const OUTCOME_COUNT_FIELDS = [
   'delivered',
   'hardBounces',
   'softBounces',
   'deferred',
   'complaints',
   'senderRejections',
+] as const satisfies readonly (keyof OutcomeCounts)[]
+
+/** The counters of `MonitorCounts`, in the order of the objects the monitor returns. */
+export const MONITOR_COUNT_FIELDS = [
+  'sent',
+  ...OUTCOME_COUNT_FIELDS,
   'refusedBySuppression',
-] as const
-type Field = (typeof FIELDS)[number]
-const F: Record<Field, number> = {
-  sent: 0,
-  delivered: 1,
-  hardBounces: 2,
-  softBounces: 3,
-  deferred: 4,
-  complaints: 5,
-  senderRejections: 6,
-  refusedBySuppression: 7,
+] as const satisfies readonly (keyof MonitorCounts)[]
+
+/** A fresh `OutcomeCounts` with every counter at zero (keys in `OUTCOME_COUNT_FIELDS` order). */
+export function emptyOutcomeCounts(): OutcomeCounts {
+  return { delivered: 0, hardBounces: 0, softBounces: 0, deferred: 0, complaints: 0, senderRejections: 0 }
 }
+
+/** Adds each counter named in `fields` of `from` to `into` (e.g. `MONITOR_COUNT_FIELDS`). */
+export function addCounts<K extends string>(into: Record<K, number>, from: Readonly<Record<K, number>>, fields: readonly K[]): void {
+  for (const f of fields) into[f] += from[f]
+}
+
+const FIELDS = MONITOR_COUNT_FIELDS
+type Field = (typeof FIELDS)[number]
+/** Index of each counter in the bucket arrays. */
+const F = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<Field, number>
 
 /** Thresholds of the alerts. Rates are fractions (0.05 = 5%). */
 export interface MonitorThresholds {

@@ -5,7 +5,7 @@
  * `eventTimeSeries` / `refusalEvidence` from `@bounce-guard/typeorm`; for `MemoryBounceStore`
  * they are computed from its events (`timeSeriesFromEvents`, `refusalsFromEvents`).
  */
-import { BounceGuardError, ProviderResolver } from '@bounce-guard/core'
+import { addCounts, BounceGuardError, emptyOutcomeCounts, OUTCOME_COUNT_FIELDS, ProviderResolver } from '@bounce-guard/core'
 import type { BounceEvent, BounceStore, MonitorCounts, OutcomeCounts, StatsRow, SuppressionReason } from '@bounce-guard/core'
 
 const PKG = '@bounce-guard/report'
@@ -117,18 +117,7 @@ function hasEvents(store: unknown): store is EventSource {
 
 /** A bucket with every counter at zero. */
 export function emptyRow(bucket: number, key: string): ReportSeriesRow {
-  return {
-    bucket,
-    key,
-    sent: 0,
-    delivered: 0,
-    hardBounces: 0,
-    softBounces: 0,
-    deferred: 0,
-    complaints: 0,
-    senderRejections: 0,
-    refusedBySuppression: 0,
-  }
+  return { bucket, key, sent: 0, ...emptyOutcomeCounts(), refusedBySuppression: 0 }
 }
 
 /**
@@ -242,17 +231,7 @@ export async function collectReportData(store: BounceStore, options: CollectRepo
       r.sent -= r.complaints
       r.complaints = 0
     }
-    reasons.push({
-      key: 'complaint',
-      sent: complaints,
-      delivered: 0,
-      hardBounces: 0,
-      softBounces: 0,
-      deferred: 0,
-      complaints,
-      senderRejections: 0,
-      bounceRate: 0,
-    })
+    reasons.push({ key: 'complaint', sent: complaints, ...emptyOutcomeCounts(), complaints, bounceRate: 0 })
   }
   for (let i = reasons.length - 1; i >= 0; i--) if (reasons[i]!.sent <= 0) reasons.splice(i, 1)
 
@@ -274,22 +253,11 @@ export async function collectReportData(store: BounceStore, options: CollectRepo
     for (const r of series) {
       let p = by.get(r.key)
       if (!p) {
-        p = {
-          key: r.key,
-          sent: 0,
-          delivered: 0,
-          hardBounces: 0,
-          softBounces: 0,
-          deferred: 0,
-          complaints: 0,
-          senderRejections: 0,
-          bounceRate: 0,
-          complaintRate: 0,
-        }
+        p = { key: r.key, sent: 0, ...emptyOutcomeCounts(), bounceRate: 0, complaintRate: 0 }
         by.set(r.key, p)
       }
-      for (const f of ['sent', 'delivered', 'hardBounces', 'softBounces', 'deferred', 'complaints', 'senderRejections'] as const)
-        p[f] += r[f]
+      p.sent += r.sent
+      addCounts(p, r, OUTCOME_COUNT_FIELDS)
     }
     providers = [...by.values()]
   } else {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { addCounts, MONITOR_COUNT_FIELDS } from '@bounce-guard/core'
 import { emptyRow, type ReportData, type ReportSeriesRow } from './collect.js'
 
 /** Options of `renderHtmlReport`. */
@@ -87,17 +88,7 @@ function chartSeries(data: ReportData, maxSeries: number): ChartSeries {
     const xi = Math.floor((r.bucket - first) / step)
     if (si === undefined || xi < 0 || xi >= x.length) continue
     const a = acc[si]![xi]!
-    for (const f of [
-      'sent',
-      'delivered',
-      'hardBounces',
-      'softBounces',
-      'deferred',
-      'complaints',
-      'senderRejections',
-      'refusedBySuppression',
-    ] as const)
-      a[f] += r[f]
+    addCounts(a, r, MONITOR_COUNT_FIELDS)
   }
   return {
     names,

@@ -17,7 +17,7 @@
  * than 30 days by default) on a schedule bounds the table without changing any decision. Reports
  * keep the rolled-up hourly counts; the other groupings cover at most the retention period.
  */
-import { BounceGuardError, PROVIDER_DOMAIN_HINTS } from '@bounce-guard/core'
+import { addCounts, BounceGuardError, MONITOR_COUNT_FIELDS, PROVIDER_DOMAIN_HINTS } from '@bounce-guard/core'
 import type { DataSource } from 'typeorm'
 import type { MonitorCounts } from '@bounce-guard/core'
 import { dialectOf } from './migrations.js'
@@ -242,17 +242,7 @@ function mergeRows(rows: Array<Record<string, unknown>>): EventTimeSeriesRow[] {
       by.set(id, row)
       continue
     }
-    for (const f of [
-      'sent',
-      'delivered',
-      'hardBounces',
-      'softBounces',
-      'deferred',
-      'complaints',
-      'senderRejections',
-      'refusedBySuppression',
-    ] as const)
-      acc[f] += row[f]
+    addCounts(acc, row, MONITOR_COUNT_FIELDS)
   }
   return [...by.values()].sort((a, b) => a.bucket.getTime() - b.bucket.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 }

@@ -3,7 +3,16 @@
  * provider or reason: sends, deliveries, hard and soft bounces, bounce rate, suppressions added,
  * and the destinations that are refusing us (sender-side rejections). A table, or `--json`.
  */
-import { domainOf, type BounceStore, type StatsRow, type Suppression, type SuppressionFilter } from '@bounce-guard/core'
+import {
+  addCounts,
+  domainOf,
+  emptyOutcomeCounts,
+  OUTCOME_COUNT_FIELDS,
+  type BounceStore,
+  type StatsRow,
+  type Suppression,
+  type SuppressionFilter,
+} from '@bounce-guard/core'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { renderHtmlReport, createReportHandler, createPrometheusMetrics } from '@bounce-guard/report'
@@ -106,20 +115,10 @@ async function providerRowsFromRollup(store: BounceStore, since: Date, until: Da
   for (const b of series) {
     let r = by.get(b.key)
     if (!r) {
-      r = {
-        key: b.key,
-        sent: 0,
-        delivered: 0,
-        hardBounces: 0,
-        softBounces: 0,
-        deferred: 0,
-        complaints: 0,
-        senderRejections: 0,
-        bounceRate: 0,
-      }
+      r = { key: b.key, sent: 0, ...emptyOutcomeCounts(), bounceRate: 0 }
       by.set(b.key, r)
     }
-    for (const f of ['delivered', 'hardBounces', 'softBounces', 'deferred', 'complaints', 'senderRejections'] as const) r[f] += b[f]
+    addCounts(r, b, OUTCOME_COUNT_FIELDS)
   }
   return [...by.values()].filter(hasCounts).map((r) => {
     const attempted = r.delivered + r.hardBounces + r.softBounces
@@ -156,18 +155,7 @@ export async function buildReport(store: BounceStore, options: BuildReportOption
   if (groupBy !== 'provider') {
     for (const [key, n] of addedBy) {
       if (!rows.some((r) => r.key === key)) {
-        rows.push({
-          key,
-          sent: 0,
-          delivered: 0,
-          hardBounces: 0,
-          softBounces: 0,
-          deferred: 0,
-          complaints: 0,
-          senderRejections: 0,
-          bounceRate: 0,
-          suppressionsAdded: n,
-        })
+        rows.push({ key, sent: 0, ...emptyOutcomeCounts(), bounceRate: 0, suppressionsAdded: n })
       }
     }
   }
