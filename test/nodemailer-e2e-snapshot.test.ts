@@ -6,20 +6,16 @@
  * documents) and at once on B itself. A real smtp-server plays the recipient MTA.
  */
 import type { AddressInfo } from 'node:net'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DataSource } from 'typeorm'
-import type { DataSourceOptions } from 'typeorm'
+import type { DataSource } from 'typeorm'
 import nodemailer from 'nodemailer'
 import { SMTPServer } from 'smtp-server'
 import { createBounceGuard } from '@bounce-guard/core'
-import { bounceGuardMigrations, createTypeOrmBounceStore, runMigrations, tableNames } from '@bounce-guard/typeorm'
+import { createTypeOrmBounceStore } from '@bounce-guard/typeorm'
 import { withBounceGuard } from '@bounce-guard/nodemailer'
 import type { GuardedTransport } from '@bounce-guard/nodemailer'
+import { dropPrefixTables, e2eTargets, migratedDataSource } from './nodemailer-e2e-databases.js'
 
-const PG_URL = process.env.BG_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const FROM = 'sender@example.org'
 
 async function startSink(): Promise<{ port: number; rcpts: Map<string, number>; close(): Promise<void> }> {
@@ -54,45 +50,17 @@ async function startSink(): Promise<{ port: number; rcpts: Map<string, number>; 
   }
 }
 
-async function reachable(options: DataSourceOptions): Promise<boolean> {
-  const ds = new DataSource(options)
-  try {
-    await ds.initialize()
-    await ds.destroy()
-    return true
-  } catch (err) {
-    const why = `PostgreSQL at ${PG_URL} is unreachable: ${(err as Error).message}`
-    if (process.env.CI) throw new Error(`CI is set, so this end-to-end test must run on PostgreSQL, but ${why}`)
-    console.warn(`[nodemailer-e2e-snapshot] SKIPPING the PostgreSQL run: ${why}`)
-    return false
-  }
-}
-
-const sqliteDir = mkdtempSync(join(tmpdir(), 'bg-nm-e2e-snap-'))
-afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }))
-
-const targets: Array<{ name: string; options: DataSourceOptions }> = [
-  { name: 'SQLite', options: { type: 'better-sqlite3', database: join(sqliteDir, 'shared.sqlite'), enableWAL: true } },
-  { name: 'PostgreSQL', options: { type: 'postgres', url: PG_URL, poolSize: 4, extra: { connectionTimeoutMillis: 3000 } } },
-]
+const targets = await e2eTargets('nodemailer-e2e-snapshot')
 
 for (const target of targets) {
-  const available = target.name === 'SQLite' ? true : await reachable(target.options)
-  describe.skipIf(!available)(`suppressionSnapshot across two app servers on ${target.name}`, () => {
+  describe.skipIf(!target.available)(`suppressionSnapshot across two app servers on ${target.name}`, () => {
     const prefix = `bg_e2e_snap${process.pid}_`
-    const t = tableNames({ tablePrefix: prefix })
     const sources: DataSource[] = []
     let sink: Awaited<ReturnType<typeof startSink>>
 
     async function server(): Promise<{ gt: GuardedTransport; send(to: string): Promise<any>; close(): void }> {
-      const ds = new DataSource({
-        ...target.options,
-        migrations: bounceGuardMigrations({ tablePrefix: prefix }),
-        migrationsTableName: `${prefix}migrations`,
-      } as DataSourceOptions)
-      await ds.initialize()
+      const ds = await migratedDataSource(target, prefix)
       sources.push(ds)
-      await runMigrations(ds, { tablePrefix: prefix })
       const guard = createBounceGuard({ store: createTypeOrmBounceStore(ds, { tablePrefix: prefix }) })
       // A long bound, so no background refresh runs between the steps of the test.
       const gt = withBounceGuard(
@@ -117,18 +85,7 @@ for (const target of targets) {
     })
     afterAll(async () => {
       const ds = sources[0]
-      if (ds?.isInitialized) {
-        const q = (n: string) => `"${n}"`
-        // Every table of the prefix, whatever migrations exist now.
-        const names = Object.entries(t).flatMap(([k, v]) => (k !== 'prefix' && typeof v === 'string' ? [v] : []))
-        if (target.name === 'PostgreSQL') {
-          const rows = (await ds.query('SELECT tablename FROM pg_tables WHERE starts_with(tablename, $1)', [prefix])) as Array<{
-            tablename: string
-          }>
-          names.push(...rows.map((r) => r.tablename))
-        }
-        for (const name of new Set([...names, `${prefix}migrations`])) await ds.query(`DROP TABLE IF EXISTS ${q(name)}`)
-      }
+      if (ds?.isInitialized) await dropPrefixTables(ds, target, prefix)
       for (const s of sources) if (s.isInitialized) await s.destroy()
       await sink?.close()
     })

@@ -5,20 +5,16 @@
  * A real smtp-server plays the recipient MTAs. Rows are read back with plain SQL.
  */
 import type { AddressInfo } from 'node:net'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DataSource } from 'typeorm'
-import type { DataSourceOptions } from 'typeorm'
+import type { DataSource } from 'typeorm'
 import nodemailer from 'nodemailer'
 import { SMTPServer } from 'smtp-server'
 import { createBounceGuard } from '@bounce-guard/core'
 import type { BounceAlert, CoreBounceGuard } from '@bounce-guard/core'
-import { bounceGuardMigrations, createTypeOrmBounceStore, runMigrations, tableNames } from '@bounce-guard/typeorm'
+import { createTypeOrmBounceStore, tableNames } from '@bounce-guard/typeorm'
 import { createRetryWorker, withBounceGuard } from '@bounce-guard/nodemailer'
+import { dropPrefixTables, e2eTargets, migratedDataSource } from './nodemailer-e2e-databases.js'
 
-const PG_URL = process.env.BG_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const FROM = 'sender@example.org'
 
 const GMAIL_UNKNOWN = [
@@ -71,32 +67,10 @@ async function startSink(): Promise<Sink> {
   }
 }
 
-async function reachable(options: DataSourceOptions): Promise<boolean> {
-  const ds = new DataSource(options)
-  try {
-    await ds.initialize()
-    await ds.destroy()
-    return true
-  } catch (err) {
-    const why = `PostgreSQL at ${PG_URL} is unreachable: ${(err as Error).message}`
-    if (process.env.CI) throw new Error(`CI is set, so the nodemailer end-to-end test must run on PostgreSQL, but ${why}`)
-    console.warn(`[nodemailer-e2e] SKIPPING the PostgreSQL run: ${why}`)
-    return false
-  }
-}
-
-// A file, not :memory:, so the database survives the outage (destroy, then initialize again).
-const sqliteDir = mkdtempSync(join(tmpdir(), 'bg-nm-e2e-'))
-afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }))
-
-const targets: Array<{ name: string; options: DataSourceOptions }> = [
-  { name: 'SQLite', options: { type: 'better-sqlite3', database: join(sqliteDir, 'e2e.sqlite'), enableWAL: true } },
-  { name: 'PostgreSQL', options: { type: 'postgres', url: PG_URL, poolSize: 4, extra: { connectionTimeoutMillis: 3000 } } },
-]
+const targets = await e2eTargets('nodemailer-e2e')
 
 for (const target of targets) {
-  const available = target.name === 'SQLite' ? true : await reachable(target.options)
-  describe.skipIf(!available)(`nodemailer + guard + TypeORM store on ${target.name}`, () => {
+  describe.skipIf(!target.available)(`nodemailer + guard + TypeORM store on ${target.name}`, () => {
     const prefix = `bg_e2e_nm${process.pid}_`
     const t = tableNames({ tablePrefix: prefix })
     let ds: DataSource
@@ -109,21 +83,14 @@ for (const target of targets) {
 
     beforeAll(async () => {
       sink = await startSink()
-      ds = new DataSource({
-        ...target.options,
-        migrations: bounceGuardMigrations({ tablePrefix: prefix }),
-        migrationsTableName: `${prefix}migrations`,
-      } as DataSourceOptions)
-      await ds.initialize()
-      await runMigrations(ds, { tablePrefix: prefix })
+      ds = await migratedDataSource(target, prefix)
       const store = createTypeOrmBounceStore(ds, { tablePrefix: prefix })
       guard = createBounceGuard({ store, now: () => new Date(clockMs), random: () => 0 })
       guard.on('alert', (a) => alerts.push(a))
     })
     afterAll(async () => {
       if (ds?.isInitialized) {
-        for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, `${prefix}migrations`])
-          await ds.query(`DROP TABLE IF EXISTS ${q(name)}`)
+        await dropPrefixTables(ds, target, prefix)
         await ds.destroy()
       }
       await sink?.close()
