@@ -65,17 +65,9 @@ export async function run(): Promise<void> {
   }
   const t = tableNames({ tablePrefix: PREFIX })
   const drop = async () => {
-    for (const name of [
-      t.suppressions,
-      t.events,
-      t.recipientState,
-      t.retryJobs,
-      t.shaping,
-      t.eventRollup,
-      t.rollupMarks,
-      `${PREFIX}migrations`,
-    ])
-      await ds.query(`DROP TABLE IF EXISTS "${name}"`)
+    // Every table of the prefix (all of `tableNames` but the prefix), then the migrations table.
+    const { prefix: _, ...tables } = t
+    for (const name of [...Object.values(tables), `${PREFIX}migrations`]) await ds.query(`DROP TABLE IF EXISTS "${name}"`)
   }
   if (DROP_ONLY) {
     await drop().finally(() => ds.destroy())

@@ -71,29 +71,22 @@ export function openDataSource(
   } as DataSourceOptions)
 }
 
+/** Every Bounce Guard table of a prefix (all of `tableNames` but the prefix itself, so a new table is never missed). */
+function storeTables(prefix: string): string[] {
+  const { prefix: _, ...tables } = tableNames({ tablePrefix: prefix })
+  return Object.values(tables)
+}
+
 /** Drop every table of a prefix, and its migrations table. */
 export async function dropTables(ds: DataSource, prefix: string): Promise<void> {
-  const t = tableNames({ tablePrefix: prefix })
-  for (const name of [
-    t.suppressions,
-    t.events,
-    t.recipientState,
-    t.retryJobs,
-    t.shaping,
-    t.eventRollup,
-    t.rollupMarks,
-    t.shapingSlots,
-    `${prefix}migrations`,
-  ]) {
+  for (const name of [...storeTables(prefix), `${prefix}migrations`]) {
     await ds.query(`DROP TABLE IF EXISTS ${qi(ds, name)}`)
   }
 }
 
 /** Empty the tables (fresh store per conformance test without re-running migrations). */
 export async function truncateTables(ds: DataSource, prefix: string): Promise<void> {
-  const t = tableNames({ tablePrefix: prefix })
-  for (const name of [t.suppressions, t.events, t.recipientState, t.retryJobs, t.shaping, t.eventRollup, t.rollupMarks, t.shapingSlots])
-    await ds.query(`DELETE FROM ${qi(ds, name)}`)
+  for (const name of storeTables(prefix)) await ds.query(`DELETE FROM ${qi(ds, name)}`)
 }
 
 /** The conformance suite's second read path: plain SQL through `dataSource.query`. */
