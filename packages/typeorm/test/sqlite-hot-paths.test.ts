@@ -43,6 +43,16 @@ const hotCalls = (): Array<() => Promise<unknown>> => [
   async () => store.recordEvents?.([event('a@x.example'), event('b@x.example')]),
 ]
 
+/** Each hot call rejects with a BounceGuardError of `code` (a call that resolves fails the check). */
+async function expectHotCallsFail(code: string): Promise<void> {
+  for (const call of hotCalls()) {
+    const err = await Promise.resolve()
+      .then(call)
+      .catch((e: unknown) => e)
+    expect(isBounceGuardError(err) && err.code).toBe(code)
+  }
+}
+
 async function countEvents(): Promise<number> {
   const rows = (await ds.query(`SELECT COUNT(*) AS n FROM ${qi(ds, `${PREFIX}events`)}`)) as Array<{ n: number }>
   return Number(rows[0]?.n)
@@ -134,12 +144,7 @@ describe('SQLite hot paths', () => {
   it('after the DataSource is destroyed: ESTORE_UNAVAILABLE; re-initialised: served again', async () => {
     await store.recordEvent(event('a@x.example'))
     await ds.destroy()
-    for (const call of hotCalls()) {
-      const err = await Promise.resolve()
-        .then(call)
-        .catch((e: unknown) => e)
-      expect(isBounceGuardError(err) && err.code).toBe('ESTORE_UNAVAILABLE')
-    }
+    await expectHotCallsFail('ESTORE_UNAVAILABLE')
     // In-memory database: a new connection is a new, empty database.
     await ds.initialize()
     await runMigrations(ds, { tablePrefix: PREFIX })
@@ -151,11 +156,6 @@ describe('SQLite hot paths', () => {
 
   it('after close(): ESTORE_CLOSED from the hot paths', async () => {
     await store.close()
-    for (const call of hotCalls()) {
-      const err = await Promise.resolve()
-        .then(call)
-        .catch((e: unknown) => e)
-      expect(isBounceGuardError(err) && err.code).toBe('ESTORE_CLOSED')
-    }
+    await expectHotCallsFail('ESTORE_CLOSED')
   })
 })
