@@ -539,10 +539,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     const heldSet = new Set<string>()
     const held: ShapedRecipients[] = []
     let waited = 0
-    // A shared shaper's `acquire` also takes the slot of a shared cap from the store, so the cap
-    // holds across app servers (it falls back to the local answer by itself when the store fails).
-    const acquire = (shaper as Partial<SharedShaper>).acquire
-    const ask = typeof acquire === 'function' ? (d: string) => acquire.call(shaper, d) : (d: string) => shaper.check(d)
+    const ask = shapingQuestion(shaper)
     for (const [domain, rs] of byDomain) {
       let d: ShapingDecision
       try {
@@ -782,6 +779,16 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       if (r.recipients.length > 0 || r.error) details.retry = r
     }
   }
+}
+
+/**
+ * How to ask `shaper` about a destination: a shared shaper's `acquire` also takes the slot of a
+ * shared cap from the store, so the cap holds across app servers (it falls back to the local
+ * answer by itself when the store fails); any other shaper answers with `check`.
+ */
+export function shapingQuestion(shaper: Shaper): (destination: string) => ShapingDecision | Promise<ShapingDecision> {
+  const acquire = (shaper as Partial<SharedShaper>).acquire
+  return typeof acquire === 'function' ? (d) => acquire.call(shaper, d) : (d) => shaper.check(d)
 }
 
 /** Hand the inner transport's answer to the caller, with `bounceGuard` added to the info or error. */

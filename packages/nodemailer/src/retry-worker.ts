@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { domainOf, isBounceGuardError, tryNormalizeAddress } from '@bounce-guard/core'
-import type { BounceGuardLogger, RetryJob, SharedShaper } from '@bounce-guard/core'
-import { RETRY_MARKER } from './guarded-transport.js'
+import type { BounceGuardLogger, RetryJob } from '@bounce-guard/core'
+import { RETRY_MARKER, shapingQuestion } from './guarded-transport.js'
 import type { RetryWorkerOptions } from './options.js'
 import { recorderFor } from './outcome-recorder.js'
 import type { ItemState } from './outcome-recorder.js'
@@ -84,15 +84,15 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
     }
     if (shaper) {
       // Destinations paused or capped right now: their recipients wait in a job of their own.
-      // A shared shaper's `acquire` also takes a shared cap's slot from the store (see the wrapper).
-      const acquire = (shaper as Partial<SharedShaper>).acquire
+      // A shared shaper also takes a shared cap's slot from the store (see `shapingQuestion`).
+      const ask = shapingQuestion(shaper)
       const held = new Map<number, string[]>()
       for (const r of pending) {
         const n = tryNormalizeAddress(r)
         const domain = n ? domainOf(n) : r.slice(r.lastIndexOf('@') + 1)
         let d: ReturnType<typeof shaper.check>
         try {
-          d = typeof acquire === 'function' ? await acquire.call(shaper, domain) : shaper.check(domain)
+          d = await ask(domain)
         } catch (err) {
           logger.warn({ err, recipient: r }, '@bounce-guard/nodemailer: shaper.check failed; sending unshaped')
           continue
