@@ -153,8 +153,9 @@ export async function buildReport(store: BounceStore, options: BuildReportOption
   const rows: ReportRow[] = stats.map((r) => (groupBy === 'provider' ? { ...r } : { ...r, suppressionsAdded: addedBy.get(r.key) ?? 0 }))
   // Keys with suppressions but no events in the window (e.g. imported or added by hand).
   if (groupBy !== 'provider') {
+    const withEvents = new Set(rows.map((r) => r.key))
     for (const [key, n] of addedBy) {
-      if (!rows.some((r) => r.key === key)) {
+      if (!withEvents.has(key)) {
         rows.push({ key, sent: 0, ...emptyOutcomeCounts(), bounceRate: 0, suppressionsAdded: n })
       }
     }
