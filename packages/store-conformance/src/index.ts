@@ -254,6 +254,22 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       else await store.close()
     })
 
+    /**
+     * After concurrent writes: the stored events and deliveries summed over `recipients`, each
+     * recipient's event count checked against the raw counter and the raw event rows.
+     */
+    const storedTotals = async (recipients: readonly string[]): Promise<{ events: number; deliveries: number }> => {
+      const totals = { events: 0, deliveries: 0 }
+      for (const r of recipients) {
+        const s = await store.getRecipientState(r)
+        totals.events += s?.events ?? 0
+        totals.deliveries += s?.deliveries ?? 0
+        if (raw) expect(num((await raw.rawRecipientState(r))?.events)).toBe(s?.events)
+        if (raw) expect(await raw.rawEventCount(r)).toBe(s?.events)
+      }
+      return totals
+    }
+
     describe('findSuppressions', () => {
       it(
         'returns an empty map for no input and for unknown addresses',
@@ -736,15 +752,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           // the same eventId from many writers at once is recorded exactly once
           for (let w = 0; w < 6; w++) writes.push(store.recordEvent(ev('once@a.example', 'delivered', 0, { eventId: 'conc-once' })))
           await Promise.all(writes)
-          let total = 0
-          let deliveries = 0
-          for (const r of recipients) {
-            const s = await store.getRecipientState(r)
-            total += s?.events ?? 0
-            deliveries += s?.deliveries ?? 0
-            if (raw) expect(num((await raw.rawRecipientState(r))?.events)).toBe(s?.events)
-            if (raw) expect(await raw.rawEventCount(r)).toBe(s?.events)
-          }
+          const { events: total, deliveries } = await storedTotals(recipients)
           expect(total).toBe(100)
           expect(deliveries).toBe(20)
           expect((await store.getRecipientState('once@a.example'))?.events).toBe(1)
@@ -921,14 +929,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
             writes.push(store.recordEvent(ev(recipients[w]!, 'delivered', 9000 + w)))
           }
           await Promise.all(writes)
-          let total = 0
-          for (const r of recipients) {
-            const s = await store.getRecipientState(r)
-            total += s?.events ?? 0
-            if (raw) expect(await raw.rawEventCount(r)).toBe(s?.events)
-            if (raw) expect(num((await raw.rawRecipientState(r))?.events)).toBe(s?.events)
-          }
-          expect(total).toBe(4 * 30 + 4)
+          expect((await storedTotals(recipients)).events).toBe(4 * 30 + 4)
         },
         timeout,
       )
