@@ -87,16 +87,22 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
       // A shared shaper also takes a shared cap's slot from the store (see `shapingQuestion`).
       const ask = shapingQuestion(shaper)
       const held = new Map<number, string[]>()
+      // One question per destination domain, as the wrapper asks at call time: the message goes
+      // to each domain once, so a shared cap gives up one slot per domain, not per recipient.
+      const byDomain = new Map<string, ReturnType<typeof shaper.check> | undefined>()
       for (const r of pending) {
         const n = tryNormalizeAddress(r)
         const domain = n ? domainOf(n) : r.slice(r.lastIndexOf('@') + 1)
-        let d: ReturnType<typeof shaper.check>
-        try {
-          d = await ask(domain)
-        } catch (err) {
-          logger.warn({ err, recipient: r }, '@bounce-guard/nodemailer: shaper.check failed; sending unshaped')
-          continue
+        let d = byDomain.get(domain)
+        if (!byDomain.has(domain)) {
+          try {
+            d = await ask(domain)
+          } catch (err) {
+            logger.warn({ err, recipient: r }, '@bounce-guard/nodemailer: shaper.check failed; sending unshaped')
+          }
+          byDomain.set(domain, d)
         }
+        if (d === undefined) continue
         if (d.action === 'send') continue
         const due = d.action === 'pause' ? d.until.getTime() : now().getTime() + d.delayMs
         const list = held.get(due)
