@@ -29,15 +29,17 @@ export interface RecipientFacts {
 
 /**
  * The SMTP command a failure answered, from the words MTAs use for it: Postfix "(in reply to RCPT TO
- * command)", Exim "after MAIL FROM:", Sendmail transcripts (">>> DATA"), qmail "does not like
- * recipient" / "sender was rejected" / "my name was rejected", Yahoo "[RCPT_TO]".
+ * command)", Exim "after MAIL FROM:", "after pipelined RCPT TO:" and (4.9x) "for RCPT TO command" /
+ * "for TEXT command", hMailServer "hMailServer sent: RCPT TO:", Sendmail transcripts (">>> DATA"), MDaemon transcripts ("--> RCPT To:" then
+ * "<-- 550"), qmail "does not like recipient" / "sender was rejected" / "my name was rejected",
+ * Yahoo "[RCPT_TO]".
  */
 export function commandIn(text: string): ClassifyContext['command'] | undefined {
   const t = text.length > 8000 ? text.slice(0, 8000) : text
   const m = COMMAND_AFTER.exec(t)
-  let word = m?.[1]?.toLowerCase()
-  // the transcript patterns need `>>>` / `...` in the text: skipped (not run) without them
-  if (!word && t.includes('>>>')) {
+  let word = (m?.[1] ?? m?.[2])?.toLowerCase()
+  // the transcript patterns need `>>>`/`-->` / `...` in the text: skipped (not run) without them
+  if (!word && (t.includes('>>>') || t.includes('-->'))) {
     const tr = TRANSCRIPT_COMMAND.exec(t)
     word = tr?.[1]?.toLowerCase()
   }
@@ -72,23 +74,31 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
   return commandOf(word)
 }
 
-/** `in reply to RCPT TO`, `after MAIL FROM`, ...: the words before the command, then the command. */
+/**
+ * `in reply to RCPT TO`, `after MAIL FROM`, `after pipelined RCPT TO`, hMailServer's `sent: RCPT
+ * TO:<a@b>`, ...: the words before the command, then the command (group 1); or Exim 4.9x's `for RCPT TO command` / `for TEXT command`
+ * (the message text, i.e. DATA) (group 2).
+ */
 const COMMAND_AFTER =
-  /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}(rcpt to|rcpt|mail from|end of data|data|initial connection|helo|ehlo|starttls)\b/i
-/** A transcript command line followed by a 4xx/5xx reply line. */
-const TRANSCRIPT_COMMAND = /(?:^|\n)[ \t]*>>> ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*<<< ?[45]\d\d/i
+  /\b(?:(?:in reply to|after(?: pipelined)?|smtp command:?|did not like our|smtp:|sent:)[ \t\r\n]{0,8}(rcpt to|rcpt|mail from|end of data|data|initial connection|helo|ehlo|starttls)|for (rcpt to|rcpt|mail from|data|text|helo|ehlo|starttls) command)\b/i
+/**
+ * A transcript command line followed by a 4xx/5xx reply line: Sendmail's `>>> RCPT To:` / `<<< 550`,
+ * or MDaemon's `--> RCPT To:` / `<-- 550` after a time stamp (`Fri 2025-01-24 09:41:18.523: `).
+ */
+const TRANSCRIPT_COMMAND =
+  /(?:^|\n)[ \t]*(?:[A-Za-z]{3} [0-9-]{8,10} [0-9:.]{5,12}: )?(?:>>>|-->) ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*(?:[A-Za-z]{3} [0-9-]{8,10} [0-9:.]{5,12}: )?(?:<<<|<--) ?[45]\d\d/i
 /** Any of the phrases `commandIn` looks for in lower-cased text (a literal alternation: linear). */
 const COMMAND_PHRASE =
   /does not like recipient|\[rcpt_to\]|recipient address rejected:|mail\.local: unknown user|\(state 1[458]\)|sender was rejected|\[mail_from\]|my name was rejected|greeting failed|did not like our (?:final )?data/i
 /** A Sendmail transcript whose first line from the server is a 4xx/5xx reply: refused at the greeting. */
 const SENDMAIL_GREETING_REFUSED = /(?:^|\n)[ \t]*\.{3} ?while talking to [^\n]{1,300}\n[ \t]*<<< ?[45]\d\d\b/i
 /** Text ending with the words before a command (the command itself would be in text appended to it). */
-const COMMAND_WORDS_AT_END = /\b(?:in reply to|after|smtp command:?|did not like our|smtp:)[ \t\r\n]{0,8}$/i
+const COMMAND_WORDS_AT_END = /\b(?:in reply to|after(?: pipelined)?|smtp command:?|did not like our|smtp:|sent:)[ \t\r\n]{0,8}$/i
 
 function commandOf(word: string): ClassifyContext['command'] {
   if (word === 'rcpt to' || word === 'rcpt') return 'RCPT'
   if (word === 'mail from') return 'MAIL'
-  if (word === 'end of data' || word === 'data') return 'DATA'
+  if (word === 'end of data' || word === 'data' || word === 'text') return 'DATA'
   if (word === 'initial connection') return 'CONN'
   if (word === 'helo') return 'HELO'
   if (word === 'ehlo') return 'EHLO'
@@ -106,7 +116,7 @@ export function commandInLeading(text: string): ClassifyContext['command'] | und
   if (!m) return undefined
   // a match starting in `text` and ending in the appended part would come first
   if (text.length < 8000 && COMMAND_WORDS_AT_END.test(text)) return undefined
-  return commandOf(m[1]!.toLowerCase())
+  return commandOf((m[1] ?? m[2]!).toLowerCase())
 }
 
 /** Reasons that, given at MAIL FROM, mean the sender was refused (`rejected`). */

@@ -99,6 +99,25 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
   }),
   // Amazon SES's own rejection of an outgoing message over its size limit
   b('ses-too-large', 'mesgtoobig', ['message_too_large'], ['550 5.7.1 Message rejected: MESSAGE_TOO_LARGE'], { scope: 'message' }),
+  // The sending service did not try at all: the address is on its suppression list (Amazon SES's
+  // global list, "a recent history of bouncing", or the account's own list; Mailgun's bounce list).
+  // Said before the words "invalid address" in SES's text can make it an unknown user.
+  b(
+    'provider-suppression-list',
+    'suppressed',
+    [
+      'has suppressed sending to this address',
+      'on the suppression list for your account',
+      'not delivering to previously bounced address',
+      'not delivering to a previously bounced address',
+    ],
+    [
+      'Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address. For more information about how to remove an address from the suppression list, see the Amazon SES Developer Guide: http://docs.aws.amazon.com/ses/latest/DeveloperGuide/remove-from-suppressionlist.html',
+      'Amazon SES did not send the message to this address because it is on the suppression list for your account. For more information about removing addresses from the suppression list, see the Amazon SES Developer Guide at https://docs.aws.amazon.com/ses/latest/DeveloperGuide/sending-email-suppression-list.html',
+      'Not delivering to previously bounced address',
+    ],
+    { scope: 'recipient' },
+  ),
   b(
     'queue-expired',
     'expired',
