@@ -42,6 +42,13 @@ const FIXED: Readonly<Record<string, string>> = {
   'hmailserver-05.eml': 'hMailServer "hMailServer sent: RCPT TO:<a@b>" / "Remote server replied: 550 No such user"',
   // the sending service's own suppression list: "invalid address" in its words made it a hard unknown user
   'amazonses-01.eml': 'Amazon SES "has suppressed sending to this address because it has a recent history of bouncing"',
+  // out-of-office replies whose only evidence is Outlook's localised "Automatic reply:" subject prefix
+  // (no Auto-Submitted: auto-replied): read as not a bounce at all
+  'autoreply-02.eml': 'Chinese "自动答复:" (with Auto-Submitted: auto-generated only)',
+  'autoreply-03.eml': 'Korean "자동 회신:"',
+  'autoreply-04.eml': 'Turkish "Otomatik Yanıt:"',
+  'autoreply-05.eml': 'Greek "Αυτόματη απάντηση:"',
+  'autoreply-06.eml': 'Danish/Norwegian "Automatisk svar:"',
 }
 
 describe('bounce parser generalisation (issue 3)', () => {
