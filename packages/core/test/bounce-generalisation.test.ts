@@ -49,6 +49,8 @@ const FIXED: Readonly<Record<string, string>> = {
   'autoreply-04.eml': 'Turkish "Otomatik Yanıt:"',
   'autoreply-05.eml': 'Greek "Αυτόματη απάντηση:"',
   'autoreply-06.eml': 'Danish/Norwegian "Automatisk svar:"',
+  // a provider's own wording of a full mailbox (Web.de/GMX), no x.2.2 status: onhold
+  'postfix-webde-01.eml': 'Web.de "550 Benutzer hat das Speichervolumen ueberschritten. / User has exhausted allowed storage space."',
 }
 
 describe('bounce parser generalisation (issue 3)', () => {

@@ -678,6 +678,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'has exceeded the storage',
       'maildir over quota',
       'insufficient space in mailbox',
+      'exhausted allowed storage',
+      'speichervolumen',
     ],
     [
       '550 Benutzer hat zuviele Mails auf dem Server',
@@ -693,6 +695,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '552 Requested mail action aborted: exceeded storage allocation',
       '450 4.2.2 <someone@example.com>: user is overquota',
       '554 5.2.2 mailbox quota exceeded for this recipient',
+      '550 Benutzer hat das Speichervolumen ueberschritten. / User has exhausted allowed storage space.',
     ],
   ),
   // "your account" / "sending account" is OUR account (at a relay or submission server): a refusal
@@ -795,6 +798,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'blocked account',
       'disabled mailbox',
       'mailbox is restricted',
+      'user is inactive',
     ],
     [
       '550 Mailaddress is administratively disabled',
@@ -806,6 +810,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.7.13 User account disabled',
       '450 4.2.1 Mailbox is inactive',
       '550 5.2.1 Account has been suspended',
+      '550 5.2.1 <someone@gmx.de>... User is inactive',
     ],
   ),
   g(
@@ -1178,6 +1183,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'empfaenger unbekannt',
       'empfänger unbekannt',
       'benutzer unbekannt',
+      'benutzer nicht bekannt',
       'utente sconosciuto',
       'utente inesistente',
       'destinatario sconosciuto',
