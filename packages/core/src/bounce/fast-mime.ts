@@ -128,56 +128,6 @@ function unflow(text: string, delsp: boolean): string {
   return out + current
 }
 
-/** Field names as most messages spell them, lower-cased (a fixed table: no copy is made for these). */
-const COMMON_NAMES: ReadonlyMap<string, string> = new Map(
-  [
-    'Received',
-    'From',
-    'To',
-    'Subject',
-    'Date',
-    'Message-ID',
-    'Message-Id',
-    'MIME-Version',
-    'Mime-Version',
-    'Content-Type',
-    'Content-Transfer-Encoding',
-    'Content-Disposition',
-    'Content-Description',
-    'Return-Path',
-    'Delivered-To',
-    'X-Failed-Recipients',
-    'Auto-Submitted',
-    'X-Original-To',
-    'Reply-To',
-    'DKIM-Signature',
-    'X-Mailer',
-    'References',
-    'In-Reply-To',
-    'Precedence',
-    'X-Postfix-Queue-ID',
-    'X-Postfix-Sender',
-    'Arrival-Date',
-    'Reporting-MTA',
-  ].map((n) => [n, n.toLowerCase()]),
-)
-
-/**
- * `block.slice(start, colon).trim().toLowerCase()`: names spelled as in `COMMON_NAMES` or already in
- * lower case (no space, nothing beyond ASCII) are taken as they are.
- */
-function fieldName(block: string, start: number, colon: number): string {
-  let upper = false
-  for (let i = start; i < colon; i++) {
-    const c = block.charCodeAt(i)
-    if (c <= 32 || c >= 127) return block.slice(start, colon).trim().toLowerCase()
-    if (c >= 65 && c <= 90) upper = true
-  }
-  const raw = block.slice(start, colon)
-  if (!upper) return raw
-  return COMMON_NAMES.get(raw) ?? raw.toLowerCase()
-}
-
 /** Parse a header block (LF line ends) into the first value of each field. */
 function parseHeaders(block: string): Header {
   const map = new Map<string, string>()
@@ -203,7 +153,13 @@ function parseHeaders(block: string): Header {
     if (nextColon !== -1 && nextColon < start) nextColon = block.indexOf(':', start)
     const colon = nextColon !== -1 && nextColon < end && nextColon - start <= 76 ? nextColon : -1
     if (colon <= start) continue
-    const key = fieldName(block, start, colon)
+    // the name trimmed and lower-cased; trimming is a no-op unless it starts or ends with a
+    // character that may be white space (toLowerCase returns an all-lower-case name as it is)
+    const last = block.charCodeAt(colon - 1)
+    const key =
+      c <= 32 || c >= 127 || last <= 32 || last >= 127
+        ? block.slice(start, colon).trim().toLowerCase()
+        : block.slice(start, colon).toLowerCase()
     // the first occurrence is kept: a repeated field (Received, ...) and its folded lines are skipped unread
     if (key.includes(' ') || map.has(key)) continue
     name = key
@@ -413,10 +369,10 @@ function readLatin1(s: string, input: Uint8Array | string): ParsedMail | undefin
     subject: subjectRaw.includes('=?') ? decodeWords(subjectRaw) : subjectRaw,
     from: from.address.toLowerCase(),
     fromName: from.name,
+    // always present (one hidden class for every ParsedMail)
+    messageId: head.get('message-id') || undefined,
     text,
     parts: out.parts,
   }
-  const mid = head.get('message-id')
-  if (mid) mail.messageId = mid
   return mail
 }

@@ -21,7 +21,8 @@ export interface ParsedMail {
   subject: string
   from: string
   fromName: string
-  messageId?: string
+  /** Always present (`undefined` when the message has none): every ParsedMail has one hidden class. */
+  messageId: string | undefined
   /** text/plain body (or text/html converted to text by postal-mime). */
   text: string
   parts: MailPart[]
@@ -196,10 +197,10 @@ export async function readWithPostalMime(raw: Uint8Array | string): Promise<Pars
     subject: email.subject ?? '',
     from: (email.from?.address ?? '').toLowerCase(),
     fromName: email.from?.name ?? '',
+    messageId: email.messageId || undefined,
     text,
     parts,
   }
-  if (email.messageId) mail.messageId = email.messageId
   return mail
 }
 

@@ -317,6 +317,25 @@ function readOriginal(mail: ParsedMail, ctx: NoticeContext): BounceReport['origi
   return Object.keys(original).length > 0 ? original : undefined
 }
 
+/**
+ * Facts about one recipient with every field present (`undefined` until known): all facts then share
+ * one hidden class, and the classifier's reads of them stay monomorphic (a field added only when
+ * known gave each combination its own class, and those reads went megamorphic).
+ */
+function newFacts(recipient: string, dsn?: boolean): RecipientFacts {
+  return {
+    recipient,
+    action: undefined,
+    status: undefined,
+    diagnostic: undefined,
+    remoteMta: undefined,
+    command: undefined,
+    statusComment: undefined,
+    dsn,
+    final: undefined,
+  }
+}
+
 function recipientEntry(facts: RecipientFacts, fixed?: { reason: BounceReason; ruleId: string }): BounceRecipient {
   const classification = fixed ? fixedClassification(fixed.reason, fixed.ruleId) : classifyRecipient(facts)
   const r: BounceRecipient = { recipient: facts.recipient, classification }
@@ -391,7 +410,7 @@ function fromDsn(ctx: NoticeContext, blocks: FieldBlock[]): BounceRecipient[] {
   const out: BounceRecipient[] = []
   for (const b of blocks) {
     const rcpt = cleanAddress(b.get('final-recipient') ?? b.get('original-recipient') ?? b.get('x-actual-recipient') ?? '').toLowerCase()
-    const facts: RecipientFacts = { recipient: rcpt, dsn: true }
+    const facts = newFacts(rcpt, true)
     const action = b.get('action')?.toLowerCase().split(/[\s(]/)[0]
     if (action) facts.action = action
     const status = b.get('status')
@@ -659,10 +678,9 @@ function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | stri
 function autoReplyReport(base: BounceReport, ctx: NoticeContext): BounceReport {
   const mail = ctx.mail
   const who = mail.from || firstAddress(mail.headers.get('reply-to')) || ''
-  const r = recipientEntry(
-    { recipient: who, diagnostic: ctx.text().trim().slice(0, 2000) },
-    { reason: 'vacation', ruleId: 'rfc3834.auto-reply' },
-  )
+  const facts = newFacts(who)
+  facts.diagnostic = ctx.text().trim().slice(0, 2000)
+  const r = recipientEntry(facts, { reason: 'vacation', ruleId: 'rfc3834.auto-reply' })
   base.kind = 'auto-reply'
   base.recipients = [r]
   base.format = 'rfc3834'
@@ -738,7 +756,8 @@ function markDelayed(recipients: readonly BounceRecipient[]): void {
 
 /** What a plain-text notice says about one recipient it names. */
 function noticeFacts(ctx: NoticeContext, n: NoticeRecipient, count: number, final: boolean): RecipientFacts {
-  const facts: RecipientFacts = { recipient: n.recipient, diagnostic: failingReplyFirst(n.diagnostic) }
+  const facts = newFacts(n.recipient)
+  facts.diagnostic = failingReplyFirst(n.diagnostic)
   const host = remoteHostIn(n.diagnostic)
   if (host) facts.remoteMta = host
   // a session transcript lists the 250 replies before the failing one: the failure's status counts
@@ -777,7 +796,8 @@ function rereadWhole(
     const entry = recipients[i]!
     const n = found[i]!
     if (!undecidedReason(entry) || whole.length <= n.diagnostic.length || whole.length >= 20_000) continue
-    const facts: RecipientFacts = { ...allFacts[i]!, diagnostic: whole }
+    const facts = Object.assign(newFacts(''), allFacts[i]!)
+    facts.diagnostic = whole
     if (wholeStatus) facts.status = wholeStatus
     const cmd = facts.command ?? commandIn(whole)
     if (cmd) facts.command = cmd
@@ -806,7 +826,7 @@ function feedbackReport(base: BounceReport, text: string, original: BounceReport
   if (rcpts.length === 0) rcpts = addressesOf(original?.to)
   if (rcpts.length === 0) rcpts = ['']
   report.recipients = rcpts.map((r) => {
-    const e = recipientEntry({ recipient: r }, { reason: 'feedback', ruleId: 'arf.feedback' })
+    const e = recipientEntry(newFacts(r), { reason: 'feedback', ruleId: 'arf.feedback' })
     e.feedbackType = feedbackType
     return e
   })
@@ -844,26 +864,26 @@ function sesNotification(base: BounceReport, text: string): BounceReport | undef
     report.kind = 'complaint'
     report.feedback = { feedbackType }
     report.recipients = list(c.complainedRecipients).map((r) => {
-      const e = recipientEntry({ recipient: addr(r) }, { reason: 'feedback', ruleId: 'ses.complaint' })
+      const e = recipientEntry(newFacts(addr(r)), { reason: 'feedback', ruleId: 'ses.complaint' })
       e.feedbackType = feedbackType
       return e
     })
   } else if (type === 'Delivery') {
     const d = obj(doc.delivery)
     const recipients = Array.isArray(d.recipients) ? d.recipients.map((x) => String(x)) : []
-    report.recipients = recipients.map((r) =>
-      recipientEntry({
-        recipient: cleanAddress(r).toLowerCase(),
-        action: 'delivered',
-        status: '2.0.0',
-        diagnostic: String(d.smtpResponse ?? ''),
-      }),
-    )
+    report.recipients = recipients.map((r) => {
+      const facts = newFacts(cleanAddress(r).toLowerCase())
+      facts.action = 'delivered'
+      facts.status = '2.0.0'
+      facts.diagnostic = String(d.smtpResponse ?? '')
+      return recipientEntry(facts)
+    })
   } else if (type === 'Bounce') {
     const b = obj(doc.bounce)
     const permanent = String(b.bounceType ?? '') === 'Permanent'
     report.recipients = list(b.bouncedRecipients).map((r) => {
-      const facts: RecipientFacts = { recipient: addr(r), final: permanent, dsn: true }
+      const facts = newFacts(addr(r), true)
+      facts.final = permanent
       if (typeof r.action === 'string') facts.action = r.action.toLowerCase()
       if (typeof r.status === 'string') facts.status = r.status
       if (typeof r.diagnosticCode === 'string') facts.diagnostic = r.diagnosticCode
