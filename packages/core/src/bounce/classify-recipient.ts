@@ -31,7 +31,8 @@ export interface RecipientFacts {
  * The SMTP command a failure answered, from the words MTAs use for it: Postfix "(in reply to RCPT TO
  * command)", Exim "after MAIL FROM:", "after pipelined RCPT TO:" and (4.9x) "for RCPT TO command" /
  * "for TEXT command", hMailServer "hMailServer sent: RCPT TO:", Sendmail transcripts (">>> DATA"), MDaemon transcripts ("--> RCPT To:" then
- * "<-- 550"), qmail "does not like recipient" / "sender was rejected" / "my name was rejected",
+ * "<-- 550"), qmail "does not like recipient" / "sender was rejected" / "my name was rejected" /
+ * "failed after I sent the message",
  * Yahoo "[RCPT_TO]".
  */
 export function commandIn(text: string): ClassifyContext['command'] | undefined {
@@ -68,7 +69,9 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
     if (low.includes('sender was rejected') || low.includes('[mail_from]')) return 'MAIL'
     if (low.includes('my name was rejected')) return 'HELO'
     if (low.includes('greeting failed') || (low.includes('[data]') && false)) return 'CONN'
-    if (low.includes('did not like our final data') || low.includes('did not like our data')) return 'DATA'
+    // qmail-remote's words for a refusal of the message itself (after DATA)
+    if (low.includes('did not like our final data') || low.includes('did not like our data') || low.includes('failed after i sent the message'))
+      return 'DATA'
     return undefined
   }
   return commandOf(word)
@@ -89,7 +92,7 @@ const TRANSCRIPT_COMMAND =
   /(?:^|\n)[ \t]*(?:[A-Za-z]{3} [0-9-]{8,10} [0-9:.]{5,12}: )?(?:>>>|-->) ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*(?:[A-Za-z]{3} [0-9-]{8,10} [0-9:.]{5,12}: )?(?:<<<|<--) ?[45]\d\d/i
 /** Any of the phrases `commandIn` looks for in lower-cased text (a literal alternation: linear). */
 const COMMAND_PHRASE =
-  /does not like recipient|\[rcpt_to\]|recipient address rejected:|mail\.local: unknown user|\(state 1[458]\)|sender was rejected|\[mail_from\]|my name was rejected|greeting failed|did not like our (?:final )?data/i
+  /does not like recipient|\[rcpt_to\]|recipient address rejected:|mail\.local: unknown user|\(state 1[458]\)|sender was rejected|\[mail_from\]|my name was rejected|greeting failed|did not like our (?:final )?data|failed after i sent the message/i
 /** A Sendmail transcript whose first line from the server is a 4xx/5xx reply: refused at the greeting. */
 const SENDMAIL_GREETING_REFUSED = /(?:^|\n)[ \t]*\.{3} ?while talking to [^\n]{1,300}\n[ \t]*<<< ?[45]\d\d\b/i
 /** Text ending with the words before a command (the command itself would be in text appended to it). */
