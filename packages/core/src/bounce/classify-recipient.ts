@@ -70,7 +70,11 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
     if (low.includes('my name was rejected')) return 'HELO'
     if (low.includes('greeting failed') || (low.includes('[data]') && false)) return 'CONN'
     // qmail-remote's words for a refusal of the message itself (after DATA)
-    if (low.includes('did not like our final data') || low.includes('did not like our data') || low.includes('failed after i sent the message'))
+    if (
+      low.includes('did not like our final data') ||
+      low.includes('did not like our data') ||
+      low.includes('failed after i sent the message')
+    )
       return 'DATA'
     return undefined
   }
