@@ -473,9 +473,12 @@ const microsoft: ReplyRule[] = [
     id: 'microsoft.storedrv-error',
     provider: 'microsoft',
     reason: 'systemerror',
-    keywords: ['storedrv.deliver.exception', 'storedrv.submission.exception'],
+    // Exchange's mailbox store failing or throttling delivery (4.3.2 "... thread limit exceeded" is
+    // its back-pressure on a busy database, said with the status of "system not accepting messages")
+    keywords: ['storedrv.deliver.exception', 'storedrv.submission.exception', 'thread limit exceeded'],
     examples: [
       '554 5.2.0 STOREDRV.Deliver.Exception:StoragePermanentException.MapiExceptionNoReplicaHere; Failed to process message due to a permanent exception with message Cannot open mailbox',
+      '432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded',
     ],
   },
   {
