@@ -118,26 +118,77 @@ export function cleanAddress(value: string): string {
     v = gt > lt ? v.slice(lt + 1, gt) : v.slice(lt + 1)
   }
   v = v.trim()
-  const sp = v.search(/[\s,;]/)
-  if (sp > 0) v = v.slice(0, sp)
+  // up to the first white space, ',' or ';' (`v.search(/[\s,;]/)`), unless that is the first character
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c === 44 || c === 59 || isSpaceCode(c)) {
+      if (i > 0) v = v.slice(0, i)
+      break
+    }
+  }
   if (v.startsWith('"') && v.endsWith('"') && v.length > 1) v = v.slice(1, -1)
-  return v.replace(/^[<('"]+|[>)'".:]+$/g, '')
+  // `v.replace(/^[<('"]+|[>)'".:]+$/g, '')`: the leading run, then the trailing run after it
+  let start = 0
+  while (start < v.length && OPENERS.includes(v[start]!)) start++
+  let end = v.length
+  while (end > start && CLOSERS.includes(v[end - 1]!)) end--
+  return start === 0 && end === v.length ? v : v.slice(start, end)
+}
+
+/** Characters `cleanAddress` drops before an address, and after it. */
+const OPENERS = `<('"`
+const CLOSERS = `>)'".:`
+
+/** Whether `c` is a character `\s` matches (ECMAScript WhiteSpace and LineTerminator). */
+function isSpaceCode(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13)
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  )
 }
 
 /** Most characters before the colon of a field name (see `fieldOf`). */
 const MAX_NAME = 60
+
+/** ASCII code to 1 for a character of a field name (letters, digits, '-', '_', '.'), 2 for the colon. */
+const NAME_CHAR: Uint8Array = (() => {
+  const t = new Uint8Array(128)
+  for (let c = 0; c < 128; c++) {
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 46) t[c] = 1
+  }
+  t[58] = 2
+  return t
+})()
 
 /** Where the colon of a `Name: value` line that starts at `start` is (the same test as `fieldColon`), or -1. */
 function fieldColonAt(text: string, start: number, end: number): number {
   const stop = Math.min(end, start + MAX_NAME + 1)
   for (let i = start; i < stop; i++) {
     const c = text.charCodeAt(i)
-    if (c === 58) return i === start ? -1 : i
-    // letters, digits, '-', '_', '.'
-    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 46
-    if (!ok) return -1
+    const kind = c < 128 ? NAME_CHAR[c] : 0
+    if (kind !== 1) return kind === 2 && i > start ? i : -1
   }
   return -1
+}
+
+/**
+ * Whether a colon stands at `start + n` for some length `n` in the bit set `lengths`: the line at
+ * `start` may be a field whose name has one of those lengths (a quick test; `fieldColonAt` decides).
+ */
+function colonAfterLength(text: string, start: number, lengths: number): boolean {
+  for (let m = lengths; m !== 0; m &= m - 1) {
+    // the lowest bit set
+    if (text.charCodeAt(start + 31 - Math.clz32(m & -m)) === 58) return true
+  }
+  return false
 }
 
 /** Whether `text[start, end)` is empty or white space only (as `String.prototype.trim` sees it). */
@@ -197,6 +248,12 @@ export function parseHeaderSection(text: string, maxLines = 400, only?: Readonly
       if (last !== SKIPPED) out.set(last, `${out.get(last) ?? ''} ${text.slice(start, end).trim()}`)
       continue
     }
+    // once a field was seen, a line that cannot be one of `only` is skipped without reading its name
+    // (a line that is no field at all then counts as a skipped one: both ignore the lines folded under them)
+    if (seen && only !== undefined && !colonAfterLength(text, start, lengths)) {
+      last = SKIPPED
+      continue
+    }
     const colon = fieldColonAt(text, start, end)
     if (colon === -1) {
       last = ''
@@ -226,9 +283,10 @@ export function parseHeaderSection(text: string, maxLines = 400, only?: Readonly
  * enhanced-status scans here and in `smtp-reply.ts`.
  */
 export function digitRun(s: string, i: number): number {
+  // (no read past the end: one there deoptimized the optimized code)
+  const stop = Math.min(i + 4, s.length)
   let n = 0
-  while (n < 4) {
-    // NaN past the end is no digit either
+  while (i + n < stop) {
     const c = s.charCodeAt(i + n)
     if (!(c >= 48 && c <= 57)) break
     n++
@@ -248,7 +306,7 @@ export function firstStatus(text: string, success: boolean): string | undefined 
     const before = dot >= 2 ? text.charCodeAt(dot - 2) : -1
     if ((c === 52 || c === 53 || (success && c === 50)) && !(before >= 48 && before <= 57) && before !== 46) {
       const a = digitRun(text, dot + 1)
-      if (a >= 1 && a <= 3 && text.charCodeAt(dot + 1 + a) === 46) {
+      if (a >= 1 && a <= 3 && dot + 1 + a < text.length && text.charCodeAt(dot + 1 + a) === 46) {
         const b = digitRun(text, dot + 2 + a)
         if (b >= 1 && b <= 3) return text.slice(dot - 1, dot + 2 + a + b)
       }

@@ -307,7 +307,7 @@ function readOriginal(mail: ParsedMail, ctx: NoticeContext): BounceReport['origi
   const h = parseHeaderSection(first === -1 ? '' : first === 0 ? src : src.slice(first), 400, ORIGINAL_FIELDS)
   const original: NonNullable<BounceReport['original']> = {}
   const mid = h.get('message-id')
-  if (mid) original.messageId = mid.replace(/^<|>$/g, '').trim()
+  if (mid) original.messageId = withoutAngles(mid, false).trim()
   const from = firstAddress(h.get('from'))
   if (from) original.from = from
   const to = h.get('to')
@@ -581,7 +581,7 @@ function fromMail(
   const base: BounceReport = { kind: 'not-a-bounce', recipients: [], format: 'none' }
   if (mail.subject) base.subject = mail.subject
   if (mail.from) base.from = mail.from
-  if (mail.messageId) base.messageId = mail.messageId.replace(/^\s*<|>\s*$/g, '')
+  if (mail.messageId) base.messageId = withoutAngles(mail.messageId, true)
   // The notice/quoted-original split is computed only when something reads it.
   const context = new NoticeContext(mail)
   const original = readOriginal(mail, context)
@@ -592,7 +592,10 @@ function fromMail(
   for (const p of mail.parts) if (p.mimeType === 'message/feedback-report') return feedbackReport(base, p.text, original)
 
   // 1b. An Amazon SES notification (JSON, possibly inside an SNS envelope) sent by e-mail
-  if (mail.text.includes('"notificationType"') || mail.text.includes('\\"notificationType\\"')) {
+  if (
+    mail.text.includes('notificationType') &&
+    (mail.text.includes('"notificationType"') || mail.text.includes('\\"notificationType\\"'))
+  ) {
     const ses = sesNotification(base, mail.text)
     if (ses) return ses
   }
@@ -604,10 +607,7 @@ function fromMail(
     if (dsn.recipients.length === 0) continue
     return dsnReport(base, context, dsn)
   }
-  const inText =
-    mail.text.includes('inal-Recipient:') || mail.text.includes('INAL-RECIPIENT:') || mail.text.includes('inal-recipient:')
-      ? parseDeliveryStatus(mail.text)
-      : undefined
+  const inText = hasRecipientField(mail.text) ? parseDeliveryStatus(mail.text) : undefined
   if (inText && inText.recipients.length > 0 && inText.recipients.some((b) => b.has('action') || b.has('status'))) {
     return dsnReport(base, context, inText)
   }
@@ -622,6 +622,32 @@ function fromMail(
     }
   }
   return notDsn(base, context, input, depth)
+}
+
+/**
+ * Whether `text` holds `inal-Recipient:`, `INAL-RECIPIENT:` or `inal-recipient:` (DSN fields written
+ * into a text body): the lower-case spellings found from each `nal-` (one scan), then the upper-case one.
+ */
+function hasRecipientField(text: string): boolean {
+  for (let i = text.indexOf('nal-'); i !== -1; i = text.indexOf('nal-', i + 4)) {
+    if (i > 0 && text.charCodeAt(i - 1) === 105 && (text.startsWith('nal-Recipient:', i) || text.startsWith('nal-recipient:', i)))
+      return true
+  }
+  return text.includes('INAL-RECIPIENT:')
+}
+
+/**
+ * `value` without the `<` that opens it and the `>` that closes it: `value.replace(/^<|>$/g, '')`, or
+ * with `spaces` `value.replace(/^\s*<|>\s*$/g, '')` (white space before `<` and after `>` goes with
+ * them; `trimStart`/`trimEnd` drop the characters `\s` matches).
+ */
+function withoutAngles(value: string, spaces: boolean): string {
+  const lead = spaces ? value.length - value.trimStart().length : 0
+  const start = value.charCodeAt(lead) === 60 ? lead + 1 : 0
+  // the `>` must lie after the `<` removed (`<` alone is removed once)
+  const body = spaces ? value.trimEnd() : value
+  const end = body.length > start && body.charCodeAt(body.length - 1) === 62 ? body.length - 1 : value.length
+  return start === 0 && end === value.length ? value : value.slice(start, end)
 }
 
 /** The report of an RFC 3464 delivery-status body. */
