@@ -17,7 +17,8 @@ import { KeywordMatcher, normalizeKeyword, type KeywordEntry } from './keyword-m
 import { BUILTIN_RULES } from './rules/index.js'
 import { BLOCKLIST_TEXT_HINTS, PROVIDER_DOMAIN_HINTS, PROVIDER_TEXT_HINTS, RETRY_TEXT_HINTS } from './rules/hints.js'
 import type { ReplyRule } from './rules/types.js'
-import { parseSmtpReply, replyClass, squash } from './smtp-reply.js'
+import { createReplyShape, parseReplyBytes } from './reply-bytes.js'
+import { parseSmtpReply, squash } from './smtp-reply.js'
 import {
   BOUNCE_REASONS,
   type BounceClassification,
@@ -258,6 +259,12 @@ function asciiBytes(s: string, end: number): Uint8Array | null {
   return r.read === end && r.written === end ? PREFIX_BYTES : null
 }
 
+/** Reply strings up to this long (ASCII, one line) may take the fast path (see `classifyString`). */
+const FAST_INPUT_MAX = 4096
+/** The reply's bytes on the fast path. */
+const INPUT_BYTES = new Uint8Array(FAST_INPUT_MAX)
+const SHAPE = createReplyShape()
+
 const MAX_HITS = 512
 const EMPTY = new Int32Array(0)
 
@@ -345,7 +352,8 @@ class CompiledClassifier implements Classifier {
     cls: number | undefined,
     code: number | undefined,
     status: string | undefined,
-    reply: SmtpReply,
+    raw: string,
+    text: string | null,
     prefixEnd: number,
     skipAlways: boolean,
   ): number {
@@ -370,7 +378,8 @@ class CompiledClassifier implements Classifier {
       const c = this.compiled[idx]!
       if (!constraintsHold(c, cls, code, status)) continue
       if (c.pattern !== null) {
-        if (lower === undefined) lower = lowerText(squash(withPrefix(reply, prefixEnd)), this.maxText)
+        if (lower === undefined)
+          lower = lowerText(squash(withPrefix(raw, text ?? raw.slice(this.textStart, this.textEnd), prefixEnd)), this.maxText)
         c.pattern.lastIndex = 0
         if (!c.pattern.test(lower)) continue
       }
@@ -438,6 +447,42 @@ class CompiledClassifier implements Classifier {
   }
 
   /**
+   * `scanWithPrefix` for a reply whose bytes are all in `bytes` (ASCII): the prefix `bytes[0,
+   * prefixEnd)` read token by token as there, then the text `bytes[ts, te)`. The caller makes sure
+   * the whole fits in `maxText`. Returns the payload count, or -1 when the text is not single-spaced
+   * (then it is not the text the general parser gives, and the caller takes the general path).
+   */
+  private scanBytes(bytes: Uint8Array, prefixEnd: number, ts: number, te: number): number {
+    const m = this.matcher
+    const found = this.found
+    m.count = 0
+    let s = KeywordMatcher.START
+    let tokens = 0
+    this.prefixBytes = bytes
+    let i = 0
+    while (i < prefixEnd) {
+      if (bytes[i] === 32) {
+        i++
+        continue
+      }
+      let j = i
+      let keep = true
+      let letters = 0
+      for (; j < prefixEnd; j++) {
+        const c = bytes[j] as number
+        if (c === 32) break
+        if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
+        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++
+      }
+      if (tokens++ > 0) s = m.feedCode(32, s, found)
+      s = keep && letters > 0 ? m.feedBytes(bytes, i, j, s, found) : m.feedCode(124, s, found)
+      i = j
+    }
+    if (tokens > 0) s = m.feedCode(32, s, found)
+    return m.feedSingleSpaced(bytes, ts, te, s, found) < 0 ? -1 : m.count
+  }
+
+  /**
    * The first provider hint in the raw prefix `raw[0, prefixEnd)`, host names included (the main
    * scan leaves them out), or undefined. Only looked for when nothing else names the provider.
    */
@@ -453,15 +498,16 @@ class CompiledClassifier implements Classifier {
   }
 
   classify(input: SmtpReply | string, context?: ClassifyContext): BounceClassification {
+    if (typeof input === 'string') {
+      const fast = this.classifyString(input, context)
+      if (fast !== undefined) return fast
+    }
     let reply: SmtpReply
     try {
       reply = typeof input === 'string' ? parseSmtpReply(input) : normalizeReply(input)
     } catch {
       reply = { text: '', raw: '' }
     }
-    const code = reply.code
-    const status = reply.enhancedStatus
-    const cls = replyClass(reply)
     // The words before the reply code (`... refused to talk to me:`, `host X said:`) count too,
     // with host names, addresses and numbers left out (a host called spam1.example.net says
     // nothing about spam): the scan sees `${wordsOnly(prefix)} ${text}`, fed piece by piece
@@ -473,8 +519,63 @@ class CompiledClassifier implements Classifier {
       const at = text.length >= 12 ? raw.indexOf(text.slice(0, 12)) : raw.length
       if (at > 12) prefixEnd = Math.min(at, 1024)
     }
+    const nFound = this.scanWithPrefix(raw, prefixEnd, text)
+    return this.decide(reply.code, reply.enhancedStatus, raw, text, prefixEnd, nFound, context)
+  }
 
-    // 1. One scan for every keyword of every rule and every hint.
+  /**
+   * The fast path of `classify` for a reply string: ASCII, one line, of a shape `parseReplyBytes`
+   * covers. Parsed over its bytes into offsets (no `SmtpReply`, no text string unless a pattern or
+   * a retry delay needs it), scanned from the same bytes; the result is the general path's.
+   * Undefined when the reply is not of such a shape.
+   */
+  private classifyString(raw: string, context: ClassifyContext | undefined): BounceClassification | undefined {
+    const n = raw.length
+    if (n === 0 || n > FAST_INPUT_MAX || n >= this.maxText) return undefined
+    const bytes = INPUT_BYTES
+    const w = ENCODER.encodeInto(raw, bytes)
+    if (w.read !== n || w.written !== n || !parseReplyBytes(raw, bytes, n, SHAPE, false)) return undefined
+    const ts = SHAPE.textStart
+    const te = SHAPE.textEnd
+    const textLength = te - ts
+    // The reply's prefix, found as the general path finds it (the text's first 12 characters are
+    // the bytes at ts, the text being single-spaced, which `scanBytes` checks).
+    let prefixEnd = 0
+    if (n > textLength + 12) {
+      const at = textLength >= 12 ? raw.indexOf(raw.slice(ts, ts + 12)) : n
+      if (at > 12) prefixEnd = Math.min(at, 1024)
+    }
+    const code = SHAPE.code >= 0 ? SHAPE.code : undefined
+    const status = SHAPE.statusEnd > SHAPE.statusStart ? raw.slice(SHAPE.statusStart, SHAPE.statusEnd) : undefined
+    const nFound = this.scanBytes(bytes, prefixEnd, ts, te)
+    if (nFound < 0) return undefined
+    this.textStart = ts
+    this.textEnd = te
+    return this.decide(code, status, raw, null, prefixEnd, nFound, context)
+  }
+
+  /** Where the text lies in the raw reply when `decide` is given none (the fast path). */
+  private textStart = 0
+  private textEnd = 0
+
+  /**
+   * The classification from the scan's findings (`this.found[0, nFound)`): the candidate rules
+   * confirmed in priority order, then the tables, then attribution. `text` null means the text is
+   * `raw.slice(this.textStart, this.textEnd)`, built only if a pattern or a retry delay needs it.
+   */
+  private decide(
+    code: number | undefined,
+    status: string | undefined,
+    raw: string,
+    textOrNull: string | null,
+    prefixEnd: number,
+    nFound: number,
+    context: ClassifyContext | undefined,
+  ): BounceClassification {
+    const c = code !== undefined ? Math.floor(code / 100) : status !== undefined ? status.charCodeAt(0) - 48 : Number.NaN
+    const cls = c === 2 || c === 4 || c === 5 ? c : undefined
+
+    // 1. One scan for every keyword of every rule and every hint (done by the caller).
     const gen = (this.gen = (this.gen + 1) >>> 0 || 1)
     const stamp = this.stamp
     const hits = this.hits
@@ -486,7 +587,6 @@ class CompiledClassifier implements Classifier {
     const blocklistBase = this.blocklistBase
     const retryPayload = this.retryPayload
     const found = this.found
-    const nFound = this.scanWithPrefix(raw, prefixEnd, text)
     for (let k = 0; k < nFound; k++) {
       const p = found[k]!
       if (p < providerBase) {
@@ -504,7 +604,7 @@ class CompiledClassifier implements Classifier {
     }
 
     // 2. Confirm candidates in priority order.
-    let winner = this.pick(nHits, cls, code, status, reply, prefixEnd, false)
+    let winner = this.pick(nHits, cls, code, status, raw, textOrNull, prefixEnd, false)
 
     // 2b. A sender-side status (x.1.7, x.1.8) is the precise statement: an "unknown user/domain"
     // text then speaks of the sender, and must not make the recipient a hard bounce; a vague
@@ -557,7 +657,8 @@ class CompiledClassifier implements Classifier {
     const blocklist = rule?.blocklist ?? (blocklistHint >= 0 ? this.hintBlocklist[blocklistHint] : undefined)
     if (blocklist !== undefined) result.blocklist = blocklist
     if (retryHint) {
-      const seconds = parseRetryAfter(lowerText(withPrefix(reply, prefixEnd), this.maxText))
+      const text = textOrNull ?? raw.slice(this.textStart, this.textEnd)
+      const seconds = parseRetryAfter(lowerText(withPrefix(raw, text, prefixEnd), this.maxText))
       if (seconds !== undefined) result.retryAfter = seconds
     }
     return result
@@ -588,10 +689,10 @@ export function parseRetryAfter(lowerText: string): number | undefined {
 }
 
 /** The text the scan saw: the words of the reply's prefix (`raw[0, prefixEnd)`), a space, its text. */
-function withPrefix(reply: SmtpReply, prefixEnd: number): string {
-  if (prefixEnd === 0) return reply.text
-  const prefix = wordsOnly(reply.raw.slice(0, prefixEnd))
-  return prefix.length > 0 ? `${prefix} ${reply.text}` : reply.text
+function withPrefix(raw: string, text: string, prefixEnd: number): string {
+  if (prefixEnd === 0) return text
+  const prefix = wordsOnly(raw.slice(0, prefixEnd))
+  return prefix.length > 0 ? `${prefix} ${text}` : text
 }
 
 /** The words of a prefix: tokens holding `.`, `@`, `[`, `<`, `#`, `=`, or no letter, become `|`. */

@@ -7,6 +7,7 @@
  * characters. Every regular expression here is anchored or made of bounded, unambiguous pieces.
  */
 import { digitRun } from './bounce/fields.js'
+import { createReplyShape, NODEMAILER_PREFIXES, parseReplyBytes } from './reply-bytes.js'
 import type { SmtpReply } from './types.js'
 
 /** Characters of input examined; the rest of a larger input is ignored (it still appears in `raw`). */
@@ -22,17 +23,6 @@ const STATUS = /(?<![\w.])#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)/
 const DIAG_NAME = /^[ \t]*diagnostic-code[ \t]*:[ \t]*/i
 const DIAG_TYPE = /^[ \t]*(?:smtp|x-[a-z0-9-]{1,40}|unix|mailbox)[ \t]*;[ \t]*/i
 const LINE_BREAK = /\r\n|\r|\n/
-
-/** Prefixes Nodemailer puts in front of the server's reply in `err.message` (lower-case). */
-const NODEMAILER_PREFIXES = [
-  "can't send mail - all recipients were rejected:",
-  'message failed:',
-  'data command failed:',
-  'mail command failed:',
-  'recipient command failed:',
-  'invalid login:',
-  "can't send mail -",
-]
 
 /** `NODEMAILER_PREFIXES` after white space, in list order (ASCII letters only: `i` ignores case the same as lower-casing would). */
 const NODEMAILER_PREFIX = new RegExp(`^\\s*(?:${NODEMAILER_PREFIXES.map((p) => p.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|')})`, 'i')
@@ -216,6 +206,12 @@ function dropRepeats(text: string, code: number | undefined, status: string | un
   return out === spaced ? text : out
 }
 
+/** Inputs up to this long (ASCII, one line) may take the byte-level fast path. */
+const FAST_INPUT_MAX = 4096
+const INPUT_BYTES = new Uint8Array(FAST_INPUT_MAX)
+const ENCODER = new TextEncoder()
+const SHAPE = createReplyShape()
+
 function toInput(raw: unknown): string {
   if (typeof raw === 'string') return raw
   if (raw === null || raw === undefined) return ''
@@ -240,6 +236,17 @@ function toInput(raw: unknown): string {
  */
 export function parseSmtpReply(raw: string): SmtpReply {
   const input = toInput(raw)
+  const n = input.length
+  if (n <= FAST_INPUT_MAX) {
+    // The common shapes, parsed by hand over the bytes (see reply-bytes.ts); the same result.
+    const r = ENCODER.encodeInto(input, INPUT_BYTES)
+    if (r.read === n && r.written === n && parseReplyBytes(input, INPUT_BYTES, n, SHAPE, true)) {
+      const reply: SmtpReply = { text: input.slice(SHAPE.textStart, SHAPE.textEnd), raw: input }
+      if (SHAPE.code >= 0) reply.code = SHAPE.code
+      if (SHAPE.statusEnd > SHAPE.statusStart) reply.enhancedStatus = input.slice(SHAPE.statusStart, SHAPE.statusEnd)
+      return reply
+    }
+  }
   const src = stripPrefixes(input.length > MAX_REPLY_INPUT ? input.slice(0, MAX_REPLY_INPUT) : input)
   let code: number | undefined
   let status: string | undefined
