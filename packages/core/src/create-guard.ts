@@ -49,6 +49,8 @@ interface PreparedOutcome {
 interface QueuedEvent {
   event: BounceEvent
   decision: BounceDecision
+  /** `performance.now()` when it was queued (the write-behind delay counts from it). */
+  queuedAt: number
 }
 
 /** Longest reply text stored with an event; longer replies are cut. */
@@ -101,8 +103,11 @@ export interface WriteBehindOptions {
   maxQueued?: number
   /**
    * How long the first queued event waits for others before a write starts, in milliseconds.
-   * `0` writes on the next turn of the event loop. Whatever the value, events that arrive while
-   * a write runs wait for it and go together in the next write (group commit). Larger batches
+   * `0` writes on the next turn of the event loop. Events that arrive while a write runs go
+   * together in a later write, which starts when the oldest of them has waited `delayMs` (at
+   * once when they fill a batch, on `flush()` and `close()`), so a store that answers fast
+   * (the TypeORM store on a SQLite file, which writes on a worker thread) still gets batches of
+   * `delayMs` worth of events. Larger batches
    * are cheaper per event (SQLite file store: about 75 µs CPU per event in batches of 5, 30 µs in
    * batches of 30, 170 µs alone). In `pnpm bench nodemailer` (about 2,000 deliveries a second)
    * 5 ms gave batches of ~12 and 20 ms batches of ~44, 25-30 µs less CPU per message; longer
@@ -238,6 +243,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   /** Events still to write one by one after a batch failed for a reason other than unavailability. */
   #wbIsolate = 0
   #wbRoom: Array<() => void> = []
+  /** `flush()` calls running: while > 0 the drain writes batch after batch without waiting. */
+  #wbUrgent = 0
   #closed = false
   /** Recently normalised addresses: `check()` and the `record()`/`enqueue()` after a send see the same ones. */
   readonly #normCache = new Map<string, string | undefined>()
@@ -536,31 +543,36 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   /** Put an event of a write-behind type on the queue and start a write soon. */
   #push(event: BounceEvent): EnqueueResult {
     const decision = decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
-    this.#wb.push({ event, decision })
+    this.#wb.push({ event, decision, queuedAt: performance.now() })
     this.#wbRecipients.set(event.recipient, (this.#wbRecipients.get(event.recipient) ?? 0) + 1)
     this.#scheduleDrain()
     return { event, decision, queued: true }
   }
 
   async flush(): Promise<void> {
-    while (this.#wb.length > 0) {
-      if (this.#wbTimer) {
-        clearTimeout(this.#wbTimer)
-        this.#wbTimer = undefined
+    this.#wbUrgent++
+    try {
+      while (this.#wb.length > 0) {
+        if (this.#wbTimer) {
+          clearTimeout(this.#wbTimer)
+          this.#wbTimer = undefined
+        }
+        await this.#drain()
       }
-      await this.#drain()
+    } finally {
+      this.#wbUrgent--
     }
   }
 
-  /** Start a write soon, unless one runs, is scheduled, or waits out a failure. */
-  #scheduleDrain(): void {
+  /** Start a write in `delayMs` (or `after` ms), unless one runs, is scheduled, or waits out a failure. */
+  #scheduleDrain(after = this.#wbDelayMs): void {
     if (this.#wbDraining || this.#wbScheduled || this.#wbTimer || this.#wb.length === 0) return
     this.#wbScheduled = true
     const go = (): void => {
       this.#wbScheduled = false
       this.#drain().catch(() => undefined) // reported through the error event; retried by the timer
     }
-    if (this.#wbDelayMs > 0) setTimeout(go, this.#wbDelayMs)
+    if (after > 0) setTimeout(go, after)
     else setImmediate(go)
   }
 
@@ -568,9 +580,27 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     if (!this.#wbDraining) {
       this.#wbDraining = this.#drainLoop().finally(() => {
         this.#wbDraining = undefined
+        // The loop left events that had not waited `delayMs` yet: write them when they have.
+        const first = this.#wb[0]
+        if (first) this.#scheduleDrain(Math.ceil(this.#wbDelayMs - (performance.now() - first.queuedAt)))
       })
     }
     return this.#wbDraining
+  }
+
+  /**
+   * After a write: true when the events queued meanwhile should wait before the next one (no
+   * `flush()` running, less than a batch, nobody waiting for room, the oldest younger than `delayMs`).
+   */
+  #shouldWait(): boolean {
+    const first = this.#wb[0]
+    return (
+      first !== undefined &&
+      this.#wbUrgent === 0 &&
+      this.#wb.length < this.#wbMaxBatch &&
+      this.#wbRoom.length === 0 &&
+      performance.now() - first.queuedAt < this.#wbDelayMs - 1
+    )
   }
 
   async #drainLoop(): Promise<void> {
@@ -591,12 +621,14 @@ class Guard extends EventEmitter implements CoreBounceGuard {
       if (this.#wbIsolate > 0) this.#wbIsolate = Math.max(0, this.#wbIsolate - batch.length)
       this.#dequeue(batch.length)
       // The `delivered` results are built only for listeners (nobody may be listening).
-      if (this.listenerCount('delivered') === 0) continue
-      batch.forEach((q, i) => {
-        const r = results[i]
-        if (!r || r.duplicate || q.event.type !== 'delivered') return
-        this.#emit('delivered', { event: q.event, state: r.state, decision: q.decision, duplicate: false })
-      })
+      if (this.listenerCount('delivered') > 0) {
+        batch.forEach((q, i) => {
+          const r = results[i]
+          if (!r || r.duplicate || q.event.type !== 'delivered') return
+          this.#emit('delivered', { event: q.event, state: r.state, decision: q.decision, duplicate: false })
+        })
+      }
+      if (this.#shouldWait()) return
     }
   }
 

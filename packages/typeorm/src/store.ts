@@ -61,6 +61,7 @@ import {
 import { dialectOf } from './migrations.js'
 import { tableNames, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
 import { toStoreError, isDuplicateKey } from './errors.js'
+import { SqliteWorker, sqliteWorkerConfig, type WorkerRow } from './sqlite-worker.js'
 import { Dialect } from './sql.js'
 import { domainProviderTable } from './timeseries.js'
 
@@ -83,6 +84,16 @@ export interface TypeOrmBounceStoreOptions extends BounceGuardSchemaOptions {
    * @default true
    */
   groupCommit?: boolean
+  /**
+   * SQLite files: run `recordEvents` (the batched writes of the guard's write-behind queue) on a
+   * worker thread with its own better-sqlite3 connection to the same file, so the event loop that
+   * drives SMTP or HTTP does none of that SQLite work (see `sqlite-worker.ts`: the same SQL, each
+   * batch one transaction, durable when its call resolves). `false`, an in-memory database, a
+   * read-only one, or a DataSource given its own `driver` module: written on the calling thread.
+   * Ignored on PostgreSQL and MySQL/MariaDB.
+   * @default true
+   */
+  sqliteWorker?: boolean
 }
 
 interface PendingEvent {
@@ -384,6 +395,10 @@ class TypeOrmStore implements TypeOrmBounceStore {
   #queue: PendingEvent[] = []
   #draining = false
   #closed = false
+  /** Whether the hot paths may run on a worker thread (SQLite files; see `sqliteWorker`). */
+  readonly #useWorker: boolean
+  /** The worker thread of the handle it was made for (`worker: null`: that database cannot have one). */
+  #worker: { handle: SqliteDatabase; worker: SqliteWorker | null } | undefined
   // Quoted table names.
   readonly #sup: string
   readonly #ev: string
@@ -411,6 +426,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     this.#sqlite = this.#exec instanceof SqliteExecutor ? this.#exec : undefined
     this.#destroyOnClose = options.destroyDataSourceOnClose === true
     this.#groupCommit = dialect === 'postgres' && options.groupCommit !== false
+    this.#useWorker = this.#sqlite !== undefined && options.sqliteWorker !== false
     this.#sup = this.#d.id(this.tables.suppressions)
     this.#ev = this.#d.id(this.tables.events)
     this.#st = this.#d.id(this.tables.recipientState)
@@ -716,6 +732,8 @@ class TypeOrmStore implements TypeOrmBounceStore {
       assertString(e.recipient, this.#driver, `recordEvents(): events[${i}].recipient`)
     })
     if (events.length === 0) return []
+    const worker = this.#useWorker ? this.#workerFor('recordEvents', this.#sqlite as SqliteExecutor) : undefined
+    if (worker) return this.#writeOnWorker(worker, events)
     if (events.length === 1) return [await this.#recordOne(events[0] as BounceEvent)]
     if (this.dialect === 'postgres' && uniqueRun(events) === events.length) return this.#recordUnique(events)
     return this.#recordBatch(events)
@@ -1074,6 +1092,50 @@ class TypeOrmStore implements TypeOrmBounceStore {
         return results
       })
     })
+  }
+
+  /**
+   * The worker thread for the DataSource's open handle (a new one after the DataSource was
+   * re-initialised), or undefined when this database cannot have one (see `sqliteWorkerConfig`).
+   * @throws the `#sqliteRun` errors (store closed, DataSource not initialised or not open)
+   */
+  #workerFor(action: string, sqlite: SqliteExecutor): SqliteWorker | undefined {
+    const handle = this.#sqliteRun(action, sqlite, (db) => db)
+    const current = this.#worker
+    if (current?.handle === handle) return current.worker ?? undefined
+    if (current?.worker) void current.worker.close()
+    const config = sqliteWorkerConfig(
+      this.dataSource.options as unknown as Record<string, unknown>,
+      handle as unknown as Parameters<typeof sqliteWorkerConfig>[1],
+      this.#oneEventSql(),
+    )
+    const worker = config ? new SqliteWorker(config, `@bounce-guard/typeorm (${this.#driver})`) : null
+    this.#worker = { handle, worker }
+    return worker ?? undefined
+  }
+
+  /** `#sqliteRecord` on the worker thread: the same values bound to the same statements, in one transaction. */
+  async #writeOnWorker(
+    worker: SqliteWorker,
+    events: readonly BounceEvent[],
+  ): Promise<Array<{ state: RecipientState; duplicate: boolean }>> {
+    // Packed arrays (push, map), not `new Array(n)`: the structured clone copies a packed array as
+    // a dense list and a holey one property by property (several times slower).
+    const rows: WorkerRow[] = []
+    for (const e of events) {
+      const row = this.#eventRow(e)
+      const fresh = this.#freshStateRow(e)
+      rows.push([EVENT_COLUMNS.map((c) => sqliteValue(row[c])), STATE_COLUMNS.map((c) => sqliteValue(fresh[c])), e.recipient])
+    }
+    try {
+      const answers = await worker.write(rows)
+      return events.map((e, k) => {
+        const [duplicate, row] = answers[k] ?? [0, undefined]
+        return duplicate ? duplicateResult(e, row) : recordedResult(row)
+      })
+    } catch (err) {
+      throw toStoreError(err, this.#driver, 'recordEvents')
+    }
   }
 
   #oneSql: { insert: string; upsert: string; select: string } | undefined;
@@ -1450,6 +1512,8 @@ class TypeOrmStore implements TypeOrmBounceStore {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    // Calls already handed to the worker thread are answered (batches written) before it ends.
+    if (this.#worker?.worker) await this.#worker.worker.close()
     if (this.#destroyOnClose && this.dataSource.isInitialized) {
       try {
         await this.dataSource.destroy()
