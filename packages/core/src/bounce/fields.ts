@@ -185,8 +185,9 @@ function fieldColonAt(text: string, start: number, end: number): number {
  */
 function colonAfterLength(text: string, start: number, lengths: number): boolean {
   for (let m = lengths; m !== 0; m &= m - 1) {
-    // the lowest bit set
-    if (text.charCodeAt(start + 31 - Math.clz32(m & -m)) === 58) return true
+    // the lowest bit set; no read past the end (one there deoptimizes the optimized code)
+    const at = start + 31 - Math.clz32(m & -m)
+    if (at < text.length && text.charCodeAt(at) === 58) return true
   }
   return false
 }
