@@ -199,7 +199,9 @@ export async function run(): Promise<void> {
     )
     console.log(`server and client share this process; wall-clock rates swing with machine load, CPU time per message is steadier`)
     console.log(`writeBehind variants include the time to write their queued deliveries (guard.flush() inside the timing)`)
-    console.log(`CPU: user + system of the whole process (every thread); main: of the main thread alone (the event loop, which sets the rate)`)
+    console.log(
+      `CPU: user + system of the whole process (every thread); main: of the main thread alone (the event loop, which sets the rate)`,
+    )
     for (const v of Object.keys(variants) as V[]) {
       const m = median(rates[v])
       const c = median(cpus[v])

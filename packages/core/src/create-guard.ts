@@ -107,8 +107,8 @@ export interface WriteBehindOptions {
    * together in a later write, which starts when the oldest of them has waited `delayMs` (at
    * once when they fill a batch, on `flush()` and `close()`), so a store that answers fast
    * (the TypeORM store on a SQLite file, which writes on a worker thread) still gets batches of
-   * `delayMs` worth of events. Larger batches
-   * are cheaper per event (SQLite file store: about 75 µs CPU per event in batches of 5, 30 µs in
+   * `delayMs` worth of events. Larger batches are cheaper per event (SQLite file store: about
+   * 75 µs CPU per event in batches of 5, 30 µs in
    * batches of 30, 170 µs alone). In `pnpm bench nodemailer` (about 2,000 deliveries a second)
    * 5 ms gave batches of ~12 and 20 ms batches of ~44, 25-30 µs less CPU per message; longer
    * waits saved nothing more. A queued event is in the store at most this long (plus one write)
