@@ -105,14 +105,14 @@ export interface WriteBehindOptions {
    * How long the first queued event waits for others before a write starts, in milliseconds.
    * `0` writes on the next turn of the event loop. Events that arrive while a write runs go
    * together in a later write, which starts when the oldest of them has waited `delayMs` (at
-   * once when they fill a batch, on `flush()` and `close()`), so a store that answers fast
-   * (the TypeORM store on a SQLite file, which writes on a worker thread) still gets batches of
+   * once when they fill a batch, on `flush()` and `close()`), so a store that answers fast (the
+   * TypeORM store on a SQLite file, which writes on a worker thread) still gets batches of
    * `delayMs` worth of events. Larger batches are cheaper per event (SQLite file store: about
-   * 75 µs CPU per event in batches of 5, 30 µs in
-   * batches of 30, 170 µs alone). In `pnpm bench nodemailer` (about 2,000 deliveries a second)
-   * 5 ms gave batches of ~12 and 20 ms batches of ~44, 25-30 µs less CPU per message; longer
-   * waits saved nothing more. A queued event is in the store at most this long (plus one write)
-   * after it was queued, or at once on `flush()`/`close()`. @default 20
+   * 75 µs CPU per event in batches of 5, 30 µs in batches of 30, 170 µs alone). In `pnpm bench
+   * nodemailer` (about 2,000 deliveries a second) 5 ms gave batches of ~12 and 20 ms batches of
+   * ~44, 25-30 µs less CPU per message; longer waits saved nothing more. A queued event is in
+   * the store at most this long (plus one write) after it was queued, or at once on
+   * `flush()`/`close()`. @default 20
    */
   delayMs?: number
   /** Pause after a failed write, doubled on each further failure up to 30 s. @default 1000 */
