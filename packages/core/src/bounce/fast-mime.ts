@@ -121,7 +121,8 @@ function unflow(text: string, delsp: boolean): string {
   let current = ''
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!
-    if (line.charCodeAt(0) === 32) line = line.slice(1)
+    // (no read past the end of an empty line: one there deoptimizes the optimized code)
+    if (line.length > 0 && line.charCodeAt(0) === 32) line = line.slice(1)
     if (i > 0) {
       if (current.endsWith(' ') && current !== '-- ') {
         if (delsp) current = current.slice(0, -1)

@@ -130,7 +130,8 @@ export function headerOnlyInput(raw: Uint8Array | string): Uint8Array | string |
   let inType = false
   for (const line of head.split('\n')) {
     const l = line.endsWith('\r') ? line.slice(0, -1) : line
-    const c = l.charCodeAt(0)
+    // (no read past the end of an empty line: one there deoptimizes the optimized code)
+    const c = l.length > 0 ? l.charCodeAt(0) : -1
     if (c === 32 || c === 9) {
       if (inType) value += l
       continue

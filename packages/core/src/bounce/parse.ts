@@ -516,8 +516,13 @@ function parseInner(raw: Uint8Array | string, options: ParseBounceOptions, depth
  */
 class NoticeContext {
   readonly mail: ParsedMail
-  /** The quoted original message's fields (set once `readOriginal` has run). */
-  original: BounceReport['original']
+  /**
+   * The quoted original message's From and To (set once `readOriginal` has run; kept as strings: the
+   * `original` objects have one hidden class per set of fields present, and reading them from an
+   * optimized caller deoptimized it when a new one came along).
+   */
+  originalFrom: string | undefined
+  originalTo: string | undefined
   private splitCache: NoticeSplit | undefined
   private noticeCache: NoticeRecipient[] | undefined
   /** The notice's lines joined; set from outside when the notice is read from the raw body instead. */
@@ -540,7 +545,7 @@ class NoticeContext {
     const exclude = new Set<string>()
     if (mail.from) exclude.add(mail.from)
     for (const a of addressesOf(mail.headers.get('to'))) exclude.add(a)
-    if (this.original?.from) exclude.add(this.original.from)
+    if (this.originalFrom) exclude.add(this.originalFrom)
     const rp = firstAddress(mail.headers.get('return-path'))
     if (rp) exclude.add(rp)
     this.noticeCache = scanNotice(this.split().lines, exclude)
@@ -585,7 +590,8 @@ function fromMail(
   // The notice/quoted-original split is computed only when something reads it.
   const context = new NoticeContext(mail)
   const original = readOriginal(mail, context)
-  context.original = original
+  context.originalFrom = original?.from
+  context.originalTo = original?.to
   if (original) base.original = original
 
   // 1. RFC 5965 feedback report
@@ -716,17 +722,18 @@ function autoReplyReport(base: BounceReport, ctx: NoticeContext): BounceReport {
 /** The recipients a plain-text notice names (with fallbacks to the headers and the raw body). */
 function noticeRecipients(ctx: NoticeContext, input: Uint8Array | string, depth: number): NoticeRecipient[] {
   const mail = ctx.mail
-  const original = ctx.original
   const lines = ctx.split().lines
   let found = foldExpansions(ctx.notice(), lines)
   if (found.length > 0) return found
   const failedHeader = addressesOf(mail.headers.get('x-failed-recipients'))
   if (failedHeader.length > 0) {
     const all = trimmedLines(lines)
-    found = failedHeader.map((a) => ({ recipient: a, diagnostic: all, strong: false }))
+    // (an array built by push, as the other lists of recipients: one hidden class for all of them)
+    found = []
+    for (const a of failedHeader) found.push({ recipient: a, diagnostic: all, strong: false })
   }
-  if (found.length === 0 && original?.to) {
-    const to = addressesOf(original.to)
+  if (found.length === 0 && ctx.originalTo) {
+    const to = addressesOf(ctx.originalTo)
     const all = trimmedLines(lines)
     if (to.length > 0 && all.length > 0) found = [{ recipient: tidyAddress(to[0]!), diagnostic: all, strong: false }]
   }
