@@ -17,7 +17,7 @@ import { KeywordMatcher, normalizeKeyword, type KeywordEntry } from './keyword-m
 import { BUILTIN_RULES } from './rules/index.js'
 import { BLOCKLIST_TEXT_HINTS, PROVIDER_DOMAIN_HINTS, PROVIDER_TEXT_HINTS, RETRY_TEXT_HINTS } from './rules/hints.js'
 import type { ReplyRule } from './rules/types.js'
-import { createReplyShape, parseReplyBytes } from './reply-bytes.js'
+import { createReplyShape, parseReplyBytes, singleSpaced } from './reply-bytes.js'
 import { parseSmtpReply, squash } from './smtp-reply.js'
 import {
   BOUNCE_REASONS,
@@ -448,9 +448,9 @@ class CompiledClassifier implements Classifier {
 
   /**
    * `scanWithPrefix` for a reply whose bytes are all in `bytes` (ASCII): the prefix `bytes[0,
-   * prefixEnd)` read token by token as there, then the text `bytes[ts, te)`. The caller makes sure
-   * the whole fits in `maxText`. Returns the payload count, or -1 when the text is not single-spaced
-   * (then it is not the text the general parser gives, and the caller takes the general path).
+   * prefixEnd)` read token by token as there, then the text `bytes[ts, te)` (white space runs in it
+   * read as one space, as the scan reads the squashed text). The caller makes sure the whole fits
+   * in `maxText`. Returns the payload count.
    */
   private scanBytes(bytes: Uint8Array, prefixEnd: number, ts: number, te: number): number {
     const m = this.matcher
@@ -479,7 +479,8 @@ class CompiledClassifier implements Classifier {
       i = j
     }
     if (tokens > 0) s = m.feedCode(32, s, found)
-    return m.feedSingleSpaced(bytes, ts, te, s, found) < 0 ? -1 : m.count
+    m.feedBytes(bytes, ts, te, s, found)
+    return m.count
   }
 
   /**
@@ -534,24 +535,35 @@ class CompiledClassifier implements Classifier {
     if (n === 0 || n > FAST_INPUT_MAX || n >= this.maxText) return undefined
     const bytes = INPUT_BYTES
     const w = ENCODER.encodeInto(raw, bytes)
-    if (w.read !== n || w.written !== n || !parseReplyBytes(raw, bytes, n, SHAPE, false)) return undefined
+    if (w.read !== n || w.written !== n || !parseReplyBytes(raw, bytes, n, SHAPE)) return undefined
     const ts = SHAPE.textStart
     const te = SHAPE.textEnd
-    const textLength = te - ts
-    // The reply's prefix, found as the general path finds it (the text's first 12 characters are
-    // the bytes at ts, the text being single-spaced, which `scanBytes` checks).
+    // The text is squash(bytes[ts, te)). Where the prefix ends depends on the text's length and
+    // its first 12 characters (see `classify`): when those 12 bytes are single-spaced, they are the
+    // text's, and a run further on can change the answer only if the length decides it, that is
+    // when the text starts within the first 12 characters (the prefix is then empty either way)
+    // or takes all but 12 of them. Otherwise the squashed text is built to place it exactly.
+    let text: string | null = null
     let prefixEnd = 0
-    if (n > textLength + 12) {
-      const at = textLength >= 12 ? raw.indexOf(raw.slice(ts, ts + 12)) : n
-      if (at > 12) prefixEnd = Math.min(at, 1024)
+    const rawLength = te - ts
+    if ((n > rawLength + 12 || ts <= 12) && singleSpaced(bytes, ts, Math.min(te, ts + 12))) {
+      if (n > rawLength + 12) {
+        const at = rawLength >= 12 ? raw.indexOf(raw.slice(ts, ts + 12)) : n
+        if (at > 12) prefixEnd = Math.min(at, 1024)
+      }
+    } else {
+      text = squash(raw.slice(ts, te))
+      if (n > text.length + 12) {
+        const at = text.length >= 12 ? raw.indexOf(text.slice(0, 12)) : n
+        if (at > 12) prefixEnd = Math.min(at, 1024)
+      }
     }
     const code = SHAPE.code >= 0 ? SHAPE.code : undefined
     const status = SHAPE.statusEnd > SHAPE.statusStart ? raw.slice(SHAPE.statusStart, SHAPE.statusEnd) : undefined
     const nFound = this.scanBytes(bytes, prefixEnd, ts, te)
-    if (nFound < 0) return undefined
     this.textStart = ts
     this.textEnd = te
-    return this.decide(code, status, raw, null, prefixEnd, nFound, context)
+    return this.decide(code, status, raw, text, prefixEnd, nFound, context)
   }
 
   /** Where the text lies in the raw reply when `decide` is given none (the fast path). */
@@ -657,7 +669,7 @@ class CompiledClassifier implements Classifier {
     const blocklist = rule?.blocklist ?? (blocklistHint >= 0 ? this.hintBlocklist[blocklistHint] : undefined)
     if (blocklist !== undefined) result.blocklist = blocklist
     if (retryHint) {
-      const text = textOrNull ?? raw.slice(this.textStart, this.textEnd)
+      const text = textOrNull ?? squash(raw.slice(this.textStart, this.textEnd))
       const seconds = parseRetryAfter(lowerText(withPrefix(raw, text, prefixEnd), this.maxText))
       if (seconds !== undefined) result.retryAfter = seconds
     }

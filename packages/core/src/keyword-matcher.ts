@@ -26,11 +26,6 @@ const BYTE_SCAN_MIN = 16
 const BYTES = new Uint8Array(16_384)
 const ENCODER = new TextEncoder()
 
-/** White space by byte: 1 for a space, 2 for any other ASCII white space (see `feedSingleSpaced`). */
-const SQUASHED = new Uint8Array(256)
-SQUASHED[32] = 1
-for (const c of [9, 10, 11, 12, 13]) SQUASHED[c] = 2
-
 /** Up to this many distinct non-ASCII letters in the keywords get a symbol each; more are paired. */
 const PAIR_THRESHOLD = 8
 
@@ -318,32 +313,6 @@ export class KeywordMatcher {
       if (s >= firstOut) this.report(s, out)
     }
     return s
-  }
-
-  /**
-   * `feedBytes` over ASCII text that should have only single plain spaces as white space: returns
-   * -1 instead of the state when it has anything else (a tab, two spaces in a row...), which the
-   * caller takes as "not the text I expected". Internal to the classifier.
-   * @internal
-   */
-  feedSingleSpaced(bytes: Uint8Array, start: number, end: number, s: number, out: Int32Array): number {
-    const classOfCode = this.classOfCode
-    const delta = this.delta
-    const K = this.classes
-    const firstOut = this.firstOut
-    // `(t & u) | (t >> 1)` is non-zero at a space after a space or at other white space: checked
-    // without a branch per byte (see `SQUASHED`).
-    let bad = 0
-    let u = 0
-    for (let i = start; i < end; i++) {
-      const b = bytes[i] as number
-      const t = SQUASHED[b] as number
-      bad |= (t & u) | (t >> 1)
-      u = t
-      s = delta[s * K + (classOfCode[b] as number)] as number
-      if (s >= firstOut) this.report(s, out)
-    }
-    return bad === 0 ? s : -1
   }
 
   /** Continue a scan in state `s` over one character code; returns the new state. */

@@ -195,7 +195,7 @@ KIND[83] = KIND_S
  * non-zero exactly where squashing would change the text: no branch per byte (spaces come at
  * irregular intervals, and a mispredicted branch on each costs more than the whole test).
  */
-export const SQUASHED = new Uint8Array(256)
+const SQUASHED = new Uint8Array(256)
 SQUASHED[32] = 1
 for (const c of [9, 10, 11, 12, 13]) SQUASHED[c] = 2
 
@@ -214,10 +214,10 @@ export function singleSpaced(b: Uint8Array, from: number, to: number): boolean {
 /**
  * Parse the ASCII reply `input`, whose bytes are `b[0, n)` (`n === input.length`), into `out`, as
  * `parseSmtpReply` would; false (and `out` undefined) when the reply is not of a shape covered here.
- * With `checkText` false the caller must itself check that the text `b[textStart, textEnd)` is
- * `singleSpaced`, and take the general path when it is not (the classifier does it in its scan).
+ * The text is then `squash(input.slice(textStart, textEnd))` (the slice itself when its white
+ * space is single spaces).
  */
-export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: ReplyShape, checkText: boolean): boolean {
+export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: ReplyShape): boolean {
   // One line only.
   if (input.indexOf('\n') >= 0 || input.indexOf('\r') >= 0) return false
   const s = stripPrefixes(b, n)
@@ -351,7 +351,6 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
       ts++
     }
   }
-  if (checkText && !singleSpaced(b, ts, te)) return false
   if (code >= 0 && repeatsCode(input, ts, te, code, st0, st1)) return false
   out.code = code
   out.statusStart = st0

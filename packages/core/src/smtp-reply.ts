@@ -240,8 +240,8 @@ export function parseSmtpReply(raw: string): SmtpReply {
   if (n <= FAST_INPUT_MAX) {
     // The common shapes, parsed by hand over the bytes (see reply-bytes.ts); the same result.
     const r = ENCODER.encodeInto(input, INPUT_BYTES)
-    if (r.read === n && r.written === n && parseReplyBytes(input, INPUT_BYTES, n, SHAPE, true)) {
-      const reply: SmtpReply = { text: input.slice(SHAPE.textStart, SHAPE.textEnd), raw: input }
+    if (r.read === n && r.written === n && parseReplyBytes(input, INPUT_BYTES, n, SHAPE)) {
+      const reply: SmtpReply = { text: squash(input.slice(SHAPE.textStart, SHAPE.textEnd)), raw: input }
       if (SHAPE.code >= 0) reply.code = SHAPE.code
       if (SHAPE.statusEnd > SHAPE.statusStart) reply.enhancedStatus = input.slice(SHAPE.statusStart, SHAPE.statusEnd)
       return reply
