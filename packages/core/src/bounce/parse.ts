@@ -598,10 +598,8 @@ function fromMail(
   for (const p of mail.parts) if (p.mimeType === 'message/feedback-report') return feedbackReport(base, p.text, original)
 
   // 1b. An Amazon SES notification (JSON, possibly inside an SNS envelope) sent by e-mail
-  if (
-    mail.text.includes('notificationType') &&
-    (mail.text.includes('"notificationType"') || mail.text.includes('\\"notificationType\\"'))
-  ) {
+  // (each pattern starts with a quote, a rare character: the search skips ahead fast)
+  if (mail.text.includes('"notificationType"') || mail.text.includes('\\"notificationType\\"')) {
     const ses = sesNotification(base, mail.text)
     if (ses) return ses
   }
