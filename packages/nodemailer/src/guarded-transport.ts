@@ -36,6 +36,7 @@ import type { ItemState, OutcomeRecorder, RetryCarrier } from './outcome-recorde
 import { RawCapture, buildRaw, encodeRetryPayload, payloadTooLarge } from './retry-payload.js'
 import { rewriteAddressHeaders } from './rewrite-headers.js'
 import { outcomesFromError, outcomesFromInfo } from './send-result.js'
+import type { RawOutcome } from './send-result.js'
 
 /** Key in `sendMail` data that marks a re-send by the retry worker (the wrapper passes it through). */
 export const RETRY_MARKER = 'bounceGuardRetry'
@@ -496,7 +497,13 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         held.length === 0
           ? () => finishSent(call, err, info, details)
           : () => this.scheduleHeldAfterSend(mail, message, env, held, capture).then(() => finishSent(call, err, info, details))
-      this.recordResult(mail, message, env, toSend, err, info, capture, details)
+      let recorded: Promise<void>
+      try {
+        recorded = this.recordResult(mail, message, env, toSend, err, info, capture, details)
+      } catch (e) {
+        recorded = Promise.reject(e)
+      }
+      recorded
         .then(done, (e: unknown) => {
           this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
           return done()
@@ -695,7 +702,12 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     return o
   }
 
-  private async recordResult(
+  /**
+   * Record the outcomes of a send and fill `details`. Not an async function: the usual send (no
+   * failure, so no retry payload to build) goes from the inner callback to the recorder without
+   * an extra promise step.
+   */
+  private recordResult(
     mail: MailMessage<T>,
     message: MimeMessage,
     env: ReturnType<MimeMessage['getEnvelope']>,
@@ -706,7 +718,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     details: BounceGuardSendDetails,
   ): Promise<void> {
     const raw = err ? outcomesFromError(err, sent) : outcomesFromInfo(info, sent)
-    if (raw.length === 0) return
+    if (raw.length === 0) return RESOLVED
     const at = this.guard.now()
     // Nodemailer's info carries the Message-ID: ask the message only when it does not.
     let fields: { messageId?: string; sender?: string }
@@ -716,26 +728,35 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     } else fields = this.messageFields(message, env)
     let failed = 0
     for (const o of raw) if (o.type !== 'delivered') failed++
-    let carrier: RetryCarrier | undefined
-    if (capture && failed > 0) {
-      carrier = { attempt: 1, at, remaining: 0, items: [] }
-      const r = await this.capturedPayload(mail, message, env, capture, fields.messageId)
+    if (!capture || failed === 0) return this.recordItems(raw, at, fields, undefined, details)
+    const carrier: RetryCarrier = { attempt: 1, at, remaining: 0, items: [] }
+    return this.capturedPayload(mail, message, env, capture, fields.messageId).then((r) => {
       if (r.payload !== undefined) carrier.payload = r.payload
       if (r.payloadError) {
         carrier.payloadError = r.payloadError
         if (r.payloadError.code === 'EPAYLOAD_TOO_LARGE')
           this.logger.error({ err: r.payloadError, messageId: fields.messageId }, r.payloadError.message)
       }
-    }
+      return this.recordItems(raw, at, fields, carrier, details)
+    })
+  }
+
+  /** `recordResult` once the retry carrier (if any) is ready: write or queue each outcome, then describe them in `details`. */
+  private recordItems(
+    raw: RawOutcome[],
+    at: Date,
+    fields: { messageId?: string; sender?: string },
+    carrier: RetryCarrier | undefined,
+    details: BounceGuardSendDetails,
+  ): Promise<void> {
     const items: ItemState[] = new Array(raw.length)
     // Deliveries change nothing immediate (decision `none`): with writeBehind they are queued in
     // the guard and written in batches; failures are written now, their decision is needed.
-    const deliveries: ItemState[] = []
-    const failures: ItemState[] = []
-    const inOrder: ItemState[] = []
+    let deliveries: ItemState[] | undefined
+    let failures: ItemState[] | undefined
     const writeBehind = this.writeBehind
     for (let k = 0; k < raw.length; k++) {
-      const o = raw[k] as (typeof raw)[number]
+      const o = raw[k] as RawOutcome
       const outcome: ItemState['outcome'] = { recipient: o.recipient, type: o.type, source: 'smtp', at, attempt: 1 }
       if (fields.messageId !== undefined) outcome.messageId = fields.messageId
       if (fields.sender !== undefined) outcome.sender = fields.sender
@@ -747,20 +768,21 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       // Queued deliveries carry no retry carrier.
       if (carrier && !(delivered && writeBehind && this.recordDeliveries)) item.carrier = carrier
       items[k] = item
-      if (delivered) {
-        if (!this.recordDeliveries) continue
-        if (writeBehind) deliveries.push(item)
-        else inOrder.push(item)
-      } else if (writeBehind) failures.push(item)
-      else inOrder.push(item)
+      if (delivered && !this.recordDeliveries) continue
+      // Without writeBehind everything is written in order (one list).
+      if (delivered && writeBehind) (deliveries ??= []).push(item)
+      else (failures ??= []).push(item)
     }
-    if (writeBehind) {
-      if (deliveries.length > 0 && failures.length > 0) await Promise.all([this.recorder.queue(deliveries), this.recorder.record(failures)])
-      else if (deliveries.length > 0) await this.recorder.queue(deliveries)
-      else if (failures.length > 0) await this.recorder.record(failures)
-    } else if (inOrder.length > 0) {
-      await this.recorder.record(inOrder)
-    }
+    let written: Promise<void>
+    if (deliveries && failures) written = Promise.all([this.recorder.queue(deliveries), this.recorder.record(failures)]).then(noop)
+    else if (deliveries) written = this.recorder.queue(deliveries)
+    else if (failures) written = this.recorder.record(failures)
+    else written = RESOLVED
+    return written.then(() => this.describeItems(items, carrier, details))
+  }
+
+  /** Fill `details.outcomes` (and `details.retry`) from the recorded items; feed the shaper. */
+  private describeItems(items: ItemState[], carrier: RetryCarrier | undefined, details: BounceGuardSendDetails): void {
     this.observeOutcomes(items)
     for (const item of items) {
       const o: RecipientOutcome = { recipient: item.outcome.recipient, type: item.outcome.type as RecipientOutcome['type'] }
@@ -780,6 +802,9 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     }
   }
 }
+
+const RESOLVED: Promise<void> = Promise.resolve()
+function noop(): void {}
 
 /**
  * How to ask `shaper` about a destination: a shared shaper's `acquire` also takes the slot of a

@@ -134,9 +134,34 @@ export class OutcomeRecorder {
    * full). Without `enqueue` on the guard, or when it refuses one, the outcome is recorded here
    * (`record`). Never throws. Items must not carry a retry carrier.
    */
-  async queue(items: ItemState[]): Promise<void> {
+  queue(items: ItemState[]): Promise<void> {
     const enqueue = (this.guard as { enqueue?: (o: DeliveryOutcome) => Promise<EnqueueResult> }).enqueue
     if (typeof enqueue !== 'function') return this.record(items)
+    // One outcome (the usual send): no async function around the one enqueue.
+    if (items.length === 1) {
+      const item = items[0] as ItemState
+      let queued: Promise<EnqueueResult>
+      try {
+        queued = enqueue.call(this.guard, item.outcome)
+      } catch (err) {
+        queued = Promise.reject(err)
+      }
+      return queued.then(
+        (r) => {
+          if (r.queued) item.queued = { decision: r.decision }
+          else if (r.result) item.result = r.result
+        },
+        (err: unknown) => {
+          this.refused(item, err)
+          return this.record(items)
+        },
+      )
+    }
+    return this.queueEach(enqueue, items)
+  }
+
+  /** `queue` of several outcomes, one after the other (each waits for room in turn). */
+  private async queueEach(enqueue: (o: DeliveryOutcome) => Promise<EnqueueResult>, items: ItemState[]): Promise<void> {
     const direct: ItemState[] = []
     for (const item of items) {
       try {
@@ -144,14 +169,18 @@ export class OutcomeRecorder {
         if (r.queued) item.queued = { decision: r.decision }
         else if (r.result) item.result = r.result
       } catch (err) {
-        this.options.logger.warn(
-          { err, recipient: item.outcome.recipient },
-          '@bounce-guard/nodemailer: write-behind refused an outcome, recording it directly',
-        )
+        this.refused(item, err)
         direct.push(item)
       }
     }
     if (direct.length > 0) await this.record(direct)
+  }
+
+  private refused(item: ItemState, err: unknown): void {
+    this.options.logger.warn(
+      { err, recipient: item.outcome.recipient },
+      '@bounce-guard/nodemailer: write-behind refused an outcome, recording it directly',
+    )
   }
 
   /** Write the buffer now, in order. Resolves when it is empty or the store failed again. */

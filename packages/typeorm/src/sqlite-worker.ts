@@ -40,11 +40,20 @@ import type { Row } from './executor.js'
 export interface WorkerSql {
   insert: string
   upsert: string
+  /** Reads the recipient's state row (bound to the recipient alone). */
   select: string
+  /** Pairs `[insert index, upsert index]` of values both statements bind (recipient, domain). */
+  shared: Array<[number, number]>
+  /** Index of the recipient among the insert's values. */
+  recipient: number
 }
 
-/** One event to write: the insert's values, the upsert's values, the recipient (for the fallback read). */
-export type WorkerRow = [insert: unknown[], upsert: unknown[], recipient: string]
+/**
+ * One event to write: the insert's values and the upsert's values, except those the upsert
+ * shares with the insert (`WorkerSql.shared`: left `null`, copied over by the worker, so each
+ * string crosses the thread boundary once).
+ */
+export type WorkerRow = [insert: unknown[], upsert: unknown[]]
 
 /** The result of one event: `[1, row]` when its eventId was stored before, `[0, row]` after the upsert. */
 export type WorkerResult = [duplicate: 0 | 1, row: Row | undefined]
@@ -88,9 +97,11 @@ const write = db.transaction((rows) => {
   if (!stmts) stmts = [db.prepare(c.sql.insert), db.prepare(c.sql.upsert), db.prepare(c.sql.select)]
   const [insert, upsert, select] = stmts
   const out = []
-  for (const r of rows) {
-    if (insert.run(r[0]).changes === 0) out.push([1, select.get([r[2]])])
-    else out.push([0, upsert.get(r[1]) || select.get([r[2]])])
+  for (const [values, state] of rows) {
+    for (const [from, to] of c.sql.shared) state[to] = values[from]
+    const who = [values[c.sql.recipient]]
+    if (insert.run(values).changes === 0) out.push([1, select.get(who)])
+    else out.push([0, upsert.get(state) || select.get(who)])
   }
   return out
 })

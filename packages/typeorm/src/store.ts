@@ -342,6 +342,12 @@ const EVENT_COLUMNS = [
   'tag',
 ] as const
 
+/** Values the state upsert shares with the event insert, as `[event index, state index]` (see `WorkerSql.shared`). */
+const WORKER_SHARED: Array<[number, number]> = (['recipient', 'domain'] as const).map((c) => [
+  EVENT_COLUMNS.indexOf(c),
+  STATE_COLUMNS.indexOf(c),
+])
+
 const JOB_COLUMNS = ['id', 'recipients', 'due_at', 'attempts', 'payload', 'origin', 'first_failed_at', 'last_error', 'lease_until'] as const
 
 type PgType = 'varchar' | 'bigint' | 'integer' | 'boolean' | 'text'
@@ -1107,7 +1113,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     const config = sqliteWorkerConfig(
       this.dataSource.options as unknown as Record<string, unknown>,
       handle as unknown as Parameters<typeof sqliteWorkerConfig>[1],
-      this.#oneEventSql(),
+      { ...this.#oneEventSql(), shared: WORKER_SHARED, recipient: EVENT_COLUMNS.indexOf('recipient') },
     )
     const worker = config ? new SqliteWorker(config, `@bounce-guard/typeorm (${this.#driver})`) : null
     this.#worker = { handle, worker }
@@ -1125,7 +1131,9 @@ class TypeOrmStore implements TypeOrmBounceStore {
     for (const e of events) {
       const row = this.#eventRow(e)
       const fresh = this.#freshStateRow(e)
-      rows.push([EVENT_COLUMNS.map((c) => sqliteValue(row[c])), STATE_COLUMNS.map((c) => sqliteValue(fresh[c])), e.recipient])
+      const state = STATE_COLUMNS.map((c) => sqliteValue(fresh[c]))
+      for (const [, to] of WORKER_SHARED) state[to] = null // the worker copies them from the event's values
+      rows.push([EVENT_COLUMNS.map((c) => sqliteValue(row[c])), state])
     }
     try {
       const answers = await worker.write(rows)
