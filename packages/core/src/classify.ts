@@ -261,8 +261,9 @@ function asciiBytes(s: string, end: number): Uint8Array | null {
 
 /** Reply strings up to this long (ASCII, one line) may take the fast path (see `classifyString`). */
 const FAST_INPUT_MAX = 4096
-/** The reply's bytes on the fast path. */
+/** The reply's bytes on the fast path, and those of a text the parser built. */
 const INPUT_BYTES = new Uint8Array(FAST_INPUT_MAX)
+const TEXT_BYTES = new Uint8Array(FAST_INPUT_MAX)
 const SHAPE = createReplyShape()
 
 const MAX_HITS = 512
@@ -447,12 +448,12 @@ class CompiledClassifier implements Classifier {
   }
 
   /**
-   * `scanWithPrefix` for a reply whose bytes are all in `bytes` (ASCII): the prefix `bytes[0,
-   * prefixEnd)` read token by token as there, then the text `bytes[ts, te)` (white space runs in it
-   * read as one space, as the scan reads the squashed text). The caller makes sure the whole fits
-   * in `maxText`. Returns the payload count.
+   * `scanWithPrefix` for an ASCII reply whose bytes are in `bytes`: the prefix `bytes[0,
+   * prefixEnd)` read token by token as there, then the text `textBytes[ts, te)` (white space runs
+   * in it read as one space, as the scan reads the squashed text). The caller makes sure the whole
+   * fits in `maxText`. Returns the payload count.
    */
-  private scanBytes(bytes: Uint8Array, prefixEnd: number, ts: number, te: number): number {
+  private scanBytes(bytes: Uint8Array, prefixEnd: number, textBytes: Uint8Array, ts: number, te: number): number {
     const m = this.matcher
     const found = this.found
     m.count = 0
@@ -479,7 +480,7 @@ class CompiledClassifier implements Classifier {
       i = j
     }
     if (tokens > 0) s = m.feedCode(32, s, found)
-    m.feedBytes(bytes, ts, te, s, found)
+    m.feedBytes(textBytes, ts, te, s, found)
     return m.count
   }
 
@@ -525,8 +526,8 @@ class CompiledClassifier implements Classifier {
   }
 
   /**
-   * The fast path of `classify` for a reply string: ASCII, one line, of a shape `parseReplyBytes`
-   * covers. Parsed over its bytes into offsets (no `SmtpReply`, no text string unless a pattern or
+   * The fast path of `classify` for a reply string: ASCII, of a shape `parseReplyBytes` covers.
+   * Parsed over its bytes into offsets (no `SmtpReply`, mostly no text string unless a pattern or
    * a retry delay needs it), scanned from the same bytes; the result is the general path's.
    * Undefined when the reply is not of such a shape.
    */
@@ -536,6 +537,22 @@ class CompiledClassifier implements Classifier {
     const bytes = INPUT_BYTES
     const w = ENCODER.encodeInto(raw, bytes)
     if (w.read !== n || w.written !== n || !parseReplyBytes(raw, bytes, n, SHAPE)) return undefined
+    const code = SHAPE.code >= 0 ? SHAPE.code : undefined
+    const status = SHAPE.statusEnd > SHAPE.statusStart ? raw.slice(SHAPE.statusStart, SHAPE.statusEnd) : undefined
+    if (SHAPE.text !== null) {
+      // A text the parser had to build (several lines, a status cut out, repeats removed): placed
+      // and scanned as the general path does, its bytes copied in natively.
+      const text = SHAPE.text
+      const w2 = ENCODER.encodeInto(text, TEXT_BYTES)
+      if (w2.read !== text.length || w2.written !== text.length) return undefined
+      let prefixEnd = 0
+      if (n > text.length + 12) {
+        const at = text.length >= 12 ? raw.indexOf(text.slice(0, 12)) : n
+        if (at > 12) prefixEnd = Math.min(at, 1024)
+      }
+      const nFound = this.scanBytes(bytes, prefixEnd, TEXT_BYTES, 0, text.length)
+      return this.decide(code, status, raw, text, prefixEnd, nFound, context)
+    }
     const ts = SHAPE.textStart
     const te = SHAPE.textEnd
     // The text is squash(bytes[ts, te)). Where the prefix ends depends on the text's length and
@@ -558,9 +575,7 @@ class CompiledClassifier implements Classifier {
         if (at > 12) prefixEnd = Math.min(at, 1024)
       }
     }
-    const code = SHAPE.code >= 0 ? SHAPE.code : undefined
-    const status = SHAPE.statusEnd > SHAPE.statusStart ? raw.slice(SHAPE.statusStart, SHAPE.statusEnd) : undefined
-    const nFound = this.scanBytes(bytes, prefixEnd, ts, te)
+    const nFound = this.scanBytes(bytes, prefixEnd, bytes, ts, te)
     this.textStart = ts
     this.textEnd = te
     return this.decide(code, status, raw, text, prefixEnd, nFound, context)

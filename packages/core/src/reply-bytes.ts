@@ -1,21 +1,21 @@
 /**
  * The fast path of `parseSmtpReply` (internal): the same parse, done by hand over the reply's bytes
- * for the common shapes, with no regular expression and no intermediate string. It answers only
- * when it is sure to give exactly what the general parser gives; otherwise it declines and the
- * caller takes the general path.
+ * for the common shapes, with no regular expression. It answers only when it is sure to give
+ * exactly what the general parser gives; otherwise it declines and the caller takes the general
+ * path.
  *
- * Covered: ASCII text on one line (no CR or LF), optionally behind a `Diagnostic-Code:` name and
- * type and one of Nodemailer's message prefixes, with the reply code and enhanced status at the
- * start (`550 5.1.1 text`), after a colon, quote, bracket or `said` (`host x said: 550 text`), with
- * a code and status mid-text, or with a status alone at the start; white space inside the text
- * already single spaces (edges may be padded); no code repeated inside the text. Everything else
- * (several lines, tabs or double spaces inside the text, non-ASCII, a status alone mid-text, a
- * repeated code) is declined.
+ * Covered: ASCII text, optionally behind a `Diagnostic-Code:` name and type and one of Nodemailer's
+ * message prefixes, with the reply code and enhanced status at the start (`550 5.1.1 text`, also
+ * over several lines, each with its code), or on one line after a colon, quote, bracket or `said`
+ * (`host x said: 550 text`), with a code and status mid-text, or with a status alone. Declined:
+ * non-ASCII text, several lines without a leading code, white space runs before the code of a
+ * reply that does not start with one.
  *
  * The result is a set of offsets into the input (its bytes are its UTF-16 code units, the input
- * being ASCII): `text` is `input.slice(textStart, textEnd)`, the status
- * `input.slice(statusStart, statusEnd)`.
+ * being ASCII): the text is `squash(input.slice(textStart, textEnd))` unless it had to be built
+ * (`text`), the status is `input.slice(statusStart, statusEnd)`.
  */
+import { dropRepeats, isSpace, squash } from './reply-text.js'
 
 /** Offsets found by `parseReplyBytes` (reused: one instance per caller). */
 export interface ReplyShape {
@@ -24,14 +24,19 @@ export interface ReplyShape {
   /** The enhanced status is `input.slice(statusStart, statusEnd)`; equal offsets when there is none. */
   statusStart: number
   statusEnd: number
-  /** The reply text is `input.slice(textStart, textEnd)`. */
+  /** The reply text is `squash(input.slice(textStart, textEnd))`, unless `text` is set. */
   textStart: number
   textEnd: number
+  /**
+   * The text, when it is not one slice of the input: several lines joined, a status cut out of
+   * its middle, repeated codes removed. Null otherwise.
+   */
+  text: string | null
 }
 
 /** A fresh `ReplyShape` to pass to `parseReplyBytes`. */
 export function createReplyShape(): ReplyShape {
-  return { code: -1, statusStart: 0, statusEnd: 0, textStart: 0, textEnd: 0 }
+  return { code: -1, statusStart: 0, statusEnd: 0, textStart: 0, textEnd: 0, text: null }
 }
 
 const DIAGNOSTIC_CODE = bytesOf('diagnostic-code')
@@ -129,6 +134,34 @@ function codeAt(b: Uint8Array, i: number, end: number): number {
   return (c - 48) * 100 + d1 * 10 + d2
 }
 
+/** Set by `matchLead`: the code, and where the status it found starts and ends (equal: none). */
+let leadCode = 0
+let leadStatusStart = 0
+let leadStatusEnd = 0
+
+/**
+ * A reply code at the start of `b[start, end)`: `550-5.1.1 text`, `550 5.1.1 text`, `550 text`,
+ * `550` (blanks and a `#` may come first), as `^[ \t]*#?([245]\d\d)(?:([ -])[ \t]*(?:#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d))?|$)`:
+ * the end of the match, or -1.
+ */
+function matchLead(b: Uint8Array, start: number, end: number): number {
+  let i = skipBlanks(b, start, end)
+  if (i < end && b[i] === 35) i++
+  const code = codeAt(b, i, end)
+  if (code < 0) return -1
+  leadCode = code
+  leadStatusStart = leadStatusEnd = 0
+  i += 3
+  if (i === end) return i
+  if (b[i] !== 32 && b[i] !== 45) return -1
+  i = skipBlanks(b, i + 1, end)
+  const e = matchStatus(b, i, end)
+  if (e < 0) return i
+  leadStatusStart = statusAt
+  leadStatusEnd = e
+  return e
+}
+
 /** `[ \t]*(?:smtp|x-[a-z0-9-]{1,40}|unix|mailbox)[ \t]*;[ \t]*` (case-insensitive) at `i`: its end, or -1. */
 function matchDiagType(b: Uint8Array, i: number, n: number): number {
   i = skipBlanks(b, i, n)
@@ -218,9 +251,11 @@ export function singleSpaced(b: Uint8Array, from: number, to: number): boolean {
  * space is single spaces).
  */
 export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: ReplyShape): boolean {
-  // One line only.
-  if (input.indexOf('\n') >= 0 || input.indexOf('\r') >= 0) return false
+  out.text = null
   const s = stripPrefixes(b, n)
+  const nl = input.indexOf('\n', s)
+  const cr = input.indexOf('\r', s)
+  if (nl >= 0 || cr >= 0) return parseLines(input, b, n, s, nl < 0 ? cr : cr < 0 ? nl : Math.min(nl, cr), out)
   let code = -1
   let st0 = 0
   let st1 = 0
@@ -228,26 +263,14 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
   let te = n
   while (te > s && isWs(b[te - 1] as number)) te--
   // A code at the start: `550-5.1.1 text`, `550 5.1.1 text`, `550 text`, `550`.
-  let i = skipBlanks(b, s, n)
-  if (i < n && b[i] === 35) i++
-  const lead = codeAt(b, i, n)
-  let leadEnd = -1
-  if (lead >= 0) {
-    i += 3
-    if (i === n) leadEnd = i
-    else if (b[i] === 32 || b[i] === 45) {
-      i = skipBlanks(b, i + 1, n)
-      const e = matchStatus(b, i, n)
-      if (e >= 0) {
-        st0 = statusAt
-        st1 = e
-        leadEnd = e
-      } else leadEnd = i
-    }
+  const leadEnd = matchLead(b, s, n)
+  if (leadEnd >= 0) {
+    st0 = leadStatusStart
+    st1 = leadStatusEnd
   }
   if (leadEnd >= 0) {
     // text = squash(rest); a status may open it.
-    code = lead
+    code = leadCode
     ts = leadEnd
     if (te < ts) te = ts // nothing but white space after the code
     while (ts < te && isWs(b[ts] as number)) ts++
@@ -337,9 +360,11 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
           ts = e
         }
       } else if (statusStart >= 0) {
-        // Only a status at the very start leaves a text that is a slice of the input.
-        if (statusStart !== a) return false
         ts = statusEnd
+        if (statusStart !== a) {
+          // The text around the status, joined by a space (not squashed), leading separators off.
+          out.text = trimLeadingSeparators(`${input.slice(a, statusStart)} ${input.slice(statusEnd, z)}`)
+        }
       } else {
         st0 = st1 = 0
       }
@@ -351,12 +376,86 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
       ts++
     }
   }
-  if (code >= 0 && repeatsCode(input, ts, te, code, st0, st1)) return false
+  if (code >= 0 && repeatsCode(input, ts, te, code, st0, st1)) {
+    // The general path removes the repeats from the squashed text (then squashes it again).
+    const text = squash(input.slice(ts, te))
+    const dropped = dropRepeats(text, code, st1 > st0 ? input.slice(st0, st1) : undefined)
+    out.text = dropped !== text ? squash(dropped) : text
+  }
   out.code = code
   out.statusStart = st0
   out.statusEnd = st1
   out.textStart = ts
   out.textEnd = te
+  return true
+}
+
+/** `text` without its leading `:`, `;`, `,`, `-` and white space. */
+function trimLeadingSeparators(text: string): string {
+  let k = 0
+  while (k < text.length) {
+    const c = text.charCodeAt(k)
+    if (c !== 58 && c !== 59 && c !== 44 && c !== 45 && !isSpace(c)) break
+    k++
+  }
+  return k > 0 ? text.slice(k) : text
+}
+
+/**
+ * `parseReplyBytes` for a reply of several lines (the first break at `firstBreak`), the reply
+ * starting at `s`: covered when its first line starts with a code. Each line loses its leading
+ * code (and status); the lines are joined by spaces and squashed; the status is the first line's
+ * that has one, else one opening the text.
+ */
+function parseLines(input: string, b: Uint8Array, n: number, s: number, firstBreak: number, out: ReplyShape): boolean {
+  if (matchLead(b, s, firstBreak) < 0) return false
+  const code = leadCode
+  let st0 = 0
+  let st1 = 0
+  const parts: string[] = []
+  // Each line's own code is removed; lines split at CR LF, CR or LF.
+  let first = -1 // where the text's first character is (in the input), and its line's end
+  let firstEnd = 0
+  let ls = s
+  for (;;) {
+    let le = ls
+    while (le < n && b[le] !== 10 && b[le] !== 13) le++
+    let from = matchLead(b, ls, le)
+    if (from >= 0) {
+      if (st1 === st0 && leadStatusEnd > leadStatusStart) {
+        st0 = leadStatusStart
+        st1 = leadStatusEnd
+      }
+    } else from = ls
+    parts.push(input.slice(from, le))
+    if (first < 0) {
+      while (from < le && isWs(b[from] as number)) from++
+      if (from < le) {
+        first = from
+        firstEnd = le
+      }
+    }
+    if (le >= n) break
+    ls = b[le] === 13 && le + 1 < n && b[le + 1] === 10 ? le + 2 : le + 1
+  }
+  let text = squash(parts.join(' '))
+  if (st1 === st0 && first >= 0) {
+    // A status opening the text (it cannot span lines: the text's first line holds it).
+    const e = matchStatus(b, first, firstEnd)
+    if (e >= 0) {
+      st0 = statusAt
+      st1 = e
+      let k = e - first
+      while (k < text.length && isSpace(text.charCodeAt(k))) k++
+      text = text.slice(k)
+    }
+  }
+  const dropped = dropRepeats(text, code, st1 > st0 ? input.slice(st0, st1) : undefined)
+  out.text = dropped !== text ? squash(dropped) : text
+  out.code = code
+  out.statusStart = st0
+  out.statusEnd = st1
+  out.textStart = out.textEnd = 0
   return true
 }
 

@@ -8,6 +8,9 @@
  */
 import { digitRun } from './bounce/fields.js'
 import { createReplyShape, NODEMAILER_PREFIXES, parseReplyBytes } from './reply-bytes.js'
+import { dropRepeats, isSpace, squash } from './reply-text.js'
+
+export { squash } from './reply-text.js'
 import type { SmtpReply } from './types.js'
 
 /** Characters of input examined; the rest of a larger input is ignored (it still appears in `raw`). */
@@ -126,87 +129,7 @@ function skipSpaces(text: string, i: number): number {
   return i
 }
 
-/** White space as `\s` and `trim` see it. */
-function isSpace(c: number): boolean {
-  if (c === 32 || (c >= 9 && c <= 13)) return true
-  if (c < 0xa0) return false
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  )
-}
-
-/**
- * Inside a text, anything `squash` would change: white space other than a plain space (the
- * characters of `\s` listed out: irregexp scans an explicit class about twice as fast as `[^\S ]`),
- * two spaces.
- */
-const NEEDS_SQUASH = /[\t-\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]| {2}/
-
-/** Collapse white-space runs to one space and trim; returns the input itself when already clean. */
-export function squash(input: string): string {
-  // Same result as `input.replace(/\s+/g, ' ').trim()`: edges trimmed natively, then clean
-  // stretches copied whole. (A regular expression finds "nothing to do" faster than a loop over
-  // character codes: it runs as native code over the flat string.)
-  const last = input.length - 1
-  const s = last >= 0 && (input.charCodeAt(0) === 32 || input.charCodeAt(last) === 32) ? input.trim() : input
-  if (!NEEDS_SQUASH.test(s)) return s
-  const n = s.length
-  let i = 0
-  while (i < n && isSpace(s.charCodeAt(i))) i++
-  let out = ''
-  let seg = i
-  let end = n
-  while (i < n) {
-    const c = s.charCodeAt(i)
-    if (!isSpace(c)) {
-      i++
-      continue
-    }
-    let j = i + 1
-    while (j < n && isSpace(s.charCodeAt(j))) j++
-    if (j === n) {
-      end = i
-      break
-    }
-    if (c !== 32 || j !== i + 1) {
-      out += `${s.slice(seg, i)} `
-      seg = j
-    }
-    i = j
-  }
-  return out + s.slice(seg, end)
-}
-
-const CODE_STRINGS: string[] = []
-for (let c = 0; c < 1000; c++) CODE_STRINGS.push(String(c))
-
-/** The decimal form of a reply code (from a table: no conversion per reply). */
-function codeString(code: number): string {
-  return code >= 0 && code < 1000 && Number.isInteger(code) ? (CODE_STRINGS[code] as string) : String(code)
-}
-
-/** Remove the code (and status) that a flattened multi-line reply repeats mid-text. */
-function dropRepeats(text: string, code: number | undefined, status: string | undefined): string {
-  if (code === undefined || !text.includes(codeString(code))) return text
-  if (status !== undefined ? !text.includes(status) : !text.includes(`${code}-`)) return text // no token can occur
-  const spaced = ` ${text}`
-  let out = spaced
-  const tokens = status === undefined ? [` ${code}-`] : [` ${code}-${status} `, ` ${code} ${status} `, ` ${code}-${status}`]
-  for (const tok of tokens) {
-    if (out.includes(tok)) out = out.split(tok).join(' ')
-  }
-  return out === spaced ? text : out
-}
-
-/** Inputs up to this long (ASCII, one line) may take the byte-level fast path. */
+/** Inputs up to this long (ASCII) may take the byte-level fast path. */
 const FAST_INPUT_MAX = 4096
 const INPUT_BYTES = new Uint8Array(FAST_INPUT_MAX)
 const ENCODER = new TextEncoder()
@@ -241,7 +164,7 @@ export function parseSmtpReply(raw: string): SmtpReply {
     // The common shapes, parsed by hand over the bytes (see reply-bytes.ts); the same result.
     const r = ENCODER.encodeInto(input, INPUT_BYTES)
     if (r.read === n && r.written === n && parseReplyBytes(input, INPUT_BYTES, n, SHAPE)) {
-      const reply: SmtpReply = { text: squash(input.slice(SHAPE.textStart, SHAPE.textEnd)), raw: input }
+      const reply: SmtpReply = { text: SHAPE.text ?? squash(input.slice(SHAPE.textStart, SHAPE.textEnd)), raw: input }
       if (SHAPE.code >= 0) reply.code = SHAPE.code
       if (SHAPE.statusEnd > SHAPE.statusStart) reply.enhancedStatus = input.slice(SHAPE.statusStart, SHAPE.statusEnd)
       return reply

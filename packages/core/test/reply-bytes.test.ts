@@ -43,8 +43,25 @@ function referenceParse(input: string): SmtpReply {
   let code: number | undefined
   let status: string | undefined
   let text: string
-  const lead = LEAD.exec(src)
-  if (lead) {
+  const firstBreak = src.search(/[\r\n]/)
+  const lead = LEAD.exec(firstBreak < 0 ? src : src.slice(0, firstBreak))
+  if (lead && firstBreak >= 0) {
+    // Several lines: each loses its own code; the first status found is the reply's.
+    code = Number(lead[1])
+    status = lead[3]
+    const parts = src.split(/\r\n|\r|\n/).map((line) => {
+      const m = LEAD.exec(line)
+      if (!m) return line
+      status ??= m[3]
+      return line.slice(m[0].length)
+    })
+    text = squashRef(parts.join(' '))
+    const st = status === undefined ? /^#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)\s*/.exec(text) : null
+    if (st) {
+      status = st[1]
+      text = text.slice(st[0].length)
+    }
+  } else if (lead) {
     code = Number(lead[1])
     status = lead[3]
     text = squashRef(src.slice(lead[0].length))
@@ -158,6 +175,7 @@ function inputs(): string[] {
   const out = new Set<string>()
   const examples: string[] = []
   for (const rule of BUILTIN_RULES) for (const e of rule.examples) examples.push(e.replace(/[\r\n]+/g, ' '))
+  for (const rule of BUILTIN_RULES) for (const e of rule.examples) if (/[\r\n]/.test(e)) out.add(e).add(e.replace(/\r?\n/g, '\r\n'))
   for (const e of examples) {
     out.add(e)
     out.add(`Diagnostic-Code: smtp; ${e}`)
@@ -168,7 +186,7 @@ function inputs(): string[] {
   const base = [...out]
   const r = rng(20261129)
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)] as T
-  const SPACES = [' ', '  ', '\t', '\u00a0', ' \v', '\f']
+  const SPACES = [' ', '  ', '\t', '\u00a0', ' \v', '\f', '\n', '\r\n', '\r', '\n550-5.1.1 ', '\r\n550 ', '\n451-4.7.1 x\n']
   const MARKS = ['.', ':', ';', ',', '-', '_', '=', '#', '@', '[', '(', '"', "'", '\u2019', '|']
   for (let i = 0; i < 20_000; i++) {
     let t = pick(base)
@@ -219,21 +237,23 @@ describe('byte-level fast paths', () => {
     expect(fast).toBeGreaterThan(all.length / 3)
   })
 
-  it('the fast path declines what it cannot parse exactly', () => {
+  it('the fast path declines what it cannot parse exactly, and builds the texts that are no slice', () => {
     const shape = createReplyShape()
     const bytes = new Uint8Array(256)
     const declines = (s: string): boolean => {
       bytes.set(new TextEncoder().encode(s))
       return !parseReplyBytes(s, bytes, s.length, shape)
     }
-    expect(declines('550-5.1.1 first line\r\n550 5.1.1 second line')).toBe(true)
-    expect(declines('mailbox unavailable (#5.1.1) here')).toBe(true) // a status alone mid-text
-    expect(declines('550-5.1.1 no such user 550 5.1.1 here')).toBe(true) // a repeated code
+    expect(declines('host x said: 550 5.1.1 first line\n550 5.1.1 second line')).toBe(true) // lines, no leading code
     expect(declines('said:  550 5.1.1 text')).toBe(true) // a run before the code
-    // Runs inside the text are fine: the text is the squashed slice.
-    expect(declines('550 5.1.1 user  unknown')).toBe(false)
-    expect(declines('550 5.1.1 <a@example.com>: User unknown')).toBe(false)
-    expect(shape).toEqual({ code: 550, statusStart: 4, statusEnd: 9, textStart: 10, textEnd: 39 })
+    expect(declines('550 5.1.1 <a@example.com>: User  unknown')).toBe(false)
+    expect(shape).toMatchObject({ code: 550, statusStart: 4, statusEnd: 9, textStart: 10, textEnd: 40, text: null })
+    expect(declines('550-5.1.1 first line\r\n550 5.1.1 second line')).toBe(false)
+    expect(shape.text).toBe('first line second line')
+    expect(declines('mailbox unavailable (#5.1.1) here')).toBe(false) // a status alone mid-text
+    expect(shape.text).toBe('mailbox unavailable ( ) here')
+    expect(declines('550-5.1.1 no such user 550 5.1.1 here')).toBe(false) // a repeated code
+    expect(shape.text).toBe('no such user here')
   })
 
   it('classifying a string gives what classifying it parsed first gives', () => {
