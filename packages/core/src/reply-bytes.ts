@@ -8,8 +8,8 @@
  * message prefixes, with the reply code and enhanced status at the start (`550 5.1.1 text`, also
  * over several lines, each with its code), or on one line after a colon, quote, bracket or `said`
  * (`host x said: 550 text`), with a code and status mid-text, or with a status alone. Declined:
- * non-ASCII text, several lines without a leading code, white space runs before the code of a
- * reply that does not start with one.
+ * non-ASCII text, several lines without a leading code, a status mid-text with white space runs
+ * around it.
  *
  * The result is a set of offsets into the input (its bytes are its UTF-16 code units, the input
  * being ASCII): the text is `squash(input.slice(textStart, textEnd))` unless it had to be built
@@ -72,6 +72,12 @@ function startsWithFolded(b: Uint8Array, i: number, end: number, w: Uint8Array):
   if (i + w.length > end) return false
   for (let k = 0; k < w.length; k++) if (lower(b[i + k] as number) !== w[k]) return false
   return true
+}
+
+/** The first index from `i` (below `end`) that is not white space. */
+function skipWs(b: Uint8Array, i: number, end: number): number {
+  while (i < end && isWs(b[i] as number)) i++
+  return i
 }
 
 /** The first index from `i` (below `end`) that is not a space or a tab. */
@@ -286,7 +292,7 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
   } else {
     // The regular expressions of the general path run on squash(src): one pass here finds what
     // each would (the first code with a status; else the first bare code after a mark; else the
-    // first status), declining at white space that squashing would rewrite.
+    // first status), reading any run of white space as the one space squashing leaves of it.
     let a = s
     while (a < te && isWs(b[a] as number)) a++
     const z = te
@@ -296,13 +302,8 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
     let statusStart = -1
     let statusEnd = 0
     let strong = false
-    let bad = 0
-    let u = 0
     for (let p = a; p < z; p++) {
       const c = b[p] as number
-      const t = SQUASHED[c] as number
-      bad |= (t & u) | (t >> 1)
-      u = t
       const kind = KIND[c] as number
       if (kind === 0) continue
       if (kind === KIND_CODE) {
@@ -312,8 +313,9 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
         }
         // (?<![\w.])#?([245]\d\d)[ -]#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)
         const k = codeAt(b, p, z)
-        if (k >= 0 && p + 3 < z && (b[p + 3] === 32 || b[p + 3] === 45)) {
-          const e = matchStatus(b, p + 4, z)
+        const sep = p + 3 < z ? (b[p + 3] as number) : 0
+        if (k >= 0 && (sep === 45 || isWs(sep))) {
+          const e = matchStatus(b, sep === 45 ? p + 4 : skipWs(b, p + 4, z), z)
           if (e >= 0) {
             code = k
             st0 = statusAt
@@ -335,16 +337,15 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
         }
       } else if (weakCode < 0 && (kind === KIND_MARK || ((p === a || !isWord(b[p - 1] as number)) && startsWithFolded(b, p, z, SAID)))) {
         // (?:[:'"([]|\bsaid)[ \t]*#?([245]\d\d)(?=[ -]|$), the first one only.
-        let j = skipBlanks(b, kind === KIND_MARK ? p + 1 : p + 4, z)
+        let j = skipWs(b, kind === KIND_MARK ? p + 1 : p + 4, z)
         if (j < z && b[j] === 35) j++
         const k = codeAt(b, j, z)
-        if (k >= 0 && (j + 3 === z || b[j + 3] === 32 || b[j + 3] === 45)) {
+        if (k >= 0 && (j + 3 === z || b[j + 3] === 45 || isWs(b[j + 3] as number))) {
           weakCode = k
           weakEnd = j + 3
         }
       }
     }
-    if (bad !== 0) return false
     if (!strong) {
       if (weakCode >= 0) {
         code = weakCode
@@ -352,7 +353,7 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
         ts = weakEnd
         // ^[ -]*#?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)
         let m = ts
-        while (m < z && (b[m] === 32 || b[m] === 45)) m++
+        while (m < z && (b[m] === 45 || isWs(b[m] as number))) m++
         const e = matchStatus(b, m, z)
         if (e >= 0) {
           st0 = statusAt
@@ -362,7 +363,9 @@ export function parseReplyBytes(input: string, b: Uint8Array, n: number, out: Re
       } else if (statusStart >= 0) {
         ts = statusEnd
         if (statusStart !== a) {
-          // The text around the status, joined by a space (not squashed), leading separators off.
+          // The text around the status, joined by a space (not squashed), leading separators off;
+          // only when squashing changed nothing (the pieces are then the squashed text's).
+          if (!singleSpaced(b, a, z)) return false
           out.text = trimLeadingSeparators(`${input.slice(a, statusStart)} ${input.slice(statusEnd, z)}`)
         }
       } else {

@@ -245,7 +245,9 @@ describe('byte-level fast paths', () => {
       return !parseReplyBytes(s, bytes, s.length, shape)
     }
     expect(declines('host x said: 550 5.1.1 first line\n550 5.1.1 second line')).toBe(true) // lines, no leading code
-    expect(declines('said:  550 5.1.1 text')).toBe(true) // a run before the code
+    expect(declines('mailbox  unavailable (#5.1.1) here')).toBe(true) // a status mid-text, runs around it
+    expect(declines('said:  550 5.1.1 text')).toBe(false) // a run before the code reads as one space
+    expect(shape).toMatchObject({ code: 550, textStart: 17, text: null })
     expect(declines('550 5.1.1 <a@example.com>: User  unknown')).toBe(false)
     expect(shape).toMatchObject({ code: 550, statusStart: 4, statusEnd: 9, textStart: 10, textEnd: 40, text: null })
     expect(declines('550-5.1.1 first line\r\n550 5.1.1 second line')).toBe(false)
