@@ -28,39 +28,18 @@ export function isSpace(c: number): boolean {
  */
 const NEEDS_SQUASH = /[\t-\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]| {2}/
 
+/** A run squashing rewrites: white space other than a space (and what follows it), or a space and more. */
+const RUN = /[\t-\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]\s*| \s+/g
+
 /** Collapse white-space runs to one space and trim; returns the input itself when already clean. */
 export function squash(input: string): string {
-  // Same result as `input.replace(/\s+/g, ' ').trim()`: edges trimmed natively, then clean
-  // stretches copied whole. (A regular expression finds "nothing to do" faster than a loop over
-  // character codes: it runs as native code over the flat string.)
+  // Same result as `input.replace(/\s+/g, ' ').trim()`: edges trimmed natively, then, only when
+  // something inside needs it, each run that is not a single space replaced natively (a loop over
+  // character codes is slower, the more so on the concatenated strings this often gets).
   const last = input.length - 1
   const s = last >= 0 && (input.charCodeAt(0) === 32 || input.charCodeAt(last) === 32) ? input.trim() : input
   if (!NEEDS_SQUASH.test(s)) return s
-  const n = s.length
-  let i = 0
-  while (i < n && isSpace(s.charCodeAt(i))) i++
-  let out = ''
-  let seg = i
-  let end = n
-  while (i < n) {
-    const c = s.charCodeAt(i)
-    if (!isSpace(c)) {
-      i++
-      continue
-    }
-    let j = i + 1
-    while (j < n && isSpace(s.charCodeAt(j))) j++
-    if (j === n) {
-      end = i
-      break
-    }
-    if (c !== 32 || j !== i + 1) {
-      out += `${s.slice(seg, i)} `
-      seg = j
-    }
-    i = j
-  }
-  return out + s.slice(seg, end)
+  return s.replace(RUN, ' ').trim()
 }
 
 const CODE_STRINGS: string[] = []
@@ -78,8 +57,6 @@ export function dropRepeats(text: string, code: number | undefined, status: stri
   const spaced = ` ${text}`
   let out = spaced
   const tokens = status === undefined ? [` ${code}-`] : [` ${code}-${status} `, ` ${code} ${status} `, ` ${code}-${status}`]
-  for (const tok of tokens) {
-    if (out.includes(tok)) out = out.split(tok).join(' ')
-  }
+  for (const tok of tokens) out = out.replaceAll(tok, ' ')
   return out === spaced ? text : out
 }
