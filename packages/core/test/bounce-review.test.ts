@@ -58,6 +58,10 @@ const FIXED = [
   'list-01.eml', // 'The following recipients were rejected: a@b, c@d' on one line
   'googlegroups-01.eml', // 'Hello <sender>,' greets the sender; X-Failed-Recipients names the group
   'sendmail-delay-02.eml', // Sendmail transient errors: each recipient's 'Deferred:' words in the transcript
+  // fixed from test/fixtures/bounces-review/pending (parser code, issue 3)
+  'ses-event-bounce-01.eml', // SES event publishing ("eventType": "Bounce") inside an SNS envelope
+  'ses-event-delay-01.eml', // SES event publishing "DeliveryDelay": a delay per delayed recipient
+  'ses-json-suppressed-01.eml', // SES bounceSubType OnAccountSuppressionList without a diagnostic: suppressed
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

@@ -160,7 +160,7 @@ const PLAIN_UNKNOWN_USER = new Set(['generic.user-unknown', 'yahoo.user-unknown'
 const USER_STATUS = /^[45]\.1\.(?:0|1|3|10)$/
 
 /** Rules that decide on the reply code or a bare status alone (no words understood). */
-function undecidedRule(ruleId: string): boolean {
+export function undecidedRule(ruleId: string): boolean {
   return ruleId === 'none' || ruleId.startsWith('basic.') || /^rfc3463\.[245]\.0\.0$/.test(ruleId)
 }
 

@@ -4,9 +4,17 @@
  * follows no standard. Never throws; unreadable input gives `kind: "not-a-bounce"`.
  */
 import { TextDecoder } from 'node:util'
-import type { BounceReason } from '../types.js'
+import { REASON_SCOPE } from '../classify.js'
+import type { BounceReason, BounceScope } from '../types.js'
 import { autoReplyHeaders, autoReplySubject } from './auto-reply.js'
-import { classifyRecipient, commandIn, commandInLeading, fixedClassification, type RecipientFacts } from './classify-recipient.js'
+import {
+  classifyRecipient,
+  commandIn,
+  commandInLeading,
+  fixedClassification,
+  type RecipientFacts,
+  undecidedRule,
+} from './classify-recipient.js'
 import {
   cleanAddress,
   fieldOf,
@@ -598,8 +606,7 @@ function fromMail(
   for (const p of mail.parts) if (p.mimeType === 'message/feedback-report') return feedbackReport(base, p.text, original)
 
   // 1b. An Amazon SES notification (JSON, possibly inside an SNS envelope) sent by e-mail
-  // (each pattern starts with a quote, a rare character: the search skips ahead fast)
-  if (mail.text.includes('"notificationType"') || mail.text.includes('\\"notificationType\\"')) {
+  if (hasSesTypeField(mail.text)) {
     const ses = sesNotification(base, mail.text)
     if (ses) return ses
   }
@@ -864,7 +871,98 @@ function feedbackReport(base: BounceReport, text: string, original: BounceReport
   return report
 }
 
-/** Read an Amazon SES event notification (Bounce, Complaint, Delivery) given as JSON in the body. */
+/**
+ * Whether `text` holds the field that types an Amazon SES notification: `"notificationType"` (SES
+ * notifications) or `"eventType"` (SES event publishing), plain or escaped inside an SNS envelope's
+ * `Message` string (each spelling starts with a quote or a backslash, rare characters: the searches
+ * skip ahead fast).
+ */
+function hasSesTypeField(text: string): boolean {
+  return (
+    text.includes('"notificationType"') ||
+    text.includes('\\"notificationType\\"') ||
+    text.includes('"eventType"') ||
+    text.includes('\\"eventType\\"')
+  )
+}
+
+/**
+ * SES notification and event types that say nothing about a delivery to a recipient (sending,
+ * opens, clicks, template failures, subscription changes, a message SES refused to send because of
+ * a virus): a report of them is `not-a-bounce`, never a text notice to scan for addresses.
+ */
+const SES_OTHER_TYPES: ReadonlySet<string> = new Set(['Send', 'Open', 'Click', 'Rendering Failure', 'Subscription', 'Reject'])
+
+/**
+ * What SES's `bounceSubType` says by itself, for a recipient whose own status and diagnostic decide
+ * nothing (SES documents the sub-types per `bounceType`: Permanent `General`, `NoEmail`,
+ * `Suppressed`, `OnAccountSuppressionList`; Transient `General`, `MailboxFull`, `MessageTooLarge`,
+ * `ContentRejected`, `AttachmentRejected`; `Undetermined`). `General` and `Undetermined` say
+ * nothing and are not listed. `hard` applies only to a `Permanent` bounce.
+ */
+const SES_BOUNCE_SUBTYPES: Readonly<Record<string, { reason: BounceReason; status?: string; hard?: boolean }>> = {
+  // "the recipient's email provider sent a bounce message stating that the address doesn't exist"
+  NoEmail: { reason: 'userunknown', status: '5.1.1', hard: true },
+  // SES did not send: the address is on SES's (global) or the account's suppression list
+  Suppressed: { reason: 'suppressed' },
+  OnAccountSuppressionList: { reason: 'suppressed' },
+  MailboxFull: { reason: 'mailboxfull', status: '4.2.2' },
+  MessageTooLarge: { reason: 'mesgtoobig', status: '5.3.4' },
+  // the recipient's provider refused the message for its content or for an attachment
+  ContentRejected: { reason: 'policyviolation' },
+  AttachmentRejected: { reason: 'policyviolation' },
+}
+
+/**
+ * What SES's `deliveryDelay.delayType` says by itself (event publishing's `DeliveryDelay`), for a
+ * delayed recipient whose status and diagnostic decide nothing. SES's documented values:
+ * `InternalFailure` (an issue inside SES), `General` (a generic failure in the SMTP conversation),
+ * `MailboxFull`, `SpamDetected` (the recipient's server saw much unsolicited mail from the account),
+ * `RecipientServerError` (a temporary issue of the recipient's server), `IPFailure` (the sending IP
+ * is blocked or throttled by the recipient's provider), `TransientCommunicationFailure` (a temporary
+ * communication failure in the SMTP conversation), `BYOIPHostNameLookupUnavailable` (SES could not
+ * look up the DNS host name of the account's own IP addresses), `Undetermined`, `SendingDeferral`
+ * (SES chose to defer the message itself). `General`, `Undetermined` and `SendingDeferral` say no
+ * more than "delayed" and are not listed (the delay becomes `expired` unless the diagnostic says more).
+ */
+const SES_DELAY_TYPES: Readonly<Record<string, { reason: BounceReason; scope?: BounceScope }>> = {
+  InternalFailure: { reason: 'systemerror', scope: 'sender' },
+  MailboxFull: { reason: 'mailboxfull' },
+  SpamDetected: { reason: 'badreputation' },
+  RecipientServerError: { reason: 'systemerror' },
+  IPFailure: { reason: 'blocked' },
+  TransientCommunicationFailure: { reason: 'networkerror' },
+  BYOIPHostNameLookupUnavailable: { reason: 'requireptr' },
+}
+
+/** A classification that the recipient's own status and diagnostic did not decide (see `undecidedRule`). */
+function undecidedEntry(e: BounceRecipient): boolean {
+  return undecidedReason(e) || e.classification.ruleId === 'bounce.delayed' || undecidedRule(e.classification.ruleId)
+}
+
+/** `entry` with the reason that SES's sub-type or delay type gives (`entry` itself when none). */
+function sesTyped(
+  entry: BounceRecipient,
+  typed: { reason: BounceReason; status?: string; hard?: boolean; scope?: BounceScope } | undefined,
+  permanent: boolean,
+  ruleId: string,
+): BounceRecipient {
+  if (typed === undefined) return entry
+  const c = entry.classification
+  const classification = fixedClassification(typed.reason, ruleId, {
+    hard: typed.hard === true && permanent,
+    permanent,
+    scope: typed.scope ?? REASON_SCOPE[typed.reason],
+  })
+  if (c.code !== undefined) classification.code = c.code
+  const status = entry.status ?? typed.status
+  if (status) classification.enhancedStatus = status
+  const out: BounceRecipient = { ...entry, classification }
+  if (status && !out.status) out.status = status
+  return out
+}
+
+/** Read an Amazon SES notification (Bounce, Complaint, Delivery, DeliveryDelay) given as JSON in the body. */
 function sesNotification(base: BounceReport, text: string): BounceReport | undefined {
   const start = text.indexOf('{')
   if (start === -1 || text.length > 1_048_576) return undefined
@@ -879,7 +977,8 @@ function sesNotification(base: BounceReport, text: string): BounceReport | undef
   let doc: Record<string, unknown>
   try {
     doc = JSON.parse(json) as Record<string, unknown>
-    if (typeof doc.Message === 'string' && doc.Message.includes('notificationType'))
+    // an SNS envelope: the SES notification is the JSON string in `Message`
+    if (typeof doc.Message === 'string' && (doc.Message.includes('notificationType') || doc.Message.includes('eventType')))
       doc = JSON.parse(doc.Message) as Record<string, unknown>
   } catch {
     return undefined
@@ -912,18 +1011,42 @@ function sesNotification(base: BounceReport, text: string): BounceReport | undef
   } else if (type === 'Bounce') {
     const b = obj(doc.bounce)
     const permanent = String(b.bounceType ?? '') === 'Permanent'
+    const subType = String(b.bounceSubType ?? '')
+    const typed = Object.hasOwn(SES_BOUNCE_SUBTYPES, subType) ? SES_BOUNCE_SUBTYPES[subType] : undefined
+    // SES did not try this delivery (suppression list): the sub-type is the whole story
+    const always = typed?.reason === 'suppressed'
     report.recipients = list(b.bouncedRecipients).map((r) => {
       const facts = newFacts(addr(r), true)
       facts.final = permanent
       if (typeof r.action === 'string') facts.action = r.action.toLowerCase()
       if (typeof r.status === 'string') facts.status = r.status
       if (typeof r.diagnosticCode === 'string') facts.diagnostic = r.diagnosticCode
-      return recipientEntry(facts)
+      const e = recipientEntry(facts)
+      return always || undecidedEntry(e) ? sesTyped(e, typed, permanent, `ses.bounce-subtype.${subType}`) : e
     })
+  } else if (type === 'DeliveryDelay') {
+    const d = obj(doc.deliveryDelay)
+    const delayType = String(d.delayType ?? '')
+    const typed = Object.hasOwn(SES_DELAY_TYPES, delayType) ? SES_DELAY_TYPES[delayType] : undefined
+    report.recipients = list(d.delayedRecipients).map((r) => {
+      const facts = newFacts(addr(r), true)
+      facts.action = 'delayed'
+      facts.final = false
+      if (typeof r.status === 'string') facts.status = r.status
+      if (typeof r.diagnosticCode === 'string') facts.diagnostic = r.diagnosticCode
+      const e = recipientEntry(facts)
+      return undecidedEntry(e) ? sesTyped(e, typed, false, `ses.delay-type.${delayType}`) : e
+    })
+    const mta = typeof d.reportingMTA === 'string' ? stripType(d.reportingMTA).toLowerCase() : ''
+    if (mta) report.reportingMta = mta
+  } else if (SES_OTHER_TYPES.has(type)) {
+    return { ...base, kind: 'not-a-bounce', recipients: [], format: 'none' }
   } else {
     return undefined
   }
-  if (report.recipients.length === 0) return undefined
+  // an SES notification read as such: never a text notice to scan for addresses (that would take
+  // the sender, `mail.source`, for a failed recipient)
+  if (report.recipients.length === 0) return { ...base, kind: 'not-a-bounce', recipients: [], format: 'none' }
   if (report.kind !== 'complaint') report.kind = kindOf(report.recipients)
   return report
 }
