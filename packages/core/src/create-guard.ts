@@ -175,6 +175,12 @@ export interface CoreBounceGuard extends BounceGuard {
   flush(): Promise<void>
   /** Events waiting in the write-behind queue. */
   readonly pendingWrites: number
+  /**
+   * The address as this guard stores and looks it up (its `normalize` options), or `undefined`
+   * when it is not an address. Cached: the `check()`, `record()` and `enqueue()` of the same
+   * address after it reuse the answer.
+   */
+  normalize(address: string): string | undefined
 }
 
 /** The classifier used when none is injected. */
@@ -274,6 +280,10 @@ class Guard extends EventEmitter implements CoreBounceGuard {
 
   now(): Date {
     return this.#now()
+  }
+
+  normalize(address: string): string | undefined {
+    return this.#normalizeAddress(address)
   }
 
   /** `tryNormalizeAddress` with this guard's options, through a small cache (the function is pure). */

@@ -54,6 +54,8 @@ export class SuppressionSnapshot {
   /** Keys this guard suppressed while a full load runs: the new set must have them too. */
   private addedDuringLoad: string[] | undefined
   private off = false
+  /** The guard's cached normalisation when it has one (`createBounceGuard`), else core's. */
+  private readonly normalize: (address: string) => string | undefined
   readonly maxStalenessMs: number
   private readonly skewMarginMs: number
   private readonly fullReloadMs: number
@@ -68,6 +70,8 @@ export class SuppressionSnapshot {
     this.skewMarginMs = options.skewMarginMs ?? 60_000
     this.fullReloadMs = options.fullReloadMs ?? 600_000
     this.maxEntries = options.maxEntries ?? 500_000
+    const own = (guard as { normalize?: (address: string) => string | undefined }).normalize
+    this.normalize = typeof own === 'function' ? (a) => own.call(guard, a) : (a) => tryNormalizeAddress(a)
   }
 
   private readonly onSuppressed = (e: BounceGuardEvents['suppressed'][0]): void => {
@@ -109,9 +113,10 @@ export class SuppressionSnapshot {
     let out: string[] | undefined
     for (let i = 0; i < recipients.length; i++) {
       const r = recipients[i] as string
-      // The default normalisation folds the local part; keys are folded too, so whatever the
-      // guard's own options, a suppressed key is found (a superset: the store decides).
-      const n = tryNormalizeAddress(r)
+      // The guard's normalisation (cached: its enqueue() of this recipient after the send reuses
+      // it), folded as the keys are, so whatever the guard's options a suppressed key is found
+      // (a superset: the store decides).
+      const n = this.normalize(r)?.toLowerCase()
       if (n === undefined || this.keys.has(n) || this.keys.has(domainOf(n))) (out ??= []).push(r)
     }
     return out ?? []

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import nodemailer from 'nodemailer'
-import { MemoryBounceStore } from '@bounce-guard/core'
+import { MemoryBounceStore, createBounceGuard } from '@bounce-guard/core'
 import type { BounceStore } from '@bounce-guard/core'
 import { withBounceGuard } from '@bounce-guard/nodemailer'
 import type { GuardedTransport, WithBounceGuardOptions } from '@bounce-guard/nodemailer'
@@ -121,6 +121,27 @@ describe('suppressionSnapshot', () => {
     const r = await send(t, 'someone@example.com')
     expect(r.info.accepted).toEqual(['someone@example.com'])
     expect(finds).toEqual([['someone@example.com']])
+  })
+
+  it('finds a suppressed key whatever case the guard keeps in local parts, and clears others without a lookup', async () => {
+    await mem.suppress({ key: 'Case.Kept@example.com', scope: 'address', reason: 'userunknown', source: 'manual', at: AT })
+    const guard = createBounceGuard({ store, now: testClock().now, random: () => 0, normalize: { caseInsensitiveLocalPart: false } })
+    const gt = withBounceGuard(
+      { host: '127.0.0.1', port: mta.port, secure: false, ignoreTLS: true },
+      { guard, suppressionSnapshot: { maxStalenessMs: 60_000 } },
+    ) as GuardedTransport
+    const t = nodemailer.createTransport(gt)
+    open.push(t)
+    await gt.snapshot?.refresh()
+    const r = await send(t, ['Case.Kept@example.com', 'other@example.com'])
+    expect(r.info.accepted).toEqual(['other@example.com'])
+    expect(r.info.bounceGuard.suppressed).toEqual(['Case.Kept@example.com'])
+    // The listed one was asked to the store in the guard's own form; the other was not asked.
+    expect(finds).toEqual([['Case.Kept@example.com']])
+    // Another case of the local part is another address for this guard: the store says so.
+    const other = await send(t, 'case.kept@example.com')
+    expect(other.info.accepted).toEqual(['case.kept@example.com'])
+    expect(finds).toEqual([['Case.Kept@example.com'], ['case.kept@example.com']])
   })
 
   it('rejects bad options', () => {
