@@ -62,6 +62,8 @@ const FIXED = [
   'ses-event-bounce-01.eml', // SES event publishing ("eventType": "Bounce") inside an SNS envelope
   'ses-event-delay-01.eml', // SES event publishing "DeliveryDelay": a delay per delayed recipient
   'ses-json-suppressed-01.eml', // SES bounceSubType OnAccountSuppressionList without a diagnostic: suppressed
+  'exchange-de-delay-01.eml', // German text-only Exchange delay notice ("Es wird weiterhin versucht")
+  'exchange-fr-delay-01.eml', // French text-only Exchange delay notice ("La remise continuera d'être tentée")
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

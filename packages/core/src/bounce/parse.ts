@@ -763,11 +763,45 @@ function rawBodyRecipients(ctx: NoticeContext, input: Uint8Array | string): Noti
 
 /** A notice that says it will keep trying (the same for every recipient, so read once). */
 const KEEPS_TRYING =
-  /\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|will retry|still trying|warning message only|temporary failure report|delayed|not yet been delivered|attempts will continue)\b/i
+  /\b(?:will (?:continue|keep) (?:trying|to try)|will be retried|will retry|still trying|warning message only|a warning only|temporary failure report|delayed|not yet been delivered|attempts will continue)\b/i
+
+/**
+ * The same in the languages Exchange / Office 365 and localised Postfix or Exim delay templates
+ * write (no `\b` beside a letter outside ASCII: to a non-Unicode pattern it is no word character):
+ * - German: Exchange "Die Zustellung an diese Empfänger oder Gruppen ist verzögert" (2007/2010:
+ *   "... Verteilerlisten wurde verzögert"), "Diese Nachricht wurde noch nicht zugestellt. Es wird
+ *   weiterhin versucht, die Nachricht zuzustellen."; Postfix/Exim templates "Dies ist nur eine
+ *   Warnung", "Es werden weitere Zustellversuche unternommen";
+ * - French: Exchange "La remise à ces destinataires ou groupes est différée", "Ce message n'a pas
+ *   encore été remis. La remise continuera d'être tentée.", "Le serveur continuera d'essayer ...";
+ *   Postfix/Exim templates "Ceci est (seulement) un avertissement", "une nouvelle tentative sera
+ *   effectuée" (not "aucune nouvelle tentative", said by a final notice);
+ * - Spanish, Italian, Dutch, Portuguese Exchange: "se ha retrasado" / "Se seguirá intentando",
+ *   "non è ancora stato recapitato", "is vertraagd" / "nog niet bezorgd", "ainda não foi entregue".
+ * A literal alternation (linear).
+ */
+const KEEPS_TRYING_LOCALISED =
+  /(?:ist verzögert|wurde verzögert|noch nicht zugestellt|wird weiterhin versucht|weitere zustellversuche|nur eine warnung|est différée|pas encore été remis|continuera d['’]être tenté|continuera d['’]essayer|ceci est un avertissement|ceci est seulement un avertissement|ceci est uniquement un avertissement|\bune nouvelle tentative|nouvelles tentatives seront|se ha retrasado|se seguirá intentando|solo una advertencia|ancora stato recapitato|is vertraagd|nog niet bezorgd|ainda não foi entregue)/i
+
+/**
+ * Subject prefixes of Exchange / Office 365 delay reports ("Delivery delayed:" in the sender's
+ * language): the report says delivery goes on even when its body's words are in a language not
+ * listed above.
+ */
+const DELAY_SUBJECT_PREFIXES: readonly string[] = ['delivery delayed:', 'übermittlung verzögert:', 'remise différée', 'entrega retrasada:']
+
+/** Whether the notice says delivery goes on (it is a delay warning, not a final failure). */
+function keepsTrying(ctx: NoticeContext): boolean {
+  const text = ctx.text()
+  if (KEEPS_TRYING.test(text)) return true
+  if (KEEPS_TRYING_LOCALISED.test(text)) return true
+  const subject = ctx.mail.subject.trimStart().toLowerCase()
+  return DELAY_SUBJECT_PREFIXES.some((p) => subject.startsWith(p))
+}
 
 /** Step 4 of `fromMail`: the report of a plain-text notice naming `found`. */
 function textReport(base: BounceReport, ctx: NoticeContext, found: NoticeRecipient[]): BounceReport {
-  const final = !KEEPS_TRYING.test(ctx.text())
+  const final = !keepsTrying(ctx)
   const allFacts: RecipientFacts[] = []
   const recipients: BounceRecipient[] = []
   for (const n of found) {
