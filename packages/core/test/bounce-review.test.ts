@@ -64,6 +64,7 @@ const FIXED = [
   'ses-json-suppressed-01.eml', // SES bounceSubType OnAccountSuppressionList without a diagnostic: suppressed
   'exchange-de-delay-01.eml', // German text-only Exchange delay notice ("Es wird weiterhin versucht")
   'exchange-fr-delay-01.eml', // French text-only Exchange delay notice ("La remise continuera d'être tentée")
+  'double-bounce-01.eml', // qmail notice returning a DSN: the outer notice's recipient, not the inner DSN's
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

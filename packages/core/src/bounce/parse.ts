@@ -626,6 +626,10 @@ function fromMail(
   // 2b. A bounce forwarded inline ("> " quoting) or attached as a message of its own
   if (depth < MAX_DEPTH) {
     const inner = attachedReport(mail) ?? unquotedForward(mail.text)
+    // A bounce of a bounce: a delivery system's own notice, naming the recipients it failed, returns
+    // a message that is itself a DSN (sent to a bounce address that no longer works). The outer
+    // notice is the report; the inner DSN is about an older message to someone else.
+    if (inner !== undefined && fromDeliverySystem(mail) && context.notice().length > 0) return notDsn(base, context, input, depth)
     if (inner !== undefined) {
       const r = parseInner(inner, options, depth + 1)
       if (r instanceof Promise) return r.then((rr) => (usableNested(rr) ? rr : notDsn(base, context, input, depth)))
