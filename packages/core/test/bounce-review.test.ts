@@ -65,6 +65,7 @@ const FIXED = [
   'exchange-de-delay-01.eml', // German text-only Exchange delay notice ("Es wird weiterhin versucht")
   'exchange-fr-delay-01.eml', // French text-only Exchange delay notice ("La remise continuera d'être tentée")
   'double-bounce-01.eml', // qmail notice returning a DSN: the outer notice's recipient, not the inner DSN's
+  'human-reply-01.eml', // a person's "Re: ... bounced?" reply: not a notice, no hard recipient
 ]
 
 const byFile = new Map(labels.map((l) => [l.file, l]))

@@ -698,12 +698,9 @@ function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | stri
   // (kept small, each step in a function of its own: V8 optimizes small functions sooner)
   const mail = ctx.mail
   // 3. RFC 3834 auto-reply (checked after DSNs: some MTAs mark bounces auto-replied too)
-  const bounceLike =
-    fromDeliverySystem(mail) ||
-    mail.headers.has('x-failed-recipients') ||
-    subjectLooksBounce(mail.subject) ||
-    listManagerAlert(mail) ||
-    ndrEvidence(mail)
+  const systemSent = fromDeliverySystem(mail) || mail.headers.has('x-failed-recipients') || listManagerAlert(mail) || ndrEvidence(mail)
+  // a person's reply that talks about a bounce ("Re: your mail bounced?") is no notice: its subject is no evidence
+  const bounceLike = systemSent || (subjectLooksBounce(mail.subject) && !personReply(mail))
   const autoHeaders = autoReplyHeaders(mail.headers)
   if ((autoHeaders && !fromDeliverySystem(mail) && !ndrEvidence(mail)) || (!bounceLike && autoReplySubject(mail.subject))) {
     return autoReplyReport(base, ctx)
@@ -713,6 +710,27 @@ function notDsn(base: BounceReport, ctx: NoticeContext, input: Uint8Array | stri
   const found = noticeRecipients(ctx, input, depth)
   if (found.length === 0) return base
   return textReport(base, ctx, found)
+}
+
+/**
+ * Reply prefixes of mail clients (English and Outlook's, Thunderbird's and Apple Mail's localised
+ * ones: German "AW:", Nordic "SV:"/"VS:", Dutch "Antw:", Italian "R:", French "Réf. :", Portuguese
+ * "RES:", Chinese "回复:"/"答复:", ...), repeated or numbered ("Re[2]:"). Linear: one bounded
+ * character class and a literal alternation, at the start.
+ */
+const REPLY_SUBJECT = /^[ \t]{0,8}(?:re|aw|sv|vs|antw|r|res|ref|réf\.?|odp|ynt|回复|答复|回覆)(?:\[\d{1,3}\])?[ \t]{0,2}[:：]/i
+
+/**
+ * A message written by a person in reply to another (a reply prefix in the subject, or
+ * In-Reply-To/References with a subject that does not start like a delivery notice's), sent by no
+ * delivery system (the caller checks that). Such a message is never read as a text notice, whatever
+ * its subject mentions.
+ */
+function personReply(mail: ParsedMail): boolean {
+  if (REPLY_SUBJECT.test(mail.subject)) return true
+  if (!mail.headers.has('in-reply-to') && !mail.headers.has('references')) return false
+  const s = mail.subject.trimStart().toLowerCase()
+  return !BOUNCE_SUBJECTS.some((p) => s.startsWith(p)) && !NDR_SUBJECT_PREFIXES.some((p) => s.startsWith(p))
 }
 
 /** Step 3 of `fromMail`: the report of an RFC 3834 auto-reply. */
