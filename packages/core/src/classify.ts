@@ -380,7 +380,10 @@ class CompiledClassifier implements Classifier {
       if (!constraintsHold(c, cls, code, status)) continue
       if (c.pattern !== null) {
         if (lower === undefined)
-          lower = lowerText(squash(withPrefix(raw, text ?? raw.slice(this.textStart, this.textEnd), prefixEnd)), this.maxText)
+          lower = lowerText(
+            squash(withPrefix(this.prefixWords(raw, prefixEnd), text ?? raw.slice(this.textStart, this.textEnd))),
+            this.maxText,
+          )
         c.pattern.lastIndex = 0
         if (!c.pattern.test(lower)) continue
       }
@@ -460,6 +463,9 @@ class CompiledClassifier implements Classifier {
     let s = KeywordMatcher.START
     let tokens = 0
     this.prefixBytes = bytes
+    // The prefix's tokens are kept (as [start, end), negated when dropped) for `rawPrefixProvider`
+    // and `prefixWords` of this call.
+    const edges = this.tokenEdges
     let i = 0
     while (i < prefixEnd) {
       if (bytes[i] === 32) {
@@ -475,13 +481,41 @@ class CompiledClassifier implements Classifier {
         if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
         else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++
       }
+      const kept = keep && letters > 0
+      if (2 * tokens + 1 < edges.length) {
+        edges[2 * tokens] = kept ? i : -1 - i
+        edges[2 * tokens + 1] = j
+      }
       if (tokens++ > 0) s = m.feedCode(32, s, found)
-      s = keep && letters > 0 ? m.feedBytes(bytes, i, j, s, found) : m.feedCode(124, s, found)
+      s = kept ? m.feedBytes(bytes, i, j, s, found) : m.feedCode(124, s, found)
       i = j
     }
+    this.tokenCount = 2 * tokens <= edges.length && m.count < found.length ? tokens : -1
     if (tokens > 0) s = m.feedCode(32, s, found)
     m.feedBytes(textBytes, ts, te, s, found)
     return m.count
+  }
+
+  /**
+   * The prefix's tokens left by `scanBytes` of this call, `tokenEdges[2k, 2k + 1]` (a dropped
+   * token's start negated, minus one), or -1 when not known (the general path, too many tokens, or
+   * the payload list filled up within the prefix).
+   */
+  private tokenCount = -1
+  private readonly tokenEdges = new Int32Array(256)
+
+  /** `wordsOnly(raw.slice(0, prefixEnd))`, from the tokens of the scan when it left them. */
+  private prefixWords(raw: string, prefixEnd: number): string {
+    const n = this.tokenCount
+    if (n < 0) return wordsOnly(raw.slice(0, prefixEnd))
+    const edges = this.tokenEdges
+    let out = ''
+    for (let k = 0; k < n; k++) {
+      const a = edges[2 * k] as number
+      const w = a >= 0 ? raw.slice(a, edges[2 * k + 1]) : '|'
+      out = k === 0 ? w : `${out} ${w}`
+    }
+    return out
   }
 
   /**
@@ -491,6 +525,24 @@ class CompiledClassifier implements Classifier {
   private rawPrefixProvider(raw: string, prefixEnd: number): string | undefined {
     const m = this.providerMatcher
     const bytes = this.prefixBytes // left by `scanWithPrefix` of this same call
+    const n = this.tokenCount
+    if (n >= 0 && bytes !== null) {
+      // No hint holds white space, so each lies within a token; the kept tokens were scanned as
+      // they stand and gave none (else the provider would be known): only the dropped ones can
+      // (the first found, in order, is the first in the raw prefix).
+      const edges = this.tokenEdges
+      for (let k = 0; k < n; k++) {
+        const a = edges[2 * k] as number
+        if (a >= 0) continue
+        const b = edges[2 * k + 1] as number
+        let s = KeywordMatcher.START
+        for (let i = -1 - a; i < b; i++) {
+          s = m.step(s, bytes[i] as number)
+          if (m.payloadCount(s) > 0) return this.hintProvider[m.payloadAt(s, 0)]
+        }
+      }
+      return undefined
+    }
     let s = KeywordMatcher.START
     for (let i = 0; i < prefixEnd; i++) {
       s = m.step(s, bytes !== null ? (bytes[i] as number) : raw.charCodeAt(i))
@@ -522,6 +574,7 @@ class CompiledClassifier implements Classifier {
       if (at > 12) prefixEnd = Math.min(at, 1024)
     }
     const nFound = this.scanWithPrefix(raw, prefixEnd, text)
+    this.tokenCount = -1
     return this.decide(reply.code, reply.enhancedStatus, raw, text, prefixEnd, nFound, context)
   }
 
@@ -565,7 +618,7 @@ class CompiledClassifier implements Classifier {
     const rawLength = te - ts
     if ((n > rawLength + 12 || ts <= 12) && singleSpaced(bytes, ts, Math.min(te, ts + 12))) {
       if (n > rawLength + 12) {
-        const at = rawLength >= 12 ? raw.indexOf(raw.slice(ts, ts + 12)) : n
+        const at = rawLength >= 12 ? firstOccurrence(bytes, ts, 12) : n
         if (at > 12) prefixEnd = Math.min(at, 1024)
       }
     } else {
@@ -685,11 +738,23 @@ class CompiledClassifier implements Classifier {
     if (blocklist !== undefined) result.blocklist = blocklist
     if (retryHint) {
       const text = textOrNull ?? squash(raw.slice(this.textStart, this.textEnd))
-      const seconds = parseRetryAfter(lowerText(withPrefix(raw, text, prefixEnd), this.maxText))
+      const seconds = parseRetryAfter(lowerText(withPrefix(this.prefixWords(raw, prefixEnd), text), this.maxText))
       if (seconds !== undefined) result.retryAfter = seconds
     }
     return result
   }
+}
+
+/** The first index where `b[at, at + len)` occurs in `b` (at most `at`). */
+function firstOccurrence(b: Uint8Array, at: number, len: number): number {
+  const first = b[at] as number
+  for (let j = 0; j < at; j++) {
+    if (b[j] !== first) continue
+    let k = 1
+    while (k < len && b[j + k] === b[at + k]) k++
+    if (k === len) return j
+  }
+  return at
 }
 
 /** `status` ends in `.1.7` or `.1.8` (a problem with the sender's address). */
@@ -716,9 +781,7 @@ export function parseRetryAfter(lowerText: string): number | undefined {
 }
 
 /** The text the scan saw: the words of the reply's prefix (`raw[0, prefixEnd)`), a space, its text. */
-function withPrefix(raw: string, text: string, prefixEnd: number): string {
-  if (prefixEnd === 0) return text
-  const prefix = wordsOnly(raw.slice(0, prefixEnd))
+function withPrefix(prefix: string, text: string): string {
   return prefix.length > 0 ? `${prefix} ${text}` : text
 }
 
