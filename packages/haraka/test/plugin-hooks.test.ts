@@ -383,6 +383,56 @@ describe('bounce mailbox', () => {
     await plugin.bounce_guard_drain(1000)
     expect(await store.listEvents('dead@example.com')).toEqual([])
   })
+
+  // An ARF feedback report sent to the bounce address (a feedback loop's reporting address).
+  const arf = (feedbackType: string): string[] => [
+    'From: Feedback Loop <fbl@isp.example>',
+    'To: bounces@example.org',
+    'Subject: FW: hello',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=feedback-report; boundary="ARF"',
+    '',
+    '--ARF',
+    'Content-Type: text/plain',
+    '',
+    'This is an email feedback report.',
+    '',
+    '--ARF',
+    'Content-Type: message/feedback-report',
+    '',
+    `Feedback-Type: ${feedbackType}`,
+    'User-Agent: ExampleFBL/1.0',
+    'Version: 1',
+    'Original-Rcpt-To: <reader@example.com>',
+    ...(feedbackType === 'auth-failure' ? ['Auth-Failure: dmarc'] : []),
+    '',
+    '--ARF',
+    'Content-Type: text/rfc822-headers',
+    '',
+    'From: sender@example.org',
+    'To: reader@example.com',
+    'Subject: hello',
+    '',
+    '--ARF--',
+  ]
+
+  it('records nothing for a not-spam or auth-failure feedback report, and a complaint for an abuse report', async () => {
+    const plugin = makePlugin(ini)
+    const { store, guard } = memoryGuard()
+    plugin.bounce_guard_use(guard, { core })
+    for (const type of ['not-spam', 'auth-failure']) {
+      const conn = await connectionWithMessage(['bounces@example.org'], arf(type))
+      // not a report the plugin acts on: passed on, not accepted and dropped
+      expect((await callCounting(plugin, 'hook_queue', conn)).calls, type).toEqual([[undefined, undefined]])
+    }
+    await plugin.bounce_guard_drain(1000)
+    expect(await store.listEvents('reader@example.com')).toEqual([])
+    expect((await store.findSuppressions(['reader@example.com'])).size).toBe(0)
+    const abuse = await connectionWithMessage(['bounces@example.org'], arf('abuse'))
+    expect((await callCounting(plugin, 'hook_queue', abuse)).calls[0]![0]).toBe(constants.ok)
+    await plugin.bounce_guard_drain(5000)
+    expect((await store.listEvents('reader@example.com')).map((e) => [e.type, e.source])).toEqual([['complaint', 'feedback-loop']])
+  })
 })
 
 describe('traffic shaping (send_email)', () => {

@@ -900,10 +900,30 @@ function rereadWhole(
   }
 }
 
+/**
+ * ARF feedback types that are no complaint about a recipient: `not-spam` (RFC 6430: the user marked
+ * the message as *not* spam) and `auth-failure` (RFC 6591: an SPF/DKIM/DMARC failure report about a
+ * message that claimed the sender's domain, often a forgery sent to someone else). Suppressing the
+ * reported recipient on either would be wrong, and a forger could get its victims suppressed. Their
+ * reports are `not-a-bounce` (format `arf`, `feedback` kept) with no recipient entries.
+ */
+export const NOT_COMPLAINT_FEEDBACK_TYPES: ReadonlySet<string> = new Set(['not-spam', 'auth-failure'])
+
+/** A feedback report that is no complaint (see `NOT_COMPLAINT_FEEDBACK_TYPES`), its reported recipients kept in `feedback`. */
+function notComplaint(report: BounceReport, reported: readonly string[]): BounceReport {
+  const list = reported.filter((r) => r !== '')
+  if (list.length > 0) report.feedback!.reportedRecipients = [...list]
+  report.kind = 'not-a-bounce'
+  report.recipients = []
+  return report
+}
+
 function feedbackReport(base: BounceReport, text: string, original: BounceReport['original']): BounceReport {
   const f = parseHeaderSection(text)
   const feedbackType = (f.get('feedback-type') ?? 'other').toLowerCase().trim()
   const report: BounceReport = { ...base, kind: 'complaint', format: 'arf', feedback: { feedbackType } }
+  const auth = f.get('auth-failure')
+  if (auth) report.feedback!.authFailure = auth.toLowerCase().trim()
   const ua = f.get('user-agent')
   if (ua) report.feedback!.userAgent = ua
   const ip = f.get('source-ip')
@@ -918,6 +938,7 @@ function feedbackReport(base: BounceReport, text: string, original: BounceReport
     if (fl && (fl[0] === 'original-rcpt-to' || fl[0] === 'removal-recipient')) rcpts.push(...addressesOf(fl[1]))
   }
   if (rcpts.length === 0) rcpts = addressesOf(original?.to)
+  if (NOT_COMPLAINT_FEEDBACK_TYPES.has(feedbackType)) return notComplaint(report, rcpts)
   if (rcpts.length === 0) rcpts = ['']
   report.recipients = rcpts.map((r) => {
     const e = recipientEntry(newFacts(r), { reason: 'feedback', ruleId: 'arf.feedback' })
@@ -1049,6 +1070,13 @@ function sesNotification(base: BounceReport, text: string): BounceReport | undef
     const feedbackType = String(c.complaintFeedbackType ?? 'other').toLowerCase()
     report.kind = 'complaint'
     report.feedback = { feedbackType }
+    if (NOT_COMPLAINT_FEEDBACK_TYPES.has(feedbackType)) {
+      report.format = 'arf'
+      return notComplaint(
+        report,
+        list(c.complainedRecipients).map((r) => addr(r)),
+      )
+    }
     report.recipients = list(c.complainedRecipients).map((r) => {
       const e = recipientEntry(newFacts(addr(r)), { reason: 'feedback', ruleId: 'ses.complaint' })
       e.feedbackType = feedbackType

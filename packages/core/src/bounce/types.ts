@@ -8,9 +8,16 @@ import type { BounceClassification } from '../types.js'
  * - `bounce`: a permanent (or final) delivery failure notice, standard (RFC 3464) or not;
  * - `delay`: a "still trying" notice (`Action: delayed`);
  * - `delivered`: a success DSN (`Action: delivered | relayed | expanded`);
- * - `complaint`: an RFC 5965 (ARF) feedback report;
+ * - `complaint`: an RFC 5965 (ARF) feedback report in which a user or the provider complains about
+ *   a message (`Feedback-Type` `abuse`, `fraud`, `virus`, `other`, or a non-standard type such as
+ *   `opt-out`), or an Amazon SES Complaint notification: each reported recipient is a complaint
+ *   (which a policy may suppress);
  * - `auto-reply`: an RFC 3834 automatic reply such as an out-of-office message;
- * - `not-a-bounce`: none of these (or nothing could be read).
+ * - `not-a-bounce`: none of these (or nothing could be read). Also a feedback report that is no
+ *   complaint: `Feedback-Type: not-spam` (RFC 6430, the user marked the message as *not* spam) and
+ *   `auth-failure` (RFC 6591, an SPF/DKIM/DMARC failure report about a message that claimed our
+ *   domain, often a forgery sent to someone else). Those keep `format: "arf"` and `feedback`, but
+ *   have no `recipients`, so nothing downstream records or suppresses anyone for them.
  */
 export type BounceKind = 'bounce' | 'delay' | 'delivered' | 'complaint' | 'auto-reply' | 'not-a-bounce'
 
@@ -28,14 +35,28 @@ export interface BounceRecipient {
   remoteMta?: string
   /** The classifier's verdict, with the parser's own reasons (`expired`, `delivered`, `feedback`, `vacation`, `onhold`) applied. */
   classification: BounceClassification
-  /** ARF `Feedback-Type` (`abuse`, `fraud`, `virus`, `not-spam`, ...), for complaints. */
+  /** ARF `Feedback-Type` (`abuse`, `fraud`, `virus`, `other`, ...), for complaints. */
   feedbackType?: string
 }
 
-/** Facts from an RFC 5965 feedback report. */
+/**
+ * Facts from an RFC 5965 feedback report (or an SES complaint). Present on `complaint` reports and on
+ * the `not-a-bounce` reports of the feedback types that are no complaint (`not-spam`, `auth-failure`).
+ */
 export interface FeedbackInfo {
-  /** `Feedback-Type`, lower-cased, e.g. `abuse`. */
+  /**
+   * `Feedback-Type`, lower-cased: `abuse`, `fraud`, `virus`, `other` (and non-standard ones such as
+   * `opt-out`) make a `complaint`; `not-spam` and `auth-failure` do not (the report is `not-a-bounce`).
+   */
   feedbackType: string
+  /** RFC 6591 `Auth-Failure` of an `auth-failure` report, lower-cased: `dmarc`, `spf`, `dkim`, ... */
+  authFailure?: string
+  /**
+   * For a report that is no complaint: the addresses it names (`Original-Rcpt-To`,
+   * `Removal-Recipient`, the quoted original's `To`), kept for information only; they are not
+   * `recipients` (an `auth-failure` report names whoever received a message forged in our name).
+   */
+  reportedRecipients?: string[]
   /** `User-Agent` of the reporting system. */
   userAgent?: string
   /** `Source-IP` of the reported message. */
@@ -64,7 +85,7 @@ export interface BounceReport {
   }
   /** One entry per reported recipient, in the order the report lists them. */
   recipients: BounceRecipient[]
-  /** For `complaint`: the feedback report's fields. */
+  /** For `complaint`, and for a `not-a-bounce` feedback report (`not-spam`, `auth-failure`): the report's fields. */
   feedback?: FeedbackInfo
   /** How the recipients were found, e.g. `rfc3464`, `arf`, `rfc3834`, `text`. */
   format?: 'rfc3464' | 'arf' | 'rfc3834' | 'text' | 'none'
