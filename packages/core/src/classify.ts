@@ -618,7 +618,7 @@ class CompiledClassifier implements Classifier {
     const rawLength = te - ts
     if ((n > rawLength + 12 || ts <= 12) && singleSpaced(bytes, ts, Math.min(te, ts + 12))) {
       if (n > rawLength + 12) {
-        const at = rawLength >= 12 ? firstOccurrence(bytes, ts, 12) : n
+        const at = rawLength >= 12 ? firstOccurrence(raw, bytes, ts, 12) : n
         if (at > 12) prefixEnd = Math.min(at, 1024)
       }
     } else {
@@ -745,11 +745,13 @@ class CompiledClassifier implements Classifier {
   }
 }
 
-/** The first index where `b[at, at + len)` occurs in `b` (at most `at`). */
-function firstOccurrence(b: Uint8Array, at: number, len: number): number {
-  const first = b[at] as number
-  for (let j = 0; j < at; j++) {
-    if (b[j] !== first) continue
+/**
+ * The first index where `s.slice(at, at + len)` occurs in `s` (at most `at`), `b` holding the
+ * bytes of `s` (ASCII): candidates found natively by their first character, compared as bytes.
+ */
+function firstOccurrence(s: string, b: Uint8Array, at: number, len: number): number {
+  const first = s.charAt(at)
+  for (let j = s.indexOf(first); j >= 0 && j < at; j = s.indexOf(first, j + 1)) {
     let k = 1
     while (k < len && b[j + k] === b[at + k]) k++
     if (k === len) return j
