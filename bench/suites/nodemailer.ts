@@ -11,14 +11,13 @@
  * msg/s and CPU per message of the process (every thread) and of the main thread (Linux).
  * Target: the wrapper costs under 5% of throughput. Prints only.
  *
- * Measured (3 runs of BG_BENCH_ROUNDS=9 BG_BENCH_MESSAGES=2000, shared 2-CPU machine, load
- * average 3.0-4.9, medians of the paired-by-round costs): default 24% of throughput (20-32%),
- * process CPU +99-119 us/msg, main thread +60-65 us/msg; `sqliteWorker: false` 22%, +84-95,
- * main +65-85; `suppressionSnapshot` 20%, main +30-55; `recordDeliveries: false` 13%; memory
- * store 5%. Before the worker thread the default cost 22% (16-27%), +56-100 us/msg. Not met:
- * with both cores busy the rate follows the process's CPU, and the delivery write (~20-30 us on
- * the worker), the lookup (15-25 us in context) and the wrapper (~20 us) stay in it; see the
- * nodemailer README, "Speed".
+ * Measured (6 runs of BG_BENCH_ROUNDS=9 BG_BENCH_MESSAGES=2000, shared 2-CPU machine, load
+ * average 3.0-5.3, medians of the paired-by-round costs): default 19% of throughput (11-32%),
+ * process CPU +104 us/msg, main thread +60 us/msg; `sqliteWorker: false` 21%, +89, main +75;
+ * `suppressionSnapshot` 20%, main +43; `recordDeliveries: false` 9%; memory store 9%. Before the
+ * worker thread the default cost 22% (16-27%), +56-100 us/msg. Not met: with both cores busy the
+ * rate follows the process's CPU, and the delivery write (~20-30 us on the worker), the lookup
+ * (15-25 us in context) and the wrapper (~20 us) stay in it; see the nodemailer README, "Speed".
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
