@@ -131,6 +131,17 @@ interface Reply {
   error?: { message: string; code?: string }
 }
 
+/**
+ * The worker thread could not be started or could not open the database (the calls sent to it
+ * never ran): the store writes on its own thread instead.
+ */
+export class SqliteWorkerUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`the SQLite worker thread could not start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.name = 'SqliteWorkerUnavailable'
+  }
+}
+
 /** A driver error rebuilt from the worker's answer (its `code`, e.g. `SQLITE_BUSY`, kept). */
 function driverError(e: { message: string; code?: string }): Error {
   const err = new Error(e.message) as Error & { code?: string }
@@ -211,9 +222,18 @@ export class SqliteWorker {
     return this.#pending.size
   }
 
-  /** Write the events in one transaction; resolves with one result per row, in order. */
+  /**
+   * Write the events in one transaction; resolves with one result per row, in order. Rejects with
+   * `SqliteWorkerUnavailable` when the thread could not start or open the database (nothing of
+   * the call ran), else with the driver's error (the batch was rolled back).
+   */
   write(rows: WorkerRow[]): Promise<WorkerResult[]> {
-    const worker = this.#worker ?? this.#start()
+    let worker: Worker
+    try {
+      worker = this.#worker ?? this.#start()
+    } catch (err) {
+      return Promise.reject(new SqliteWorkerUnavailable(err))
+    }
     const id = this.#next++
     if (this.#pending.size === 0) worker.ref()
     if (this.#idle) {
@@ -251,8 +271,8 @@ export class SqliteWorker {
 
   #onReply(m: Reply): void {
     if (m.id === 0) {
-      // The worker could not open the database: the calls sent to it fail with the driver's error.
-      this.#failAll(driverError(m.error ?? { message: 'the SQLite worker thread could not start' }))
+      // The worker could not open the database: none of the calls sent to it ran.
+      this.#failAll(new SqliteWorkerUnavailable(driverError(m.error ?? { message: 'no reason given' })))
       return
     }
     const p = this.#pending.get(m.id)

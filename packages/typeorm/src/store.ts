@@ -61,7 +61,7 @@ import {
 import { dialectOf } from './migrations.js'
 import { tableNames, type BounceGuardSchemaOptions, type BounceGuardTableNames } from './options.js'
 import { toStoreError, isDuplicateKey } from './errors.js'
-import { SqliteWorker, sqliteWorkerConfig, type WorkerRow } from './sqlite-worker.js'
+import { SqliteWorker, SqliteWorkerUnavailable, sqliteWorkerConfig, type WorkerRow } from './sqlite-worker.js'
 import { Dialect } from './sql.js'
 import { domainProviderTable } from './timeseries.js'
 
@@ -739,7 +739,16 @@ class TypeOrmStore implements TypeOrmBounceStore {
     })
     if (events.length === 0) return []
     const worker = this.#useWorker ? this.#workerFor('recordEvents', this.#sqlite as SqliteExecutor) : undefined
-    if (worker) return this.#writeOnWorker(worker, events)
+    if (worker) {
+      try {
+        return await this.#writeOnWorker(worker, events)
+      } catch (err) {
+        // No worker thread here (it could not start or open the file; nothing was written):
+        // this handle writes on the calling thread from now on.
+        if (!(err instanceof BounceGuardError && err.cause instanceof SqliteWorkerUnavailable)) throw err
+        if (this.#worker?.worker === worker) this.#worker = { handle: this.#worker.handle, worker: null }
+      }
+    }
     if (events.length === 1) return [await this.#recordOne(events[0] as BounceEvent)]
     if (this.dialect === 'postgres' && uniqueRun(events) === events.length) return this.#recordUnique(events)
     return this.#recordBatch(events)

@@ -5,6 +5,7 @@
  * or when the process ends by itself.
  */
 import { execFile } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,8 +14,10 @@ import type { DataSource } from 'typeorm'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyEventToState, emptyRecipientState, isBounceGuardError, type BounceEvent, type EventType } from '@bounce-guard/core'
 import { createTypeOrmBounceStore, runMigrations, type TypeOrmBounceStore } from '../src/index.js'
+import { SqliteWorker, SqliteWorkerUnavailable } from '../src/sqlite-worker.js'
 import { openDataSource, qi, uniquePrefix } from './db-fixture.js'
 
+const require = createRequire(import.meta.url)
 const PREFIX = uniquePrefix('wk')
 const T0 = Date.UTC(2030, 0, 1)
 const at = new Date(T0)
@@ -146,6 +149,27 @@ describe('SQLite file: recordEvents on the worker thread', () => {
     const [r] = (await store.recordEvents?.([event('a@x.example'), event('e@x.example')])) ?? []
     expect(r?.state.events).toBe(2)
     expect(await countEvents()).toBe(4)
+  })
+
+  it('a worker that cannot load the driver or open the file rejects its calls with SqliteWorkerUnavailable', async () => {
+    const sql = { insert: 'SELECT 1', upsert: 'SELECT 1', select: 'SELECT 1', shared: [], recipient: 1 }
+    const noDriver = new SqliteWorker(
+      { modulePath: join(dir, 'no-such-driver.js'), file: join(dir, 'x.db'), timeout: 100, synchronous: 1, foreignKeys: 0, sql },
+      'test',
+    )
+    await expect(noDriver.write([[[], []]])).rejects.toBeInstanceOf(SqliteWorkerUnavailable)
+    const noFile = new SqliteWorker(
+      {
+        modulePath: require.resolve('better-sqlite3'),
+        file: join(dir, 'no-such-dir', 'x.db'),
+        timeout: 100,
+        synchronous: 1,
+        foreignKeys: 0,
+        sql,
+      },
+      'test',
+    )
+    await expect(noFile.write([[[], []]])).rejects.toBeInstanceOf(SqliteWorkerUnavailable)
   })
 
   it('a process that ends by itself ends after the batch it handed over is written', async () => {
