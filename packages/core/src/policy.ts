@@ -260,11 +260,14 @@ export function decide(event: BounceEvent, state: RecipientState | undefined, po
 
   if (event.type === 'delivered' || event.type === 'auto-reply' || event.type === 'suppressed')
     return { action: 'none', reason: event.type }
-  if (event.type === 'complaint' || c?.reason === 'feedback') {
+  if (event.type === 'complaint') {
     return policy.complaint.suppress
       ? suppressAddress(event, 'complaint', now, undefined, false)
       : { action: 'none', reason: 'complaint (suppression disabled)' }
   }
+  // A feedback report recorded as anything but a complaint (e.g. an ARF `not-spam` or `auth-failure`
+  // report, which names whoever received a message forged in our name): nothing to do.
+  if (c?.reason === 'feedback') return { action: 'none', reason: 'feedback report that is no complaint' }
   if (c?.reason === 'vacation' || c?.reason === 'delivered') return { action: 'none', reason: c.reason }
   if (c?.reason === 'suppressed' && event.type === 'bounced') {
     return policy.providerSuppressed.suppress

@@ -2,8 +2,8 @@
  * RFC 5965 feedback reports: `abuse`, `fraud`, `virus`, `other` are complaints about the reported
  * recipient; `not-spam` (RFC 6430: the user marked the message as not spam) and `auth-failure`
  * (RFC 6591: an authentication failure report, often about a forgery sent to someone else) are not:
- * they are `not-a-bounce` with the feedback fields kept and no recipient entries, so nothing
- * downstream records or suppresses anyone for them.
+ * they are `not-a-bounce` with the feedback fields kept; the recipients they name are listed for
+ * information (reason `feedback`, rule `arf.<type>`), and the kind tells consumers to record nothing.
  */
 import { describe, expect, it } from 'vitest'
 import { parseBounceMessage } from '../src/index.js'
@@ -63,14 +63,15 @@ describe('ARF feedback reports', () => {
     const r = await parseBounceMessage(arf('not-spam'))
     expect(r.kind).toBe('not-a-bounce')
     expect(r.format).toBe('arf')
-    expect(r.recipients).toEqual([])
+    expect(r.recipients.map((x) => [x.recipient, x.classification.reason, x.classification.ruleId, x.classification.hard])).toEqual([
+      ['reader@isp.example', 'feedback', 'arf.not-spam', false],
+    ])
     expect(r.feedback).toMatchObject({
       feedbackType: 'not-spam',
       userAgent: 'ExampleFBL/1.0',
       sourceIp: '192.0.2.25',
       originalMailFrom: 'news@shop.example.com',
       reportedDomain: 'shop.example.com',
-      reportedRecipients: ['reader@isp.example'],
     })
     expect(r.original?.messageId).toBe('offer-1@shop.example.com')
   })
@@ -79,8 +80,8 @@ describe('ARF feedback reports', () => {
     const r = await parseBounceMessage(arf('auth-failure', ['Auth-Failure: dmarc', 'Delivery-Result: reject']))
     expect(r.kind).toBe('not-a-bounce')
     expect(r.format).toBe('arf')
-    expect(r.recipients).toEqual([])
-    expect(r.feedback).toMatchObject({ feedbackType: 'auth-failure', authFailure: 'dmarc', reportedRecipients: ['reader@isp.example'] })
+    expect(r.recipients.map((x) => [x.recipient, x.classification.ruleId])).toEqual([['reader@isp.example', 'arf.auth-failure']])
+    expect(r.feedback).toMatchObject({ feedbackType: 'auth-failure', authFailure: 'dmarc' })
   })
 
   it('an SES complaint whose feedback type is not-spam is no complaint either', async () => {
@@ -91,7 +92,7 @@ describe('ARF feedback reports', () => {
     })
     const r = await parseBounceMessage(`From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n\n${body}\n`)
     expect(r.kind).toBe('not-a-bounce')
-    expect(r.recipients).toEqual([])
-    expect(r.feedback).toMatchObject({ feedbackType: 'not-spam', reportedRecipients: ['reader@isp.example'] })
+    expect(r.recipients.map((x) => [x.recipient, x.classification.ruleId])).toEqual([['reader@isp.example', 'ses.not-spam']])
+    expect(r.feedback).toMatchObject({ feedbackType: 'not-spam' })
   })
 })

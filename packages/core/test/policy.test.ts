@@ -261,6 +261,11 @@ describe('message-side refusals, complaints, and the rest', () => {
     expect(d).toEqual({ action: 'suppress', scope: 'address', key: 'bob@example.com', reason: 'complaint', escalated: false })
     expect(decide(ev('complaint', undefined), state(), P, env(0))).toMatchObject({ action: 'suppress', reason: 'complaint' })
   })
+  it('a feedback reason on an event that is no complaint (ARF not-spam, auth-failure) suppresses nobody', () => {
+    for (const type of ['bounced', 'deferred'] as const) {
+      expect(decide(ev(type, cls('feedback', { permanent: true })), state(), P, env(0)).action, type).toBe('none')
+    }
+  })
   it('vacation, deliveries and call-time refusals: nothing', () => {
     expect(decide(ev('auto-reply', cls('vacation')), state(), P, env(0)).action).toBe('none')
     expect(decide(ev('delivered', undefined), state(), P, env(0)).action).toBe('none')

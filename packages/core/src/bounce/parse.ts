@@ -905,18 +905,10 @@ function rereadWhole(
  * the message as *not* spam) and `auth-failure` (RFC 6591: an SPF/DKIM/DMARC failure report about a
  * message that claimed the sender's domain, often a forgery sent to someone else). Suppressing the
  * reported recipient on either would be wrong, and a forger could get its victims suppressed. Their
- * reports are `not-a-bounce` (format `arf`, `feedback` kept) with no recipient entries.
+ * reports are `not-a-bounce` (format `arf`, `feedback` kept); the recipients they name are listed
+ * (reason `feedback`, rule `arf.<type>`) for information, and nothing downstream records them.
  */
 export const NOT_COMPLAINT_FEEDBACK_TYPES: ReadonlySet<string> = new Set(['not-spam', 'auth-failure'])
-
-/** A feedback report that is no complaint (see `NOT_COMPLAINT_FEEDBACK_TYPES`), its reported recipients kept in `feedback`. */
-function notComplaint(report: BounceReport, reported: readonly string[]): BounceReport {
-  const list = reported.filter((r) => r !== '')
-  if (list.length > 0) report.feedback!.reportedRecipients = [...list]
-  report.kind = 'not-a-bounce'
-  report.recipients = []
-  return report
-}
 
 function feedbackReport(base: BounceReport, text: string, original: BounceReport['original']): BounceReport {
   const f = parseHeaderSection(text)
@@ -938,10 +930,12 @@ function feedbackReport(base: BounceReport, text: string, original: BounceReport
     if (fl && (fl[0] === 'original-rcpt-to' || fl[0] === 'removal-recipient')) rcpts.push(...addressesOf(fl[1]))
   }
   if (rcpts.length === 0) rcpts = addressesOf(original?.to)
-  if (NOT_COMPLAINT_FEEDBACK_TYPES.has(feedbackType)) return notComplaint(report, rcpts)
-  if (rcpts.length === 0) rcpts = ['']
+  const complaint = !NOT_COMPLAINT_FEEDBACK_TYPES.has(feedbackType)
+  if (!complaint) report.kind = 'not-a-bounce'
+  if (rcpts.length === 0) rcpts = complaint ? [''] : []
+  const ruleId = complaint ? 'arf.feedback' : `arf.${feedbackType}`
   report.recipients = rcpts.map((r) => {
-    const e = recipientEntry(newFacts(r), { reason: 'feedback', ruleId: 'arf.feedback' })
+    const e = recipientEntry(newFacts(r), { reason: 'feedback', ruleId })
     e.feedbackType = feedbackType
     return e
   })
@@ -1068,17 +1062,13 @@ function sesNotification(base: BounceReport, text: string): BounceReport | undef
   if (type === 'Complaint') {
     const c = obj(doc.complaint)
     const feedbackType = String(c.complaintFeedbackType ?? 'other').toLowerCase()
-    report.kind = 'complaint'
+    const complaint = !NOT_COMPLAINT_FEEDBACK_TYPES.has(feedbackType)
+    report.kind = complaint ? 'complaint' : 'not-a-bounce'
     report.feedback = { feedbackType }
-    if (NOT_COMPLAINT_FEEDBACK_TYPES.has(feedbackType)) {
-      report.format = 'arf'
-      return notComplaint(
-        report,
-        list(c.complainedRecipients).map((r) => addr(r)),
-      )
-    }
+    if (!complaint) report.format = 'arf'
+    const ruleId = complaint ? 'ses.complaint' : `ses.${feedbackType}`
     report.recipients = list(c.complainedRecipients).map((r) => {
-      const e = recipientEntry(newFacts(addr(r)), { reason: 'feedback', ruleId: 'ses.complaint' })
+      const e = recipientEntry(newFacts(addr(r)), { reason: 'feedback', ruleId })
       e.feedbackType = feedbackType
       return e
     })
@@ -1131,6 +1121,6 @@ function sesNotification(base: BounceReport, text: string): BounceReport | undef
   // an SES notification read as such: never a text notice to scan for addresses (that would take
   // the sender, `mail.source`, for a failed recipient)
   if (report.recipients.length === 0) return { ...base, kind: 'not-a-bounce', recipients: [], format: 'none' }
-  if (report.kind !== 'complaint') report.kind = kindOf(report.recipients)
+  if (report.feedback === undefined) report.kind = kindOf(report.recipients)
   return report
 }

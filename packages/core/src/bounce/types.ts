@@ -16,8 +16,10 @@ import type { BounceClassification } from '../types.js'
  * - `not-a-bounce`: none of these (or nothing could be read). Also a feedback report that is no
  *   complaint: `Feedback-Type: not-spam` (RFC 6430, the user marked the message as *not* spam) and
  *   `auth-failure` (RFC 6591, an SPF/DKIM/DMARC failure report about a message that claimed our
- *   domain, often a forgery sent to someone else). Those keep `format: "arf"` and `feedback`, but
- *   have no `recipients`, so nothing downstream records or suppresses anyone for them.
+ *   domain, often a forgery sent to someone else). Those keep `format: "arf"` and `feedback`, and
+ *   list the recipients the report names (reason `feedback`, rule `arf.not-spam` /
+ *   `arf.auth-failure`) for information only: the kind says they are no complaint, so nothing
+ *   downstream records or suppresses anyone for them.
  */
 export type BounceKind = 'bounce' | 'delay' | 'delivered' | 'complaint' | 'auto-reply' | 'not-a-bounce'
 
@@ -51,12 +53,6 @@ export interface FeedbackInfo {
   feedbackType: string
   /** RFC 6591 `Auth-Failure` of an `auth-failure` report, lower-cased: `dmarc`, `spf`, `dkim`, ... */
   authFailure?: string
-  /**
-   * For a report that is no complaint: the addresses it names (`Original-Rcpt-To`,
-   * `Removal-Recipient`, the quoted original's `To`), kept for information only; they are not
-   * `recipients` (an `auth-failure` report names whoever received a message forged in our name).
-   */
-  reportedRecipients?: string[]
   /** `User-Agent` of the reporting system. */
   userAgent?: string
   /** `Source-IP` of the reported message. */
