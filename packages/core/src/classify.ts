@@ -272,6 +272,9 @@ const EMPTY = new Int32Array(0)
 class CompiledClassifier implements Classifier {
   readonly rules: readonly ReplyRule[]
   private readonly compiled: Compiled[]
+  /** Per rule: its `classes` mask, and 1 when it has codes, statuses or a pattern to check too. */
+  private readonly classMask: Uint8Array
+  private readonly moreChecks: Uint8Array
   private readonly matcher: KeywordMatcher
   /** Rules with no keyword that must be checked on every reply (user pattern/code rules). */
   private readonly always: Int32Array
@@ -299,6 +302,10 @@ class CompiledClassifier implements Classifier {
     this.rules = rules
     this.maxText = maxText
     this.compiled = rules.map(compileRule)
+    this.classMask = Uint8Array.from(this.compiled, (c) => c.classes)
+    this.moreChecks = Uint8Array.from(this.compiled, (c) =>
+      c.codes !== null || c.statusExact.length + c.statusPrefix.length > 0 || c.pattern !== null ? 1 : 0,
+    )
     this.stamp = new Uint32Array(rules.length)
     const entries: KeywordEntry[] = []
     const always: number[] = []
@@ -376,6 +383,11 @@ class CompiledClassifier implements Classifier {
       let idx: number
       if (b >= always.length || (a < n && hits[a]! < always[b]!)) idx = hits[a++]!
       else idx = always[b++]!
+      // The class test and "nothing else to check" from two small arrays: most candidates are
+      // settled without reading their (cold) rule objects.
+      const mask = this.classMask[idx] as number
+      if (mask !== 0 && (cls === undefined || (mask & (1 << cls)) === 0)) continue
+      if (this.moreChecks[idx] === 0) return idx
       const c = this.compiled[idx]!
       if (!constraintsHold(c, cls, code, status)) continue
       if (c.pattern !== null) {
@@ -487,12 +499,12 @@ class CompiledClassifier implements Classifier {
         edges[2 * tokens + 1] = j
       }
       if (tokens++ > 0) s = m.feedCode(32, s, found)
-      s = kept ? m.feedBytes(bytes, i, j, s, found) : m.feedCode(124, s, found)
+      s = kept ? m.feedAscii(bytes, i, j, s, found) : m.feedCode(124, s, found)
       i = j
     }
     this.tokenCount = 2 * tokens <= edges.length && m.count < found.length ? tokens : -1
     if (tokens > 0) s = m.feedCode(32, s, found)
-    m.feedBytes(textBytes, ts, te, s, found)
+    m.feedAscii(textBytes, ts, te, s, found)
     return m.count
   }
 

@@ -49,6 +49,8 @@ export class KeywordMatcher {
    * `>= classes` is a letter written as two symbols, `hiOf[v - classes]` then `loOf[v - classes]`.
    */
   private readonly classOfCode: Uint16Array
+  /** `classOfCode` for codes below 128 (all single symbols; see `feedAscii`). */
+  private readonly asciiClass: Uint16Array
   private readonly hiOf: Uint16Array
   private readonly loOf: Uint16Array
   private readonly delta: Int32Array | Uint16Array
@@ -241,6 +243,7 @@ export class KeywordMatcher {
     for (let code = 0; code < 128; code++) classOfCode[code] = symbolOf(this.ascii[code] as number)
     for (const [code, c] of this.extra) if (code >= 128) classOfCode[code] = symbolOf(c)
     this.classOfCode = classOfCode
+    this.asciiClass = classOfCode.slice(0, 128)
   }
 
   /**
@@ -310,6 +313,23 @@ export class KeywordMatcher {
         c = this.loOf[c - K] as number
       }
       s = delta[s * K + c] as number
+      if (s >= firstOut) this.report(s, out)
+    }
+    return s
+  }
+
+  /**
+   * `feedBytes` over ASCII bytes (every byte < 128): no letter there is written as two symbols, so
+   * the loop has no such branch and reads a 128-entry class table. The classifier's hot loop.
+   * @internal
+   */
+  feedAscii(bytes: Uint8Array, start: number, end: number, s: number, out: Int32Array): number {
+    const asciiClass = this.asciiClass
+    const delta = this.delta
+    const K = this.classes
+    const firstOut = this.firstOut
+    for (let i = start; i < end; i++) {
+      s = delta[s * K + (asciiClass[(bytes[i] as number) & 127] as number)] as number
       if (s >= firstOut) this.report(s, out)
     }
     return s
