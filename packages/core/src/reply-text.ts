@@ -1,7 +1,8 @@
 /**
  * String helpers of the reply parser (internal): white space as `\s` sees it, squashing runs of it,
  * and removing the codes a flattened multi-line reply repeats. Shared by the general parser
- * (smtp-reply.ts) and its byte-level fast path (reply-bytes.ts).
+ * (smtp-reply.ts), its byte-level fast path (reply-bytes.ts) and, for `isSpace`, the bounce
+ * parser's field reader (bounce/fields.ts).
  */
 
 /** White space as `\s` and `trim` see it. */

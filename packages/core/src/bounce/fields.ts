@@ -4,6 +4,8 @@
  * backtrack.
  */
 
+import { isSpace } from '../reply-text.js'
+
 /** One DSN recipient block (or the per-message block), field names lower-cased. */
 export type FieldBlock = Map<string, string>
 
@@ -121,7 +123,7 @@ export function cleanAddress(value: string): string {
   // up to the first white space, ',' or ';' (`v.search(/[\s,;]/)`), unless that is the first character
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i)
-    if (c === 44 || c === 59 || isSpaceCode(c)) {
+    if (c === 44 || c === 59 || isSpace(c)) {
       if (i > 0) v = v.slice(0, i)
       break
     }
@@ -138,22 +140,6 @@ export function cleanAddress(value: string): string {
 /** Characters `cleanAddress` drops before an address, and after it. */
 const OPENERS = `<('"`
 const CLOSERS = `>)'".:`
-
-/** Whether `c` is a character `\s` matches (ECMAScript WhiteSpace and LineTerminator). */
-function isSpaceCode(c: number): boolean {
-  if (c < 128) return c === 32 || (c >= 9 && c <= 13)
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  )
-}
 
 /** Most characters before the colon of a field name (see `fieldOf`). */
 const MAX_NAME = 60
