@@ -899,17 +899,49 @@ const asian: ReplyRule[] = [
     id: 'netease.rate',
     provider: 'netease',
     reason: 'speeding',
-    keywords: ['rp:trc', 'rp:rcl', 'rp:qrc', 'hl:ifc'],
-    examples: ['451 RP:TRC 163 mx13,QcCowABHp1234,Too many recipients in a short time, please try again later'],
+    // HL:IFQ / MI:SFQ: the IP, or the sender, sent too many messages in a short time
+    keywords: ['rp:trc', 'rp:rcl', 'rp:qrc', 'hl:ifc', 'hl:ifq', 'mi:sfq'],
+    examples: [
+      '451 RP:TRC 163 mx13,QcCowABHp1234,Too many recipients in a short time, please try again later',
+      '451 MI:SFQ 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000',
+      '554 HL:IFQ 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000',
+    ],
   },
   {
     id: 'netease.connection',
     provider: 'netease',
     reason: 'toomanyconn',
-    keywords: ['rp:cel', 'mi:ceu', 'hl:icc'],
+    // the per-connection limits: too many error commands (RP:CEL, MI:CEL) or commands (MI:CCL,
+    // RP:CCL), messages (MI:DMC) or recipients (RP:DRC) in one connection
+    keywords: ['rp:cel', 'mi:ceu', 'hl:icc', 'mi:cel', 'mi:ccl', 'rp:ccl', 'mi:dmc', 'rp:drc'],
     examples: [
       '450 RP:CEL 163 mx3,Connection limit exceeded, please try again later http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4',
       '421 HL:ICC 126 mx9,DcmowAB1234567890--.1S2 1700000000 http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx9&time=1700000000',
+      '450 MI:DMC 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000',
+      '450 RP:DRC 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000',
+      '450 MI:CEL 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000',
+    ],
+  },
+  {
+    // HL:IHU: the IP is suspended for breaking the terms of service; HL:IPB, WM:BLI: the IP is not
+    // on the list of addresses allowed to send
+    id: 'netease.ip-blocked',
+    provider: 'netease',
+    reason: 'blocked',
+    keywords: ['hl:ihu', 'hl:ipb', 'wm:bli'],
+    examples: [
+      '554 HL:IHU 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000',
+      '450 WM:BLI 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000',
+    ],
+  },
+  {
+    // WM:BLU: the sender is not on the list of users allowed to send
+    id: 'netease.sender-not-allowed',
+    provider: 'netease',
+    reason: 'rejected',
+    keywords: ['wm:blu'],
+    examples: [
+      '450 WM:BLU 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx14&time=1700000000',
     ],
   },
   {
