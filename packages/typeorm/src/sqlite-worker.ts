@@ -306,9 +306,16 @@ export class SqliteWorker {
     if (worker) worker.postMessage({ close: true })
   }
 
-  /** The worker failed or ended: every call in flight fails; the next call starts a new worker. */
+  /**
+   * The worker failed or ended: every call in flight fails; the next call starts a new worker.
+   * Calls in flight always belong to the current worker (one is stopped only when none is in
+   * flight, and one that fails takes its calls with it), so the end of a former one (the `exit`
+   * after its `error`, or a stopped idle one) fails nothing: its calls were settled already and
+   * those in flight now are the new worker's.
+   */
   #onExit(worker: Worker, err: unknown): void {
-    if (this.#worker === worker) this.#worker = undefined
+    if (this.#worker !== worker) return
+    this.#worker = undefined
     if (this.#pending.size === 0) return
     const why = err instanceof Error ? err.message : String(err)
     this.#failAll(new BounceGuardError('ESTORE_UNAVAILABLE', `${this.label}: the SQLite worker thread failed: ${why}`, { cause: err }))

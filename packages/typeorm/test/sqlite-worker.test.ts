@@ -172,6 +172,51 @@ describe('SQLite file: recordEvents on the worker thread', () => {
     await expect(noFile.write([[[], []]])).rejects.toBeInstanceOf(SqliteWorkerUnavailable)
   })
 
+  it("a worker thread that dies mid-batch rejects its calls with ESTORE_UNAVAILABLE (nothing claimed written); the next call gets a new thread that the old one's end does not fail", async () => {
+    // A stand-in driver: opens, then ends its thread inside the first statement of a batch, by
+    // process.exit (in a worker it ends that thread only) or by an uncaught error.
+    const driver = join(dir, `dying-driver${n}.cjs`)
+    writeFileSync(
+      driver,
+      [
+        'module.exports = class {',
+        '  pragma() {}',
+        '  close() {}',
+        // 'throw': an error whose message cannot be read, so the worker's own error answer throws
+        '  prepare() { return { run: (v) => { if (v[0] === "exit") process.exit(3); if (v[0] === "throw") throw { get message() { throw new Error("boom") } }; return { changes: 1 } }, get: () => ({}) } }',
+        '  transaction(fn) { const t = (rows) => fn(rows); t.immediate = t; return t }',
+        '}',
+      ].join('\n'),
+    )
+    const sql = { insert: 'i', upsert: 'u', select: 's', shared: [], recipient: 0 }
+    const w = new SqliteWorker({ modulePath: driver, file: join(dir, 'y.db'), timeout: 100, synchronous: 1, foreignKeys: 0, sql }, 'test')
+    try {
+      const exited = w.write([[['exit'], []]])
+      const queued = w.write([[['after'], []]]) // posted behind it: never run
+      for (const call of [exited, queued]) {
+        const err = await call.then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(isBounceGuardError(err) && err.code).toBe('ESTORE_UNAVAILABLE')
+        expect(String((err as Error).message)).toContain('exited (code 3)')
+      }
+      expect(w.inFlight).toBe(0)
+      // A new thread, which answers, then dies of an uncaught error mid-batch ('error', then
+      // 'exit'); the call after it goes to a third thread and must not be failed by that 'exit'.
+      expect(await w.write([[['ok'], []]])).toEqual([[0, {}]])
+      const err = await w.write([[['throw'], []]]).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(isBounceGuardError(err) && err.code).toBe('ESTORE_UNAVAILABLE')
+      expect(String((err as Error).message)).toContain('worker thread')
+      expect(await w.write([[['ok'], []]])).toEqual([[0, {}]])
+    } finally {
+      await w.close()
+    }
+  })
+
   it('a process that ends by itself ends after the batch it handed over is written', async () => {
     const file = join(dir, `child${n}.db`)
     const ready = await open(file)
