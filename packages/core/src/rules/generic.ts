@@ -274,10 +274,44 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
     ],
   ),
+  // the short replies of a Chinese MTA family (a published table of their replies): each names the
+  // check the sender failed, never the recipient ("mail address invalid" is the sender address not
+  // matching the login)
+  g(
+    'sender-check-short',
+    'rejected',
+    ['mail from invalid', 'host denies the sender', 'black mail address', 'sender is unvalidated', 'mail address invalid'],
+    [
+      '552 mail from invalid.',
+      '553 host denies the sender.',
+      '554 Black mail address.',
+      '554 sender is unvalidated.',
+      '554 mail address invalid.',
+    ],
+    { pattern: /mail from invalid|host denies the sender|black mail address|sender is unvalidated|^mail address invalid\.?$/ },
+  ),
+  g(
+    'sender-ip-mismatch',
+    'authfailure',
+    ['remote ip check error'],
+    // the sending IP does not match the MAIL FROM domain (556 is no "domain does not accept mail" here)
+    ['556 remote ip check error.'],
+  ),
+  g('client-ip-short', 'blocked', ['black ip'], ['550 black ip.'], { pattern: /^black ip\.?$/ }),
+  g(
+    'too-long-short',
+    'mesgtoobig',
+    ['message is too long', 'attachment is too long'],
+    ['552 message is too long.', '554 attachment is too long.'],
+  ),
+  g('locked-short', 'suspend', ['user is locked'], ['550 user is locked.']),
+  g('rcpt-numbers-short', 'toomanyconn', ['out of allow rcpt numbers'], ['451 out of allow RCPT numbers.']),
+  g('same-size-mails', 'spamdetected', ['too many same size mails'], ['552 too many same size mails.']),
   g(
     'relaying',
     'norelaying',
     [
+      'host denies relay',
       'as a relay',
       'when attempting to send to a non-local e-mail address',
       'not a gateway',
@@ -315,6 +349,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.7.1 Unable to relay for someone@example.com',
       "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
       '550 relay not permitted',
+      '553 host denies relay.',
       '550 5.7.1 Relaying denied. IP name lookup failed [1.2.3.4]',
       '550 Insecure Mail Relay',
       '501 Rcpt-To validation failed: RCPT TO not accepted: 5.7.1 This system is not configured to relay mail (r) from <bob@example.org> to <someone@example.jp> for 127.0.0.1',
@@ -494,12 +529,14 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'helo name',
       'helo hostname',
       'forged helo',
+      'helohost error',
     ],
     [
       '504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname',
       '550 5.7.1 Invalid HELO name (See RFC2821 4.1.1.1)',
       '550 Bad HELO - Host impersonating example.com',
       '550 5.7.1 <bad.example>: Helo command rejected: Host not found',
+      '555 helohost error.',
     ],
   ),
   g(
@@ -1554,6 +1591,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'connection limit',
       'maximum number of connections',
       'concurrent connections',
+      'concurrent server connections',
       'max connections',
       'connections per ip',
       'connections from your ip',
@@ -1567,6 +1605,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '421 4.7.0 Too many concurrent SMTP connections; please try again later',
       '421 Too many connections from 1.2.3.4, please try again later',
       '421 4.3.2 Connection limit exceeded',
+      // Exchange's receive connector at its MaxInboundConnection limit
+      '421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel',
     ],
   ),
   g(

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { classifyReply } from '../src/index.js'
+
+/**
+ * Replies of providers and MTAs whose codes are published in tables (NetEase's HL:/MI:/RP:/WM:
+ * codes; a Chinese MTA family's short replies; Exchange's connection limit). Each row is the reason
+ * the code table gives; the point of most rows is that a sender-side refusal is never hard.
+ */
+const NETEASE = (tag: string, code = 450): string =>
+  `${code} ${tag} 163 mx14,EsCowABHp1234567890--.1S2 1700000000, http://mail.163.com/help/help_spam_16.htm?ip=192.0.2.1&hostid=mx14&time=1700000000`
+
+const CASES: readonly [string, string][] = [
+  [NETEASE('MI:CEL'), 'toomanyconn'],
+  [NETEASE('MI:CCL'), 'toomanyconn'],
+  [NETEASE('RP:CCL'), 'toomanyconn'],
+  [NETEASE('MI:DMC', 451), 'toomanyconn'],
+  [NETEASE('RP:DRC'), 'toomanyconn'],
+  [NETEASE('MI:SFQ', 451), 'speeding'],
+  [NETEASE('HL:IFQ', 554), 'speeding'],
+  [NETEASE('HL:IHU', 554), 'blocked'],
+  [NETEASE('HL:IPB', 554), 'blocked'],
+  [NETEASE('WM:BLI'), 'blocked'],
+  [NETEASE('WM:BLU'), 'rejected'],
+  ['552 mail from invalid.', 'rejected'],
+  ['553 host denies the sender.', 'rejected'],
+  ['554 Black mail address.', 'rejected'],
+  ['554 sender is unvalidated.', 'rejected'],
+  ['554 mail address invalid.', 'rejected'],
+  ['556 remote ip check error.', 'authfailure'],
+  ['550 black ip.', 'blocked'],
+  ['553 host denies relay.', 'norelaying'],
+  ['552 message is too long.', 'mesgtoobig'],
+  ['554 attachment is too long.', 'mesgtoobig'],
+  ['550 user is locked.', 'suspend'],
+  ['451 out of allow RCPT numbers.', 'toomanyconn'],
+  ['552 too many same size mails.', 'spamdetected'],
+  ['555 helohost error.', 'blocked'],
+  ['421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel', 'toomanyconn'],
+]
+
+describe('replies of providers named by code tables', () => {
+  it.each(CASES)('%s -> %s, not hard', (text, reason) => {
+    const c = classifyReply(text)
+    expect(c.reason).toBe(reason)
+    expect(c.hard).toBe(false)
+  })
+
+  it('a NetEase reply is not called spam for the help_spam link alone', () => {
+    for (const tag of ['MI:CEL', 'MI:DMC', 'RP:DRC', 'WM:BLI', 'WM:BLU', 'HL:IHU']) {
+      expect(classifyReply(NETEASE(tag)).reason).not.toBe('spamdetected')
+    }
+  })
+
+  it('a recipient that does not exist stays hard beside these rules', () => {
+    expect(classifyReply('550 User not found: someone@163.com').hard).toBe(true)
+    expect(classifyReply('550 5.1.1 Recipient address is invalid').hard).toBe(true)
+  })
+})
