@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyEventToState, emptyRecipientState, isBounceGuardError, type BounceEvent, type EventType } from '@bounce-guard/core'
 import { createTypeOrmBounceStore, runMigrations, type TypeOrmBounceStore } from '../src/index.js'
+import { deliveredEvent } from './event-fixture.js'
 import { openDataSource, qi, uniquePrefix } from './db-fixture.js'
 
 const PREFIX = uniquePrefix('hot')
@@ -28,14 +29,7 @@ afterEach(async () => {
 })
 
 const at = new Date(T0)
-const event = (recipient: string, extra: Partial<BounceEvent> = {}): BounceEvent => ({
-  recipient,
-  domain: recipient.slice(recipient.indexOf('@') + 1),
-  type: 'delivered',
-  at,
-  source: 'smtp',
-  ...extra,
-})
+const event = (recipient: string, extra: Partial<BounceEvent> = {}): BounceEvent => deliveredEvent(recipient, at, extra)
 
 /** One call of each hot path (a lookup, a two-event batch). */
 const hotCalls = (): Array<() => Promise<unknown>> => [

@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyEventToState, emptyRecipientState, isBounceGuardError, type BounceEvent, type EventType } from '@bounce-guard/core'
 import { createTypeOrmBounceStore, runMigrations, type TypeOrmBounceStore } from '../src/index.js'
 import { SqliteWorker, SqliteWorkerUnavailable } from '../src/sqlite-worker.js'
+import { deliveredEvent } from './event-fixture.js'
 import { openDataSource, qi, uniquePrefix } from './db-fixture.js'
 
 const require = createRequire(import.meta.url)
@@ -44,14 +45,7 @@ afterEach(async () => {
   if (ds.isInitialized) await ds.destroy()
 })
 
-const event = (recipient: string, extra: Partial<BounceEvent> = {}): BounceEvent => ({
-  recipient,
-  domain: recipient.slice(recipient.indexOf('@') + 1),
-  type: 'delivered',
-  at,
-  source: 'smtp',
-  ...extra,
-})
+const event = (recipient: string, extra: Partial<BounceEvent> = {}): BounceEvent => deliveredEvent(recipient, at, extra)
 
 async function countEvents(d: DataSource = ds): Promise<number> {
   const rows = (await d.query(`SELECT COUNT(*) AS n FROM ${qi(d, `${PREFIX}events`)}`)) as Array<{ n: number }>
