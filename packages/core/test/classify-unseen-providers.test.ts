@@ -52,6 +52,10 @@ describe('replies of providers named by code tables', () => {
   })
 
   it('a recipient that does not exist stays hard beside these rules', () => {
+    // the older wording Japanese ISPs' notices quote
+    expect(classifyReply('550 user name is unknown')).toMatchObject({ reason: 'userunknown', hard: true })
+    expect(classifyReply('550 host name is unknown')).toMatchObject({ reason: 'hostunknown', hard: true })
+    expect(classifyReply('552 mail box is full')).toMatchObject({ reason: 'mailboxfull', hard: false })
     expect(classifyReply('550 User not found: someone@163.com').hard).toBe(true)
     expect(classifyReply('550 5.1.1 Recipient address is invalid').hard).toBe(true)
   })

@@ -574,6 +574,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'dns error: domain',
       'no valid mx',
       'has no mx',
+      'host name is unknown',
     ],
     [
       '550 5.1.2 Recipient domain must exist',
@@ -582,6 +583,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 Unrouteable mail domain "example.invalid"',
       '550 5.1.2 someone@example.invalid... Host unknown (Name server: example.invalid: host not found)',
       "DNS Error: DNS type 'mx' lookup of example.invalid responded with code NXDOMAIN Domain name not found: example.invalid",
+      '550 host name is unknown',
     ],
   ),
   // many unknown recipients in a row: a directory-harvest / reputation refusal of the sender,
@@ -717,6 +719,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'insufficient space in mailbox',
       'exhausted allowed storage',
       'speichervolumen',
+      'mail box is full',
     ],
     [
       '550 Benutzer hat zuviele Mails auf dem Server',
@@ -733,6 +736,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '450 4.2.2 <someone@example.com>: user is overquota',
       '554 5.2.2 mailbox quota exceeded for this recipient',
       '550 Benutzer hat das Speichervolumen ueberschritten. / User has exhausted allowed storage space.',
+      // Japanese ISPs' notices quote this older wording
+      '552 mail box is full',
     ],
   ),
   // "your account" / "sending account" is OUR account (at a relay or submission server): a refusal
@@ -1170,6 +1175,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'user is not found',
       'recipient address is invalid',
       'recipient invalid',
+      'user name is unknown',
       'address invalid',
       'mailbox is unavailable',
       'mailbox unavailable',
@@ -1195,6 +1201,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       "550 'someone@example.com' is not a valid mailbox",
       '550 No such recipient here',
       '550 Address unknown',
+      '550 user name is unknown',
       "The email address you entered couldn't be found. Please check the recipient's email address and try to resend the message.",
     ],
   ),
