@@ -259,6 +259,27 @@ function asciiBytes(s: string, end: number): Uint8Array | null {
   return r.read === end && r.written === end ? PREFIX_BYTES : null
 }
 
+/** `tokenChar` of a character that drops the whole prefix token (it is fed as `|`). */
+const DROPS_TOKEN = 2
+/** `tokenChar` of the ASCII characters. */
+const TOKEN_ASCII: Uint8Array = (() => {
+  const t = new Uint8Array(128)
+  for (let c = 65; c <= 90; c++) t[c] = 1
+  for (let c = 97; c <= 122; c++) t[c] = 1
+  for (const c of '.@[<#=') t[c.charCodeAt(0)] = DROPS_TOKEN
+  return t
+})()
+
+/**
+ * How a character counts in a token of a reply's prefix (`scanWithPrefix`, `scanBytes`,
+ * `wordsOnly`, which must agree): `DROPS_TOKEN` for `. @ [ < # =` (a host name, address or
+ * similar), 1 for a letter (ASCII, or any character above 127), else 0. A token is kept as it is
+ * when it has a letter and no character that drops it.
+ */
+function tokenChar(c: number): number {
+  return c < 128 ? (TOKEN_ASCII[c] as number) : 1
+}
+
 /** Reply strings up to this long (ASCII, one line) may take the fast path (see `classifyString`). */
 const FAST_INPUT_MAX = 4096
 /** The reply's bytes on the fast path, and those of a text the parser built. */
@@ -433,8 +454,9 @@ class CompiledClassifier implements Classifier {
       for (; j < prefixEnd; j++) {
         const c = bytes !== null ? (bytes[j] as number) : raw.charCodeAt(j)
         if (c === 32) break
-        if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
-        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
+        const k = tokenChar(c)
+        if (k === DROPS_TOKEN) keep = false
+        else letters += k
       }
       if (tokens++ > 0) {
         s = m.feedCode(32, s, found)
@@ -490,8 +512,9 @@ class CompiledClassifier implements Classifier {
       for (; j < prefixEnd; j++) {
         const c = bytes[j] as number
         if (c === 32) break
-        if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) keep = false
-        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++
+        const k = tokenChar(c)
+        if (k === DROPS_TOKEN) keep = false
+        else letters += k
       }
       const kept = keep && letters > 0
       if (2 * tokens + 1 < edges.length) {
@@ -808,12 +831,12 @@ function wordsOnly(s: string): string {
     let keep = true
     let letters = 0
     for (let i = 0; i < t.length; i++) {
-      const c = t.charCodeAt(i)
-      if (c === 46 || c === 64 || c === 91 || c === 60 || c === 35 || c === 61) {
+      const k = tokenChar(t.charCodeAt(i))
+      if (k === DROPS_TOKEN) {
         keep = false
         break
       }
-      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) letters++
+      letters += k
     }
     // A dropped token leaves a `|`, so words around it do not join into a phrase.
     const w = keep && letters > 0 ? t : '|'
