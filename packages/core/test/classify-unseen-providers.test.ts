@@ -36,6 +36,16 @@ const CASES: readonly [string, string][] = [
   ['552 too many same size mails.', 'spamdetected'],
   ['555 helohost error.', 'blocked'],
   ['421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel', 'toomanyconn'],
+  // Google's published SMTP error texts
+  ['450 4.2.1 Peak SMTP relay limit exceeded for this customer.', 'speeding'],
+  ['421 4.7.0 IP not in whitelist for RCPT domain, closing connection.', 'blocked'],
+  ['550 5.7.1 This message violates example.com email policy. - gcdp <sessionid> - gsmtp', 'policyviolation'],
+  ['421-4.7.0 This message is suspicious due to the nature of the content or the links within.', 'spamdetected'],
+  ['550 5.7.1 Unauthenticated email is not accepted from this domain.', 'authfailure'],
+  [
+    '550-5.7.1 [188.117.59.209 11] Our system has detected that this message is 550-5.7.1 not RFC 2822 compliant. To reduce the amount of spam sent to Gmail, 550-5.7.1 this message has been blocked.',
+    'notcompliantrfc',
+  ],
 ]
 
 describe('replies of providers named by code tables', () => {

@@ -79,10 +79,12 @@ const gmail: ReplyRule[] = [
       'daily smtp relay limit exceeded',
       'you have reached a limit for sending mail',
       'user has exceeded their daily sending limit',
+      'smtp relay limit exceeded',
     ],
     examples: [
       '550 5.4.5 Daily user sending quota exceeded. l1sm1234567pfb.33 - gsmtp',
       '550-5.4.5 Daily SMTP relay limit exceeded for customer. For more information on\n550-5.4.5 SMTP relay sending limits please contact your administrator or visit\n550 5.4.5 https://support.google.com/a/answer/166852 p1sm12345 - gsmtp',
+      '450 4.2.1 Peak SMTP relay limit exceeded for this customer.',
     ],
   },
   {
@@ -183,19 +185,45 @@ const gmail: ReplyRule[] = [
     id: 'gmail.not-rfc5322',
     provider: 'gmail',
     reason: 'notcompliantrfc',
-    keywords: ['messages missing a valid address in from: header', 'p=rfcmessagenoncompliant'],
+    keywords: [
+      'messages missing a valid address in from: header',
+      'p=rfcmessagenoncompliant',
+      'not rfc 2822 compliant. to reduce the amount of spam',
+    ],
     examples: [
       "550-5.7.1 [1.2.3.4] Our system has detected that this message is not RFC\n550-5.7.1 5322 compliant:\n550-5.7.1 Multiple 'From' headers found.\n550-5.7.1 To reduce the amount of spam sent to Gmail, this message has been\n550-5.7.1 blocked. Please visit\n550-5.7.1  https://support.google.com/mail/?p=RfcMessageNonCompliant\n550 5.7.1 and review RFC 5322 specifications for more information. a1si1 - gsmtp",
       '550-5.7.1 [1.2.3.4] Messages missing a valid address in From: header, or having no From: header, are not accepted. x1si1 - gsmtp',
+      // the older wording, without the help link; its "spam" sentence must not decide
+      'host aspmx.l.google.com[74.125.143.27] said: 550-5.7.1 [188.117.59.209 11] Our system has detected that this message is 550-5.7.1 not RFC 2822 compliant. To reduce the amount of spam sent to Gmail, 550-5.7.1 this message has been blocked. Please review 550 5.7.1 RFC 2822 specifications for more information. nr8si8771738lab.216 (in reply to end of DATA command)',
     ],
   },
   {
     id: 'gmail.admin-policy',
     provider: 'gmail',
     reason: 'policyviolation',
-    keywords: ['has a policy that prohibited the mail that you sent', 'p=blockedbyadmin'],
+    // "- gcdp" (Google Custom Domain Policies) marks a refusal by a Workspace administrator's own rule
+    keywords: ['has a policy that prohibited the mail that you sent', 'p=blockedbyadmin', '- gcdp'],
     examples: [
       '550-5.7.1 The user or domain that you are sending to (or from) has a policy that\n550-5.7.1 prohibited the mail that you sent. Please contact your domain\n550-5.7.1 administrator for further details. For more information, visit\n550 5.7.1  https://support.google.com/a/answer/172179 b1si1 - gsmtp',
+      '550 5.7.1 This message violates example.com email policy. - gcdp <sessionid> - gsmtp',
+    ],
+  },
+  {
+    // the recipient domain accepts mail only from the IP addresses its administrator listed
+    id: 'gmail.ip-not-listed',
+    provider: 'gmail',
+    reason: 'blocked',
+    keywords: ['ip not in whitelist for rcpt domain'],
+    examples: ['421 4.7.0 IP not in whitelist for RCPT domain, closing connection.'],
+  },
+  {
+    id: 'gmail.suspicious-content',
+    provider: 'gmail',
+    reason: 'spamdetected',
+    keywords: ['due to the nature of the content'],
+    examples: [
+      '421-4.7.0 This message is suspicious due to the nature of the content or the links within.',
+      '550-5.7.1 [192.0.2.1] Gmail has detected this message is likely suspicious due to the nature of the content and/or the links within.',
     ],
   },
   {
