@@ -261,6 +261,37 @@ describe('byte-level fast paths', () => {
     expect(shape.text).toBe('no such user here')
   })
 
+  it("hostile replies (1 MB of digits, lone surrogates, NUL bytes, the fast path's size limit) parse and classify alike both ways", () => {
+    const classifier = createClassifier()
+    const near = (n: number): string => `550 5.1.1 ${'x '.repeat(n)}`.slice(0, n)
+    const hostile = [
+      '5'.repeat(1 << 20),
+      `550 ${'5'.repeat(1 << 20)}`,
+      `550 5.1.1 ${'1'.repeat(1 << 20)}`,
+      `host x said: ${'550 '.repeat(1 << 18)}`,
+      '550 5.1.1 user \ud800 unknown',
+      '\udc00550 5.1.1 user unknown',
+      '550 5.1.1 user unknown\ud83d',
+      '\ud83d'.repeat(5000),
+      '550\u00005.1.1 user unknown',
+      '550 5.1.1\u0000user\u0000unknown\u0000',
+      'said: 550\u0000 user unknown',
+      '\u0000'.repeat(5000),
+      `550-5.1.1 a\u0000\n550 5.1.1 b\ud800`,
+      near(4095),
+      near(4096),
+      near(4097),
+    ]
+    for (const input of hostile) {
+      const label = `${JSON.stringify(input.slice(0, 40))} (${input.length})`
+      const reply = parseSmtpReply(input)
+      expect(reply.text.length, label).toBeLessThanOrEqual(65_536)
+      if (input.length <= 8192) expect(reply, label).toEqual(referenceParse(input))
+      expect(classifier.classify(input), label).toEqual(classifier.classify(reply))
+    }
+    expect(parseSmtpReply(`550 ${'5'.repeat(1 << 20)}`).code).toBe(550)
+  })
+
   it('classifying a string gives what classifying it parsed first gives', () => {
     const classifier = createClassifier()
     const short = createClassifier({ maxTextLength: 60 })
