@@ -263,15 +263,19 @@ export class SqliteWorker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: this.config })
     this.#worker = worker
     worker.unref()
-    worker.on('message', (m: Reply) => this.#onReply(m))
+    worker.on('message', (m: Reply) => this.#onReply(worker, m))
     worker.on('error', (err) => this.#onExit(worker, err))
     worker.on('exit', (code) => this.#onExit(worker, new Error(`the SQLite worker thread exited (code ${code})`)))
     return worker
   }
 
-  #onReply(m: Reply): void {
+  #onReply(worker: Worker, m: Reply): void {
     if (m.id === 0) {
-      // The worker could not open the database: none of the calls sent to it ran.
+      // The worker could not open the database: none of the calls sent to it ran. It is ending:
+      // the next call starts a new one (and learns the same) instead of being posted to it and
+      // failed by its exit.
+      if (this.#worker === worker) this.#worker = undefined
+      worker.unref()
       this.#failAll(new SqliteWorkerUnavailable(driverError(m.error ?? { message: 'no reason given' })))
       return
     }

@@ -211,6 +211,16 @@ describe('SQLite file: recordEvents on the worker thread', () => {
     }
   })
 
+  it("a call right after the worker reported it cannot open the file also rejects with SqliteWorkerUnavailable (not the ending thread's error)", async () => {
+    const sql = { insert: 'SELECT 1', upsert: 'SELECT 1', select: 'SELECT 1', shared: [], recipient: 1 }
+    const w = new SqliteWorker(
+      { modulePath: join(dir, 'no-such-driver.js'), file: join(dir, 'x.db'), timeout: 100, synchronous: 1, foreignKeys: 0, sql },
+      'test',
+    )
+    for (let k = 0; k < 3; k++) await expect(w.write([[[], []]])).rejects.toBeInstanceOf(SqliteWorkerUnavailable)
+    await w.close()
+  })
+
   it('a process that ends by itself ends after the batch it handed over is written', async () => {
     const file = join(dir, `child${n}.db`)
     const ready = await open(file)
