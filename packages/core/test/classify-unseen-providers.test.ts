@@ -36,6 +36,9 @@ const CASES: readonly [string, string][] = [
   ['552 too many same size mails.', 'spamdetected'],
   ['555 helohost error.', 'blocked'],
   ['421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel', 'toomanyconn'],
+  // Exchange / Microsoft 365
+  ['554 5.6.0 Corrupt message content; STOREDRV.Deliver.Exception:ConversionFailedException', 'contenterror'],
+  ['550 5.7.1 Message rejected due to content restrictions', 'policyviolation'],
   // Google's published SMTP error texts
   ['450 4.2.1 Peak SMTP relay limit exceeded for this customer.', 'speeding'],
   ['421 4.7.0 IP not in whitelist for RCPT domain, closing connection.', 'blocked'],

@@ -1403,6 +1403,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'policyviolation',
     [
       'blocked by policy',
+      'due to content restrictions',
       'illegal attachment',
       'members-only list',
       'closed mailing list',
@@ -1442,6 +1443,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'disallowed',
     ],
     [
+      '550 5.7.1 Message rejected due to content restrictions',
       '550 5.7.1 Message bounced due to organizational settings',
       '554 5.7.1 Message rejected due to local policy',
       '550 5.7.1 Policy violation',

@@ -498,6 +498,14 @@ const microsoft: ReplyRule[] = [
     examples: ["550 5.1.90 Your message can't be sent because you've reached your daily limit for message recipients."],
   },
   {
+    // the store could not convert the message: its content is broken, not the mailbox or the server
+    id: 'microsoft.corrupt-content',
+    provider: 'microsoft',
+    reason: 'contenterror',
+    keywords: ['corrupt message content', 'conversionfailedexception'],
+    examples: ['554 5.6.0 Corrupt message content; STOREDRV.Deliver.Exception:ConversionFailedException'],
+  },
+  {
     id: 'microsoft.storedrv-error',
     provider: 'microsoft',
     reason: 'systemerror',
