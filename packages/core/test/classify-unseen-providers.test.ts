@@ -40,6 +40,31 @@ const CASES: readonly [string, string][] = [
   ['554 5.6.0 Corrupt message content; STOREDRV.Deliver.Exception:ConversionFailedException', 'contenterror'],
   ['550 5.7.1 Message rejected due to content restrictions', 'policyviolation'],
   // Google's published SMTP error texts
+  [
+    '421 4.7.0 The IP address sending this message does not have a PTR record, or the corresponding forward DNS entry does not point to the sending IP. To protect our users from spam, email sent from your IP address has been temporarily rate limited.',
+    'requireptr',
+  ],
+  [
+    '451 4.7.24 The SPF record of the sending domain has one or more suspicious entries. To protect our users from spam, email sent from your IP address has been temporarily rate limited.',
+    'authfailure',
+  ],
+  ["421 4.7.29 Your email has been rate limited because you're not using a TLS connection.", 'failedstarttls'],
+  [
+    '421 4.7.28 Gmail has detected an unusual rate of email. To protect our users from spam, email has been temporarily rate limited.',
+    'speeding',
+  ],
+  [
+    '550 5.7.1 This message is not RFC 5322 compliant because it has duplicate headers. To reduce the amount of spam sent to Gmail, this message has been blocked.',
+    'notcompliantrfc',
+  ],
+  [
+    '550 5.7.1 Encoded-word syntax is not permitted in message header Subject. To reduce the amount of spam sent to Gmail, this message has been blocked.',
+    'notcompliantrfc',
+  ],
+  [
+    '550 5.7.1 The user or domain that you are sending to (or from) has a policy that prohibits the email that you sent.',
+    'policyviolation',
+  ],
   ['450 4.2.1 Peak SMTP relay limit exceeded for this customer.', 'speeding'],
   ['421 4.7.0 IP not in whitelist for RCPT domain, closing connection.', 'blocked'],
   ['550 5.7.1 This message violates example.com email policy. - gcdp <sessionid> - gsmtp', 'policyviolation'],

@@ -98,6 +98,38 @@ const gmail: ReplyRule[] = [
     ],
   },
   {
+    // Google's current texts for these say "email sent from your IP address has been temporarily rate
+    // limited" as well: the cause they name (no PTR, a suspicious SPF record, no TLS) decides,
+    // before the rate-limit rule below
+    id: 'gmail.no-ptr',
+    provider: 'gmail',
+    reason: 'requireptr',
+    keywords: ['does not have a ptr record, or the corresponding forward dns', "doesn't have a ptr record, or the"],
+    examples: [
+      '421 4.7.0 The IP address sending this message does not have a PTR record, or the corresponding forward DNS entry does not point to the sending IP. To protect our users from spam, email sent from your IP address has been temporarily rate limited.',
+      "550 5.7.25 This message was blocked because the sending IP address doesn't have a PTR record, or the forwarding DNS entry doesn't reference the sending IP address. Gmail requires that sending IP addresses have a PTR record.",
+    ],
+  },
+  {
+    id: 'gmail.spf-suspicious',
+    provider: 'gmail',
+    reason: 'authfailure',
+    keywords: ['spf record of the sending domain has one or more suspicious entries'],
+    examples: [
+      '451 4.7.24 The SPF record of the sending domain has one or more suspicious entries. To protect our users from spam, email sent from your IP address has been temporarily rate limited.',
+    ],
+  },
+  {
+    id: 'gmail.tls-required',
+    provider: 'gmail',
+    reason: 'failedstarttls',
+    keywords: ["because you're not using a tls connection", "wasn't sent over a tls connection"],
+    examples: [
+      "421 4.7.29 Your email has been rate limited because you're not using a TLS connection. Gmail requires all bulk email senders to use TLS/SSL for SMTP connections.",
+      "550 5.7.29 This message was blocked because it wasn't sent over a TLS connection. Gmail requires all bulk email senders to use TLS/SSL for SMTP connections.",
+    ],
+  },
+  {
     id: 'gmail.unusual-rate',
     provider: 'gmail',
     reason: 'speeding',
@@ -105,10 +137,14 @@ const gmail: ReplyRule[] = [
       'unusual rate of unsolicited mail',
       'mail sent from your ip address has been temporarily rate limited',
       'unusual rate of mail originating from',
+      'unusual rate of unsolicited email',
+      'gmail has detected an unusual rate of email',
     ],
     examples: [
       '421-4.7.28 Our system has detected an unusual rate of unsolicited mail originating\n421-4.7.28 from your IP address. To protect our users from spam, mail sent from your IP\n421-4.7.28 address has been temporarily rate limited. Please visit\n421 4.7.28  https://support.google.com/mail/?p=UnsolicitedRateLimitError to review our Bulk Email Senders Guidelines. d9si1234567ota.88 - gsmtp',
       '550-5.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been blocked. https://support.google.com/mail/?p=UnsolicitedIPError - gsmtp',
+      '421 4.7.28 Gmail has detected an unusual rate of email. To protect our users from spam, email has been temporarily rate limited.',
+      '550 5.7.28 There is an unusual rate of unsolicited email originating from your IP address. To protect our users from spam, email sent from your IP address has been blocked.',
     ],
   },
   {
@@ -118,10 +154,12 @@ const gmail: ReplyRule[] = [
     keywords: [
       'this message is likely unsolicited mail',
       'likely unsolicited mail. to reduce the amount of spam',
+      'this message is likely unsolicited email',
       'p=unsolicitedmessageerror',
     ],
     examples: [
       '550-5.7.1 Our system has detected that this message is likely unsolicited mail. To\n550-5.7.1 reduce the amount of spam sent to Gmail, this message has been blocked.\n550 5.7.1  https://support.google.com/mail/?p=UnsolicitedMessageError o1si1234567wro.123 - gsmtp',
+      '550 5.7.1 This message is likely unsolicited email. To reduce the amount of spam sent to Gmail, this message has been blocked.',
     ],
   },
   {
@@ -189,10 +227,16 @@ const gmail: ReplyRule[] = [
       'messages missing a valid address in from: header',
       'p=rfcmessagenoncompliant',
       'not rfc 2822 compliant. to reduce the amount of spam',
+      'this message is not rfc 5322 compliant',
+      'encoded-word syntax is not permitted',
+      'unicode character in a disallowed header',
     ],
     examples: [
       "550-5.7.1 [1.2.3.4] Our system has detected that this message is not RFC\n550-5.7.1 5322 compliant:\n550-5.7.1 Multiple 'From' headers found.\n550-5.7.1 To reduce the amount of spam sent to Gmail, this message has been\n550-5.7.1 blocked. Please visit\n550-5.7.1  https://support.google.com/mail/?p=RfcMessageNonCompliant\n550 5.7.1 and review RFC 5322 specifications for more information. a1si1 - gsmtp",
       '550-5.7.1 [1.2.3.4] Messages missing a valid address in From: header, or having no From: header, are not accepted. x1si1 - gsmtp',
+      '550 5.7.1 This message is not RFC 5322 compliant because it has duplicate headers. To reduce the amount of spam sent to Gmail, this message has been blocked.',
+      '550 5.7.1 Encoded-word syntax is not permitted in message header Subject. To reduce the amount of spam sent to Gmail, this message has been blocked.',
+      '550 5.7.1 The message contains a unicode character in a disallowed header.',
       // the older wording, without the help link; its "spam" sentence must not decide
       'host aspmx.l.google.com[74.125.143.27] said: 550-5.7.1 [188.117.59.209 11] Our system has detected that this message is 550-5.7.1 not RFC 2822 compliant. To reduce the amount of spam sent to Gmail, 550-5.7.1 this message has been blocked. Please review 550 5.7.1 RFC 2822 specifications for more information. nr8si8771738lab.216 (in reply to end of DATA command)',
     ],
@@ -202,10 +246,16 @@ const gmail: ReplyRule[] = [
     provider: 'gmail',
     reason: 'policyviolation',
     // "- gcdp" (Google Custom Domain Policies) marks a refusal by a Workspace administrator's own rule
-    keywords: ['has a policy that prohibited the mail that you sent', 'p=blockedbyadmin', '- gcdp'],
+    keywords: [
+      'has a policy that prohibited the mail that you sent',
+      'has a policy that prohibits the email that you sent',
+      'p=blockedbyadmin',
+      '- gcdp',
+    ],
     examples: [
       '550-5.7.1 The user or domain that you are sending to (or from) has a policy that\n550-5.7.1 prohibited the mail that you sent. Please contact your domain\n550-5.7.1 administrator for further details. For more information, visit\n550 5.7.1  https://support.google.com/a/answer/172179 b1si1 - gsmtp',
       '550 5.7.1 This message violates example.com email policy. - gcdp <sessionid> - gsmtp',
+      '550 5.7.1 The user or domain that you are sending to (or from) has a policy that prohibits the email that you sent. Contact your domain administrator for assistance.',
     ],
   },
   {
