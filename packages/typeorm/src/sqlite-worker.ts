@@ -173,6 +173,12 @@ function betterSqlite3Path(): string | undefined {
   }
 }
 
+/** `PRAGMA synchronous` as read (0 OFF .. 3 EXTRA); FULL (2) when it cannot be read, never the least durable. */
+function syncLevel(v: unknown): number {
+  const n = Number(v)
+  return Number.isInteger(n) && n >= 0 && n <= 3 ? n : 2
+}
+
 /**
  * The configuration of a worker for the DataSource's open handle, or undefined when the hot paths
  * must stay on the calling thread: an in-memory, temporary or URI-named database (a second
@@ -195,7 +201,7 @@ export function sqliteWorkerConfig(
     modulePath,
     file: resolvePath(name),
     timeout: typeof options.timeout === 'number' && options.timeout >= 0 ? options.timeout : 5000,
-    synchronous: Number(handle.pragma('synchronous', { simple: true })) || 0,
+    synchronous: syncLevel(handle.pragma('synchronous', { simple: true })),
     foreignKeys: Number(handle.pragma('foreign_keys', { simple: true })) || 0,
     sql,
   }
