@@ -271,6 +271,12 @@ export class SqliteWorker {
     worker.unref()
     worker.on('message', (m: Reply) => this.#onReply(worker, m))
     worker.on('error', (err) => this.#onExit(worker, err))
+    // A reply that cannot be decoded cannot be matched to its call: end this worker and fail every
+    // call in flight (none may wait forever); the next call starts a new worker.
+    worker.on('messageerror', (err) => {
+      this.#onExit(worker, err)
+      void worker.terminate()
+    })
     worker.on('exit', (code) => this.#onExit(worker, new Error(`the SQLite worker thread exited (code ${code})`)))
     return worker
   }
