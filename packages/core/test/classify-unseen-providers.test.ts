@@ -89,6 +89,16 @@ describe('replies of providers named by code tables', () => {
     }
   })
 
+  it("a sender domain's null MX (RFC 7505 4.2) is the sender's problem; the recipient's is hard", () => {
+    expect(classifyReply('550 5.7.27 Sender address has null MX')).toMatchObject({ reason: 'rejected', hard: false })
+    expect(classifyReply('556 5.1.10 Recipient address has null MX')).toMatchObject({ reason: 'notaccept', hard: true })
+  })
+
+  it('an invalid RFC 5321 address is hard only when it is the recipient', () => {
+    expect(classifyReply('553 5.1.3 The recipient address <foo@@example.com> is not a valid RFC 5321 address.').hard).toBe(true)
+    expect(classifyReply('553 5.1.7 The sender address <bad@@example.org> is not a valid RFC 5321 address.').hard).toBe(false)
+  })
+
   it('a recipient that does not exist stays hard beside these rules', () => {
     // the older wording Japanese ISPs' notices quote
     expect(classifyReply('550 user name is unknown')).toMatchObject({ reason: 'userunknown', hard: true })

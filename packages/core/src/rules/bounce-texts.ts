@@ -183,6 +183,14 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
   ),
   // fml mailing-list manager alerts: the list server refused the posting for a loop it detected
   b('ml-loop-alert', 'systemerror', ['duplicated message-id', 'loop alert:'], ['Duplicated Message-ID in <list@example.co.jp>.']),
+  // RFC 7505 section 4.2: the SENDER's domain publishes a null MX (a sender-side refusal; only the
+  // recipient's null MX, 556 5.1.10, says the address cannot receive mail)
+  b(
+    'sender-null-mx',
+    'rejected',
+    ['sender address has null mx', 'sender domain has null mx', 'sender domain has a null mx'],
+    ['550 5.7.27 Sender address has null MX', '556 5.7.27 Sender address has null MX'],
+  ),
   b(
     'no-mx',
     'notaccept',

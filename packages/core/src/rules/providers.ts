@@ -32,6 +32,8 @@ const gmail: ReplyRule[] = [
     provider: 'gmail',
     reason: 'userunknown',
     keywords: ['is not a valid rfc-5321 address', 'is not a valid rfc 5321 address'],
+    // the same words name the sender's address in 553 5.1.7 "The sender address ... is not a valid"
+    pattern: /recipient address/,
     examples: ['553-5.1.3 The recipient address <foo@@example.com> is not a valid RFC-5321\n553 5.1.3 address. z5si1234567pgn.12 - gsmtp'],
   },
   {
