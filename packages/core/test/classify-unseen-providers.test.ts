@@ -94,6 +94,14 @@ describe('replies of providers named by code tables', () => {
     expect(classifyReply('556 5.1.10 Recipient address has null MX')).toMatchObject({ reason: 'notaccept', hard: true })
   })
 
+  it("Postfix's address probe that looped at the recipient's MX is not an unknown user", () => {
+    const c = classifyReply(
+      '550 5.1.1 <someone@example.com>: Recipient address rejected: undeliverable address: mail for example.com loops back to myself',
+    )
+    expect(c).toMatchObject({ reason: 'systemerror', hard: false })
+    expect(classifyReply('550 Sender has no A, AAAA, or MX DNS records. example.org')).toMatchObject({ reason: 'rejected', hard: false })
+  })
+
   it('an invalid RFC 5321 address is hard only when it is the recipient', () => {
     expect(classifyReply('553 5.1.3 The recipient address <foo@@example.com> is not a valid RFC 5321 address.').hard).toBe(true)
     expect(classifyReply('553 5.1.7 The sender address <bad@@example.org> is not a valid RFC 5321 address.').hard).toBe(false)

@@ -276,6 +276,25 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
     ],
   ),
+  // Postfix address verification quoting its probe's result: a loop at the recipient's MX is a
+  // configuration fault there, not an unknown user (said before user-unknown's "undeliverable address")
+  g(
+    'verify-loops-back',
+    'systemerror',
+    ['loops back to myself'],
+    [
+      '550 5.1.1 <someone@example.com>: Recipient address rejected: undeliverable address: mail for example.com loops back to myself',
+      '450 4.1.1 <someone@example.com>: Recipient address rejected: undeliverable address: mail for example.com loops back to myself',
+    ],
+    { pattern: /undeliverable address: mail for / },
+  ),
+  g(
+    'sender-no-dns',
+    'rejected',
+    ['sender has no a, aaaa, or mx dns records'],
+    // cPanel's Exim: the envelope sender's domain resolves to nothing
+    ['550 Sender has no A, AAAA, or MX DNS records. example.org'],
+  ),
   // the short replies of a Chinese MTA family (a published table of their replies): each names the
   // check the sender failed, never the recipient ("mail address invalid" is the sender address not
   // matching the login)
