@@ -67,6 +67,7 @@ const CASES: readonly [string, string][] = [
   ],
   ['450 4.2.1 Peak SMTP relay limit exceeded for this customer.', 'speeding'],
   ['421 4.7.0 IP not in whitelist for RCPT domain, closing connection.', 'blocked'],
+  ['550 5.5.3 Too many recipients for this sender.', 'toomanyconn'],
   ['550 5.7.1 This message violates example.com email policy. - gcdp <sessionid> - gsmtp', 'policyviolation'],
   ['421-4.7.0 This message is suspicious due to the nature of the content or the links within.', 'spamdetected'],
   ['550 5.7.1 Unauthenticated email is not accepted from this domain.', 'authfailure'],

@@ -261,6 +261,14 @@ const gmail: ReplyRule[] = [
     ],
   },
   {
+    // a recipient limit, not a refusal of this sender (the generic "... this sender" rules would say so)
+    id: 'gmail.too-many-recipients',
+    provider: 'gmail',
+    reason: 'toomanyconn',
+    keywords: ['too many recipients for this sender'],
+    examples: ['550 5.5.3 Too many recipients for this sender.'],
+  },
+  {
     // the recipient domain accepts mail only from the IP addresses its administrator listed
     id: 'gmail.ip-not-listed',
     provider: 'gmail',
