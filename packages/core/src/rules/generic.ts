@@ -1080,6 +1080,14 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     { status: ['x.7.'], scope: 'sender' },
   ),
   g(
+    // Postfix check_recipient_access REJECT: the site refuses this one recipient (commonly a closed
+    // or blocked account), whatever the sender; Microsoft's 5.4.1 wording is its own rule.
+    'recipient-access-denied',
+    'userunknown',
+    ['recipient address rejected: access denied'],
+    ['554 5.7.1 <someone@example.com>: Recipient address rejected: Access denied'],
+  ),
+  g(
     'user-unknown',
     'userunknown',
     [

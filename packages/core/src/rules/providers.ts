@@ -304,6 +304,9 @@ const microsoft: ReplyRule[] = [
     provider: 'microsoft',
     reason: 'userunknown',
     keywords: ['recipient address rejected: access denied'],
+    // Exchange Online's directory-based edge blocking answers 5.4.1; the same words with another
+    // status are Postfix's (generic.recipient-access-denied), not Microsoft's.
+    status: ['5.4.1'],
     examples: [
       '550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DB5EUR03FT036.eop-EUR03.prod.protection.outlook.com 2024-01-05T10:00:00.000Z 08DC0C1234567890]',
       '550 5.4.1 Recipient address rejected: Access denied. For more information see https://aka.ms/EXOSmtpErrors [AM4PEPF00012345.eurprd04.prod.outlook.com]',
