@@ -33,6 +33,8 @@ const PKG = '@bounce-guard/core (guard)'
 const EVENT_TYPES: readonly EventType[] = ['delivered', 'deferred', 'bounced', 'complaint', 'auto-reply', 'suppressed']
 /** Outcome types `enqueue` queues: `decide()` answers `none` for them whatever the history. */
 const WRITE_BEHIND_TYPES: ReadonlySet<EventType> = new Set(['delivered', 'suppressed', 'auto-reply'])
+/** Outcome fields copied as they are onto the stored event (one list, not one per outcome). */
+const COPIED_FIELDS = ['messageId', 'queueId', 'sender', 'tag', 'eventId'] as const
 /** Failures in a row after which one event that fails alone (not for unavailability) is dropped. */
 const POISON_ATTEMPTS = 5
 /** Entries of the per-guard address normalisation cache (cleared when full). */
@@ -390,7 +392,7 @@ class Guard extends EventEmitter implements CoreBounceGuard {
       const text = typeof outcome.reply === 'string' ? outcome.reply : outcome.reply.raw
       if (typeof text === 'string') event.reply = text.slice(0, MAX_STORED_REPLY)
     }
-    for (const k of ['messageId', 'queueId', 'sender', 'tag', 'eventId'] as const) {
+    for (const k of COPIED_FIELDS) {
       const v = outcome[k]
       if (typeof v === 'string') event[k] = v
     }
@@ -552,7 +554,9 @@ class Guard extends EventEmitter implements CoreBounceGuard {
 
   /** Put an event of a write-behind type on the queue and start a write soon. */
   #push(event: BounceEvent): EnqueueResult {
-    const decision = decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
+    // What decide() answers for every write-behind type, whatever the history (its first
+    // branch), without reading the clock for it.
+    const decision: BounceDecision = { action: 'none', reason: event.type }
     this.#wb.push({ event, decision, queuedAt: performance.now() })
     this.#wbRecipients.set(event.recipient, (this.#wbRecipients.get(event.recipient) ?? 0) + 1)
     this.#scheduleDrain()

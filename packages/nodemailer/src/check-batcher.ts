@@ -72,22 +72,27 @@ export class CheckBatcher {
       for (const w of waiters) for (const r of w.recipients) list.push(r)
       all = list
     }
-    const fail = (err: unknown): void => {
-      for (const w of waiters) w.reject(err)
-    }
     let pending: Promise<CheckResult>
     try {
       pending = this.guard.check(all)
     } catch (err) {
       // A guard whose check() throws instead of rejecting: the sends fail, the process does not.
-      fail(err)
+      rejectAll(waiters, err)
       return
     }
-    Promise.resolve(pending).then((result) => {
-      if (waiters.length === 1) (waiters[0] as Waiter).resolve(result.suppressed)
-      else split(waiters, result)
-    }, fail)
+    Promise.resolve(pending).then(
+      (result) => {
+        if (waiters.length === 1) (waiters[0] as Waiter).resolve(result.suppressed)
+        else split(waiters, result)
+      },
+      (err: unknown) => rejectAll(waiters, err),
+    )
   }
+}
+
+/** A failed lookup fails every send of the batch alike. */
+function rejectAll(waiters: Waiter[], err: unknown): void {
+  for (const w of waiters) w.reject(err)
 }
 
 /**
