@@ -493,31 +493,62 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     const onResult = (err: Error | null, info: any): void => {
       if (answered) return
       answered = true
-      const done =
-        held.length === 0
-          ? () => finishSent(call, err, info, details)
-          : () => this.scheduleHeldAfterSend(mail, message, env, held, capture).then(() => finishSent(call, err, info, details))
+      const scheduleHeld = held.length === 0 ? undefined : () => this.scheduleHeldAfterSend(mail, message, env, held, capture)
       let recorded: Promise<void>
       try {
         recorded = this.recordResult(mail, message, env, toSend, err, info, capture, details)
       } catch (e) {
         recorded = Promise.reject(e)
       }
-      recorded
-        .then(done, (e: unknown) => {
-          this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
-          return done()
-        })
-        .catch((e: unknown) => {
-          this.logger.error({ err: e }, '@bounce-guard/nodemailer: internal error')
-          call.finish(e instanceof Error ? e : new Error(String(e)))
-        })
+      // One promise step from the recording to the caller: `answer` catches its own failures.
+      recorded.then(
+        () => this.answer(call, err, info, details, scheduleHeld),
+        (e: unknown) => {
+          try {
+            this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
+          } catch (thrown) {
+            return this.internalError(call, thrown)
+          }
+          this.answer(call, err, info, details, scheduleHeld)
+        },
+      )
     }
     try {
       this.inner.send(mail as any, onResult as any)
     } catch (e) {
       onResult(e instanceof Error ? e : new Error(String(e)), undefined)
     }
+  }
+
+  /**
+   * Hand the inner transport's answer to the caller once the outcomes are recorded (after the
+   * retry jobs of the recipients held by shaping, when there are some). A failure here (a
+   * throwing callback included) is reported as an internal error and fails the send if it is
+   * still open.
+   */
+  private answer(
+    call: SendCall,
+    err: Error | null,
+    info: any,
+    details: BounceGuardSendDetails,
+    scheduleHeld: (() => Promise<void>) | undefined,
+  ): void {
+    if (scheduleHeld) {
+      scheduleHeld()
+        .then(() => finishSent(call, err, info, details))
+        .catch((e: unknown) => this.internalError(call, e))
+      return
+    }
+    try {
+      finishSent(call, err, info, details)
+    } catch (e) {
+      this.internalError(call, e)
+    }
+  }
+
+  private internalError(call: SendCall, e: unknown): void {
+    this.logger.error({ err: e }, '@bounce-guard/nodemailer: internal error')
+    call.finish(e instanceof Error ? e : new Error(String(e)))
   }
 
   /** Part of the envelope was sent: the recipients held by shaping get the same bytes later. */
