@@ -465,7 +465,7 @@ class CompiledClassifier implements Classifier {
       if (budget > 0) {
         if (keep && letters > 0) {
           const len = Math.min(j - i, budget)
-          s = bytes !== null ? m.feedBytes(bytes, i, i + len, s, found) : m.feed(raw, i, i + len, s, found)
+          s = bytes !== null ? m.feedAscii(bytes, i, i + len, s, found) : m.feed(raw, i, i + len, s, found)
           budget -= len
         } else {
           s = m.feedCode(124, s, found)

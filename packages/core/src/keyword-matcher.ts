@@ -278,7 +278,7 @@ export class KeywordMatcher {
       // several internal forms (slices, concatenations, flat): copy it into bytes natively, and
       // scan the bytes, when it is all ASCII (one byte per character).
       const r = ENCODER.encodeInto(start === 0 && stop === text.length ? text : text.slice(start, stop), BYTES)
-      if (r.read === len && r.written === len) return this.feedBytes(BYTES, 0, len, s, out)
+      if (r.read === len && r.written === len) return this.feedAscii(BYTES, 0, len, s, out)
     }
     const classOfCode = this.classOfCode
     const delta = this.delta
