@@ -348,8 +348,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     this.run(mail, message, env, recipients, call).catch((err: unknown) => {
       // A bug of ours must never swallow the send's own result: report it and fail the send.
       call.release()
-      this.logger.error({ err }, '@bounce-guard/nodemailer: internal error')
-      call.finish(err instanceof Error ? err : new Error(String(err)))
+      this.internalError(call, err)
     })
   }
 
