@@ -554,9 +554,7 @@ class Guard extends EventEmitter implements CoreBounceGuard {
 
   /** Put an event of a write-behind type on the queue and start a write soon. */
   #push(event: BounceEvent): EnqueueResult {
-    // What decide() answers for every write-behind type, whatever the history (its first
-    // branch), without reading the clock for it.
-    const decision: BounceDecision = { action: 'none', reason: event.type }
+    const decision = decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
     this.#wb.push({ event, decision, queuedAt: performance.now() })
     this.#wbRecipients.set(event.recipient, (this.#wbRecipients.get(event.recipient) ?? 0) + 1)
     this.#scheduleDrain()
