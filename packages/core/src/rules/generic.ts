@@ -43,12 +43,14 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'considered spam',
       'considered as spam',
       'looks like spam',
+      'for spam or virus content',
     ],
     [
       '550 5.7.1 This message scored 12.2 points. Rejected.',
       '550 Rejecting mail content: bulk advertising',
       '550 5.7.1 Your email to group team@example.com was rejected due to spam classification. To address this issue: check the SPF and DKIM records of your domain.',
       '554 5.7.1 Message classified as spam',
+      '552: Message rejected for spam or virus content',
     ],
   ),
   g(
@@ -76,6 +78,15 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     { pattern: /\b(?:spf|dkim|dmarc)\b|sender policy framework|domainkeys|unauthenticated|authentication checks|arc validation/ },
   ),
   // the client's IP address or host is refused (said before any sender- or content-level wording)
+  // the receiver throttles or refuses the client for the amount of spam it has seen from it: the
+  // sending host's reputation (said before client-ip-refused, which would call it a plain IP block)
+  g(
+    'spam-from-client',
+    'badreputation',
+    ['too many spams from', 'too much spam from'],
+    ['451 4.3.0 <mail.example.com[192.0.2.1]>: Client host rejected: Throttled - Too much spam from your mail server. Try again later.'],
+    { scope: 'sender' },
+  ),
   g(
     'client-ip-refused',
     'blocked',
@@ -89,7 +100,6 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'no access from mail server',
       'open proxy',
       'remotehost looks suspiciously like spammer',
-      'too many spams from your ip',
       'unwanted messages have been sent from the following ip',
       'not allowed to connect',
       'not currently accepting mail from your ip',
@@ -100,7 +110,6 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 Bad sender IP address',
       '550 5.7.1 Rejecting open proxy 192.0.2.1',
       '553 sorry, your remotehost looks suspiciously like spammer (#5.7.1)',
-      '550 Too many spams from your IP (192.0.2.1), please visit https://example.net',
     ],
   ),
   // "unknown"/"does not exist" said of the SENDER (its address or domain), or of the client's own
@@ -228,6 +237,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'submit messages to this e-mail system has been rejected',
       'your email address has been blacklisted',
       'your email address has been blocklisted',
+      "sender is on domain's blacklist",
+      "sender is on domain's blocklist",
       'sender address rejected',
       'sender rejected',
       'sender verify failed',
@@ -274,6 +285,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.1.0 Sender denied',
       '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
       '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
+      "551 Sender is on domain's blacklist",
     ],
   ),
   // Postfix address verification quoting its probe's result: a loop at the recipient's MX is a
@@ -361,6 +373,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'insecure mail relay',
       'not configured to relay',
       'delivery is not allowed to this address',
+      'relaying disallowed',
+      'local user only',
     ],
     [
       '550 Delivery is not allowed to this address.',
@@ -374,9 +388,11 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.7.1 Relaying denied. IP name lookup failed [1.2.3.4]',
       '550 Insecure Mail Relay',
       '501 Rcpt-To validation failed: RCPT TO not accepted: 5.7.1 This system is not configured to relay mail (r) from <bob@example.org> to <someone@example.jp> for 127.0.0.1',
+      'Requested action not taken: Local user only',
     ],
     {
-      pattern: /relay|rcpthosts|not a local domain|not a gateway|handle mail for|non-local e-mail|delivery is not allowed to this address/,
+      pattern:
+        /relay|rcpthosts|not a local domain|not a gateway|handle mail for|non-local e-mail|delivery is not allowed to this address|local user only/,
     },
   ),
   g(
@@ -551,6 +567,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'helo hostname',
       'forged helo',
       'helohost error',
+      'helo should be',
     ],
     [
       '504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname',
@@ -558,6 +575,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 Bad HELO - Host impersonating example.com',
       '550 5.7.1 <bad.example>: Helo command rejected: Host not found',
       '555 helohost error.',
+      '550 R1: HELO should be a FQDN or address literal (See RFC 2821 4.1.1.1)',
     ],
   ),
   g(
@@ -672,6 +690,21 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '454 Throttling failure: Daily message quota exceeded.',
       '554 5.2.2 Submission quota exceeded',
     ],
+  ),
+  // the recipient's mailbox takes in too much mail too fast: a rate limit on that mailbox, to be
+  // retried later (before the x.2.1 "disabled" status row, and before mailbox-full)
+  g(
+    'recipient-receiving-rate',
+    'speeding',
+    [
+      'received too much email in a short period',
+      'received too much mail in a short period',
+      'receiving too much mail',
+      'receiving mail too quickly',
+      'receiving mail at a rate',
+    ],
+    ['450 4.2.1 <user@example.com>: Mailbox received too much email in a short period of time (G30)'],
+    { scope: 'recipient' },
   ),
   g(
     'mailbox-full',
@@ -976,8 +1009,17 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'blocked ip',
       'ip banned',
       'ip has been banned',
+      'ip is forbidden',
+      'invalid ip',
+      'openrelay check',
+      'smtpport check error',
     ],
-    ['554 5.7.1 Client host blocked for spamming issue', '550 5.7.1 Your IP has been blocked due to abuse'],
+    [
+      '554 5.7.1 Client host blocked for spamming issue',
+      '550 5.7.1 Your IP has been blocked due to abuse',
+      'Requested mail action not taken: Invalid IP',
+      '554 openrelay check.',
+    ],
   ),
   g(
     'dynamic-ip',
@@ -1033,6 +1075,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'score too high',
       'high probability of being',
       'message rejected as bulk',
+      'may contain inappropriate words',
     ],
     [
       '550 5.7.1 Message rejected: spam content',
@@ -1042,6 +1085,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '554 5.7.0 Reject, id=12345-02 - SPAM',
       '550 5.7.1 Message content rejected, UBE, id=12345-03',
       '554 5.7.1 Spam score (12.5) exceeds threshold',
+      "(550, b'The mail may contain inappropriate words or content.')",
     ],
   ),
   g(
@@ -1082,6 +1126,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g(
     // Postfix check_recipient_access REJECT: the site refuses this one recipient (commonly a closed
     // or blocked account), whatever the sender; Microsoft's 5.4.1 wording is its own rule.
+    // Known limit: the same words come from a sender's own submission server refusing to relay to a
+    // valid address (RainLoop issue 2018); the text alone cannot tell the two apart, and the Sisimai
+    // corpus labels the remote-MX case userunknown, so it stays hard here.
     'recipient-access-denied',
     'userunknown',
     ['recipient address rejected: access denied'],
@@ -1210,6 +1257,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'mailbox unavailable',
       'mailbox not available',
       'mailbox is not available',
+      'no such active account',
+      'is not found in server',
+      'address is marked as invalid',
+      'exists that user',
     ],
     [
       '553 sorry, this recipient is not in my validrcptto list (#5.1.1)',
@@ -1232,6 +1283,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 Address unknown',
       '550 user name is unknown',
       "The email address you entered couldn't be found. Please check the recipient's email address and try to resend the message.",
+      '550 There is no such active account.',
     ],
   ),
   // unknown recipient in other languages
@@ -1468,6 +1520,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'administrative prohibition',
       'prohibited by administrator',
       'disallowed',
+      'banned content',
+      'vba macros',
     ],
     [
       '550 5.7.1 Message rejected due to content restrictions',
@@ -1477,6 +1531,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '552 5.7.0 Attachment type not allowed',
       '554 5.7.1 Rejected for policy reasons',
       '550 Administrative prohibition',
+      '552 MS-Office file containing VBA macros found inside of the email',
     ],
   ),
   g(
@@ -1826,12 +1881,14 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'too many hops',
       'hop count exceeded',
       'too many received headers',
+      'too many received: headers',
       'maximum hop count',
     ],
     [
       '554 5.4.6 Maximum forwarding loop count exceeded',
       '550 5.4.14 Hop count exceeded - possible mail loop',
       '554 5.4.6 Too many received headers (routing loop)',
+      '554 Too many Received: headers',
     ],
   ),
   g(
@@ -1898,6 +1955,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'write error',
       'local error',
       'temporary local problem',
+      'queue unavailable',
       'system error',
       'server error',
       'configuration error',
@@ -1939,6 +1997,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '421 4.3.2 Service not available, closing transmission channel',
       '451 Requested action aborted: local error in processing',
       '451 4.3.0 Error: queue file write error',
+      '450 queue unavailable.',
     ],
   ),
   g(

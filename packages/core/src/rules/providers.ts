@@ -132,6 +132,22 @@ const gmail: ReplyRule[] = [
     ],
   },
   {
+    // the 5xx form of the unusual-rate texts: mail from the IP is refused outright, not slowed down
+    id: 'gmail.unsolicited-ip-blocked',
+    provider: 'gmail',
+    reason: 'blocked',
+    scope: 'sender',
+    keywords: [
+      'p=unsolicitediperror',
+      'mail sent from your ip address has been blocked',
+      'email sent from your ip address has been blocked',
+    ],
+    examples: [
+      '550-5.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been blocked. https://support.google.com/mail/?p=UnsolicitedIPError - gsmtp',
+      '550 5.7.28 There is an unusual rate of unsolicited email originating from your IP address. To protect our users from spam, email sent from your IP address has been blocked.',
+    ],
+  },
+  {
     id: 'gmail.unusual-rate',
     provider: 'gmail',
     reason: 'speeding',
@@ -144,9 +160,7 @@ const gmail: ReplyRule[] = [
     ],
     examples: [
       '421-4.7.28 Our system has detected an unusual rate of unsolicited mail originating\n421-4.7.28 from your IP address. To protect our users from spam, mail sent from your IP\n421-4.7.28 address has been temporarily rate limited. Please visit\n421 4.7.28  https://support.google.com/mail/?p=UnsolicitedRateLimitError to review our Bulk Email Senders Guidelines. d9si1234567ota.88 - gsmtp',
-      '550-5.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been blocked. https://support.google.com/mail/?p=UnsolicitedIPError - gsmtp',
       '421 4.7.28 Gmail has detected an unusual rate of email. To protect our users from spam, email has been temporarily rate limited.',
-      '550 5.7.28 There is an unusual rate of unsolicited email originating from your IP address. To protect our users from spam, email sent from your IP address has been blocked.',
     ],
   },
   {
@@ -594,6 +608,17 @@ const microsoft: ReplyRule[] = [
 
 const yahoo: ReplyRule[] = [
   {
+    // Yahoo's submission and MX servers answer this after DATA, once the recipient was accepted, for
+    // a message or sender they refuse (spam-like content, a From the account may not use): not a
+    // dead mailbox, though it says "mailbox unavailable" (before generic.user-unknown)
+    id: 'yahoo.request-failed',
+    provider: 'yahoo',
+    reason: 'rejected',
+    scope: 'sender',
+    keywords: ['request failed; mailbox unavailable'],
+    examples: ['550 Request failed; Mailbox unavailable'],
+  },
+  {
     id: 'yahoo.user-unknown',
     provider: 'yahoo',
     reason: 'userunknown',
@@ -644,10 +669,13 @@ const yahoo: ReplyRule[] = [
     ],
   },
   {
+    // Yahoo: "problematic volume or complaints" from the IP, made permanent: its reputation, like the
+    // temporary TS01/TSS04 deferrals above
     id: 'yahoo.permanently-deferred',
     provider: 'yahoo',
-    reason: 'blocked',
-    keywords: ['[ts03]', '[tss09]', 'will be permanently deferred; retrying will not succeed'],
+    reason: 'badreputation',
+    scope: 'sender',
+    keywords: ['[ts03]', '[tss06]', '[tss09]', 'will be permanently deferred; retrying will not succeed'],
     examples: [
       '553 5.7.1 [TS03] All messages from 1.2.3.4 will be permanently deferred; Retrying will NOT succeed. See http://postmaster.yahoo.com/421-ts03.html',
       '553 5.7.2 [TSS09] All messages from 1.2.3.4 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes',
@@ -668,8 +696,9 @@ const yahoo: ReplyRule[] = [
     id: 'yahoo.policy',
     provider: 'yahoo',
     reason: 'policyviolation',
-    keywords: ['[ph01]', 'message not accepted for policy reasons', 'email not accepted for policy reasons'],
+    keywords: ['[ph01]', 'message not accepted for policy reasons', 'email not accepted for policy reasons', 'message not allowed - ['],
     examples: [
+      '554 Message not allowed - [299]',
       '554 5.7.9 Message not accepted for policy reasons.  See https://postmaster.yahooinc.com/error-codes',
       '553 5.7.1 [PH01] Email not accepted for policy reasons. Please visit https://postmaster.yahooinc.com/error-codes',
     ],
@@ -1185,6 +1214,18 @@ const filters: ReplyRule[] = [
     reason: 'spamdetected',
     keywords: ['message blocked due to spam content in the message', 'rejecting banned content'],
     examples: ['550 5.7.1 Message blocked due to spam content in the message.', '554 5.7.1 Rejecting banned content'],
+  },
+  {
+    // Trend Micro Email Reputation Services: a DNS blocklist of sending IPs (mail-abuse.com is its
+    // lookup site), named before the generic "reputation" wording
+    id: 'trendmicro.ers',
+    provider: 'trendmicro',
+    reason: 'blocked',
+    blocklist: 'trendmicro',
+    keywords: ['trend micro email reputation', 'mail-abuse.com/cgi-bin/lookup'],
+    examples: [
+      'Mail from 192.0.2.1 deferred using Trend Micro Email Reputation database. Please see https://www.mail-abuse.com/cgi-bin/lookup?192.0.2.1',
+    ],
   },
   {
     id: 'barracuda.reputation',
