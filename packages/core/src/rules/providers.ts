@@ -481,8 +481,9 @@ const microsoft: ReplyRule[] = [
       'access denied, please try again later',
       'we have limits for how many messages can be sent per hour',
       'some messages from',
+      'organization queue quota exceeded',
     ],
-    pattern: /server busy|try again later|limits for how many messages/,
+    pattern: /server busy|try again later|limits for how many messages|queue quota exceeded/,
     examples: [
       '451 4.7.500 Server busy, please try again later from [1.2.3.4]. (AS843) [DB3EUR04FT012.eop-eur04.prod.protection.outlook.com]',
       "421 RP-001 (COL004-MC1F29) Unfortunately, some messages from 1.2.3.4 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day. You can also refer to http://mail.live.com/mail/troubleshooting.aspx#errors.",
