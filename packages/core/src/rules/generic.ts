@@ -1545,6 +1545,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'disallowed',
       'banned content',
       'vba macros',
+      'does not meet our delivery requirements',
     ],
     [
       '550 5.7.1 Message rejected due to content restrictions',
