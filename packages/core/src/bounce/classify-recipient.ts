@@ -33,7 +33,7 @@ export interface RecipientFacts {
  * "for TEXT command", hMailServer "hMailServer sent: RCPT TO:", Sendmail transcripts (">>> DATA"), MDaemon transcripts ("--> RCPT To:" then
  * "<-- 550"), qmail "does not like recipient" / "sender was rejected" / "my name was rejected" /
  * "failed after I sent the message",
- * Yahoo "[RCPT_TO]".
+ * Yahoo "[RCPT_TO]", Postfix recipient-table lookups ("User unknown in virtual alias table").
  */
 export function commandIn(text: string): ClassifyContext['command'] | undefined {
   const t = text.length > 8000 ? text.slice(0, 8000) : text
@@ -59,7 +59,8 @@ export function commandIn(text: string): ClassifyContext['command'] | undefined 
       low.includes('does not like recipient') ||
       low.includes('[rcpt_to]') ||
       low.includes('recipient address rejected:') ||
-      low.includes('mail.local: unknown user')
+      low.includes('mail.local: unknown user') ||
+      POSTFIX_RECIPIENT_TABLE.test(low)
     )
       return 'RCPT'
     // Gmail's older notices end the remote reply with the SMTP state it came at: 14 after RCPT TO,
@@ -94,9 +95,16 @@ const COMMAND_AFTER =
  */
 const TRANSCRIPT_COMMAND =
   /(?:^|\n)[ \t]*(?:[A-Za-z]{3} [0-9-]{8,10} [0-9:.]{5,12}: )?(?:>>>|-->) ?(rcpt to|mail from|data|helo|ehlo)\b[^\n]{0,300}\n[ \t]*(?:[A-Za-z]{3} [0-9-]{8,10} [0-9:.]{5,12}: )?(?:<<<|<--) ?[45]\d\d/i
+/**
+ * Postfix's own recipient-table lookups ("User unknown in virtual alias table", "... in local
+ * recipient table"): its address check, which answers the RCPT TO (also when a text notice omits
+ * Postfix's "Recipient address rejected:" words and stage).
+ */
+const POSTFIX_RECIPIENT_TABLE =
+  /user unknown in[ \t\r\n]{1,8}(?:virtual alias|virtual mailbox|local recipient|relay recipient)[ \t\r\n]{1,8}table/
 /** Any of the phrases `commandIn` looks for in lower-cased text (a literal alternation: linear). */
 const COMMAND_PHRASE =
-  /does not like recipient|\[rcpt_to\]|recipient address rejected:|mail\.local: unknown user|\(state 1[458]\)|sender was rejected|\[mail_from\]|my name was rejected|greeting failed|did not like our (?:final )?data|failed after i sent the message/i
+  /user unknown in[ \t\r\n]{1,8}(?:virtual alias|virtual mailbox|local recipient|relay recipient)[ \t\r\n]{1,8}table|does not like recipient|\[rcpt_to\]|recipient address rejected:|mail\.local: unknown user|\(state 1[458]\)|sender was rejected|\[mail_from\]|my name was rejected|greeting failed|did not like our (?:final )?data|failed after i sent the message/i
 /** A Sendmail transcript whose first line from the server is a 4xx/5xx reply: refused at the greeting. */
 const SENDMAIL_GREETING_REFUSED = /(?:^|\n)[ \t]*\.{3} ?while talking to [^\n]{1,300}\n[ \t]*<<< ?[45]\d\d\b/i
 /** Text ending with the words before a command (the command itself would be in text appended to it). */
@@ -155,6 +163,13 @@ const AT_CONNECT_MEANS_BLOCKED = new Set<BounceReason>([
  * refuses the message: at RCPT TO (or with an x.1.x status) it proves a missing mailbox, elsewhere not.
  */
 const PLAIN_UNKNOWN_USER = new Set(['generic.user-unknown', 'yahoo.user-unknown'])
+
+/**
+ * A connection that could not be made, in the words of the MTA that tried: timed out, could not
+ * connect, network or host unreachable, no route, refused (a literal alternation: linear).
+ */
+const GAVE_UP_CONNECTING =
+  /timed?\s?out|unable\sto\sconnect|network\sis\sunreachable|host\sis\sunreachable|no\sroute\sto\shost|connection\srefused/i
 
 /** Enhanced statuses that name the recipient address itself (x.1.0, x.1.1, x.1.3, x.1.10). */
 const USER_STATUS = /^[45]\.1\.(?:0|1|3|10)$/
@@ -229,8 +244,13 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   } catch {
     c = fixedClassification('undefined', 'bounce.classifier-error')
   }
-  if (c.ruleId === 'generic.user-unknown' && reply.code === undefined && /^unroute?able address\.?$/i.test(diag.trim())) {
-    // Exim's own router verdict written alone (no remote reply, no code): no route to the domain
+  if (
+    c.ruleId === 'generic.user-unknown' &&
+    (reply.code === undefined || reply.code >= 500) &&
+    /^unroute?able address\.?$/i.test((reply.code === undefined ? diag : reply.text).trim())
+  ) {
+    // Exim's router verdict written alone: no route to the domain. Its own (no code), or a remote
+    // Exim's answer relayed by another MTA ("550 Unrouteable address" in a Gmail notice)
     c = { ...c, reason: 'hostunknown', hard: true, scope: 'domain', ruleId: 'bounce.exim-unrouteable' }
   }
   const cmd = facts.command
@@ -290,10 +310,10 @@ export function classifyRecipient(facts: RecipientFacts): BounceClassification {
   const temporary =
     reply.code !== undefined ? reply.code < 500 : reply.enhancedStatus === undefined || reply.enhancedStatus.startsWith('4.')
   const queueNotice = facts.final === true || (facts.final === false && !facts.dsn && reply.code === undefined)
-  if (queueNotice && temporary && c.reason === 'networkerror' && /timed?\s?out|unable\sto\sconnect/i.test(diag)) {
-    // The MTA gave up after connections kept timing out, or its own delay warning (no remote reply
-    // code: Exim's "has not yet been delivered") says they keep timing out: the message expired (or
-    // is expiring) in its queue.
+  if (queueNotice && temporary && c.reason === 'networkerror' && GAVE_UP_CONNECTING.test(diag)) {
+    // The MTA gave up after connections kept timing out (or the network or host stayed unreachable),
+    // or its own delay warning (no remote reply code: Exim's "has not yet been delivered") says they
+    // keep timing out: the message expired (or is expiring) in its queue.
     c = { ...c, reason: 'expired', scope: 'network', ruleId: `${c.ruleId}+gave-up` }
   }
   if (c.reason === 'networkerror' && st !== undefined && /^4\.4\.7$/.test(st) && !c.ruleId.includes('dns')) {

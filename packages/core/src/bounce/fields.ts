@@ -48,6 +48,8 @@ export function parseDeliveryStatus(text: string): { message: FieldBlock; recipi
   let current: FieldBlock = message
   let lastName = ''
   let sawBlank = false
+  /** The field that opened the current recipient block when it was not a recipient field. */
+  let openedBy = ''
   // lines walked by index (LF, CRLF or bare CR, as splitLines cuts them), no array of lines
   const len = text.length
   let pos = 0
@@ -85,11 +87,27 @@ export function parseDeliveryStatus(text: string): { message: FieldBlock; recipi
     const startsRecipient = name === 'final-recipient' || name === 'original-recipient' || name === 'x-actual-recipient'
     if (startsRecipient) {
       const inRecipient = current !== message
-      const complete = current.has('action') || current.has('status') || current.has('diagnostic-code')
+      // a field that opened the block (before its recipient) does not complete it
+      const complete =
+        namesRecipient(current) &&
+        ((current.has('action') && openedBy !== 'action') ||
+          (current.has('status') && openedBy !== 'status') ||
+          current.has('diagnostic-code'))
       if (!inRecipient || current.has(name) || complete) {
         current = new Map()
         recipients.push(current)
+        openedBy = ''
       }
+    } else if (
+      sawBlank &&
+      PER_RECIPIENT_FIRST.has(name) &&
+      (current === message ? message.size > 0 : current.has(name) && namesRecipient(current))
+    ) {
+      // a blank line ends a block: a recipient block may open with another field than the
+      // recipient's (Exim's delay warnings and Amazon SES write `Action:` before `Final-Recipient:`)
+      current = new Map()
+      recipients.push(current)
+      openedBy = name
     } else if (current !== message && sawBlank && !current.has(name) && (name === 'reporting-mta' || name === 'arrival-date')) {
       // a second per-message block (some MTAs repeat it); keep the first values
       current = message
@@ -100,6 +118,14 @@ export function parseDeliveryStatus(text: string): { message: FieldBlock; recipi
     lastName = name
   }
   return { message, recipients }
+}
+
+/** Per-recipient fields that may open a recipient block before its `Final-Recipient`. */
+const PER_RECIPIENT_FIRST = new Set(['action', 'status'])
+
+/** True when a field block names its recipient. */
+function namesRecipient(block: FieldBlock): boolean {
+  return block.has('final-recipient') || block.has('original-recipient') || block.has('x-actual-recipient')
 }
 
 /** Remove an RFC 3464 type prefix (`rfc822;`, `dns;`, `smtp;`) from a value. */
