@@ -263,6 +263,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'sender is blocked',
       'sender blocked',
       'sender address has been blocked',
+      'sender address blocked',
       'sender domain is not permitted',
       'sender domain not permitted',
       'could not complete sender verify',
@@ -1457,14 +1458,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'invalid header',
       'header syntax',
       'header field',
-      'line too long',
     ],
     [
       '550 5.7.1 Message is not RFC 5322 compliant: duplicate headers',
       '554 5.6.0 Message contains bare LF and is violating 822.bis section 2.3',
       '550 5.7.1 Message rejected: missing Date header',
       "554 Transaction failed: Duplicate header 'Subject'.",
-      '500 Line Too Long',
     ],
   ),
   g(
@@ -1487,6 +1486,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'utf-8',
       'smtputf8',
       'non-ascii',
+      'header is too long',
       'media not supported',
       'conversion required',
       'content not available',
@@ -1546,6 +1546,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'banned content',
       'vba macros',
       'does not meet our delivery requirements',
+      'restricted by policy',
+      'failure policy error',
+      'rejected by destination domain',
+      'subject is mandatory',
     ],
     [
       '550 5.7.1 Message rejected due to content restrictions',
@@ -1556,6 +1560,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '554 5.7.1 Rejected for policy reasons',
       '550 Administrative prohibition',
       '552 MS-Office file containing VBA macros found inside of the email',
+      '552 5.1.1 <example@zoho.com> Mailbox delivery failure policy error',
     ],
   ),
   g(
@@ -1645,7 +1650,11 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'self-signed certificate',
       'self signed certificate',
       'certificate has expired',
+      'certificate is expired',
       'unable to get local issuer certificate',
+      'must support tls to receive mail',
+      'failed dane validation',
+      'certificate-host-mismatch',
     ],
     [
       'Client network socket disconnected before secure TLS connection was established',
@@ -1886,6 +1895,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'connection lost',
       'premature eof',
       'unexpected eof',
+      'invalid dnssec records',
     ],
     [
       'connect to mx.example.com[1.2.3.4]:25: Connection timed out',
@@ -2046,6 +2056,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'improper use of smtp command',
       'error: command',
       'invalid argument',
+      'too many errors',
       'syntax',
     ],
     [

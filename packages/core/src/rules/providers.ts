@@ -584,15 +584,26 @@ const microsoft: ReplyRule[] = [
     examples: ['554 5.6.0 Corrupt message content; STOREDRV.Deliver.Exception:ConversionFailedException'],
   },
   {
+    // 4.3.2 "recipient thread limit exceeded": Microsoft documents it as the recipient mailbox being
+    // throttled because it receives too many messages too quickly, a per-recipient rate limit like
+    // Gmail's 4.2.1 receiving-rate reply (retry later; never the sender's fault nor a dead address)
+    id: 'microsoft.recipient-thread-limit',
+    provider: 'microsoft',
+    reason: 'speeding',
+    scope: 'recipient',
+    keywords: ['recipient thread limit exceeded'],
+    examples: ['432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded'],
+  },
+  {
     id: 'microsoft.storedrv-error',
     provider: 'microsoft',
     reason: 'systemerror',
-    // Exchange's mailbox store failing or throttling delivery (4.3.2 "... thread limit exceeded" is
-    // its back-pressure on a busy database, said with the status of "system not accepting messages")
+    // Exchange's mailbox store failing or throttling delivery ("mailbox database thread limit
+    // exceeded" is back-pressure on a busy database, said with the status of "system not accepting
+    // messages"; the recipient's own thread limit is the rule before)
     keywords: ['storedrv.deliver.exception', 'storedrv.submission.exception', 'thread limit exceeded'],
     examples: [
       '554 5.2.0 STOREDRV.Deliver.Exception:StoragePermanentException.MapiExceptionNoReplicaHere; Failed to process message due to a permanent exception with message Cannot open mailbox',
-      '432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded',
     ],
   },
   {
