@@ -710,7 +710,6 @@ const yahoo: ReplyRule[] = [
     reason: 'policyviolation',
     keywords: ['[ph01]', 'message not accepted for policy reasons', 'email not accepted for policy reasons', 'message not allowed - ['],
     examples: [
-      '554 Message not allowed - [299]',
       '554 5.7.9 Message not accepted for policy reasons.  See https://postmaster.yahooinc.com/error-codes',
       '553 5.7.1 [PH01] Email not accepted for policy reasons. Please visit https://postmaster.yahooinc.com/error-codes',
     ],
