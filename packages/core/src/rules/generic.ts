@@ -1022,6 +1022,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'openrelay check',
       'smtpport check error',
       'is filtered and this connection will be closed',
+      'is blocked from sending',
       'connection rejected by policy',
     ],
     ['554 5.7.1 Client host blocked for spamming issue', '550 5.7.1 Your IP has been blocked due to abuse'],
