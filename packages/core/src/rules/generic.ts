@@ -474,7 +474,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g(
     'refuses-kind',
     'policyviolation',
-    ['not accepting mail with', 'does not accept mail with', 'not accepting email with'],
+    // an attachment type the site refuses (said before generic.dnsbl: "blacklisted ... file extension")
+    ['not accepting mail with', 'does not accept mail with', 'not accepting email with', 'file extension detected'],
     ['550 5.7.1 Because the recipient is not accepting mail with attachments'],
   ),
   g('receiving-disabled', 'notaccept', ['mail receiving disabled', 'no route for current request'], ['550 5.7.1 Mail receiving disabled']),
