@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { classifyRecipient } from '../src/bounce/classify-recipient.js'
 import { parseDeliveryStatus } from '../src/bounce/fields.js'
 import { parseBounceMessage } from '../src/index.js'
 
@@ -44,7 +45,7 @@ const FIXED = [
 describe('bounce parser on bounces rebuilt from real notices', () => {
   it('has labelled fixtures with a source each', () => {
     expect(labels.length).toBeGreaterThanOrEqual(40)
-    for (const l of labels) expect(l.source, l.file).toMatch(/^https:\/\//)
+    for (const l of labels) expect(l.source, l.file).toMatch(/^https?:\/\//)
     for (const f of FIXED) expect(byFile.has(f), f).toBe(true)
   })
 
@@ -133,5 +134,24 @@ describe('delivery-status blocks that open with another field than the recipient
       ['rfc822;a@example.com', '5.1.1'],
       ['rfc822;b@example.com', '5.2.2'],
     ])
+  })
+})
+
+describe('a final notice after connections kept failing', () => {
+  const final = (diagnostic: string) =>
+    classifyRecipient({ recipient: 'b@example.org', action: 'failed', status: '4.4.2', diagnostic, final: true, dsn: true })
+
+  it('is expired whatever the words for the failed connection, wrapped or not', () => {
+    for (const d of [
+      'X-Postfix; conversation with mx.example.org[192.0.2.1] timed     out while receiving the initial server greeting',
+      'X-Postfix; delivery temporarily suspended: connect to mx.example.org[2001:db8::1]:25: Network is unreachable',
+      'X-Postfix; connect to mx.example.org[192.0.2.1]:25: No route to host',
+      'X-Postfix; connect to mx.example.org[192.0.2.1]:25: Connection refused',
+    ])
+      expect(final(d).reason, d).toBe('expired')
+  })
+
+  it('keeps a connection lost after it was made a network error', () => {
+    expect(final('X-Postfix; lost connection with mx.example.org[192.0.2.1] while sending end of data').reason).toBe('networkerror')
   })
 })

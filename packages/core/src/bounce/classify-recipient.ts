@@ -165,11 +165,13 @@ const AT_CONNECT_MEANS_BLOCKED = new Set<BounceReason>([
 const PLAIN_UNKNOWN_USER = new Set(['generic.user-unknown', 'yahoo.user-unknown'])
 
 /**
- * A connection that could not be made, in the words of the MTA that tried: timed out, could not
- * connect, network or host unreachable, no route, refused (a literal alternation: linear).
+ * A connection that could not be made, in the words of the MTA that tried: timed out (the words
+ * may be wrapped apart), could not connect, network or host unreachable, no route, refused (a
+ * literal alternation with a bounded gap: linear). Not "lost connection": a session that broke
+ * off once connected stays a network error (the dev corpus labels Postfix's so).
  */
 const GAVE_UP_CONNECTING =
-  /timed?\s?out|unable\sto\sconnect|network\sis\sunreachable|host\sis\sunreachable|no\sroute\sto\shost|connection\srefused/i
+  /timed?\s{0,8}out|unable\sto\sconnect|network\sis\sunreachable|host\sis\sunreachable|no\sroute\sto\shost|connection\srefused/i
 
 /** Enhanced statuses that name the recipient address itself (x.1.0, x.1.1, x.1.3, x.1.10). */
 const USER_STATUS = /^[45]\.1\.(?:0|1|3|10)$/
