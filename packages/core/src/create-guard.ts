@@ -30,7 +30,7 @@ import type {
 } from './types.js'
 
 const PKG = '@bounce-guard/core (guard)'
-const EVENT_TYPES: readonly EventType[] = ['delivered', 'deferred', 'bounced', 'complaint', 'auto-reply', 'suppressed']
+const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['delivered', 'deferred', 'bounced', 'complaint', 'auto-reply', 'suppressed'])
 /** Outcome types `enqueue` queues: `decide()` answers `none` for them whatever the history. */
 const WRITE_BEHIND_TYPES: ReadonlySet<EventType> = new Set(['delivered', 'suppressed', 'auto-reply'])
 /** Outcome fields copied as they are onto the stored event (one list, not one per outcome). */
@@ -173,6 +173,13 @@ export interface CoreBounceGuard extends BounceGuard {
    * order. Other outcome types are recorded at once (`queued: false`, `result` set).
    */
   enqueue(outcome: DeliveryOutcome): Promise<EnqueueResult>
+  /**
+   * `enqueue` without a promise, for a caller's hot path: when the outcome is of a queued type
+   * and the queue has room, it is queued at once and its result returned; otherwise nothing is
+   * done and `undefined` is returned (then call `enqueue`, which records it or waits for room).
+   * Bad input throws as `enqueue` rejects.
+   */
+  tryEnqueue(outcome: DeliveryOutcome): EnqueueResult | undefined
   /** Write the write-behind queue now. Rejects with the store's error when a write fails (the events stay queued). */
   flush(): Promise<void>
   /** Events waiting in the write-behind queue. */
@@ -373,7 +380,7 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   /** Validate, normalise and classify an outcome into the event to store. Throws on bad input. */
   #prepare(outcome: DeliveryOutcome): PreparedOutcome {
     if (!outcome || typeof outcome !== 'object') throw new BounceGuardError('EINVALID_OPTION', `${PKG}: record() expects an outcome object`)
-    if (!EVENT_TYPES.includes(outcome.type))
+    if (!EVENT_TYPES.has(outcome.type))
       throw new BounceGuardError('EINVALID_OPTION', `${PKG}: unknown outcome type ${JSON.stringify(String(outcome.type))}`)
     if (outcome.at !== undefined && !validDate(outcome.at))
       throw new BounceGuardError('EINVALID_OPTION', `${PKG}: outcome.at must be a valid Date`)
@@ -541,6 +548,14 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     // Room in the queue (the usual case): queued at once, without an async function's extra steps.
     if (this.#wb.length < this.#wbMaxQueued) return Promise.resolve(this.#push(event))
     return this.#pushWhenRoom(event)
+  }
+
+  tryEnqueue(outcome: DeliveryOutcome): EnqueueResult | undefined {
+    // Only the cases `enqueue` queues at once; the others are left to it (nothing done here).
+    if (this.#closed || this.#wb.length >= this.#wbMaxQueued || !outcome || !WRITE_BEHIND_TYPES.has(outcome.type)) return undefined
+    const prepared = this.#prepare(outcome)
+    if (prepared.useDomainMemory) return undefined
+    return this.#push(prepared.event)
   }
 
   /** Wait until the write-behind queue has room (backpressure), then queue the event. */
@@ -746,8 +761,23 @@ export function createBounceGuard(options: CreateBounceGuardOptions): CoreBounce
   return new Guard(options)
 }
 
+/** Printable ASCII other than space: never removed by `trim()`. */
+function printable(c: number): boolean {
+  return c > 32 && c < 127
+}
+
 /** A Message-ID without surrounding white space and angle brackets, e.g. `abc@example.com`. */
 export function normalizeMessageId(id: string): string {
+  // The usual form, `<local@domain>` with nothing around it, without the trims' copies.
+  const last = id.length - 1
+  if (
+    last > 1 &&
+    id.charCodeAt(0) === 60 &&
+    id.charCodeAt(last) === 62 &&
+    printable(id.charCodeAt(1)) &&
+    printable(id.charCodeAt(last - 1))
+  )
+    return id.slice(1, last)
   let v = id.trim()
   if (v.startsWith('<')) v = v.slice(1)
   if (v.endsWith('>')) v = v.slice(0, -1)

@@ -189,6 +189,39 @@ describe('guard.enqueue (write-behind)', () => {
     expect(guard.pendingWrites).toBe(0)
   })
 
+  it('tryEnqueue queues what enqueue queues at once, and leaves everything else untouched', async () => {
+    const { store, guard, delivered } = setup({ maxQueued: 2 })
+    const r = guard.tryEnqueue({ ...delivery('T1@Example.com'), messageId: '<m1@x>' })
+    expect(r).toMatchObject({ queued: true, decision: { action: 'none' }, event: { recipient: 't1@example.com', messageId: 'm1@x' } })
+    expect(guard.pendingWrites).toBe(1)
+    expect(() => guard.tryEnqueue(delivery('not an address'))).toThrow(BounceGuardError)
+    // Not a write-behind type: nothing done (enqueue would record it at once).
+    expect(guard.tryEnqueue({ recipient: 't2@example.com', type: 'bounced', source: 'smtp', reply: '452 4.2.2 full' })).toBeUndefined()
+    expect(guard.tryEnqueue(delivery('t3@example.com'))?.queued).toBe(true)
+    // The queue is full: nothing done (enqueue would wait for room).
+    expect(guard.tryEnqueue(delivery('t4@example.com'))).toBeUndefined()
+    expect(guard.pendingWrites).toBe(2)
+    await guard.flush()
+    expect(store.rawData().events.map((e) => e.recipient)).toEqual(['t1@example.com', 't3@example.com'])
+    expect(delivered.map((d) => d.event.recipient)).toEqual(['t1@example.com', 't3@example.com'])
+  })
+
+  it('stores Message-IDs in one form: no angle brackets, no white space around or inside them', () => {
+    const { guard } = setup()
+    const cases: Array<[string, string]> = [
+      ['<m1@x.example>', 'm1@x.example'],
+      ['m2@x.example', 'm2@x.example'],
+      [' <m3@x.example> ', 'm3@x.example'],
+      ['< m4@x.example >', 'm4@x.example'],
+      ['<\u00a0m5@x.example\u3000>', 'm5@x.example'],
+      ['<m6@x.example', 'm6@x.example'],
+      ['<a>', 'a'],
+    ]
+    cases.forEach(([given, stored], i) => {
+      expect(guard.tryEnqueue({ ...delivery(`id${i}@example.com`), messageId: given })?.event.messageId).toBe(stored)
+    })
+  })
+
   it('rejects bad writeBehind options', () => {
     expect(() => createBounceGuard({ store: new MemoryBounceStore(), writeBehind: { maxBatch: 0 } })).toThrow(/maxBatch/)
   })

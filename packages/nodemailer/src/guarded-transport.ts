@@ -493,11 +493,16 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       if (answered) return
       answered = true
       const scheduleHeld = held.length === 0 ? undefined : () => this.scheduleHeldAfterSend(mail, message, env, held, capture)
-      let recorded: Promise<void>
+      let recorded: Promise<void> | undefined
       try {
         recorded = this.recordResult(mail, message, env, toSend, err, info, capture, details)
       } catch (e) {
         recorded = Promise.reject(e)
+      }
+      // Recorded at once (the usual delivery): straight to the caller.
+      if (recorded === undefined) {
+        this.answer(call, err, info, details, scheduleHeld)
+        return
       }
       // One promise step from the recording to the caller: `answer` catches its own failures.
       recorded.then(
@@ -735,7 +740,8 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
   /**
    * Record the outcomes of a send and fill `details`. Not an async function: the usual send (no
    * failure, so no retry payload to build) goes from the inner callback to the recorder without
-   * an extra promise step.
+   * a promise step, and returns `undefined` when its outcomes were queued at once (`details` is
+   * filled then).
    */
   private recordResult(
     mail: MailMessage<T>,
@@ -746,7 +752,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     info: any,
     capture: RawCapture | undefined,
     details: BounceGuardSendDetails,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const raw = err ? outcomesFromError(err, sent) : outcomesFromInfo(info, sent)
     if (raw.length === 0) return RESOLVED
     const at = this.guard.now()
@@ -767,18 +773,22 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
         if (r.payloadError.code === 'EPAYLOAD_TOO_LARGE')
           this.logger.error({ err: r.payloadError, messageId: fields.messageId }, r.payloadError.message)
       }
-      return this.recordItems(raw, at, fields, carrier, details)
+      return this.recordItems(raw, at, fields, carrier, details) ?? RESOLVED
     })
   }
 
-  /** `recordResult` once the retry carrier (if any) is ready: write or queue each outcome, then describe them in `details`. */
+  /**
+   * `recordResult` once the retry carrier (if any) is ready: write or queue each outcome, then
+   * describe them in `details`. Returns `undefined` when that is done already (every outcome was
+   * queued at once).
+   */
   private recordItems(
     raw: RawOutcome[],
     at: Date,
     fields: { messageId?: string; sender?: string },
     carrier: RetryCarrier | undefined,
     details: BounceGuardSendDetails,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const items: ItemState[] = new Array(raw.length)
     // Deliveries change nothing immediate (decision `none`): with writeBehind they are queued in
     // the guard and written in batches; failures are written now, their decision is needed.
@@ -802,6 +812,15 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       // Without writeBehind everything is written in order (one list).
       if (delivered && writeBehind) (deliveries ??= []).push(item)
       else (failures ??= []).push(item)
+    }
+    // The usual send (deliveries only, room in the queue): queued synchronously, no promise step.
+    if (deliveries && writeBehind) {
+      deliveries = this.recorder.queueNow(deliveries)
+      if (deliveries.length === 0) deliveries = undefined
+      if (!deliveries && !failures) {
+        this.describeItems(items, carrier, details)
+        return undefined
+      }
     }
     let written: Promise<void>
     if (deliveries && failures) written = Promise.all([this.recorder.queue(deliveries), this.recorder.record(failures)]).then(noop)

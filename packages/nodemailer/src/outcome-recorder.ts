@@ -72,6 +72,8 @@ export function isStoreOutage(err: unknown): boolean {
   return err instanceof Error || (typeof err === 'object' && err !== null)
 }
 
+const NONE: ItemState[] = []
+
 const recorders = new WeakMap<BounceGuard, OutcomeRecorder>()
 
 /** The recorder shared by every wrapper and worker of this guard (one buffer per guard). */
@@ -158,6 +160,29 @@ export class OutcomeRecorder {
       )
     }
     return this.queueEach(enqueue, items)
+  }
+
+  /**
+   * `queue` done at once where it can be: each outcome the guard queues synchronously
+   * (`tryEnqueue`) is marked `queued`. Returns the items left for `queue` (none: all queued, no
+   * promise needed). Never throws: an outcome the guard refuses is left for `queue`, which
+   * reports it as before.
+   */
+  queueNow(items: ItemState[]): ItemState[] {
+    const tryEnqueue = (this.guard as { tryEnqueue?: (o: DeliveryOutcome) => EnqueueResult | undefined }).tryEnqueue
+    if (typeof tryEnqueue !== 'function') return items
+    let left: ItemState[] | undefined
+    for (const item of items) {
+      let r: EnqueueResult | undefined
+      try {
+        r = tryEnqueue.call(this.guard, item.outcome)
+      } catch {
+        r = undefined
+      }
+      if (r?.queued) item.queued = { decision: r.decision }
+      else (left ??= []).push(item)
+    }
+    return left ?? NONE
   }
 
   /** `queue` of several outcomes, one after the other (each waits for room in turn). */

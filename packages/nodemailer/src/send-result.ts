@@ -181,7 +181,8 @@ export function outcomesFromInfo(info: unknown, envelope: readonly string[]): Ra
   for (const entry of list) {
     const recipient = list === envelope ? (entry as string) : addressOf(entry)
     if ((list !== envelope && !recipient) || (failed && failed.has((recipient as string).toLowerCase()))) continue
-    const o: RawOutcome = { recipient: recipient as string, type: 'delivered', context: contextFor(recipient as string, 'DATA') }
+    // No classify context: the guard does not classify deliveries.
+    const o: RawOutcome = { recipient: recipient as string, type: 'delivered' }
     if (reply !== undefined) o.reply = reply
     out.push(o)
   }

@@ -228,16 +228,15 @@ function rowToState(r: Row): RecipientState {
     complaints: num(r.complaints),
     consecutiveSoftFailures: num(r.consecutive_soft_failures),
   }
-  const dates = [
-    ['firstSoftFailureAt', r.first_soft_failure_at],
-    ['lastSoftFailureAt', r.last_soft_failure_at],
-    ['lastDeliveredAt', r.last_delivered_at],
-    ['lastEventAt', r.last_event_at],
-  ] as const
-  for (const [k, v] of dates) {
-    const d = optDate(v)
-    if (d) s[k] = d
-  }
+  // In this order (the keys' order on the object is part of what callers compare).
+  const first = optDate(r.first_soft_failure_at)
+  if (first) s.firstSoftFailureAt = first
+  const lastSoft = optDate(r.last_soft_failure_at)
+  if (lastSoft) s.lastSoftFailureAt = lastSoft
+  const delivered = optDate(r.last_delivered_at)
+  if (delivered) s.lastDeliveredAt = delivered
+  const last = optDate(r.last_event_at)
+  if (last) s.lastEventAt = last
   const lastReason = optStr(r.last_reason)
   if (lastReason !== undefined) s.lastReason = lastReason as BounceReason
   return s
@@ -341,6 +340,75 @@ const EVENT_COLUMNS = [
   'sender',
   'tag',
 ] as const
+
+/**
+ * SQLite: the insert's values of an event, in `EVENT_COLUMNS` order, as `#eventRow` mapped
+ * through `sqliteValue` gives them (built directly, without the intermediate object: the worker
+ * path's hand-off). A test compares the rows both paths store.
+ */
+function sqliteEventValues(e: BounceEvent): unknown[] {
+  const c = e.classification
+  return [
+    e.eventId ?? null,
+    e.recipient,
+    e.domain,
+    e.type,
+    e.at.getTime(),
+    e.source,
+    c?.reason ?? null,
+    c ? sqliteBool(c.hard) : null,
+    c ? sqliteBool(c.permanent) : null,
+    c?.scope ?? null,
+    c?.code ?? null,
+    c?.enhancedStatus ?? null,
+    c?.provider ?? null,
+    c?.ruleId ?? null,
+    c?.retryAfter ?? null,
+    c?.blocklist ?? null,
+    e.reply ?? null,
+    e.messageId ?? null,
+    e.queueId ?? null,
+    e.sender ?? null,
+    e.tag ?? null,
+  ]
+}
+
+/**
+ * SQLite worker: the upsert's values of a recipient's first event, in `STATE_COLUMNS` order, as
+ * `#freshStateRow` gives them, except the values shared with the insert (`WORKER_SHARED`:
+ * recipient, domain), left `null` for the worker to copy. A test compares the states both paths
+ * answer.
+ */
+function sqliteFreshStateValues(e: BounceEvent): unknown[] {
+  const effect = eventEffect(e)
+  const softRun = extendsSoftRun(e)
+  const at = e.at.getTime()
+  return [
+    null,
+    null,
+    1,
+    effect === 'delivery' ? 1 : 0,
+    effect === 'hard' ? 1 : 0,
+    effect === 'soft' ? 1 : 0,
+    effect === 'complaint' ? 1 : 0,
+    softRun ? 1 : 0,
+    softRun ? at : null,
+    softRun ? at : null,
+    effect === 'delivery' ? at : null,
+    at,
+    lastReasonOf(e, effect) ?? null,
+  ]
+}
+
+/** A boolean as SQLite binds it (`Dialect.bool` on SQLite). */
+function sqliteBool(v: boolean | undefined): number | null {
+  return v === undefined ? null : v ? 1 : 0
+}
+
+/** True when `assertDate(e.at)` and `assertString(e.recipient)` would both pass. */
+function validEventShape(e: BounceEvent | undefined): boolean {
+  return !!e && e.at instanceof Date && !Number.isNaN(e.at.getTime()) && typeof e.recipient === 'string' && e.recipient !== ''
+}
 
 /** Values the state upsert shares with the event insert, as `[event index, state index]` (see `WorkerSql.shared`). */
 const WORKER_SHARED: Array<[number, number]> = (['recipient', 'domain'] as const).map((c) => [
@@ -733,10 +801,14 @@ class TypeOrmStore implements TypeOrmBounceStore {
     if (!Array.isArray(events)) {
       throw new BounceGuardError('EINVALID_OPTION', `@bounce-guard/typeorm (${this.#driver}): recordEvents() expects an array of events`)
     }
-    events.forEach((e, i) => {
-      assertDate(e?.at, this.#driver, `recordEvents(): events[${i}].at`)
-      assertString(e.recipient, this.#driver, `recordEvents(): events[${i}].recipient`)
-    })
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]
+      // The messages are built only for a bad event.
+      if (!validEventShape(e)) {
+        assertDate(e?.at, this.#driver, `recordEvents(): events[${i}].at`)
+        assertString(e.recipient, this.#driver, `recordEvents(): events[${i}].recipient`)
+      }
+    }
     if (events.length === 0) return []
     const worker = this.#useWorker ? this.#workerFor('recordEvents', this.#sqlite as SqliteExecutor) : undefined
     if (worker) {
@@ -1137,13 +1209,7 @@ class TypeOrmStore implements TypeOrmBounceStore {
     // Packed arrays (push, map), not `new Array(n)`: the structured clone copies a packed array as
     // a dense list and a holey one property by property (several times slower).
     const rows: WorkerRow[] = []
-    for (const e of events) {
-      const row = this.#eventRow(e)
-      const fresh = this.#freshStateRow(e)
-      const state = STATE_COLUMNS.map((c) => sqliteValue(fresh[c]))
-      for (const [, to] of WORKER_SHARED) state[to] = null // the worker copies them from the event's values
-      rows.push([EVENT_COLUMNS.map((c) => sqliteValue(row[c])), state])
-    }
+    for (const e of events) rows.push([sqliteEventValues(e), sqliteFreshStateValues(e)])
     try {
       const answers = await worker.write(rows)
       return events.map((e, k) => {

@@ -88,6 +88,32 @@ describe('SQLite file: recordEvents on the worker thread', () => {
               classification: { reason: hard ? 'userunknown' : 'mailboxfull', hard, permanent: hard, scope: 'recipient', ruleId: 'test' },
             }),
           )
+      // Every column of the event row set (the worker binds values built apart from the in-thread row).
+      events.push(
+        event('r2@x.example', {
+          type: 'bounced',
+          at: new Date(T0 + 98_000),
+          source: 'dsn',
+          eventId: 'full',
+          reply: '550 5.1.1 <r2@x.example>: Recipient address rejected: User unknown',
+          messageId: 'm1@sender.example',
+          queueId: 'Q123',
+          sender: 'app@sender.example',
+          tag: 'newsletter',
+          classification: {
+            reason: 'userunknown',
+            hard: true,
+            permanent: true,
+            scope: 'recipient',
+            ruleId: 'test.full',
+            code: 550,
+            enhancedStatus: '5.1.1',
+            provider: 'gmail',
+            retryAfter: 60,
+            blocklist: 'spamhaus',
+          },
+        }),
+      )
       events.push(event('r1@x.example', { eventId: 'dup', at: new Date(T0 + 99_000) }))
       events.push(event('r1@x.example', { eventId: 'dup', at: new Date(T0 + 99_500) }))
       const onWorker = [
@@ -105,6 +131,17 @@ describe('SQLite file: recordEvents on the worker thread', () => {
       const e0 = events[0] as BounceEvent
       expect(r0).toEqual(applyEventToState(emptyRecipientState(e0.recipient, e0.domain), e0))
       expect(await countEvents()).toBe(await countEvents(inline.ds))
+      // The stored event rows too, column by column.
+      const rowsOf = (d: DataSource) => d.query(`SELECT * FROM ${qi(d, `${PREFIX}events`)} ORDER BY ${qi(d, 'id')}`)
+      const stored = (await rowsOf(ds)) as Array<Record<string, unknown>>
+      expect(stored).toEqual(await rowsOf(inline.ds))
+      expect(stored.find((r) => r.event_id === 'full')).toMatchObject({
+        provider: 'gmail',
+        retry_after: 60,
+        blocklist: 'spamhaus',
+        tag: 'newsletter',
+        hard: 1,
+      })
     } finally {
       await inline.store.close()
       await inline.ds.destroy()
