@@ -110,11 +110,14 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
       'on the suppression list for your account',
       'not delivering to previously bounced address',
       'not delivering to a previously bounced address',
+      // Postmark's API error 406 (InactiveRecipientError)
+      'found inactive addresses',
     ],
     [
       'Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address. For more information about how to remove an address from the suppression list, see the Amazon SES Developer Guide: http://docs.aws.amazon.com/ses/latest/DeveloperGuide/remove-from-suppressionlist.html',
       'Amazon SES did not send the message to this address because it is on the suppression list for your account. For more information about removing addresses from the suppression list, see the Amazon SES Developer Guide at https://docs.aws.amazon.com/ses/latest/DeveloperGuide/sending-email-suppression-list.html',
       'Not delivering to previously bounced address',
+      'You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: luxiar_temp@fjord.jp. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.',
     ],
     { scope: 'recipient' },
   ),
@@ -271,10 +274,12 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
   b(
     'remote-unavailable',
     'systemerror',
-    ['service currently unavailable', 'transaction failed', 'could not load drd', 'unable to contact ldap server'],
+    ['service currently unavailable', 'transaction failed', 'could not load drd', 'unable to contact ldap server', 'server is too busy'],
     ['554 Service currently unavailable', '554 Transaction failed', '451 Could not load DRD for domain (example.com)'],
     // "Transaction failed: <why>" (Amazon SES) names its cause: the words after the colon decide
-    { pattern: /service currently unavailable|transaction failed(?!:)|could not load drd|unable to contact ldap server/ },
+    {
+      pattern: /service currently unavailable|transaction failed(?!:)|could not load drd|unable to contact ldap server|server is too busy/,
+    },
   ),
   b(
     'temporarily-locked',

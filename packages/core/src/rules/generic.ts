@@ -103,6 +103,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'not allowed to connect',
       'not currently accepting mail from your ip',
       'esmtp not accepting messages',
+      // a temporary block of the client's address after too many connections or suspected abuse
+      'intrusion prevention active',
+      'indirizzo ip bloccato',
     ],
     [
       '554 mx.example.net ESMTP not accepting messages',
@@ -377,6 +380,10 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'relaying disallowed',
       'relay operation rejected',
       'local user only',
+      'lista de rcpthosts',
+      'anfitriões rcpt',
+      'retransmissão negada',
+      'retransmissao negada',
     ],
     [
       '550 Delivery is not allowed to this address.',
@@ -393,7 +400,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     ],
     {
       pattern:
-        /relay|rcpthosts|not a local domain|not a gateway|handle mail for|non-local e-mail|delivery is not allowed to this address|local user only/,
+        /relay|rcpthosts|anfitri|retransmiss|not a local domain|not a gateway|handle mail for|non-local e-mail|delivery is not allowed to this address|local user only/,
     },
   ),
   g(
@@ -464,6 +471,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       "doesn't want your mail",
       'does not want your mail',
       "by user's reject list",
+      // Italian certified mail (PEC): the box takes no ordinary mail ("sconosciuto o non abilitato": may be a live box)
+      'non abilitato alla ricezione',
     ],
     [
       '550 5.7.1 This user is not accepting mail from your domain',
@@ -475,7 +484,14 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'refuses-kind',
     'policyviolation',
     // an attachment type the site refuses (said before generic.dnsbl: "blacklisted ... file extension")
-    ['not accepting mail with', 'does not accept mail with', 'not accepting email with', 'file extension detected'],
+    [
+      'not accepting mail with',
+      'does not accept mail with',
+      'not accepting email with',
+      'file extension detected',
+      'forbidden_file_extension',
+      'forbidden file extension',
+    ],
     ['550 5.7.1 Because the recipient is not accepting mail with attachments'],
   ),
   g('receiving-disabled', 'notaccept', ['mail receiving disabled', 'no route for current request'], ['550 5.7.1 Mail receiving disabled']),
@@ -829,6 +845,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'sending has been suspended',
       'sending paused for this account',
       'sending for this account is disabled',
+      // Outlook.com submission holding the sender's account until its owner signs in
+      'please sign in to your account',
     ],
     [
       '554 5.7.1 Your account has been suspended for sending spam',
@@ -1268,6 +1286,11 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'address is marked as invalid',
       'exists that user',
       'no_such_user',
+      'user invalid',
+      'unavailable mail user',
+      'does no exist',
+      'recipient e-mail adress unknown',
+      'recipient e-mail address unknown',
     ],
     [
       '553 sorry, this recipient is not in my validrcptto list (#5.1.1)',
@@ -1298,7 +1321,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g(
     'named-user-not-exist',
     'userunknown',
-    ['does not exist', "doesn't exist"],
+    ['does not exist', "doesn't exist", '] not found'],
     [
       '550 User jane@example.com does not exist',
       '550 5.1.1 Recipient <jane.doe@example.net> does not exist here',
@@ -1613,6 +1636,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'encryption needed',
       'tls negotiation failed',
       'tls handshake',
+      'ssl_connect',
       'starttls failed',
       'tls connection failed',
       'ssl routines',
@@ -1858,6 +1882,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'lost connection',
       'could not connect',
       'unable to connect',
+      'no smtp servers were available',
       'cannot connect',
       "can't connect",
       'failed to connect',
