@@ -90,6 +90,9 @@ export class CheckBatcher {
   }
 }
 
+/** The answer of every send without a suppressed recipient (shared; never changed). */
+const NONE_SUPPRESSED: CheckResult['suppressed'] = Object.freeze([]) as unknown as CheckResult['suppressed']
+
 /** A failed lookup fails every send of the batch alike. */
 function rejectAll(waiters: Waiter[], err: unknown): void {
   for (const w of waiters) w.reject(err)
@@ -101,7 +104,7 @@ function rejectAll(waiters: Waiter[], err: unknown): void {
  */
 function split(waiters: Waiter[], result: CheckResult): void {
   if (result.suppressed.length === 0) {
-    for (const w of waiters) w.resolve([])
+    for (const w of waiters) w.resolve(NONE_SUPPRESSED)
     return
   }
   const byRecipient = new Map<string, CheckResult['suppressed'][number]>()

@@ -98,6 +98,19 @@ function abortError(signal: AbortSignal): Error {
   return err
 }
 
+/** What the inner transport's answer needs of one send (see `onInnerResult`). */
+interface InnerSend<T> {
+  call: SendCall
+  mail: MailMessage<T>
+  message: MimeMessage
+  env: ReturnType<MimeMessage['getEnvelope']>
+  toSend: string[]
+  capture: RawCapture | undefined
+  details: BounceGuardSendDetails
+  held: ShapedRecipients[]
+  answered: boolean
+}
+
 /** One `send()` call: its callback, called once, and its abort listener. */
 class SendCall {
   /** True once the callback was called. */
@@ -488,40 +501,45 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
     call.release()
     // The inner send's answer goes straight to recording and to the caller, without a promise
     // around the inner send. Recipients held back by shaping get their retry jobs first.
-    let answered = false
-    const onResult = (err: Error | null, info: any): void => {
-      if (answered) return
-      answered = true
-      const scheduleHeld = held.length === 0 ? undefined : () => this.scheduleHeldAfterSend(mail, message, env, held, capture)
-      let recorded: Promise<void> | undefined
-      try {
-        recorded = this.recordResult(mail, message, env, toSend, err, info, capture, details)
-      } catch (e) {
-        recorded = Promise.reject(e)
-      }
-      // Recorded at once (the usual delivery): straight to the caller.
-      if (recorded === undefined) {
-        this.answer(call, err, info, details, scheduleHeld)
-        return
-      }
-      // One promise step from the recording to the caller: `answer` catches its own failures.
-      recorded.then(
-        () => this.answer(call, err, info, details, scheduleHeld),
-        (e: unknown) => {
-          try {
-            this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
-          } catch (thrown) {
-            return this.internalError(call, thrown)
-          }
-          this.answer(call, err, info, details, scheduleHeld)
-        },
-      )
-    }
+    const sent: InnerSend<T> = { call, mail, message, env, toSend, capture, details, held, answered: false }
+    // A bound method, not a closure: one allocation, no per-send function of our own.
+    const onResult = this.onInnerResult.bind(this, sent) as (err: Error | null, info: any) => void
     try {
       this.inner.send(mail as any, onResult as any)
     } catch (e) {
       onResult(e instanceof Error ? e : new Error(String(e)), undefined)
     }
+  }
+
+  /** The inner transport's answer (its callback, called once; later calls are ignored). */
+  private onInnerResult(sent: InnerSend<T>, err: Error | null, info: any): void {
+    if (sent.answered) return
+    sent.answered = true
+    const { call, mail, message, env, held, capture, details } = sent
+    const scheduleHeld = held.length === 0 ? undefined : () => this.scheduleHeldAfterSend(mail, message, env, held, capture)
+    let recorded: Promise<void> | undefined
+    try {
+      recorded = this.recordResult(mail, message, env, sent.toSend, err, info, capture, details)
+    } catch (e) {
+      recorded = Promise.reject(e)
+    }
+    // Recorded at once (the usual delivery): straight to the caller.
+    if (recorded === undefined) {
+      this.answer(call, err, info, details, scheduleHeld)
+      return
+    }
+    // One promise step from the recording to the caller: `answer` catches its own failures.
+    recorded.then(
+      () => this.answer(call, err, info, details, scheduleHeld),
+      (e: unknown) => {
+        try {
+          this.logger.error({ err: e }, '@bounce-guard/nodemailer: could not record the outcome')
+        } catch (thrown) {
+          return this.internalError(call, thrown)
+        }
+        this.answer(call, err, info, details, scheduleHeld)
+      },
+    )
   }
 
   /**

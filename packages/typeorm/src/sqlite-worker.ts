@@ -92,16 +92,25 @@ try {
   parentPort.close()
   return
 }
+// State rows come back as value lists (raw mode), with the column names once per reply: cheaper
+// to build, to clone and to read than one object per row.
 let stmts
+let columns
 const write = db.transaction((rows) => {
-  if (!stmts) stmts = [db.prepare(c.sql.insert), db.prepare(c.sql.upsert), db.prepare(c.sql.select)]
+  if (!stmts) {
+    stmts = [db.prepare(c.sql.insert), db.prepare(c.sql.upsert).raw(true), db.prepare(c.sql.select).raw(true)]
+    columns = [stmts[1].columns().map((x) => x.name), stmts[2].columns().map((x) => x.name)]
+  }
   const [insert, upsert, select] = stmts
   const out = []
   for (const [values, state] of rows) {
     for (const [from, to] of c.sql.shared) state[to] = values[from]
     const who = [values[c.sql.recipient]]
-    if (insert.run(values).changes === 0) out.push([1, select.get(who)])
-    else out.push([0, upsert.get(state) || select.get(who)])
+    if (insert.run(values).changes === 0) out.push([1, select.get(who), 1])
+    else {
+      const row = upsert.get(state)
+      out.push(row ? [0, row, 0] : [0, select.get(who), 1])
+    }
   }
   return out
 })
@@ -112,7 +121,8 @@ parentPort.on('message', (m) => {
     return
   }
   try {
-    parentPort.postMessage({ id: m.id, results: write.immediate(m.rows) })
+    const results = write.immediate(m.rows)
+    parentPort.postMessage({ id: m.id, results, columns })
   } catch (e) {
     fail(m.id, e)
   }
@@ -125,10 +135,28 @@ interface Pending {
   reject(err: unknown): void
 }
 
+/** One event's answer as posted: the row's values in the order of `columns[statement]` (0 upsert, 1 select). */
+type RawResult = [duplicate: 0 | 1, values: unknown[] | undefined, statement: 0 | 1]
+
 interface Reply {
   id: number
-  results?: WorkerResult[]
+  results?: RawResult[]
+  /** Column names of the upsert's `RETURNING` and of the select, in their values' order. */
+  columns?: [string[], string[]]
   error?: { message: string; code?: string }
+}
+
+/** The answers with each row's values turned back into a row object (as the in-thread statements give it). */
+function rowsOf(reply: Reply): WorkerResult[] {
+  const results = reply.results ?? []
+  const columns = reply.columns
+  return results.map(([duplicate, values, statement]) => {
+    if (!values || !columns) return [duplicate, undefined]
+    const names = columns[statement]
+    const row: Row = {}
+    for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i]
+    return [duplicate, row]
+  })
 }
 
 /**
@@ -295,7 +323,7 @@ export class SqliteWorker {
     if (!p) return
     this.#pending.delete(m.id)
     if (m.error) p.reject(driverError(m.error))
-    else p.resolve(m.results ?? [])
+    else p.resolve(rowsOf(m))
     if (this.#pending.size === 0) this.#rest()
   }
 

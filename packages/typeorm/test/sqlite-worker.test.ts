@@ -214,7 +214,7 @@ describe('SQLite file: recordEvents on the worker thread', () => {
         '  pragma() {}',
         '  close() {}',
         // 'throw': an error whose message cannot be read, so the worker's own error answer throws
-        '  prepare() { return { run: (v) => { if (v[0] === "exit") process.exit(3); if (v[0] === "throw") throw { get message() { throw new Error("boom") } }; return { changes: 1 } }, get: () => ({}) } }',
+        '  prepare() { const s = { run: (v) => { if (v[0] === "exit") process.exit(3); if (v[0] === "throw") throw { get message() { throw new Error("boom") } }; return { changes: 1 } }, get: () => [], raw: () => s, columns: () => [] }; return s }',
         '  transaction(fn) { const t = (rows) => fn(rows); t.immediate = t; return t }',
         '}',
       ].join('\n'),
