@@ -157,3 +157,18 @@ describe('a final notice after connections kept failing', () => {
     expect(final('X-Postfix; lost connection with mx.example.org[192.0.2.1] while sending end of data').reason).toBe('networkerror')
   })
 })
+
+describe('line endings do not change what a rebuilt real notice says', () => {
+  const reading = async (raw: Buffer) => {
+    const r = await parseBounceMessage(raw)
+    return `${r.kind}|${r.recipients.map((x) => `${x.recipient}:${x.classification.reason}:${x.classification.hard}`).join(',')}`
+  }
+  it('reads each file alike with LF, CRLF and bare CR', async () => {
+    for (const label of labels) {
+      const lf = readFileSync(join(dir, label.file)).toString('latin1').replace(/\r\n?/g, '\n')
+      const want = await reading(Buffer.from(lf, 'latin1'))
+      expect(await reading(Buffer.from(lf.replace(/\n/g, '\r\n'), 'latin1')), `${label.file} CRLF`).toBe(want)
+      expect(await reading(Buffer.from(lf.replace(/\n/g, '\r'), 'latin1')), `${label.file} CR`).toBe(want)
+    }
+  })
+})
