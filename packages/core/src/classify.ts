@@ -605,7 +605,7 @@ class CompiledClassifier implements Classifier {
     const raw = reply.raw
     let prefixEnd = 0
     if (raw.length > text.length + 12) {
-      const at = text.length >= 12 ? raw.indexOf(text.slice(0, 12)) : raw.length
+      const at = text.length >= 12 ? textHeadIn(raw, text.slice(0, 12)) : raw.length
       if (at > 12) prefixEnd = Math.min(at, 1024)
     }
     const nFound = this.scanWithPrefix(raw, prefixEnd, text)
@@ -635,7 +635,7 @@ class CompiledClassifier implements Classifier {
       if (w2.read !== text.length || w2.written !== text.length) return undefined
       let prefixEnd = 0
       if (n > text.length + 12) {
-        const at = text.length >= 12 ? raw.indexOf(text.slice(0, 12)) : n
+        const at = text.length >= 12 ? textHeadIn(raw, text.slice(0, 12)) : n
         if (at > 12) prefixEnd = Math.min(at, 1024)
       }
       const nFound = this.scanBytes(bytes, prefixEnd, TEXT_BYTES, 0, text.length)
@@ -653,13 +653,13 @@ class CompiledClassifier implements Classifier {
     const rawLength = te - ts
     if ((n > rawLength + 12 || ts <= 12) && singleSpaced(bytes, ts, Math.min(te, ts + 12))) {
       if (n > rawLength + 12) {
-        const at = rawLength >= 12 ? firstOccurrence(raw, bytes, ts, 12) : n
+        const at = rawLength >= 12 ? textHeadAt(raw, bytes, ts, 12) : n
         if (at > 12) prefixEnd = Math.min(at, 1024)
       }
     } else {
       text = squash(raw.slice(ts, te))
       if (n > text.length + 12) {
-        const at = text.length >= 12 ? raw.indexOf(text.slice(0, 12)) : n
+        const at = text.length >= 12 ? textHeadIn(raw, text.slice(0, 12)) : n
         if (at > 12) prefixEnd = Math.min(at, 1024)
       }
     }
@@ -781,17 +781,43 @@ class CompiledClassifier implements Classifier {
 }
 
 /**
- * The first index where `s.slice(at, at + len)` occurs in `s` (at most `at`), `b` holding the
- * bytes of `s` (ASCII): candidates found natively by their first character, compared as bytes.
+ * Where a reply's text starts in the raw reply, given its first characters `head`: the first
+ * occurrence that follows a reply code or status (a digit then a space, tab or hyphen), else the
+ * first occurrence. A text that repeats words of the prefix ("host mx.example.com[192.0.2.1]
+ * refused to talk to me: 554 mx.example.com") is found after its code, not in the host name.
  */
-function firstOccurrence(s: string, b: Uint8Array, at: number, len: number): number {
+function textHeadIn(raw: string, head: string): number {
+  const first = raw.indexOf(head)
+  for (let j = first; j >= 0; j = raw.indexOf(head, j + 1)) {
+    if (followsCode(raw, j)) return j
+  }
+  return first
+}
+
+/**
+ * `textHeadIn` for the fast path: the head is `s.slice(at, at + len)`, `b` holds the bytes of `s`
+ * (ASCII); candidates are found natively by their first character and compared as bytes.
+ */
+function textHeadAt(s: string, b: Uint8Array, at: number, len: number): number {
   const first = s.charAt(at)
-  for (let j = s.indexOf(first); j >= 0 && j < at; j = s.indexOf(first, j + 1)) {
+  const last = s.length - len
+  let found = -1
+  for (let j = s.indexOf(first); j >= 0 && j <= last; j = s.indexOf(first, j + 1)) {
     let k = 1
     while (k < len && b[j + k] === b[at + k]) k++
-    if (k === len) return j
+    if (k < len) continue
+    if (followsCode(s, j)) return j
+    if (found < 0) found = j
   }
-  return at
+  return found < 0 ? at : found
+}
+
+/** The character before `j` is a space, tab or hyphen, and the one before that a digit. */
+function followsCode(s: string, j: number): boolean {
+  if (j < 2) return false
+  const sep = s.charCodeAt(j - 1)
+  const digit = s.charCodeAt(j - 2)
+  return (sep === 32 || sep === 9 || sep === 45) && digit >= 48 && digit <= 57
 }
 
 /** `status` ends in `.1.7` or `.1.8` (a problem with the sender's address). */

@@ -161,6 +161,15 @@ describe('classifyReply: text beats codes', () => {
       classifyReply('host mx.example.com[192.0.2.1] said: 550 5.1.1 <a@example.com>: User unknown (in reply to RCPT TO command)').reason,
     ).toBe('userunknown')
   })
+  it('finds the text after its code when the text repeats the host name in the prefix', () => {
+    // Postfix's "refused to talk to me" with a greeting that is only the host's name (an IronPort
+    // refusing the client at connect): the prefix's words decide, on both parse paths
+    const reply = 'host mx.example.org[192.0.2.9] refused to talk to me: 554 mx.example.org'
+    for (const input of [reply, parseSmtpReply(reply)]) {
+      expect(classifyReply(input)).toMatchObject({ reason: 'blocked', scope: 'sender', hard: false })
+    }
+    expect(classifyReply('host mx.example.org[192.0.2.9] said: 554 mx.example.org').reason).toBe('onhold')
+  })
 })
 
 describe('classifyReply: attribution', () => {
