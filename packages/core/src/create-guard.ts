@@ -249,8 +249,6 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   readonly #wbDelayMs: number
   readonly #wbRetryMs: number
   readonly #wb: QueuedEvent[] = []
-  /** Queued events per recipient, so `record()` knows when it must write the queue first. */
-  readonly #wbRecipients = new Map<string, number>()
   #wbDraining: Promise<void> | undefined
   #wbScheduled = false
   #wbTimer: NodeJS.Timeout | undefined
@@ -422,7 +420,7 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   async #recordPrepared(outcome: DeliveryOutcome, prepared: PreparedOutcome): Promise<RecordResult> {
     const { event, classification, useDomainMemory } = prepared
     // Keep each recipient's events in order: write what the queue holds for it first.
-    if (this.#wbRecipients.has(event.recipient)) await this.flush()
+    if (this.#queuedFor(event.recipient)) await this.flush()
     const domain = event.domain
     const domainKey = `@${domain}`
     let domainState: RecipientState | undefined
@@ -571,7 +569,6 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   #push(event: BounceEvent): EnqueueResult {
     const decision = decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
     this.#wb.push({ event, decision, queuedAt: performance.now() })
-    this.#wbRecipients.set(event.recipient, (this.#wbRecipients.get(event.recipient) ?? 0) + 1)
     this.#scheduleDrain()
     return { event, decision, queued: true }
   }
@@ -711,12 +708,19 @@ class Guard extends EventEmitter implements CoreBounceGuard {
     return false
   }
 
+  /**
+   * Whether the queue holds an event of `recipient` (being written included: events leave the
+   * queue once written). A scan, on the `record()` path only: the queue usually holds one
+   * `delayMs` worth of deliveries, and no per-event bookkeeping is kept on the delivery path.
+   */
+  #queuedFor(recipient: string): boolean {
+    const wb = this.#wb
+    for (let i = 0; i < wb.length; i++) if ((wb[i] as QueuedEvent).event.recipient === recipient) return true
+    return false
+  }
+
   #dequeue(n: number): void {
-    for (const q of this.#wb.splice(0, n)) {
-      const left = (this.#wbRecipients.get(q.event.recipient) ?? 1) - 1
-      if (left > 0) this.#wbRecipients.set(q.event.recipient, left)
-      else this.#wbRecipients.delete(q.event.recipient)
-    }
+    this.#wb.splice(0, n)
     const waiting = this.#wbRoom.splice(0, this.#wbRoom.length)
     for (const wake of waiting) wake()
   }
