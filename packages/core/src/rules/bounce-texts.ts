@@ -24,6 +24,20 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
     ],
     { scope: 'sender' },
   ),
+  // a mailing list that takes posts from its members only (ezmlm, Mailman, Topicbox): the sender
+  // may not post, the list address is alive
+  b(
+    'list-members-only',
+    'rejected',
+    [
+      'only subscribers may post',
+      'only subscribers can post',
+      'non-members are not allowed to post',
+      'you are not allowed to post to this mailing list',
+    ],
+    ['Non-members are not allowed to post.'],
+    { scope: 'sender' },
+  ),
   // Exim's own diagnostics (what it writes, not what a remote server said)
   b(
     'exim-mailbox-full',

@@ -674,12 +674,12 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g(
     'recipient-rejected-bare',
     'userunknown',
-    ['recipient address rejected'],
+    ['recipient address rejected', 'recipient rejected'],
     [
       '550 <someone@example.jp>: Recipient address rejected.',
       '550 5.1.1 <someone@example.jp>: Recipient address rejected (in reply to RCPT TO command)',
     ],
-    { pattern: /recipient address rejected\.?(?: \(in reply to rcpt to command\))?$/ },
+    { pattern: /recipient (?:address )?rejected\.?(?: \(in reply to rcpt to command\))?$/ },
   ),
   g(
     'sending-quota',
@@ -1406,6 +1406,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'message is too large',
       'message too big',
       'message is too big',
+      'body is too big',
       'size limit',
       'exceeds size limit',
       'size exceeds',
@@ -1885,6 +1886,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'no smtp servers were available',
       'cannot connect',
       "can't connect",
+      'bad greeting',
       'failed to connect',
       'connection closed',
       'connection dropped',
@@ -2025,6 +2027,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'server busy',
       'system busy',
       'overloaded',
+      // qmail-send cannot start its own delivery programs (its log writes spaces as underscores)
+      'unable to run qmail',
+      'unable_to_run_qmail',
       'shutting down',
       'closing connection',
       'closing transmission channel',
