@@ -109,6 +109,110 @@ async function blast(
 
 const fmt = (x: number) => x.toFixed(0).padStart(6)
 
+/** CPU time of the calling thread in nanoseconds (Linux `schedstat`), or undefined elsewhere. */
+function threadCpuNs(): number | undefined {
+  try {
+    const ns = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0])
+    return Number.isFinite(ns) ? ns : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A transport that answers every send like the SMTP transport does (on the next turn), without a connection. */
+function stubTransport(): { name: string; version: string; send(mail: any, cb: (err: Error | null, info?: unknown) => void): void } {
+  return {
+    name: 'Stub',
+    version: '1',
+    send(mail, cb) {
+      const env = mail.message.getEnvelope()
+      const messageId = mail.message.messageId()
+      setImmediate(() =>
+        cb(null, {
+          envelope: env,
+          messageId,
+          accepted: env.to.slice(),
+          rejected: [],
+          rejectedErrors: [],
+          response: '250 2.0.0 Ok: queued as 7D2C1E00A3',
+        }),
+      )
+    },
+  }
+}
+
+let stubSeq = 0
+/** What Nodemailer hands a transport, reduced to what the wrapper reads (a compiled message's envelope and Message-ID). */
+function stubMail(): object {
+  const i = stubSeq++
+  const to = [`stub${i}@example.com`]
+  return {
+    data: {},
+    message: {
+      _envelope: false,
+      getEnvelope: () => ({ from: 'bench@example.org', to: to.slice() }),
+      setEnvelope() {},
+      messageId: () => `<stub${i}.bench@example.org>`,
+      processFunc() {},
+      build: (cb: (err: Error | null, buf: Buffer) => void) => cb(null, Buffer.from('stub')),
+    },
+  }
+}
+
+/**
+ * The wrapper's own CPU per send, without SMTP or message building: `transport.send()` straight
+ * on the wrapper over a stub that answers on the next turn, 50 sends in flight, against the stub
+ * alone; rounds alternate, costs paired by round. Steadier than the SMTP rates on a busy machine
+ * (no network or Nodemailer work to drown it), so it shows what a change to the wrapper saves.
+ */
+async function stubSection(
+  wrappers: Record<string, { send(mail: object, cb: (err: Error | null) => void): void; settle?: () => Promise<void> }>,
+) {
+  const variants = { stub: stubTransport(), ...wrappers } as Record<
+    string,
+    { send(mail: object, cb: (err: Error | null) => void): void; settle?: () => Promise<void> }
+  >
+  const names = Object.keys(variants)
+  const count = Math.max(2000, MESSAGES * 2)
+  const run = async (name: string, n: number) => {
+    const t = variants[name] as (typeof variants)[string]
+    let next = 0
+    const c0 = process.cpuUsage()
+    const m0 = threadCpuNs()
+    const lane = async () => {
+      while (next < n) {
+        next++
+        await new Promise<void>((resolve, reject) => t.send(stubMail(), (e) => (e ? reject(e) : resolve())))
+      }
+    }
+    await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
+    await t.settle?.()
+    const c = process.cpuUsage(c0)
+    const m1 = threadCpuNs()
+    return { cpu: (c.user + c.system) / n, main: m0 !== undefined && m1 !== undefined ? (m1 - m0) / 1000 / n : Number.NaN }
+  }
+  for (const v of names) await run(v, 1000)
+  const res: Record<string, Array<{ cpu: number; main: number }>> = {}
+  for (let r = 0; r < ROUNDS + 2; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const v = names[(r + k) % names.length] as string
+      ;(res[v] ??= []).push(await run(v, count))
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+  const base = res.stub as Array<{ cpu: number; main: number }>
+  console.log(
+    `the wrapper alone: send() over a stub transport that answers on the next turn (no SMTP, no message building), ${IN_FLIGHT} in flight, ${count} sends x ${ROUNDS + 2} rounds; CPU us per send above the stub alone (${median(base.map((b) => b.main)).toFixed(1)} main), median of the paired rounds`,
+  )
+  for (const v of names) {
+    if (v === 'stub') continue
+    const xs = res[v] as typeof base
+    const main = median(xs.map((x, i) => x.main - (base[i] as (typeof base)[number]).main))
+    const cpu = median(xs.map((x, i) => x.cpu - (base[i] as (typeof base)[number]).cpu))
+    console.log(`  ${v.padEnd(44)} main thread +${main.toFixed(1).padStart(5)} us/send   process +${cpu.toFixed(1).padStart(5)} us/send`)
+  }
+}
+
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-bench-nm-'))
   const sink = await startSink()
@@ -231,6 +335,16 @@ export async function run(): Promise<void> {
     console.log(`  target: wrapper cost < 5% of throughput`)
     console.log(`  call-time refusals (suppressed, no connection): ${fmt(refusalRate)} sends/s`)
     console.log(`  server received ${sink.received()} messages`)
+    const stubSnapshot = withBounceGuard(stubTransport(), { guard: snapGuard, suppressionSnapshot: { maxStalenessMs: 2000 } })
+    await stubSection({
+      'wrapped, SQLite, writeBehind (default)': Object.assign(withBounceGuard(stubTransport(), { guard }), { settle: () => guard.flush() }),
+      'wrapped, SQLite, suppressionSnapshot 2 s': Object.assign(stubSnapshot, { settle: () => snapGuard.flush() }),
+      'wrapped, SQLite, recordDeliveries: false': withBounceGuard(stubTransport(), { guard: directGuard, recordDeliveries: false }),
+      'wrapped, MemoryBounceStore': Object.assign(withBounceGuard(stubTransport(), { guard: memGuard }), {
+        settle: () => memGuard.flush(),
+      }),
+    })
+    stubSnapshot.snapshot?.stop()
     await guard.flush()
     await inThreadGuard.flush()
     await snapGuard.flush()
