@@ -105,6 +105,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'esmtp not accepting messages',
       // a temporary block of the client's address after too many connections or suspected abuse
       'intrusion prevention active',
+      'spam ip rejected',
       'indirizzo ip bloccato',
     ],
     [
@@ -218,6 +219,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'rejected by batv',
       'backscatter protection detected an invalid',
       'bogus mail from',
+      "doesn't conform with authentication",
+      'multi-recipient bounce',
       'bouncedeny',
       'valid-address-filter',
       'emetteur invalide',
@@ -338,7 +341,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g(
     'too-long-short',
     'mesgtoobig',
-    ['message is too long', 'attachment is too long'],
+    ['message is too long', 'attachment is too long', 'the length of attach', 'the length of data content', 'content filter size'],
     ['552 message is too long.', '554 attachment is too long.'],
   ),
   g('locked-short', 'suspend', ['user is locked'], ['550 user is locked.']),
@@ -491,6 +494,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'file extension detected',
       'forbidden_file_extension',
       'forbidden file extension',
+      'rejected content attachment',
     ],
     ['550 5.7.1 Because the recipient is not accepting mail with attachments'],
   ),
@@ -847,6 +851,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'sending for this account is disabled',
       // Outlook.com submission holding the sender's account until its owner signs in
       'please sign in to your account',
+      "account isn't allowed to send",
     ],
     [
       '554 5.7.1 Your account has been suspended for sending spam',
@@ -859,6 +864,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     'suspend',
     [
       'administratively disabled',
+      "account isn't allowed to receive",
       'mailbox is not active',
       'temporary locked',
       'archived recipient',
@@ -1013,7 +1019,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g(
     'reputation',
     'badreputation',
-    ['reputation', 'sender score', 'senderscore'],
+    // Alibaba Mail: "Reject by behaviour spam" is the sending pattern, not the content
+    ['reputation', 'sender score', 'senderscore', 'behaviour spam', 'behavior spam'],
     [
       '554 5.7.1 Rejected due to poor sender reputation',
       '421 4.7.0 IP not in whitelist and has low reputation, try again later',
@@ -1286,6 +1293,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'address is marked as invalid',
       'exists that user',
       'no_such_user',
+      "account isn't a local account",
       'user invalid',
       'unavailable mail user',
       'does no exist',
@@ -1321,7 +1329,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g(
     'named-user-not-exist',
     'userunknown',
-    ['does not exist', "doesn't exist", '] not found'],
+    ['does not exist', "doesn't exist", "dosn't exist", '] not found'],
     [
       '550 User jane@example.com does not exist',
       '550 5.1.1 Recipient <jane.doe@example.net> does not exist here',
@@ -1685,6 +1693,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'authentication is required',
       'must authenticate',
       'authentication failed',
+      'authentication failure',
       'authentication unsuccessful',
       'authentication credentials invalid',
       'username and password not accepted',
