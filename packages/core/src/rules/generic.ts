@@ -106,6 +106,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       // a temporary block of the client's address after too many connections or suspected abuse
       'intrusion prevention active',
       'spam ip rejected',
+      // Yandex: the sending mailbox is blocked for a day after sending spam
+      'blocked by spam statistics',
       'indirizzo ip bloccato',
     ],
     [

@@ -860,10 +860,12 @@ const european: ReplyRule[] = [
     examples: ['554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1234567890-AbCdEfGh'],
   },
   {
+    // Yandex's help: the recipient's account is blocked for breaking the user agreement (the
+    // address exists, the owner can unblock it), so the account is suspended, not filtering us
     id: 'yandex.policy',
     provider: 'yandex',
-    reason: 'filtered',
-    keywords: ['policy rejection on target address'],
+    reason: 'suspend',
+    keywords: ['policy rejection on target address', 'policy rejection on the target address'],
     examples: ['550 5.7.1 Policy rejection on Target address'],
   },
   {
