@@ -51,6 +51,24 @@ const NOT_HARD: readonly [text: string, reason: string][] = [
   ],
   // Exchange Online: the organisation's queue quota, not the recipient's mailbox (smtp-field-manual#42)
   ['smtp;450 4.7.3 Organization queue quota exceeded. [outlook.com]', 'speeding'],
+  // Aruba PEC: "unknown OR not enabled for uncertified mail" cannot prove a dead address (guide.pec.it)
+  [
+    '554 <indirizzoemail>: Messaggio rifiutato dal sistema. Indirizzo destinatario sconosciuto o non abilitato alla ricezione di posta non certificata',
+    'filtered',
+  ],
+  // Postfix address verification reporting its own MX loop under 5.1.1 (modoboa/modoboa#2097)
+  ['550 5.1.1 <admin@abit.dev>: Recipient address rejected: undeliverable address: mail for abit.dev loops back to myself', 'systemerror'],
+  // Postmark refuses a send to an address on its suppression list (ActiveCampaign/postmark-gem#128)
+  [
+    'You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: HardBounce@bounce-testing.postmarkapp.com. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.',
+    'suppressed',
+  ],
+  // Outlook.com holds the SENDER's account until it signs in, under 5.3.4 (avplayer/avbot#3)
+  ['550 5.3.4 Requested action not taken; To continue sending messages, please sign in to your account.', 'rejected'],
+  // Yandex: the recipient's account is blocked for user-agreement violations (yandex.com/support/mail/bounces)
+  ['Policy rejection on the target address', 'suspend'],
+  // Alibaba Mail: the recipient's account may not receive (sh-aliyun.com, Alibaba Mail reply table)
+  ["542 This account isn't allowed to receive email", 'suspend'],
 ]
 
 const HARD: readonly [text: string, reason: string][] = [
@@ -67,6 +85,19 @@ const HARD: readonly [text: string, reason: string][] = [
   ["local server don't exists that user", 'userunknown'],
   ["5.1.1 szn; User hasn't got the service mapped", 'userunknown'],
   ['550 5.7.1 <ensorin6@tutamail.com>: Recipient address rejected: Recipient not found', 'userunknown'],
+  // Exim relaying a bare recipient refusal under 5.1.0 (weboke.nl knowledge base)
+  [
+    'SMTP error from remote mail server after RCPT TO:<email@adres.nl>  host mail.adres.nl [xxx.xx.x.xx]: 550 5.1.0 Recipient rejected.',
+    'userunknown',
+  ],
+  // Coremail and other Chinese MTAs (dbmailserver.com bounce list); Alibaba Mail (sh-aliyun.com; bestwisewords.com)
+  ['550 #2175041 unavailable mail user', 'userunknown'],
+  ['550 Local User [xxx@123.com] not found.', 'userunknown'],
+  ["554 RCPT (account) dosn't exist", 'userunknown'],
+  ["503 Rcptto account isn't a local account", 'userunknown'],
+  // SBB (mailgun/mailgun-php#105); Strato, with its own spelling (strato.de FAQ 2420)
+  ['550 info@sbb.ch refused: user invalid', 'userunknown'],
+  ['550 recipient e-mail adress unknown', 'userunknown'],
 ]
 
 describe('real replies where hard/soft matters most', () => {
