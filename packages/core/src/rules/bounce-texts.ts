@@ -124,6 +124,10 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
       'on the suppression list for your account',
       'not delivering to previously bounced address',
       'not delivering to a previously bounced address',
+      // SendGrid's drop reasons, each the whole text
+      'bounced address',
+      'spam reporting address',
+      'unsubscribed address',
       // Postmark's API error 406 (InactiveRecipientError)
       'found inactive addresses',
     ],
@@ -133,7 +137,11 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
       'Not delivering to previously bounced address',
       'You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: luxiar_temp@fjord.jp. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.',
     ],
-    { scope: 'recipient' },
+    {
+      scope: 'recipient',
+      pattern:
+        /has suppressed sending to this address|on the suppression list for your account|previously bounced address|found inactive addresses|^(?:bounced|spam reporting|unsubscribed) address$/,
+    },
   ),
   b(
     'queue-expired',
@@ -153,6 +161,8 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
       'maximum time in queue',
       'could not be delivered within',
       'has not been delivered for',
+      // SparkPost's own give-up: "message timeout (exceeded max time, last transfail: ...)"
+      'exceeded max time',
     ],
     [
       'There was an error delivering your mail to <user@example.net>. Could not deliver for the last 432000 seconds.',

@@ -144,6 +144,31 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.7.1 Client host rejected: cannot find your hostname, unknown host',
     ],
   ),
+  // greylisting, said before the sender-* rules: it often comes as "Sender address rejected:
+  // Greylisted ..." and is never the sender's fault. rspamd's and Plesk's greylisting say only
+  // "4.7.1 Try again later" / "Service unavailable - try again later" (the whole reply)
+  g(
+    'greylisted',
+    'onhold',
+    ['greylist', 'grey list', 'graylist', 'gray list', 'grey-list', 'greylisting'],
+    [
+      '450 4.2.0 <someone@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html',
+      '451 4.7.1 Please try again later (greylisting)',
+      '451 Greylisted, please try again in 300 seconds',
+    ],
+  ),
+  g(
+    'greylisted-bare',
+    'onhold',
+    ['try again later'],
+    [
+      'milter-reject: END-OF-MESSAGE from forward12h.cmail.yandex.net[87.250.230.154]: 4.7.1 Try again later; from=<user@example1.com> to=<rcpt@example.com> proto=ESMTP helo=<forward12h.cmail.yandex.net>',
+    ],
+    {
+      status: ['4.7.1'],
+      pattern: /(?:^|: )(?:service unavailable - )?try again later(?:[;.]|$)/,
+    },
+  ),
   g(
     'sender-unknown',
     'rejected',
@@ -945,16 +970,6 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     ],
   ),
   g(
-    'greylisted',
-    'onhold',
-    ['greylist', 'grey list', 'graylist', 'gray list', 'grey-list', 'greylisting'],
-    [
-      '450 4.2.0 <someone@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html',
-      '451 4.7.1 Please try again later (greylisting)',
-      '451 Greylisted, please try again in 300 seconds',
-    ],
-  ),
-  g(
     'ptr',
     'requireptr',
     [
@@ -968,6 +983,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'cannot find your reverse hostname',
       'ip name lookup failed',
       'no ptr',
+      'reverse look name',
       'missing ptr',
       'reverse address',
       'reverse hostname',
