@@ -209,12 +209,13 @@ export class MemoryBounceStore implements BounceStore {
   async recordEvents(events: readonly BounceEvent[]): Promise<RecordEventResult[]> {
     this.#open()
     if (!Array.isArray(events)) throw new BounceGuardError('EINVALID_OPTION', `${PKG}: recordEvents() expects an array of events`)
-    events.forEach((e, i) => {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]
+      // The checks' messages are built only for a bad event.
+      if (e?.at instanceof Date && !Number.isNaN(e.at.getTime()) && typeof e.recipient === 'string' && e.recipient !== '') continue
       assertDate(e?.at, `recordEvents(): events[${i}].at`)
-      if (typeof e.recipient !== 'string' || e.recipient === '') {
-        throw new BounceGuardError('EINVALID_OPTION', `${PKG}: recordEvents(): events[${i}].recipient must be a non-empty string`)
-      }
-    })
+      throw new BounceGuardError('EINVALID_OPTION', `${PKG}: recordEvents(): events[${i}].recipient must be a non-empty string`)
+    }
     return events.map((e) => this.#apply(e))
   }
 

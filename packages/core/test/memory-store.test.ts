@@ -54,6 +54,20 @@ describe('MemoryBounceStore specifics', () => {
     ).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
     expect(store.rawData().events).toHaveLength(0)
   })
+  it('recordEvents rejects a batch with a bad event whole, naming that event', async () => {
+    const store = new MemoryBounceStore()
+    const good = { recipient: 'a@b.example', domain: 'b.example', type: 'delivered' as const, source: 'smtp' as const, at: new Date(0) }
+    await expect(store.recordEvents([good, { ...good, at: new Date(NaN) }])).rejects.toMatchObject({
+      code: 'EINVALID_OPTION',
+      message: expect.stringContaining('events[1].at'),
+    })
+    await expect(store.recordEvents([{ ...good, recipient: '' }, good])).rejects.toMatchObject({
+      code: 'EINVALID_OPTION',
+      message: expect.stringContaining('events[0].recipient'),
+    })
+    expect(store.rawData().events).toHaveLength(0)
+    expect(await store.recordEvents([good, good])).toHaveLength(2)
+  })
   it('rejects a non-positive page size', async () => {
     const store = new MemoryBounceStore()
     await expect(store.listSuppressions({}, { limit: 0 })).rejects.toMatchObject({ code: 'EINVALID_OPTION' })
