@@ -108,6 +108,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'spam ip rejected',
       // Yandex: the sending mailbox is blocked for a day after sending spam
       'blocked by spam statistics',
+      // Coremail's short refusal of the client address
+      'ip is rejected',
       'indirizzo ip bloccato',
     ],
     [
@@ -248,6 +250,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'bogus mail from',
       "doesn't conform with authentication",
       'multi-recipient bounce',
+      'fake sender',
       'bouncedeny',
       'valid-address-filter',
       'emetteur invalide',
@@ -503,6 +506,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       "by user's reject list",
       // Italian certified mail (PEC): the box takes no ordinary mail ("sconosciuto o non abilitato": may be a live box)
       'non abilitato alla ricezione',
+      // Coremail: the sender is on this user's blacklist; 163.net: the user's filter rules refuse it
+      'user in blacklist',
+      'message is not welcome',
     ],
     [
       '550 5.7.1 This user is not accepting mail from your domain',
@@ -879,6 +885,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       // Outlook.com submission holding the sender's account until its owner signs in
       'please sign in to your account',
       "account isn't allowed to send",
+      'is non-local account',
     ],
     [
       '554 5.7.1 Your account has been suspended for sending spam',
