@@ -36,6 +36,8 @@ const SUPPRESSED = 10_000
 const MESSAGES = Number(process.env.BG_BENCH_MESSAGES ?? 2000)
 const ROUNDS = Number(process.env.BG_BENCH_ROUNDS ?? 5)
 const WARM_UP = 300
+/** `BG_BENCH_SECTION=stub` runs only the second section (the wrapper alone over a stub transport). */
+const STUB_ONLY = process.env.BG_BENCH_SECTION === 'stub'
 const IN_FLIGHT = 50
 const POOL = { maxConnections: 5, maxMessages: Infinity }
 
@@ -276,8 +278,8 @@ export async function run(): Promise<void> {
     const mains: Record<V, number[]> = { plain: [], wrapped: [], inThread: [], snapshot: [], direct: [], failuresOnly: [], inMemory: [] }
     const order = Object.keys(variants) as V[]
     // Warm up every variant (its pool's connections, the JIT, the SQLite page cache).
-    for (const v of order) await blast(variants[v], `warm-${v}`, WARM_UP, settle[v])
-    for (let r = 0; r < ROUNDS; r++) {
+    if (!STUB_ONLY) for (const v of order) await blast(variants[v], `warm-${v}`, WARM_UP, settle[v])
+    for (let r = 0; r < (STUB_ONLY ? 0 : ROUNDS); r++) {
       // Each round starts with another variant, so none always runs first (or after the same one).
       for (let k = 0; k < order.length; k++) {
         const v = order[(r + k) % order.length] as V
@@ -287,6 +289,7 @@ export async function run(): Promise<void> {
         if (main !== undefined) mains[v].push(main)
       }
     }
+    if (STUB_ONLY) console.log('BG_BENCH_SECTION=stub: the SMTP section is skipped')
     // A refused send never connects: how fast are call-time refusals?
     const refusedStart = process.hrtime.bigint()
     const REFUSALS = 1000
@@ -311,15 +314,16 @@ export async function run(): Promise<void> {
       failuresOnly: 'wrapped, SQLite, recordDeliveries: false   ',
       inMemory: 'wrapped, MemoryBounceStore                  ',
     }
-    console.log(
-      `SMTP pool (maxConnections ${POOL.maxConnections}, same options and message for every variant), ${IN_FLIGHT} sends in flight, ${MESSAGES} messages x ${ROUNDS} rounds (interleaved, rotated order, ${WARM_UP} warm-up sends each), 1 recipient each`,
-    )
+    if (!STUB_ONLY)
+      console.log(
+        `SMTP pool (maxConnections ${POOL.maxConnections}, same options and message for every variant), ${IN_FLIGHT} sends in flight, ${MESSAGES} messages x ${ROUNDS} rounds (interleaved, rotated order, ${WARM_UP} warm-up sends each), 1 recipient each`,
+      )
     console.log(`server and client share this process; wall-clock rates swing with machine load, CPU time per message is steadier`)
     console.log(`writeBehind variants include the time to write their queued deliveries (guard.flush() inside the timing)`)
     console.log(
       `CPU: user + system of the whole process (every thread); main: of the main thread alone (the event loop, which sets the rate)`,
     )
-    for (const v of Object.keys(variants) as V[]) {
+    for (const v of STUB_ONLY ? [] : (Object.keys(variants) as V[])) {
       const m = median(rates[v])
       const c = median(cpus[v])
       const mm = mains[v].length > 0 ? median(mains[v]) : undefined
