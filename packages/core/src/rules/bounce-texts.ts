@@ -163,6 +163,8 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
       'has not been delivered for',
       // SparkPost's own give-up: "message timeout (exceeded max time, last transfail: ...)"
       'exceeded max time',
+      // OpenSMTPD's own give-up when the envelope's queue lifetime ran out
+      'envelope expired',
     ],
     [
       'There was an error delivering your mail to <user@example.net>. Could not deliver for the last 432000 seconds.',
