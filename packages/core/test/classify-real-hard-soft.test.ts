@@ -69,6 +69,12 @@ const NOT_HARD: readonly [text: string, reason: string][] = [
   ['Policy rejection on the target address', 'suspend'],
   // Alibaba Mail: the recipient's account may not receive (sh-aliyun.com, Alibaba Mail reply table)
   ["542 This account isn't allowed to receive email", 'suspend'],
+  // OpenSMTPD filter-regex refusing a recipient that matches an admin's regex, under 5.7.1
+  // (OpenSMTPD/OpenSMTPD-extras extras/filters/filter-regex/filter_regex.c)
+  ['554 5.7.1 Recipient rejected', 'filtered'],
+  // Coremail: the client's SMTP AUTH failed for good; 551 alone would read as a moved address
+  // (blog.sina.com.cn/s/blog_8dc13ec50101fxxr.html)
+  ['551 auth error.', 'securityerror'],
 ]
 
 const HARD: readonly [text: string, reason: string][] = [

@@ -377,6 +377,9 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
   g('locked-short', 'suspend', ['user is locked'], ['550 user is locked.']),
   g('rcpt-numbers-short', 'toomanyconn', ['out of allow rcpt numbers'], ['451 out of allow RCPT numbers.']),
   g('same-size-mails', 'spamdetected', ['too many same size mails'], ['552 too many same size mails.']),
+  // Coremail's bare AUTH refusal (451 temporary, 551 permanent): the client's login, never the
+  // recipient (a 551 would otherwise read as "user not local", a moved address)
+  g('auth-error-short', 'securityerror', ['auth error'], ['451 auth error.'], { scope: 'sender', pattern: /^auth error\.?$/ }),
   g(
     'relaying',
     'norelaying',
@@ -708,6 +711,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
     ],
     { scope: 'sender' },
   ),
+  // the bare "Recipient rejected" under an x.7 status is a site's filter or policy refusing this
+  // recipient (OpenSMTPD's filter-regex answers "554 5.7.1 Recipient rejected" when an admin's regex
+  // matches the address), not proof that the mailbox is gone: soft, before the bare rule below
+  g('recipient-rejected-policy', 'filtered', ['recipient rejected'], ['550 5.7.1 Recipient rejected'], {
+    status: ['x.7.'],
+    pattern: /recipient rejected\.?(?: \(in reply to rcpt to command\))?$/,
+  }),
   g(
     'recipient-rejected-bare',
     'userunknown',
