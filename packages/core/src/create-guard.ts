@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
+import { isNormalAscii } from './address-fast.js'
 import { domainOf, tryNormalizeAddress } from './address.js'
 import type { NormalizeOptions } from './address.js'
 import { BounceGuardError, isBounceGuardError } from './errors.js'
@@ -296,6 +297,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
   /** `tryNormalizeAddress` with this guard's options, through a small cache (the function is pure). */
   #normalizeAddress(address: unknown): string | undefined {
     if (typeof address !== 'string') return undefined
+    // Already normal (the usual case): one scan is cheaper than the cache's lookup and insert.
+    if (isNormalAscii(address)) return address
     const hit = this.#normCache.get(address)
     if (hit !== undefined || this.#normCache.has(address)) return hit
     const n = tryNormalizeAddress(address, this.#normalize)
@@ -567,7 +570,11 @@ class Guard extends EventEmitter implements CoreBounceGuard {
 
   /** Put an event of a write-behind type on the queue and start a write soon. */
   #push(event: BounceEvent): EnqueueResult {
-    const decision = decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
+    // `decide()` answers these types `{ action: 'none', reason: type }` whatever the policy and
+    // history (WRITE_BEHIND_TYPES): the same answer without its clock read and arguments.
+    const decision: BounceDecision = WRITE_BEHIND_TYPES.has(event.type)
+      ? { action: 'none', reason: event.type }
+      : decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
     this.#wb.push({ event, decision, queuedAt: performance.now() })
     this.#scheduleDrain()
     return { event, decision, queued: true }
