@@ -251,6 +251,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       "doesn't conform with authentication",
       'multi-recipient bounce',
       'fake sender',
+      // Alibaba Mail: the sender's own mailbox (MAIL FROM) is unavailable, not the recipient's
+      '"mail from" mailbox unavailable',
       'bouncedeny',
       'valid-address-filter',
       'emetteur invalide',
