@@ -20,6 +20,9 @@
  * default 26-27 -> 18-20 main, 72-76 -> 55-58 process; memory store 17-18 -> 15, 21-22 -> 17.
  * SMTP rounds, paired medians: default 17.7-20.1% of throughput (29.9% before, back to back), but
  * the rounds swing by +-20% at this load. Not met as shown; see the nodemailer README, "Speed".
+ * After the address fast path and the guard's cache bypass (load 3.2-6.8, back to back): this
+ * section printed +11.5-16 main / +48-54 process for the default, +6-11 / +8-14 memory store.
+ * `BG_BENCH_SECTION=stub` runs this section alone.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
