@@ -178,6 +178,9 @@ const SYSTEM_LOCALS = new Set([
   'nobody',
 ])
 
+/** Local parts of `SYSTEM_LOCALS` that are role mailboxes people write to (not the daemons that send notices). */
+const ROLE_LOCALS = new Set(['abuse', 'noreply', 'no-reply', 'nobody'])
+
 /** One recipient found in a notice. */
 export interface NoticeRecipient {
   recipient: string
@@ -381,7 +384,7 @@ function labelledListLine(line: string, hits: readonly { index: number; end: num
 function introducedAddressLine(line: string, hit: { index: number; end: number }): boolean {
   const before = line.slice(Math.max(0, hit.index - 150), hit.index).toLowerCase()
   if (
-    !/(?:deliver(?:ed|ing)?|delivery|undeliverable|sent|reach(?:ed)?|delivering your (?:mail|message)) to[ \t:]{0,4}(?:"[^"\n]{0,80}"[ \t]{0,4})?[<"]?$/.test(
+    !/(?:deliver(?:ed|ing)?|delivery|undeliverable|sen[dt]|reach(?:ed)?|delivering your (?:mail|message)) to[ \t:]{0,4}(?:"[^"\n]{0,80}"[ \t]{0,4})?[<"]?$/.test(
       before,
     )
   )
@@ -429,7 +432,9 @@ export function scanNotice(lines: readonly string[], exclude: ReadonlySet<string
     const listLine = labelledListLine(line, hits)
     for (const hit of hits) {
       const local = hit.addr.slice(0, hit.addr.indexOf('@'))
-      if (SYSTEM_LOCALS.has(local)) continue
+      // a role mailbox (abuse@, noreply@) is a failed recipient when the line says so ("Unable to
+      // send to abuse@b"); the daemons' own addresses never are
+      if (SYSTEM_LOCALS.has(local) && !(ROLE_LOCALS.has(local) && introducedAddressLine(line, hit))) continue
       if (precededBySenderWord(line, hit.index)) continue
       const strongLine =
         listLine ||

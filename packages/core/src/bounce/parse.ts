@@ -603,7 +603,7 @@ function fromMail(
   if (original) base.original = original
 
   // 1. RFC 5965 feedback report
-  for (const p of mail.parts) if (p.mimeType === 'message/feedback-report') return feedbackReport(base, p.text, original)
+  for (const p of mail.parts) if (p.mimeType === 'message/feedback-report') return feedbackReport(base, p.text, original, mail)
 
   // 1b. An Amazon SES notification (JSON, possibly inside an SNS envelope) sent by e-mail
   if (hasSesTypeField(mail.text)) {
@@ -910,7 +910,10 @@ function rereadWhole(
  */
 export const NOT_COMPLAINT_FEEDBACK_TYPES: ReadonlySet<string> = new Set(['not-spam', 'auth-failure'])
 
-function feedbackReport(base: BounceReport, text: string, original: BounceReport['original']): BounceReport {
+/** The header field of Microsoft's JMRP reports that names the complaining mailbox in the attached message (its To: is masked). */
+const JMRP_RECIPIENT_FIELD: ReadonlySet<string> = new Set(['x-hmxmroriginalrecipient'])
+
+function feedbackReport(base: BounceReport, text: string, original: BounceReport['original'], mail: ParsedMail): BounceReport {
   const f = parseHeaderSection(text)
   const feedbackType = (f.get('feedback-type') ?? 'other').toLowerCase().trim()
   const report: BounceReport = { ...base, kind: 'complaint', format: 'arf', feedback: { feedbackType } }
@@ -928,6 +931,17 @@ function feedbackReport(base: BounceReport, text: string, original: BounceReport
   for (const line of text.split(/\r?\n/, 400)) {
     const fl = fieldOf(line)
     if (fl && (fl[0] === 'original-rcpt-to' || fl[0] === 'removal-recipient')) rcpts.push(...addressesOf(fl[1]))
+  }
+  if (rcpts.length === 0) {
+    // Microsoft JMRP: no Original-Rcpt-To; the attached message carries the complainer's address in
+    // X-HmXmrOriginalRecipient while its To: is masked ("xxxxxxxxx@hotmail.com")
+    for (const p of mail.parts) {
+      if (p.mimeType !== 'message/rfc822') continue
+      const first = p.text.search(/\S/)
+      const jmrp = parseHeaderSection(first <= 0 ? p.text : p.text.slice(first), 400, JMRP_RECIPIENT_FIELD).get('x-hmxmroriginalrecipient')
+      if (jmrp) rcpts = addressesOf(jmrp)
+      break
+    }
   }
   if (rcpts.length === 0) rcpts = addressesOf(original?.to)
   const complaint = !NOT_COMPLAINT_FEEDBACK_TYPES.has(feedbackType)
