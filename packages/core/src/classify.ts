@@ -736,6 +736,12 @@ class CompiledClassifier implements Classifier {
       )
         winner = this.statusTable.get(status) ?? winner
     }
+    if (winner >= 0 && code !== undefined && code >= 530 && code <= 538 && code !== 531 && code !== 533 && code !== 537) {
+      // 530, 534, 535, 538 answer AUTH (RFC 4954): credentials or a mechanism, the sender's
+      // problem whatever words follow ("535 authentication failed: user [x] not found")
+      const r = this.compiled[winner]!.rule.reason
+      if (r === 'userunknown' || r === 'hostunknown' || r === 'hasmoved' || r === 'notaccept') winner = this.codeTable.get(code) ?? winner
+    }
 
     // 3. Tables: enhanced status, then its subject's x.y.0, then the code, then the class.
     if (winner < 0 && status !== undefined) {

@@ -86,6 +86,27 @@ describe('classifyReply: invariants', () => {
     }
   })
 
+  it("never reads an AUTH refusal or the sender's own account as a dead recipient", () => {
+    // dead-address words about the sender: an AUTH reply (530/534/535/538, RFC 4954), or the
+    // sender's account or mailbox named as their subject
+    const replies = [
+      '535 5.7.8 Error: authentication failed: user [bob@example.com] not found',
+      '535 Authentication failed: user invalid',
+      '554 5.7.1 Sender user invalid',
+      "553 MAIL FROM account doesn't exist",
+      '550 From mailbox not available',
+      '551 5.7.1 Sender account [bob@example.com] not found',
+    ]
+    for (const r of replies) {
+      const c = classifyReply(r)
+      expect(c.hard, r).toBe(false)
+      expect(c.scope, r).toBe('sender')
+    }
+    // the same words about the recipient stay hard
+    expect(classifyReply('550 5.1.1 <bob@example.com>: user [bob@example.com] not found').hard).toBe(true)
+    expect(classifyReply('550 Mailbox not available').hard).toBe(true)
+  })
+
   it('never throws and gives undefined for nothing', () => {
     expect(classifyReply('')).toMatchObject({ reason: 'undefined', ruleId: 'none', hard: false, permanent: false })
     for (const w of [null, undefined, 5, {}, '\u0000'.repeat(1000)]) expect(() => classifyReply(w as string)).not.toThrow()

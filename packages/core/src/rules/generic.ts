@@ -253,6 +253,13 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'fake sender',
       // Alibaba Mail: the sender's own mailbox (MAIL FROM) is unavailable, not the recipient's
       '"mail from" mailbox unavailable',
+      // the sender's own account or mailbox named as the subject of dead-address words ("sender
+      // user invalid", "MAIL FROM account doesn't exist"): the sender's problem, never the recipient's
+      'sender user',
+      'sender account',
+      'sender mailbox',
+      'from mailbox',
+      'mail from account',
       'bouncedeny',
       'valid-address-filter',
       'emetteur invalide',
