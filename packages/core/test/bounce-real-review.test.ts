@@ -41,6 +41,7 @@ const FIXED = [
   'postfix-real-06.eml', // text-only "User unknown in virtual alias table" (Postfix's own RCPT check): was filtered
   'gmail-real-02.eml', // a remote Exim's "550 Unrouteable address" relayed by Gmail: was filtered, is hostunknown
   'jmrp-real-01.eml', // Microsoft JMRP: the complainer is in X-HmXmrOriginalRecipient (To: masked): was the masked To
+  'postfix-real-23.eml', // a final recipient with a quoted local part ("a@b"@relay): lost its opening quote
 ]
 
 describe('bounce parser on bounces rebuilt from real notices', () => {

@@ -157,7 +157,10 @@ export function cleanAddress(value: string): string {
   if (v.startsWith('"') && v.endsWith('"') && v.length > 1) v = v.slice(1, -1)
   // `v.replace(/^[<('"]+|[>)'".:]+$/g, '')`: the leading run, then the trailing run after it
   let start = 0
-  while (start < v.length && OPENERS.includes(v[start]!)) start++
+  // a quoted local part (`"a@b"@relay.example`, Postfix's final recipient of a pipe transport)
+  // keeps its opening quote: it belongs to the address
+  const quotedLocal = v.charCodeAt(0) === 34 && v.indexOf('"@', 1) > 0
+  if (!quotedLocal) while (start < v.length && OPENERS.includes(v[start]!)) start++
   let end = v.length
   while (end > start && CLOSERS.includes(v[end - 1]!)) end--
   return start === 0 && end === v.length ? v : v.slice(start, end)
