@@ -269,6 +269,15 @@ export const BOUNCE_TEXT_RULES: readonly ReplyRule[] = [
     { scope: 'network' },
   ),
   b(
+    // the client broke the SMTP dialogue (talked before the greeting, pipelined after STARTTLS): a
+    // protocol fault of the sending side, not a content or policy verdict
+    'smtp-protocol-violation',
+    'syntaxerror',
+    ['smtp protocol violation'],
+    ['554 SMTP protocol violation. Polite people say hello after the server greets them (#5.7.1)'],
+    { scope: 'sender' },
+  ),
+  b(
     'content-policy',
     'policyviolation',
     ['content presents a potential', 'protocol violation', 'header error'],

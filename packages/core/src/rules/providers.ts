@@ -454,6 +454,18 @@ const microsoft: ReplyRule[] = [
     ],
   },
   {
+    // Exchange Online 5.7.703: the sender's own tenant allow/block list blocks the recipient address or
+    // domain; an outbound policy of the sending organisation, not a dead address
+    id: 'microsoft.tenant-block-list',
+    provider: 'microsoft',
+    reason: 'policyviolation',
+    scope: 'sender',
+    keywords: ['using tenant allow block list', 'mandantenliste für zulässige mandantensperren'],
+    examples: [
+      '550 5.7.703 Ihre Nachricht kann nicht zugestellt werden, da Nachrichten an <Empfänger> von Ihrem organization blockiert werden, indem die Mandantenliste für zulässige Mandantensperren verwendet wird.',
+    ],
+  },
+  {
     id: 'microsoft.customer-blocklist',
     provider: 'microsoft',
     reason: 'blocked',
@@ -673,11 +685,14 @@ const yahoo: ReplyRule[] = [
       '[ipts04]',
       'temporarily deferred due to user complaints',
       'temporarily deferred due to unexpected volume or user complaints',
+      // Yahoo's older form: 'Message(s) temporarily deferred - 4.16.5x' (spam-like mail or complaints)
+      'temporarily deferred - 4.16.5',
     ],
     examples: [
       '421 4.7.0 [TSS04] Messages from 1.2.3.4 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
       '421 4.7.0 [TS01] Messages from 1.2.3.4 temporarily deferred due to user complaints - 4.16.55.1; see http://postmaster.yahoo.com/421-ts01.html',
       '421 4.7.0 [TS02] Messages from 1.2.3.4 temporarily deferred due to user complaints - 4.16.56.1; see http://postmaster.yahoo.com/421-ts02.html',
+      '421 Message temporarily deferred - 4.16.51',
     ],
   },
   {
