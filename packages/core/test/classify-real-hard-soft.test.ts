@@ -75,6 +75,15 @@ const NOT_HARD: readonly [text: string, reason: string][] = [
   // Coremail: the client's SMTP AUTH failed for good; 551 alone would read as a moved address
   // (blog.sina.com.cn/s/blog_8dc13ec50101fxxr.html)
   ['551 auth error.', 'securityerror'],
+  // Exchange Online 5.7.703: the sender's own tenant allow/block list names the recipient; the address
+  // may be fine (Microsoft's NDR table for 5.7.700-5.7.750)
+  [
+    "550 5.7.703 Your message can't be delivered because messages to <recipients> are blocked by your organization using Tenant Allow Block List.",
+    'policyviolation',
+  ],
+  // hMailServer's route-list miss, sent as a 4xx by older versions: a dead-address meaning, but a
+  // temporary reply is never hard (hmailserver/hmailserver#21)
+  ['421 Recipient not in route list', 'userunknown'],
 ]
 
 const HARD: readonly [text: string, reason: string][] = [

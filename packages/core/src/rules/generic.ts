@@ -1343,6 +1343,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'does no exist',
       'recipient e-mail adress unknown',
       'recipient e-mail address unknown',
+      // hMailServer: a route's address list lacks the recipient (it answers DP_RecipientUnknown)
+      'recipient not in route list',
     ],
     [
       '553 sorry, this recipient is not in my validrcptto list (#5.1.1)',
@@ -1365,6 +1367,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 Address unknown',
       '550 user name is unknown',
       "The email address you entered couldn't be found. Please check the recipient's email address and try to resend the message.",
+      '550 Recipient not in route list.',
     ],
   ),
   // unknown recipient in other languages
