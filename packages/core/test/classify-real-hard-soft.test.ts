@@ -84,6 +84,10 @@ const NOT_HARD: readonly [text: string, reason: string][] = [
   // hMailServer's route-list miss, sent as a 4xx by older versions: a dead-address meaning, but a
   // temporary reply is never hard (hmailserver/hmailserver#21)
   ['421 Recipient not in route list', 'userunknown'],
+  // Exim's sender verification: "Unrouteable address" names the SENDER's address (PHPMailer/PHPMailer#1187)
+  ['Verification failed for <backoffice@Ydomain.lu>\nUnrouteable address\nSender verify failed', 'rejected'],
+  // a disabled mailbox exists; it is not a dead address (mailpoet-bounce-handler v1.4.1 changelog)
+  ['554 30 mailbox is disabled', 'suspend'],
 ]
 
 const HARD: readonly [text: string, reason: string][] = [
@@ -113,6 +117,10 @@ const HARD: readonly [text: string, reason: string][] = [
   // SBB (mailgun/mailgun-php#105); Strato, with its own spelling (strato.de FAQ 2420)
   ['550 info@sbb.ch refused: user invalid', 'userunknown'],
   ['550 recipient e-mail adress unknown', 'userunknown'],
+  // Tutanota: a dead address under a 5.7.1 status (tutao/tutanota#7713); Baruwa after a callout
+  // to the delivery server (jeremymcs/baruwa#18)
+  ['550 5.7.1 : Recipient address rejected: Recipient not found', 'userunknown'],
+  ['550 REJECTED - Recipient Verification Failed - User Not Found', 'userunknown'],
 ]
 
 describe('real replies where hard/soft matters most', () => {
