@@ -88,6 +88,10 @@ const NOT_HARD: readonly [text: string, reason: string][] = [
   ['Verification failed for <backoffice@Ydomain.lu>\nUnrouteable address\nSender verify failed', 'rejected'],
   // a disabled mailbox exists; it is not a dead address (mailpoet-bounce-handler v1.4.1 changelog)
   ['554 30 mailbox is disabled', 'suspend'],
+  // the SENDER's address or return-path domain, in dead-address words (nodemailer/smtp-server#75;
+  // postalserver/postal#1199)
+  ['550 550 5.1.1 <>: Sender address rejected: User unknown in local sender table', 'rejected'],
+  ['550 5.1.0 MailProtect : Domain of sender address khcrqq@psrp.mydmain.com does not exist', 'rejected'],
 ]
 
 const HARD: readonly [text: string, reason: string][] = [
