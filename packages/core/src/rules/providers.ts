@@ -918,12 +918,12 @@ const european: ReplyRule[] = [
     examples: ['421 4.7.0 192.0.2.1 too many sessions from your IP. AUP#CXCNCT'],
   },
   {
-    // Spectrum (Charter) "AUP#In-1xxx" codes: 10xx the sending IP is on a block list, 13xx too
-    // many connections or messages from it
+    // Spectrum (Charter) "AUP#In-1xxx" codes (older MTAs write "AUP#I-1xxx"): 10xx the sending IP
+    // is on a block list, 13xx too many connections or messages from it
     id: 'spectrum.ip-blocked',
     provider: 'spectrum',
     reason: 'blocked',
-    keywords: ['aup#in-10'],
+    keywords: ['aup#in-10', 'aup#i-10'],
     examples: [
       '554 5.7.1 Mail from 192.0.2.1 refused. Please see https://www.spectrum.net/support/internet/understanding-email-error-codes for more information. AUP#In-1000',
     ],
@@ -932,7 +932,7 @@ const european: ReplyRule[] = [
     id: 'spectrum.connection-limit',
     provider: 'spectrum',
     reason: 'toomanyconn',
-    keywords: ['aup#in-13'],
+    keywords: ['aup#in-13', 'aup#i-13'],
     examples: [
       '550 5.1.0 <bob@example.org> sender rejected. Please see https://www.spectrum.net/support/internet/understanding-email-error-codes for more information. AUP#In-1310',
     ],
