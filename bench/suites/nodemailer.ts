@@ -23,11 +23,20 @@
  * After the address fast path and the guard's cache bypass (load 3.2-6.8, back to back): this
  * section printed +11.5-16 main / +48-54 process for the default, +6-11 / +8-14 memory store.
  * `BG_BENCH_SECTION=stub` runs this section alone.
+ *
+ * The SMTP section also runs a second unwrapped pool (`control`, an A/A pair with `plain`): its
+ * "cost" is what the method reports for no difference at all. On a shared 2-core machine the main
+ * thread's CPU per unwrapped message swings from round to round by as much as 540-1050 us with
+ * the same code (a probe, load 1.8-2.4), so a median of 5-9 rounds cannot resolve the 10-20 us the
+ * wrapper adds; read the wrapped rows against the control row, and the wrapper's own cost in the
+ * stub section. GC pause time per message (PerformanceObserver 'gc', main thread) is printed for
+ * each variant.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
+import { PerformanceObserver } from 'node:perf_hooks'
 import nodemailer from 'nodemailer'
 import { SMTPServer } from 'smtp-server'
 import { MemoryBounceStore, createBounceGuard } from '@bounce-guard/core'
@@ -69,18 +78,23 @@ async function startSink(): Promise<{ port: number; close(): Promise<void>; rece
 
 /**
  * CPU time of the main thread (the event loop: SMTP client and server, the wrapper), in
- * microseconds, from /proc (Linux; 10 ms ticks); undefined elsewhere. `process.cpuUsage()` also
- * counts the other threads (the SQLite worker, GC helpers).
+ * microseconds, from /proc (Linux, `schedstat`: nanoseconds); undefined elsewhere.
+ * `process.cpuUsage()` also counts the other threads (the SQLite worker, GC helpers).
  */
 function mainThreadCpu(): number | undefined {
   try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-    const ticks = Number(fields[11]) + Number(fields[12])
-    return Number.isFinite(ticks) ? ticks * 10_000 : undefined
+    const ns = Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0])
+    return Number.isFinite(ns) ? ns / 1000 : undefined
   } catch {
     return undefined
   }
 }
+
+/** Main-thread GC pauses so far, in microseconds (PerformanceObserver 'gc'). */
+let gcPauseUs = 0
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauseUs += e.duration * 1000
+})
 
 /** Messages per second (wall clock), CPU microseconds per message (user + system, this process), and of the main thread. */
 async function blast(
@@ -88,8 +102,9 @@ async function blast(
   tag: string,
   count: number,
   settle?: () => Promise<void>,
-): Promise<{ rate: number; cpu: number; main: number | undefined }> {
+): Promise<{ rate: number; cpu: number; main: number | undefined; gc: number }> {
   let next = 0
+  const gc0 = gcPauseUs
   const started = process.hrtime.bigint()
   const cpu0 = process.cpuUsage()
   const main0 = mainThreadCpu()
@@ -111,7 +126,7 @@ async function blast(
   const cpu = process.cpuUsage(cpu0)
   const main1 = mainThreadCpu()
   const main = main0 !== undefined && main1 !== undefined ? (main1 - main0) / count : undefined
-  return { rate: count / secs, cpu: (cpu.user + cpu.system) / count, main }
+  return { rate: count / secs, cpu: (cpu.user + cpu.system) / count, main, gc: (gcPauseUs - gc0) / count }
 }
 
 const fmt = (x: number) => x.toFixed(0).padStart(6)
@@ -126,15 +141,29 @@ function threadCpuNs(): number | undefined {
   }
 }
 
-/** A transport that answers every send like the SMTP transport does (on the next turn), without a connection. */
+/**
+ * A transport that answers every send like the SMTP pool does, without a connection: one answer
+ * per turn of the event loop, in the order sent. (Answering every send on the next turn kept the
+ * 50 lanes in lock step: their next sends arrived together and shared one suppression lookup of
+ * 50 addresses, where the SMTP pool's answers arrive one by one and the lookups hold 1.7
+ * addresses on average; measured: 40 against 1,171 `findSuppressions` calls for 2,000 sends.)
+ */
 function stubTransport(): { name: string; version: string; send(mail: any, cb: (err: Error | null, info?: unknown) => void): void } {
+  const answers: Array<() => void> = []
+  let pumping = false
+  const pump = (): void => {
+    const answer = answers.shift()
+    if (answers.length > 0) setImmediate(pump)
+    else pumping = false
+    answer?.()
+  }
   return {
     name: 'Stub',
     version: '1',
     send(mail, cb) {
       const env = mail.message.getEnvelope()
       const messageId = mail.message.messageId()
-      setImmediate(() =>
+      answers.push(() =>
         cb(null, {
           envelope: env,
           messageId,
@@ -144,6 +173,10 @@ function stubTransport(): { name: string; version: string; send(mail: any, cb: (
           response: '250 2.0.0 Ok: queued as 7D2C1E00A3',
         }),
       )
+      if (!pumping) {
+        pumping = true
+        setImmediate(pump)
+      }
     },
   }
 }
@@ -209,7 +242,7 @@ async function stubSection(
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
   const base = res.stub as Array<{ cpu: number; main: number }>
   console.log(
-    `the wrapper alone: send() over a stub transport that answers on the next turn (no SMTP, no message building), ${IN_FLIGHT} in flight, ${count} sends x ${ROUNDS + 2} rounds; CPU us per send above the stub alone (${median(base.map((b) => b.main)).toFixed(1)} main), median of the paired rounds`,
+    `the wrapper alone: send() over a stub transport that answers one send per turn of the event loop (no SMTP, no message building), ${IN_FLIGHT} in flight, ${count} sends x ${ROUNDS + 2} rounds; CPU us per send above the stub alone (${median(base.map((b) => b.main)).toFixed(1)} main), median of the paired rounds`,
   )
   for (const v of names) {
     if (v === 'stub') continue
@@ -244,6 +277,8 @@ export async function run(): Promise<void> {
 
     const smtp = { host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true as const, ...POOL }
     const plain = nodemailer.createTransport(smtp)
+    // The same unwrapped pool again: the A/A control (its "cost" is the method's noise floor).
+    const control = nodemailer.createTransport(smtp)
     const wrapped = nodemailer.createTransport(withBounceGuard(smtp, { guard }))
     const inThread = nodemailer.createTransport(withBounceGuard(smtp, { guard: inThreadGuard }))
     const direct = nodemailer.createTransport(withBounceGuard(smtp, { guard: directGuard, writeBehind: false }))
@@ -260,9 +295,10 @@ export async function run(): Promise<void> {
       withBounceGuard(smtp, { guard: snapGuard, suppressionSnapshot: { maxStalenessMs: 2000 } }),
     )
 
-    type V = 'plain' | 'wrapped' | 'inThread' | 'snapshot' | 'direct' | 'failuresOnly' | 'inMemory'
+    type V = 'plain' | 'control' | 'wrapped' | 'inThread' | 'snapshot' | 'direct' | 'failuresOnly' | 'inMemory'
     const variants: Record<V, { sendMail(d: object): Promise<unknown> }> = {
       plain,
+      control,
       wrapped,
       inThread,
       snapshot: snapshotted,
@@ -276,18 +312,57 @@ export async function run(): Promise<void> {
       snapshot: () => snapGuard.flush(),
       inMemory: () => memGuard.flush(),
     }
-    const rates: Record<V, number[]> = { plain: [], wrapped: [], inThread: [], snapshot: [], direct: [], failuresOnly: [], inMemory: [] }
-    const cpus: Record<V, number[]> = { plain: [], wrapped: [], inThread: [], snapshot: [], direct: [], failuresOnly: [], inMemory: [] }
-    const mains: Record<V, number[]> = { plain: [], wrapped: [], inThread: [], snapshot: [], direct: [], failuresOnly: [], inMemory: [] }
+    const rates: Record<V, number[]> = {
+      plain: [],
+      control: [],
+      wrapped: [],
+      inThread: [],
+      snapshot: [],
+      direct: [],
+      failuresOnly: [],
+      inMemory: [],
+    }
+    const cpus: Record<V, number[]> = {
+      plain: [],
+      control: [],
+      wrapped: [],
+      inThread: [],
+      snapshot: [],
+      direct: [],
+      failuresOnly: [],
+      inMemory: [],
+    }
+    const mains: Record<V, number[]> = {
+      plain: [],
+      control: [],
+      wrapped: [],
+      inThread: [],
+      snapshot: [],
+      direct: [],
+      failuresOnly: [],
+      inMemory: [],
+    }
+    const gcs: Record<V, number[]> = {
+      plain: [],
+      control: [],
+      wrapped: [],
+      inThread: [],
+      snapshot: [],
+      direct: [],
+      failuresOnly: [],
+      inMemory: [],
+    }
     const order = Object.keys(variants) as V[]
+    gcObserver.observe({ entryTypes: ['gc'] })
     // Warm up every variant (its pool's connections, the JIT, the SQLite page cache).
     if (!STUB_ONLY) for (const v of order) await blast(variants[v], `warm-${v}`, WARM_UP, settle[v])
     for (let r = 0; r < (STUB_ONLY ? 0 : ROUNDS); r++) {
       // Each round starts with another variant, so none always runs first (or after the same one).
       for (let k = 0; k < order.length; k++) {
         const v = order[(r + k) % order.length] as V
-        const { rate, cpu, main } = await blast(variants[v], `${v}${r}`, MESSAGES, settle[v])
+        const { rate, cpu, main, gc } = await blast(variants[v], `${v}${r}`, MESSAGES, settle[v])
         rates[v].push(rate)
+        gcs[v].push(gc)
         cpus[v].push(cpu)
         if (main !== undefined) mains[v].push(main)
       }
@@ -305,11 +380,18 @@ export async function run(): Promise<void> {
     // Median over rounds of the cost measured against the unwrapped run of the same round.
     const paired = (xs: number[], base: number[], rate: boolean) =>
       `${(median(xs.map((x, i) => (rate ? 1 - x / (base[i] as number) : x / (base[i] as number) - 1))) * 100).toFixed(1)}%`
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(0)}`
+    // Lowest and highest of the per-round differences (how far one round can be from another).
+    const spread = (xs: number[], base: number[]) => {
+      const d = xs.map((x, i) => x - (base[i] as number)).sort((a, b) => a - b)
+      return `${signed(d[0] as number)}..${signed(d[d.length - 1] as number)}`
+    }
     const p = median(rates.plain)
     const pc = median(cpus.plain)
     const pm = mains.plain.length > 0 ? median(mains.plain) : undefined
     const label: Record<V, string> = {
       plain: 'unwrapped                                  ',
+      control: 'unwrapped again (A/A control: noise floor) ',
       wrapped: 'wrapped, SQLite, writeBehind (default)    ',
       inThread: 'wrapped, SQLite, sqliteWorker: false       ',
       snapshot: 'wrapped, SQLite, suppressionSnapshot 2 s   ',
@@ -332,13 +414,15 @@ export async function run(): Promise<void> {
       const mm = mains[v].length > 0 ? median(mains[v]) : undefined
       const mainCost =
         mm !== undefined && pm !== undefined
-          ? `, main-thread CPU cost ${(((mm - pm) / pm) * 100).toFixed(1)}% (+${(mm - pm).toFixed(0)} us/msg; paired ${paired(mains[v], mains.plain, false)})`
+          ? `, main-thread CPU cost ${(((mm - pm) / pm) * 100).toFixed(1)}% (${signed(mm - pm)} us/msg; paired ${paired(mains[v], mains.plain, false)}, paired rounds ${spread(mains[v], mains.plain)} us)`
           : ''
       const cost =
         v === 'plain'
           ? ''
-          : `   throughput cost ${(((p - m) / p) * 100).toFixed(1)}% (paired by round ${paired(rates[v], rates.plain, true)}), CPU cost ${(((c - pc) / pc) * 100).toFixed(1)}% (+${(c - pc).toFixed(0)} us/msg; paired ${paired(cpus[v], cpus.plain, false)})${mainCost}`
-      const mainText = mm !== undefined ? ` (main ${fmt(mm)})` : ''
+          : v === 'control'
+            ? `   "cost" ${(((p - m) / p) * 100).toFixed(1)}% (paired by round ${paired(rates[v], rates.plain, true)}), CPU ${(((c - pc) / pc) * 100).toFixed(1)}% (${signed(c - pc)} us/msg; paired ${paired(cpus[v], cpus.plain, false)})${mainCost}`
+            : `   throughput cost ${(((p - m) / p) * 100).toFixed(1)}% (paired by round ${paired(rates[v], rates.plain, true)}), CPU cost ${(((c - pc) / pc) * 100).toFixed(1)}% (${signed(c - pc)} us/msg; paired ${paired(cpus[v], cpus.plain, false)})${mainCost}`
+      const mainText = `${mm !== undefined ? ` (main ${fmt(mm)})` : ''} GC pause ${median(gcs[v]).toFixed(1)} us/msg`
       console.log(`  ${label[v]} msg/s: ${rates[v].map(fmt).join(' ')} (median ${fmt(m)})   CPU us/msg median ${fmt(c)}${mainText}${cost}`)
     }
     console.log(`  target: wrapper cost < 5% of throughput`)
@@ -358,7 +442,9 @@ export async function run(): Promise<void> {
     await inThreadGuard.flush()
     await snapGuard.flush()
     await memGuard.flush()
+    gcObserver.disconnect()
     plain.close()
+    control.close()
     wrapped.close()
     inThread.close()
     snapshotted.close()
