@@ -314,6 +314,7 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       'not one of your addresses',
       'permissions to send as',
       'not allowed to send as',
+      'on behalf of the specified user',
       'delivery not authorized, message refused',
       'delivery not authorised, message refused',
     ],
@@ -332,6 +333,8 @@ export const GENERIC_RULES: readonly ReplyRule[] = [
       '550 5.1.0 Sender denied',
       '550-Verification failed for <bob@example.org>\n550-Unrouteable address\n550 Sender verify failed',
       '550 5.7.1 <bob@example.org>: Sender address rejected: Access denied',
+      // Exchange Online NDR: the account lacks the send-on-behalf right (quoted at sentinelidentity.ca)
+      'This message could not be sent. You do not have permission to send this message on behalf of the specified user.',
     ],
   ),
   // Postfix address verification quoting its probe's result: a loop at the recipient's MX is a
