@@ -1267,6 +1267,15 @@ const filters: ReplyRule[] = [
     ],
   },
   {
+    // MailChannels' outbound content filter: "[CS]" marks a message its spam scan refused (its support
+    // explains the tag in jeremydumais/CPP-SMTPClient-library#46)
+    id: 'mailchannels.content-scan',
+    provider: 'mailchannels',
+    reason: 'spamdetected',
+    keywords: ['[cs] message blocked'],
+    examples: ['550 5.7.1 [CS] Message blocked'],
+  },
+  {
     id: 'barracuda.blocked-recipients',
     provider: 'barracuda',
     reason: 'spamdetected',
