@@ -1294,6 +1294,14 @@ const filters: ReplyRule[] = [
     ],
   },
   {
+    // Cisco's default text for a connection its host access table rejects (sending host refused)
+    id: 'ironport.access-rejected',
+    provider: 'cisco-ironport',
+    reason: 'blocked',
+    keywords: ['your access to submit messages to this e-mail system has been'],
+    examples: ['550 #5.7.1 Your access to submit messages to this e-mail system has been rejected.'],
+  },
+  {
     id: 'ironport.address-rejected',
     provider: 'cisco-ironport',
     reason: 'userunknown',
