@@ -312,47 +312,13 @@ export async function run(): Promise<void> {
       snapshot: () => snapGuard.flush(),
       inMemory: () => memGuard.flush(),
     }
-    const rates: Record<V, number[]> = {
-      plain: [],
-      control: [],
-      wrapped: [],
-      inThread: [],
-      snapshot: [],
-      direct: [],
-      failuresOnly: [],
-      inMemory: [],
-    }
-    const cpus: Record<V, number[]> = {
-      plain: [],
-      control: [],
-      wrapped: [],
-      inThread: [],
-      snapshot: [],
-      direct: [],
-      failuresOnly: [],
-      inMemory: [],
-    }
-    const mains: Record<V, number[]> = {
-      plain: [],
-      control: [],
-      wrapped: [],
-      inThread: [],
-      snapshot: [],
-      direct: [],
-      failuresOnly: [],
-      inMemory: [],
-    }
-    const gcs: Record<V, number[]> = {
-      plain: [],
-      control: [],
-      wrapped: [],
-      inThread: [],
-      snapshot: [],
-      direct: [],
-      failuresOnly: [],
-      inMemory: [],
-    }
     const order = Object.keys(variants) as V[]
+    /** One list of per-round figures for each variant. */
+    const perVariant = (): Record<V, number[]> => Object.fromEntries(order.map((v) => [v, []])) as unknown as Record<V, number[]>
+    const rates = perVariant()
+    const cpus = perVariant()
+    const mains = perVariant()
+    const gcs = perVariant()
     gcObserver.observe({ entryTypes: ['gc'] })
     // Warm up every variant (its pool's connections, the JIT, the SQLite page cache).
     if (!STUB_ONLY) for (const v of order) await blast(variants[v], `warm-${v}`, WARM_UP, settle[v])

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { classifyRecipient } from '../src/bounce/classify-recipient.js'
 import { parseDeliveryStatus } from '../src/bounce/fields.js'
 import { parseBounceMessage } from '../src/index.js'
-import { readLabels, reviewAccuracy } from './support/review-labels.js'
+import { expectReadAsLabelled, readLabels, reviewAccuracy } from './support/review-labels.js'
 
 const dir = fileURLToPath(new URL('./fixtures/bounces-review/real', import.meta.url))
 const labels = readLabels(dir)
@@ -35,16 +35,7 @@ describe('bounce parser on bounces rebuilt from real notices', () => {
 
   for (const file of FIXED) {
     it(`reads ${file} as labelled`, async () => {
-      const label = byFile.get(file)!
-      const report = await parseBounceMessage(readFileSync(join(dir, file)))
-      expect(report.kind).toBe(label.kind)
-      expect(report.recipients).toHaveLength(label.recipients.length)
-      for (const [i, want] of label.recipients.entries()) {
-        const got = report.recipients[i]!
-        expect(got.recipient.toLowerCase()).toBe(want.recipient.toLowerCase())
-        expect(got.classification.reason).toBe(want.reason)
-        expect(got.classification.hard).toBe(want.hardbounce)
-      }
+      await expectReadAsLabelled(dir, byFile.get(file)!)
     })
   }
 

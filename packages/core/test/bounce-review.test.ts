@@ -1,14 +1,6 @@
-/**
- * The parser over the hand-written review set (test/fixtures/bounces-review): bounces of MTAs and
- * services the Sisimai-derived dev corpus lacks. Expected values are the hand-written labels in
- * labels.jsonl, never the parser's output.
- */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { parseBounceMessage } from '../src/index.js'
-import { readLabels, reviewAccuracy } from './support/review-labels.js'
+import { expectReadAsLabelled, readLabels, reviewAccuracy } from './support/review-labels.js'
 
 const dir = fileURLToPath(new URL('./fixtures/bounces-review', import.meta.url))
 const labels = readLabels(dir)
@@ -62,16 +54,7 @@ describe('bounce parser on the review set', () => {
 
   for (const file of FIXED) {
     it(`reads ${file} as labelled`, async () => {
-      const label = byFile.get(file)!
-      const report = await parseBounceMessage(readFileSync(join(dir, file)))
-      expect(report.kind).toBe(label.kind)
-      expect(report.recipients).toHaveLength(label.recipients.length)
-      for (const [i, want] of label.recipients.entries()) {
-        const got = report.recipients[i]!
-        expect(got.recipient.toLowerCase()).toBe(want.recipient.toLowerCase())
-        expect(got.classification.reason).toBe(want.reason)
-        expect(got.classification.hard).toBe(want.hardbounce)
-      }
+      await expectReadAsLabelled(dir, byFile.get(file)!)
     })
   }
 

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { expect } from 'vitest'
 import { parseBounceMessage } from '../../src/index.js'
 
 export interface LabelRecipient {
@@ -57,4 +58,17 @@ export async function reviewAccuracy(dir: string, labels: readonly Label[]): Pro
     }
   }
   return { n, reason: reasonOk / n, hard: hardOk / n, recipient: rcptOk / n }
+}
+
+/** The parser reads `label.file` exactly as labelled: kind, and each recipient's address, reason and hard. */
+export async function expectReadAsLabelled(dir: string, label: Label): Promise<void> {
+  const report = await parseBounceMessage(readFileSync(join(dir, label.file)))
+  expect(report.kind).toBe(label.kind)
+  expect(report.recipients).toHaveLength(label.recipients.length)
+  for (const [i, want] of label.recipients.entries()) {
+    const got = report.recipients[i]!
+    expect(got.recipient.toLowerCase()).toBe(want.recipient.toLowerCase())
+    expect(got.classification.reason).toBe(want.reason)
+    expect(got.classification.hard).toBe(want.hardbounce)
+  }
 }
