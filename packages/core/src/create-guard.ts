@@ -15,7 +15,7 @@ import type { NormalizeOptions } from './address.js'
 import { BounceGuardError, isBounceGuardError } from './errors.js'
 import type { BounceGuard, BounceGuardEvents, BounceGuardLogger, CheckResult, DeliveryOutcome, RecordResult } from './guard.js'
 import { classifyReply } from './classify.js'
-import { decide, resolvePolicy } from './policy.js'
+import { decide, NO_ACTION_TYPES, noActionDecision, resolvePolicy } from './policy.js'
 import type { BouncePolicy, BouncePolicyInput } from './policy.js'
 import type { BounceStore } from './store.js'
 import type {
@@ -33,7 +33,7 @@ import type {
 const PKG = '@bounce-guard/core (guard)'
 const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['delivered', 'deferred', 'bounced', 'complaint', 'auto-reply', 'suppressed'])
 /** Outcome types `enqueue` queues: `decide()` answers `none` for them whatever the history. */
-const WRITE_BEHIND_TYPES: ReadonlySet<EventType> = new Set(['delivered', 'suppressed', 'auto-reply'])
+const WRITE_BEHIND_TYPES = NO_ACTION_TYPES
 /** Outcome fields copied as they are onto the stored event (one list, not one per outcome). */
 const COPIED_FIELDS = ['messageId', 'queueId', 'sender', 'tag', 'eventId'] as const
 /** Failures in a row after which one event that fails alone (not for unavailability) is dropped. */
@@ -570,11 +570,8 @@ class Guard extends EventEmitter implements CoreBounceGuard {
 
   /** Put an event of a write-behind type on the queue and start a write soon. */
   #push(event: BounceEvent): EnqueueResult {
-    // `decide()` answers these types `{ action: 'none', reason: type }` whatever the policy and
-    // history (WRITE_BEHIND_TYPES): the same answer without its clock read and arguments.
-    const decision: BounceDecision = WRITE_BEHIND_TYPES.has(event.type)
-      ? { action: 'none', reason: event.type }
-      : decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
+    // the queued types are settled by their type alone (no clock read, no history)
+    const decision = noActionDecision(event.type) ?? decide(event, undefined, this.policy, { now: this.#now(), random: this.#random })
     this.#wb.push({ event, decision, queuedAt: performance.now() })
     this.#scheduleDrain()
     return { event, decision, queued: true }

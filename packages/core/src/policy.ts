@@ -16,7 +16,7 @@
  * `stats` ignores summaries. The guard passes the summary as it was *before* the current event in
  * `env.domainState`.
  */
-import type { BounceAlert, BounceDecision, BounceEvent, BounceReason, RecipientState, SuppressionReason } from './types.js'
+import type { BounceAlert, BounceDecision, BounceEvent, BounceReason, EventType, RecipientState, SuppressionReason } from './types.js'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -188,7 +188,7 @@ export interface DecideEnv {
 /** The delay before retry number `attempt + 1`, after attempt `attempt` failed. Pure. */
 export function backoffDelayMs(attempt: number, backoff: BackoffPolicy, random: () => number): number {
   const n = Number.isFinite(attempt) ? Math.max(1, Math.floor(attempt)) : 1
-  const base = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * Math.pow(backoff.factor, n - 1))
+  const base = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * backoff.factor ** (n - 1))
   const r = Math.min(1, Math.max(0, Number(random()) || 0))
   const jitter = Math.min(1, Math.max(0, backoff.jitter))
   return Math.round(base * (1 - jitter * r))
@@ -253,13 +253,25 @@ function suppressAddress(
  * @param policy a full policy (`resolvePolicy(...)` or `DEFAULT_POLICY`)
  * @param env time, randomness and history; see `DecideEnv`
  */
+/** Event types that never call for an action, whatever the policy and the recipient's history. */
+export const NO_ACTION_TYPES: ReadonlySet<EventType> = new Set<EventType>(['delivered', 'auto-reply', 'suppressed'])
+
+/**
+ * What `decide()` answers for an event of `type` when the type alone settles it (`delivered`,
+ * `auto-reply`, `suppressed`: nothing to do), else `undefined`. A write-behind queue can take the
+ * decision from here without a clock read or the recipient's state.
+ */
+export function noActionDecision(type: EventType): BounceDecision | undefined {
+  return NO_ACTION_TYPES.has(type) ? { action: 'none', reason: type } : undefined
+}
+
 export function decide(event: BounceEvent, state: RecipientState | undefined, policy: BouncePolicy, env: DecideEnv): BounceDecision {
   const now = env.now
   const attempt = env.attempt !== undefined && Number.isFinite(env.attempt) ? Math.max(1, Math.floor(env.attempt)) : 1
   const c = event.classification
 
-  if (event.type === 'delivered' || event.type === 'auto-reply' || event.type === 'suppressed')
-    return { action: 'none', reason: event.type }
+  const byType = noActionDecision(event.type)
+  if (byType) return byType
   if (event.type === 'complaint') {
     return policy.complaint.suppress
       ? suppressAddress(event, 'complaint', now, undefined, false)
