@@ -832,7 +832,7 @@ export class GuardedTransport<T = SentMessageInfo> extends EventEmitter implemen
       else (failures ??= []).push(item)
     }
     // The usual send (deliveries only, room in the queue): queued synchronously, no promise step.
-    if (deliveries && writeBehind) {
+    if (deliveries) {
       deliveries = this.recorder.queueNow(deliveries)
       if (deliveries.length === 0) deliveries = undefined
       if (!deliveries && !failures) {
